@@ -1,0 +1,217 @@
+"""The only module that creates boto3 sessions and clients.
+
+It resolves profile, region and endpoint (explicit option > env var > profile > default),
+sets standard retries with a short connect timeout so an unreachable endpoint fails in
+seconds, logs API calls under `--debug`, and turns botocore's exceptions into one
+`DogxrayError` with a hint.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import botocore.exceptions as bex
+from botocore.config import Config
+
+from dogxray.config import DEFAULT_REGION, Settings
+from dogxray.errors import DogxrayError
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+CONNECT_TIMEOUT_S = 3
+READ_TIMEOUT_S = 60
+MAX_ATTEMPTS = 4
+
+ClientError = bex.ClientError
+BotoCoreError = bex.BotoCoreError
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError, '' for anything else."""
+    if isinstance(exc, bex.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, bex.ClientError):
+        return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
+    return str(exc)
+
+
+class Aws:
+    """A boto3 session for one Settings; clients are created once and cached."""
+
+    def __init__(self, settings: Settings, *, session: Any = None) -> None:
+        self.settings = settings
+        try:
+            self.session = session or boto3.session.Session(profile_name=settings.profile)
+        except bex.ProfileNotFound as exc:
+            raise DogxrayError.usage(
+                f"AWS profile {settings.profile!r} not found",
+                hint="check `aws configure list-profiles`, or drop --profile / AWS_PROFILE",
+            ) from exc
+        self._clients: dict[str, Any] = {}
+        if settings.debug:
+            self.session.events.register("after-call", _log_call)
+        self._config = Config(
+            region_name=self.region,
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+        )
+
+    @cached_property
+    def region(self) -> str:
+        region = self.settings.region or self.session.region_name or DEFAULT_REGION
+        validate_region(region, self.session, strict=self.settings.endpoint_url is None)
+        return region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.settings.endpoint_url
+
+    @property
+    def is_local(self) -> bool:
+        """True when talking to an endpoint other than AWS (the emulator, a moto server)."""
+        return self.settings.endpoint_url is not None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            if self.endpoint_url:
+                check_endpoint(self.endpoint_url)
+            self._clients[service] = self.session.client(
+                service, config=self._config, endpoint_url=self.endpoint_url
+            )
+        return self._clients[service]
+
+    @cached_property
+    def account_id(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def on_call(self, callback: Callable[[str, str], None]) -> None:
+        """Call `callback(service, operation)` before every API call (benchmarks, tests)."""
+
+        def _before(model: Any, **_: Any) -> None:
+            callback(model.service_model.service_name, model.name)
+
+        self.session.events.register("before-call", _before)
+
+
+def validate_region(region: str, session: Any, *, strict: bool) -> None:
+    if not _REGION_RE.match(region):
+        raise DogxrayError.usage(
+            f"unknown region {region!r}", hint="use a region code such as us-east-1 or eu-west-1"
+        )
+    if not strict:
+        return
+    known: set[str] = set()
+    for partition in session.get_available_partitions():
+        known.update(session.get_available_regions("lambda", partition_name=partition))
+    if known and region not in known:
+        raise DogxrayError.usage(
+            f"unknown region {region!r}",
+            hint="use a region code such as us-east-1 or eu-west-1 (`aws ec2 describe-regions`)",
+        )
+
+
+_checked_endpoints: set[str] = set()
+
+
+def check_endpoint(url: str) -> None:
+    """Fail in seconds, with a hint, when a custom endpoint is not listening."""
+    if url in _checked_endpoints:
+        return
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise DogxrayError(
+            f"cannot reach the endpoint {url}",
+            where=str(exc),
+            hint="start the emulator with `dogxray local`, or unset AWS_ENDPOINT_URL / "
+            "--endpoint-url to use AWS",
+        ) from exc
+    _checked_endpoints.add(url)
+
+
+def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    status = getattr(http_response, "status_code", "?")
+    service = model.service_model.service_name
+    print(f"[api] {service}.{model.name} -> {status}", file=sys.stderr)
+
+
+def explain(exc: BaseException, where: str | None = None) -> DogxrayError | None:
+    """Turn a botocore exception into a DogxrayError with a hint; None if it is not one."""
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return DogxrayError(
+            "no AWS credentials found",
+            where=where,
+            hint="run `aws configure` or `aws sso login`, set AWS_PROFILE, or try the offline "
+            "emulator with `dogxray demo --local`",
+        )
+    if isinstance(exc, bex.ProfileNotFound):
+        return DogxrayError.usage(str(exc), hint="check `aws configure list-profiles`")
+    if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError):
+        return DogxrayError(
+            "your AWS SSO session has expired", where=where, hint="run `aws sso login`"
+        )
+    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError):
+        return DogxrayError(
+            "cannot reach the AWS endpoint",
+            where=str(exc),
+            hint="check your network, the region, or AWS_ENDPOINT_URL / --endpoint-url",
+        )
+    if isinstance(exc, bex.ClientError):
+        code, message = error_code(exc), error_message(exc)
+        operation = getattr(exc, "operation_name", None)
+        place = where or operation
+        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+            return DogxrayError(
+                "your AWS credentials have expired",
+                where=place,
+                hint="refresh them (`aws sso login`, or new keys) and re-run",
+            )
+        if code in (
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+        ):
+            return DogxrayError(
+                "AWS rejected your credentials",
+                where=place,
+                hint="check the access key / profile (`aws sts get-caller-identity`)",
+            )
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return DogxrayError(
+                f"access denied: {message}",
+                where=place,
+                hint="your identity needs permission for S3, IAM, Lambda, Logs and X-Ray",
+            )
+        if code in (
+            "Throttling",
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "SlowDown",
+            "RequestLimitExceeded",
+        ):
+            return DogxrayError(
+                f"AWS kept throttling the request: {message}",
+                where=place,
+                hint="wait a minute and re-run; the command is safe to repeat",
+            )
+        return DogxrayError(
+            f"{code}: {message}", where=place, hint="re-run with --debug for the API call log"
+        )
+    if isinstance(exc, bex.BotoCoreError):
+        return DogxrayError(str(exc), where=where, hint="re-run with --debug for details")
+    return None

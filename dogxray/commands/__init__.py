@@ -1,0 +1,1 @@
+"""The CLI commands, one module per topic; each registers on `dogxray.cli.app`."""

@@ -1,0 +1,3 @@
+"""Commands: lab."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Commands: local."""
+
+from __future__ import annotations

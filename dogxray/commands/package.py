@@ -1,0 +1,3 @@
+"""Commands: package."""
+
+from __future__ import annotations

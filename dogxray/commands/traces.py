@@ -1,0 +1,3 @@
+"""Commands: traces."""
+
+from __future__ import annotations
