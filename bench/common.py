@@ -1,0 +1,69 @@
+"""Shared bench plumbing: a moto server on loopback, dummy credentials, and the AWS CLI
+installed from the package index into the bench's own virtual environment (it is not a
+project dependency)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    "AWS_PAGER": "",
+}
+
+
+def dummy_env() -> dict[str, str]:
+    """os.environ with dummy credentials and no metadata probing; also applied in-process."""
+    os.environ.update(DUMMY_ENV)
+    for name in ("AWS_PROFILE", "AWS_REGION"):
+        os.environ.pop(name, None)
+    return dict(os.environ)
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (random port); yields its URL."""
+    dummy_env()
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def aws_cli() -> list[str]:
+    """The `aws` command from a bench-only venv (created once in the temp dir)."""
+    home = Path(tempfile.gettempdir()) / "dogxray-bench-awscli"
+    exe = home / "bin" / "aws"
+    if not exe.exists():
+        print("installing the AWS CLI (awscli) into a bench venv ...", file=sys.stderr)
+        venv.create(home, with_pip=True)
+        subprocess.run([str(home / "bin" / "pip"), "install", "-q", "awscli"], check=True)
+    return [str(exe)]
+
+
+def run_aws_cli(args: list[str], endpoint: str) -> subprocess.CompletedProcess[str]:
+    """One AWS CLI call against `endpoint` with dummy credentials; raises on failure."""
+    return subprocess.run(
+        [*aws_cli(), "--endpoint-url", endpoint, "--output", "json", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=dummy_env(),
+    )
