@@ -1,0 +1,45 @@
+"""Every X-Ray SDK call of the payload, in one small place.
+
+aws-xray-sdk for Python is in maintenance mode (AWS points to OpenTelemetry); keeping
+the SDK behind these few functions means a switch touches only this file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_xray_sdk.core import patch, xray_recorder
+
+# Never crash when there is no segment (run outside Lambda, tracing disabled, no daemon):
+# log it and carry on. In Lambda the SDK uses the facade segment from _X_AMZN_TRACE_ID.
+xray_recorder.configure(context_missing="LOG_ERROR")
+# botocore: the S3 PutObject becomes a subsegment; requests: both HTTP GETs do.
+patch(("botocore", "requests"))
+
+
+@contextmanager
+def subsegment(name: str) -> Iterator[Any]:
+    """A subsegment around the block; an exception escaping it is recorded as a fault."""
+    with xray_recorder.in_subsegment(name) as sub:
+        yield sub
+
+
+def annotate(sub: Any, **values: str | int | float | bool) -> None:
+    """Indexed annotations (searchable in X-Ray); a no-op when there is no subsegment."""
+    if sub is None:
+        return
+    for key, value in values.items():
+        sub.put_annotation(key, value)
+
+
+def trace_id() -> str | None:
+    """The trace id Lambda gave this invocation (for the log line), if any."""
+    header = os.environ.get("_X_AMZN_TRACE_ID", "")
+    for part in header.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip() == "Root":
+            return value.strip()
+    return None

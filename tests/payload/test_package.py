@@ -1,0 +1,263 @@
+"""The deployment zip: deterministic, cached, complete, runnable, and within Lambda's limits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from dogxray import package as pkg
+from dogxray.cli import app
+from dogxray.errors import DogxrayError
+
+from .conftest import BUCKET, JPEG, Daemon, DogApi
+from .zip_runner import run_zip
+
+RUNTIME_ONLY = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six")
+
+
+@pytest.fixture
+def env_build(tmp_path: Path) -> pkg.PackageResult:
+    return pkg.build_package(from_env=True, cache_dir=tmp_path / "cache-a")
+
+
+def _names(zip_bytes: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        return zf.namelist()
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, env_build: pkg.PackageResult) -> None:
+    again = pkg.build_package(from_env=True, cache_dir=tmp_path / "cache-b")
+    assert not env_build.cached and not again.cached
+    assert again.zip_bytes == env_build.zip_bytes
+    assert again.sha256_b64 == env_build.sha256_b64
+
+
+def test_code_sha256_is_lambdas_form(env_build: pkg.PackageResult) -> None:
+    digest = hashlib.sha256(env_build.zip_bytes).digest()
+    assert env_build.sha256_b64 == base64.b64encode(digest).decode()
+    assert pkg.code_sha256(b"") == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+
+def test_zip_layout(env_build: pkg.PackageResult) -> None:
+    names = _names(env_build.zip_bytes)
+    assert names == sorted(names)
+    assert [n for n in names if "/" not in n] == ["lambda_function.py", "xray_tracing.py"]
+    tops = {n.split("/")[0] for n in names}
+    assert {"aws_xray_sdk", "wrapt", "requests", "urllib3", "certifi", "idna"} <= tops
+    assert "charset_normalizer" in tops
+    assert not tops & set(RUNTIME_ONLY)
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".so", "RECORD"))]
+    with zipfile.ZipFile(io.BytesIO(env_build.zip_bytes)) as zf:
+        infos = zf.infolist()
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+    assert env_build.files == len(infos)
+    assert env_build.unzipped_bytes == sum(i.file_size for i in infos)
+    assert env_build.zipped_bytes == len(env_build.zip_bytes) < 1_500_000
+
+
+def test_second_build_comes_from_the_cache_without_rebuilding(
+    tmp_path: Path, env_build: pkg.PackageResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_rebuild(*_args: object) -> dict[str, bytes]:
+        raise AssertionError("rebuilt instead of using the cache")
+
+    monkeypatch.setattr(pkg, "_installed", no_rebuild)
+    again = pkg.build_package(from_env=True, cache_dir=tmp_path / "cache-a")
+    assert again.cached
+    assert again.zip_bytes == env_build.zip_bytes
+
+
+def test_default_cache_dir_is_the_env_var(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOGXRAY_CACHE_DIR", str(tmp_path / "c"))
+    result = pkg.build_package(from_env=True)
+    assert result.path.parent == tmp_path / "c"
+    assert result.path.read_bytes() == result.zip_bytes
+
+
+@pytest.fixture
+def payload_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "payload"
+    shutil.copytree(pkg.PAYLOAD_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_changed_input_is_a_new_build(
+    tmp_path: Path, env_build: pkg.PackageResult, payload_copy: Path
+) -> None:
+    cache = tmp_path / "cache-a"
+    same = pkg.build_package(from_env=True, cache_dir=cache, payload_dir=payload_copy)
+    assert same.cached and same.zip_bytes == env_build.zip_bytes
+    handler = payload_copy / "lambda_function.py"
+    handler.write_text(handler.read_text() + "\n# changed\n")
+    changed = pkg.build_package(from_env=True, cache_dir=cache, payload_dir=payload_copy)
+    assert not changed.cached
+    assert changed.sha256_b64 != env_build.sha256_b64
+    other_arch = pkg.build_package(from_env=True, cache_dir=cache, arch="arm64")
+    assert not other_arch.cached
+
+
+def test_requirements_must_be_pinned_and_never_bundle_boto3(payload_copy: Path) -> None:
+    assert dict(pkg.requirements())["aws-xray-sdk"]
+    (payload_copy / "requirements.txt").write_text("requests>=2\n")
+    with pytest.raises(DogxrayError, match="cannot read requirement 'requests>=2'"):
+        pkg.requirements(payload_copy)
+    (payload_copy / "requirements.txt").write_text("boto3==1.40.0\n")
+    with pytest.raises(DogxrayError, match="boto3 must not be bundled"):
+        pkg.requirements(payload_copy)
+
+
+def test_size_limits_are_refused(tmp_path: Path, env_build: pkg.PackageResult) -> None:
+    cache = tmp_path / "cache-a"
+    with pytest.raises(DogxrayError) as zipped:
+        pkg.build_package(from_env=True, cache_dir=cache, max_zipped=100_000)
+    assert "over Lambda's 0.0953674 MB limit for a direct upload" in zipped.value.what
+    with pytest.raises(DogxrayError) as unzipped:
+        pkg.build_package(from_env=True, cache_dir=cache, max_unzipped=1_000_000)
+    assert unzipped.value.what.startswith("the function unpacks to ")
+    assert "over Lambda's 0.953674 MB limit" in unzipped.value.what
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_pip_failure_suggests_from_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload_copy: Path
+) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # nothing listens
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    (payload_copy / "requirements.txt").write_text("idna==3.20\n")
+    with pytest.raises(DogxrayError) as raised:
+        pkg.build_package(cache_dir=tmp_path / "c", payload_dir=payload_copy)
+    assert raised.value.what.startswith("could not download the function's dependencies: ")
+    assert "--from-env" in (raised.value.hint or "")
+
+
+def test_cli_package_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["package", "--from-env"])
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / "function.zip").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    assert result.stdout == (
+        "path:           function.zip\n"
+        "runtime:        python3.13 (x86_64)\n"
+        f"files:          {len(infos)}\n"
+        f"zipped bytes:   {len(data)}\n"
+        f"unzipped bytes: {sum(i.file_size for i in infos)}\n"
+        f"CodeSha256:     {pkg.code_sha256(data)}\n"
+        "build:          built\n"
+    )
+    again = CliRunner().invoke(app, ["package", "--from-env", "--arch", "x86_64"])
+    assert again.stdout.endswith("build:          cached\n")
+    assert "using the cached build " in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--runtime", "python3.9"],
+            "error: runtime python3.9 is deprecated: Lambda no longer creates functions with it\n"
+            "hint: use one of python3.12, python3.13, python3.14 (default python3.13)\n",
+        ),
+        (
+            ["--runtime", "nodejs22.x"],
+            "error: unknown runtime 'nodejs22.x'\n"
+            "hint: use one of python3.12, python3.13, python3.14 (default python3.13)\n",
+        ),
+        (
+            ["--arch", "x86"],
+            "error: unknown architecture 'x86'\nhint: use one of x86_64, arm64\n",
+        ),
+    ],
+)
+def test_cli_refuses_bad_runtime_and_arch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["package", "--from-env", *args])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == message
+    assert not (tmp_path / "function.zip").exists()
+
+
+@pytest.fixture
+def moto_bucket(moto_server: str) -> Iterator[str]:
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+    name = f"{BUCKET}-zip-{id(s3):x}"
+    s3.create_bucket(Bucket=name)
+    yield name
+
+
+def test_the_unpacked_zip_runs_the_handler_in_a_fresh_process(
+    tmp_path: Path,
+    env_build: pkg.PackageResult,
+    moto_server: str,
+    moto_bucket: str,
+    dog_api: DogApi,
+    xray_daemon: Daemon,
+) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": moto_server,
+        "BUCKET_NAME": moto_bucket,
+        "DOG_API_URL": dog_api.url,
+        "AWS_XRAY_DAEMON_ADDRESS": xray_daemon.address,
+    }
+    report = run_zip(env_build.path, tmp_path / "run", env, count=2)
+
+    task = str(tmp_path / "run" / "task")
+    assert report["modules"]["requests"].startswith(task)
+    assert report["modules"]["aws_xray_sdk"].startswith(task)
+    assert report["modules"]["boto3"].startswith(str(tmp_path / "run" / "runtime"))
+    first, second = report["invocations"]
+    assert (first["status"], first["error"]) == (200, None)
+    assert second["status"] == 200
+    assert base64.b64decode(first["body"]) == JPEG
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
+    saved = s3.get_object(Bucket=moto_bucket, Key="n02088094_1003.jpg")
+    assert saved["Body"].read() == JPEG
+    assert [line["outcome"] for line in first["log"]] == ["ok"]
+    docs = xray_daemon.collect()
+    traced = {doc["trace_id"] for doc in docs}
+    assert traced == {first["trace_root"], second["trace_root"]}
+    names = {doc["name"] for doc in docs}
+    assert {"get_dog_images", "call_dog_api", "save_dog_to_s3"} <= names
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(("arch", "machine"), [("x86_64", "x86_64"), ("arm64", "aarch64")])
+def test_platform_build_with_pip_from_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arch: str, machine: str
+) -> None:
+    monkeypatch.setenv("PIP_CACHE_DIR", str(tmp_path / "pip-cache"))
+    first = pkg.build_package(arch=arch, cache_dir=tmp_path / "c1")
+    second = pkg.build_package(arch=arch, cache_dir=tmp_path / "c2")
+    assert not first.cached and not second.cached
+    assert first.zip_bytes == second.zip_bytes  # deterministic from pip too
+
+    names = _names(first.zip_bytes)
+    assert [n for n in names if "/" not in n] == ["lambda_function.py", "xray_tracing.py"]
+    assert not {n.split("/")[0] for n in names} & set(RUNTIME_ONLY)
+    native = [n for n in names if n.endswith(".so")]
+    assert native == [f"wrapt/_wrappers.cpython-313-{machine}-linux-gnu.so"]
+    versions = {n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA")}
+    assert versions == {
+        f"{name.replace('-', '_')}-{version}.dist-info" for name, version in pkg.requirements()
+    }
+    assert first.zipped_bytes < 1_500_000
