@@ -1,0 +1,174 @@
+"""The embedded emulator: moto server + Function URL gateway + Lambda runtime + X-Ray
+daemon + offline Dog API, all on 127.0.0.1, everything under one temporary directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from dogxray.errors import DogxrayError
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+# What every client of the emulator needs (printed by `dogxray local`).
+CLIENT_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_PROCESS_ENV = {**CLIENT_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+
+
+class Emulator:
+    """`with Emulator(port=0) as emu:` -> `emu.endpoint_url` is the AWS endpoint.
+
+    moto keeps its state in process-wide globals: `fresh=True` empties it at start (do not
+    run `mock_aws` in the same process while an emulator is up: it resets that state).
+    """
+
+    def __init__(self, port: int = 0, *, fresh: bool = True) -> None:
+        self.port = port
+        self.fresh = fresh
+        self.endpoint_url = ""
+        self.gateway_url = ""
+        self.dog_api_url = ""
+        self.workdir: Path | None = None
+        self.runtime: Any = None
+        self._parts: list[Any] = []
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def client_env(self) -> dict[str, str]:
+        """The environment variables that point AWS tools at this emulator."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url, **CLIENT_ENV}
+
+    def start(self) -> Emulator:
+        """Start every part; on any failure stop what already started."""
+        self._saved_env = {name: os.environ.get(name) for name in _PROCESS_ENV}
+        os.environ.update(_PROCESS_ENV)  # before moto is imported: managed policies
+        self.workdir = Path(tempfile.mkdtemp(prefix="dogxray-local-"))
+        try:
+            self._start_parts()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_parts(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
+
+        from dogxray.local import moto_patches
+        from dogxray.local.dog_api import DogApi
+        from dogxray.local.gateway import Gateway
+        from dogxray.local.runtime import Runtime
+        from dogxray.local.xray_daemon import XRayDaemon
+
+        assert self.workdir is not None
+        dog_api = DogApi().start()
+        self._parts.append(dog_api)
+        self.dog_api_url = dog_api.random_url
+        daemon = XRayDaemon(REGION).start()
+        self._parts.append(daemon)
+        gateway = Gateway(None)
+        self.gateway_url = gateway.url
+        moto_patches.apply(gateway.url)
+        if self.fresh:  # moto's state is per process: start from an empty account
+            from moto.moto_api._internal.models import moto_api_backend
+
+            moto_api_backend.reset()
+        self._parts.append(gateway)  # stopped even if it never served
+        _check_port(self.port)  # werkzeug would exit its thread and leave us hanging
+        moto = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
+        moto.start()
+        self._parts.append(moto)
+        host, port = moto.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        self.runtime = Runtime(
+            self.workdir,
+            endpoint_url=self.endpoint_url,
+            daemon=daemon,
+            dog_api_url=self.dog_api_url,
+        )
+        self._parts.append(self.runtime)
+        gateway.runtime = self.runtime
+        moto_patches.use_runtime(self.runtime)
+        gateway.start()
+        _warm_backends(self.endpoint_url)
+
+    def stop(self) -> None:
+        """Stop the servers, kill runtime subprocesses, remove the temp dir, restore env."""
+        if "dogxray.local.moto_patches" in sys.modules:
+            sys.modules["dogxray.local.moto_patches"].use_runtime(None)
+        while self._parts:
+            part = self._parts.pop()
+            try:
+                part.stop()
+            except Exception:
+                continue
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _check_port(port: int) -> None:
+    """Fail with one clear message if the AWS endpoint port is taken."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            raise DogxrayError(
+                f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
+                hint="another process uses the port: stop it, or pick another with --port "
+                "(0 = any free port)",
+            ) from exc
+
+
+def _warm_backends(endpoint_url: str) -> None:
+    """One cheap call per service the lab uses, so no first command pays the set-up cost
+    (IAM loads the AWS-managed policies; each service's routes are built on first use)."""
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    calls = {
+        "iam": lambda c: c.list_roles(MaxItems=1),
+        "xray": lambda c: c.get_trace_summaries(StartTime=0, EndTime=1),
+        "lambda": lambda c: c.list_functions(MaxItems=1),
+        "s3": lambda c: c.list_buckets(),
+        "logs": lambda c: c.describe_log_groups(limit=1),
+        "sts": lambda c: c.get_caller_identity(),
+    }
+    for service, call in calls.items():
+        call(session.client(service, endpoint_url=endpoint_url))

@@ -1,0 +1,52 @@
+"""A threaded HTTP server on loopback, run in a daemon thread (gateway, Dog API)."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = "127.0.0.1"
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """No access log on stderr (the CLI owns the terminal); fast HTTP/1.1 keep-alive."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without TCP_NODELAY a keep-alive client
+    # waits ~40 ms per request (Nagle + delayed ACK).
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class LoopbackServer:
+    """`ThreadingHTTPServer` bound to 127.0.0.1 (port 0 = any free port)."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self.httpd = ThreadingHTTPServer((HOST, port), handler)
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+        self.url = f"http://{HOST}:{self.port}"
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self.httpd.shutdown()
+            self._thread.join(timeout=5)
+        self.httpd.server_close()
