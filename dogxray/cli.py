@@ -11,10 +11,10 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable
+from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
 import typer
 
 from dogxray import __version__, render
@@ -35,6 +35,9 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The global options of the running invocation (set by the callback; typer >= 0.29 no
+# longer exposes click's context stack, and commands stay free of a ctx parameter).
+_current: ContextVar[Settings | None] = ContextVar("dogxray_settings", default=None)
 
 
 class Output(str, Enum):
@@ -55,7 +58,6 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    ctx: typer.Context,
     lab: str = typer.Option(DEFAULT_LAB, "--lab", help="lab name; derives every resource name"),
     profile: str | None = typer.Option(None, "--profile", help="AWS profile (else AWS_PROFILE)"),
     region: str | None = typer.Option(
@@ -72,8 +74,10 @@ def main_options(
     ),
 ) -> None:
     try:
-        ctx.obj = Settings.from_options(
-            lab=lab, profile=profile, region=region, endpoint_url=endpoint_url, debug=debug
+        _current.set(
+            Settings.from_options(
+                lab=lab, profile=profile, region=region, endpoint_url=endpoint_url, debug=debug
+            )
         )
     except DogxrayError as exc:
         render.error(exc)
@@ -82,9 +86,7 @@ def main_options(
 
 def settings() -> Settings:
     """The global options of the running command."""
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx else None
-    return obj if isinstance(obj, Settings) else Settings.from_options()
+    return _current.get() or Settings.from_options()
 
 
 def connect() -> Aws:
@@ -108,7 +110,7 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a command body; expected failures become one message and an exit code."""
     try:
         return fn(*args, **kwargs)
-    except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+    except (typer.Exit, typer.Abort, typer.BadParameter):
         raise
     except KeyboardInterrupt:
         render.interrupted()

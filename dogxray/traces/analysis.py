@@ -1,0 +1,166 @@
+"""What a trace means for the lab: scope, timings, client status, root cause; and
+latency percentiles across traces.
+
+Decisions:
+- `subsegments` always has both lab keys (`call_dog_api`, `save_dog_to_s3`); a value is
+  null when the trace never reached that step (a stable shape for scripts).
+- The root cause is the deepest node that faulted (else errored) and carries an
+  exception; it is reported under the nearest lab subsegment that contains it (the
+  S3 `PutObject` failure of the break-bucket demo -> `save_dog_to_s3`), else under the
+  node's own name.
+- Percentiles use the nearest-rank method (every value reported was observed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from dogxray.traces.model import Node, Trace, ms
+from dogxray.traces.window import iso
+
+ROW_SUBSEGMENTS = ("call_dog_api", "save_dog_to_s3")
+LAB_SUBSEGMENTS = ("get_dog_images", *ROW_SUBSEGMENTS)
+
+
+@dataclass
+class TraceRow:
+    """A compact, analysed trace: all a listing or the statistics need."""
+
+    id: str
+    start: float
+    duration_ms: float
+    status: int | None
+    fault: bool
+    error: bool
+    throttle: bool
+    root_cause: dict[str, Any] | None
+    partial: bool = False
+    timings: dict[str, tuple[float, bool]] = field(default_factory=dict)  # name -> (ms, fault)
+
+    @property
+    def failed(self) -> bool:
+        return self.fault or self.error or self.throttle
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `traces --output json` entry (`partial: true` added only when so)."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "start": iso(self.start),
+            "duration_ms": self.duration_ms,
+            "status": self.status,
+            "fault": self.fault,
+            "error": self.error,
+            "throttle": self.throttle,
+            "subsegments": {
+                name: (self.timings[name][0] if name in self.timings else None)
+                for name in ROW_SUBSEGMENTS
+            },
+            "root_cause": self.root_cause,
+        }
+        if self.partial:
+            doc["partial"] = True
+        return doc
+
+
+def passes_through(trace: Trace, function_name: str) -> bool:
+    """True when the trace has a (non-inferred) segment of the lab's function."""
+    return any(
+        node.is_segment and not node.inferred and node.name == function_name
+        for node, _ in trace.walk()
+    )
+
+
+def client_status(trace: Trace) -> int | None:
+    """The HTTP status the caller saw: the Lambda service's segment, else the function's."""
+    with_status = [
+        n for n, _ in trace.walk() if n.is_segment and not n.inferred and n.http_status is not None
+    ]
+    for origin in ("AWS::Lambda", "AWS::Lambda::Function"):
+        for node in with_status:
+            if node.origin == origin:
+                return node.http_status
+    return with_status[0].http_status if with_status else None
+
+
+def _lab_name(node: Node) -> str:
+    current: Node | None = node
+    while current is not None:
+        if current.name in LAB_SUBSEGMENTS:
+            return current.name
+        current = current.parent
+    return node.name
+
+
+def root_cause(trace: Trace) -> dict[str, Any] | None:
+    best: tuple[tuple[bool, int, bool], Node] | None = None
+    for node, depth in trace.walk():
+        if not node.exceptions or not (node.fault or node.error or node.throttle):
+            continue
+        rank = (node.fault, depth, not node.propagated)
+        if best is None or rank > best[0]:
+            best = (rank, node)
+    if best is None:
+        return None
+    node = best[1]
+    exc = node.exceptions[0]
+    return {
+        "segment": _lab_name(node),
+        "exception": exc["type"],
+        "message": exc["message"],
+        "remote": exc["remote"],
+    }
+
+
+def analyse(trace: Trace) -> TraceRow:
+    timings: dict[str, tuple[float, bool]] = {}
+    fault = error = throttle = False
+    for node, _ in trace.walk():
+        fault, error, throttle = fault or node.fault, error or node.error, throttle or node.throttle
+        if node.name in LAB_SUBSEGMENTS and not node.is_segment and node.name not in timings:
+            timings[node.name] = (ms(trace.node_end(node) - node.start), node.fault)
+    return TraceRow(
+        id=trace.id,
+        start=trace.start,
+        duration_ms=trace.duration_ms,
+        status=client_status(trace),
+        fault=fault,
+        error=error,
+        throttle=throttle,
+        root_cause=root_cause(trace),
+        partial=trace.partial,
+        timings=timings,
+    )
+
+
+def percentile(sorted_values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile of an ascending list; None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def stats(rows: list[TraceRow], window: tuple[Any, Any]) -> dict[str, Any]:
+    """The SPEC `traces --stats --output json` document."""
+    subsegments: dict[str, Any] = {}
+    for name in LAB_SUBSEGMENTS:
+        seen = [row.timings[name] for row in rows if name in row.timings]
+        values = sorted(value for value, _ in seen)
+        faults = sum(1 for _, faulted in seen if faulted)
+        subsegments[name] = {
+            "count": len(values),
+            "p50_ms": percentile(values, 50),
+            "p95_ms": percentile(values, 95),
+            "p99_ms": percentile(values, 99),
+            "max_ms": values[-1] if values else None,
+            "fault_rate": round(faults / len(values), 4) if values else 0.0,
+        }
+    return {
+        "count": len(rows),
+        "faults": sum(1 for row in rows if row.fault),
+        "errors": sum(1 for row in rows if row.error),
+        "window": {"start": iso(window[0]), "end": iso(window[1])},
+        "subsegments": subsegments,
+    }

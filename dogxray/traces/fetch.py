@@ -1,0 +1,265 @@
+"""Getting trace documents out of X-Ray: summaries over a window (chunked to the API's
+24 h limit, paginated, scoped to the lab's function), then `BatchGetTraces` in batches
+of 5 with several batches in flight, yielded in order so callers can analyse each
+trace and drop its documents (memory follows the traces kept, not fetched).
+
+Scoping: server-side `service("<function>")` on AWS; client-side on a custom endpoint
+(moto answers every FilterExpression with InternalFailure). If AWS itself rejects the
+filter, the rejection is caught before botocore's retries and we fall back at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from dogxray.aws import Aws, ClientError, error_code
+from dogxray.errors import DogxrayError
+from dogxray.traces.window import chunks
+
+BATCH_SIZE = 5  # BatchGetTraces maximum
+WORKERS = 4
+THROTTLE_CODES = ("ThrottledException", "ThrottlingException", "Throttling", "TooManyRequests")
+FILTER_REJECTED_CODES = ("InternalFailure", "InvalidRequestException")
+NOT_IMPLEMENTED_CODES = (
+    "404",
+    "501",
+    "UnknownOperationException",
+    "UnknownOperation",
+    "NotImplemented",
+    "InvalidAction",
+    "AccessDeniedException",
+)
+Progress = Callable[[int, int], None]
+
+
+class FilterRejected(Exception):
+    """The endpoint refused our FilterExpression (raised inside botocore's retry hook)."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a trace summary tells us before fetching documents."""
+
+    id: str
+    start: float
+    duration_ms: float | None
+    status: int | None
+    fault: bool
+    error: bool
+    throttle: bool
+    partial: bool
+    in_scope: bool | None  # None: the summary cannot tell (no ServiceIds)
+
+    @property
+    def failed(self) -> bool:
+        return self.fault or self.error or self.throttle
+
+
+def trace_id_time(trace_id: str) -> float:
+    """The request time encoded in an X-Ray trace id (1-<hex epoch>-<random>)."""
+    try:
+        return float(int(trace_id.split("-")[1], 16))
+    except (IndexError, ValueError):
+        return 0.0
+
+
+def _summary(raw: dict[str, Any], function_name: str, server_scoped: bool) -> Summary:
+    services = raw.get("ServiceIds") or []
+    if server_scoped:
+        in_scope: bool | None = True
+    elif services:
+        in_scope = any(
+            s.get("Name") == function_name or function_name in (s.get("Names") or [])
+            for s in services
+        )
+    else:
+        in_scope = None
+    start = raw.get("StartTime")
+    duration = raw.get("Duration")
+    return Summary(
+        id=raw["Id"],
+        start=start.timestamp() if isinstance(start, datetime) else trace_id_time(raw["Id"]),
+        duration_ms=round(float(duration) * 1000, 1) if duration is not None else None,
+        status=(raw.get("Http") or {}).get("HttpStatus"),
+        fault=bool(raw.get("HasFault")),
+        error=bool(raw.get("HasError")),
+        throttle=bool(raw.get("HasThrottle")),
+        partial=bool(raw.get("IsPartial")),
+        in_scope=in_scope,
+    )
+
+
+def _reject_filter_before_retries(request_dict: dict[str, Any], response: Any, **_: Any) -> None:
+    """botocore `needs-retry` hook: a filtered GetTraceSummaries that the endpoint answers
+    with InternalFailure/InvalidRequest is not worth four attempts with backoff."""
+    body = request_dict.get("body") or b""
+    body = body.encode() if isinstance(body, str) else body
+    if response is None or b"FilterExpression" not in body:
+        return
+    code = str((response[1] or {}).get("Error", {}).get("Code", ""))
+    if code in FILTER_REJECTED_CODES:
+        raise FilterRejected(code)
+
+
+class Fetcher:
+    """X-Ray reads for one command. `sleep` is injectable for tests."""
+
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        workers: int | None = None,
+        progress: Progress | None = None,
+        throttle_retries: int = 5,
+    ) -> None:
+        self.client = aws.client("xray")
+        self.is_local = aws.is_local
+        self.sleep = sleep
+        self.workers = workers or WORKERS
+        self.progress = progress
+        self.throttle_retries = throttle_retries
+        self.server_scoped = not aws.is_local
+        self.client.meta.events.register(
+            "needs-retry.xray.GetTraceSummaries",
+            _reject_filter_before_retries,
+            unique_id="dogxray-filter-rejected",
+        )
+
+    # --- Transaction Search ---
+    def check_destination(self) -> None:
+        """BatchGetTraces does not work when spans go to CloudWatch Logs (Transaction
+        Search); say so instead of listing nothing."""
+        if self.is_local:
+            return
+        try:
+            destination = self.client.get_trace_segment_destination().get("Destination")
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error_code(exc) in NOT_IMPLEMENTED_CODES or status in (404, 501):
+                return  # an endpoint without the API only has the X-Ray destination
+            raise
+        if destination == "CloudWatchLogs":
+            raise DogxrayError(
+                "this account sends traces to CloudWatch Logs (Transaction Search), "
+                "so X-Ray's BatchGetTraces cannot return them",
+                where="xray:GetTraceSegmentDestination = CloudWatchLogs",
+                hint="open the traces in the CloudWatch console (Application Signals > "
+                "Transaction Search), or switch back with `aws xray "
+                "update-trace-segment-destination --destination XRay`",
+            )
+
+    # --- summaries ---
+    def summaries(self, start: datetime, end: datetime, function_name: str) -> Iterator[list]:
+        """Per time chunk (newest first): that chunk's summaries, newest first."""
+        for begin, stop in chunks(start, end):
+            found = [
+                _summary(r, function_name, self.server_scoped)
+                for r in self._summary_pages(begin, stop, function_name)
+            ]
+            found.sort(key=lambda s: (s.start, s.id), reverse=True)
+            yield found
+
+    def _summary_pages(self, begin: datetime, stop: datetime, function_name: str) -> Iterator:
+        params: dict[str, Any] = {
+            "StartTime": begin.astimezone(timezone.utc),
+            "EndTime": stop.astimezone(timezone.utc),
+            "Sampling": False,
+        }
+        if self.server_scoped:
+            params["FilterExpression"] = f'service("{function_name}")'
+        while True:
+            try:
+                page = self._call(self.client.get_trace_summaries, **params)
+            except (FilterRejected, ClientError) as exc:
+                code = str(exc) if isinstance(exc, FilterRejected) else error_code(exc)
+                if "FilterExpression" not in params or code not in FILTER_REJECTED_CODES:
+                    raise
+                self.server_scoped = False  # scope client-side from here on
+                params.pop("FilterExpression")
+                params.pop("NextToken", None)
+                continue
+            yield from page.get("TraceSummaries") or []
+            token = page.get("NextToken")
+            if not token:
+                return
+            params["NextToken"] = token
+
+    # --- documents ---
+    def documents(self, ids: list[str], *, rounds: int = 3) -> Iterator[tuple[str, list | None]]:
+        """(trace id, its segment documents) in the order of `ids`; None for a trace X-Ray
+        still would not return after `rounds` attempts (UnprocessedTraceIds)."""
+        batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="xray")
+        queue: list[Future] = []
+        done = 0
+        try:
+            for index, batch in enumerate(batches):
+                queue.append(pool.submit(self._batch, batch, rounds))
+                last = index == len(batches) - 1
+                while queue and (last or len(queue) >= self.workers * 2):  # bounded in flight
+                    yield from queue.pop(0).result()
+                    done = min(done + BATCH_SIZE, len(ids))
+                    self._report(done, len(ids))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _batch(self, ids: list[str], rounds: int) -> list[tuple[str, list | None]]:
+        found: dict[str, list] = {}
+        pending = list(ids)
+        for attempt in range(rounds):
+            unprocessed: set[str] = set()
+            params: dict[str, Any] = {"TraceIds": pending}
+            while True:  # BatchGetTraces pages over the segments of big traces
+                page = self._call(self.client.batch_get_traces, **params)
+                for trace in page.get("Traces") or []:
+                    docs = [s["Document"] for s in trace.get("Segments") or []]
+                    tid = trace.get("Id") or _doc_trace_id(docs)
+                    if tid:
+                        found.setdefault(tid, []).extend(docs)
+                unprocessed.update(page.get("UnprocessedTraceIds") or [])
+                if not page.get("NextToken"):
+                    break
+                params["NextToken"] = page["NextToken"]
+            pending = [t for t in pending if t in unprocessed and t not in found]
+            if not pending:
+                break
+            if attempt + 1 < rounds:
+                self.sleep(0.5 * 2**attempt)
+        return [(tid, found.get(tid)) for tid in ids]
+
+    def _call(self, fn: Callable[..., dict], **params: Any) -> dict:
+        """An API call with our own backoff on throttling, after botocore's retries."""
+        for attempt in range(self.throttle_retries + 1):
+            try:
+                return fn(**params)
+            except ClientError as exc:
+                if error_code(exc) not in THROTTLE_CODES:
+                    raise
+                if attempt == self.throttle_retries:
+                    raise DogxrayError(
+                        "X-Ray kept throttling the request",
+                        where=f"{getattr(exc, 'operation_name', 'X-Ray')}: {error_code(exc)}",
+                        hint="wait a minute and re-run, or narrow --since",
+                    ) from exc
+                self.sleep(min(8.0, 0.5 * 2**attempt))
+        raise AssertionError("unreachable")
+
+
+def _doc_trace_id(docs: list) -> str | None:
+    for doc in docs:
+        try:
+            return json.loads(doc).get("trace_id")
+        except (ValueError, AttributeError):
+            continue
+    return None

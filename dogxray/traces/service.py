@@ -1,0 +1,175 @@
+"""What the `traces`/`trace` commands and the demo call.
+
+Each function validates its input first (bad `--since` or trace id -> exit 2 before any
+AWS call), then streams: summaries -> batches of documents -> one compact row per
+trace. An empty result carries a `note` saying why (nothing in the window, the lab not
+deployed, tracing off); the commands print it on stderr and leave it out of JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dogxray.aws import Aws, ClientError, error_code
+from dogxray.config import Settings
+from dogxray.errors import DogxrayError
+from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause, stats
+from dogxray.traces.fetch import Fetcher, Progress, Summary
+from dogxray.traces.model import build_trace, node_json
+from dogxray.traces.window import is_relative, parse_since, validate_trace_id
+
+
+def list_traces(
+    aws: Aws,
+    settings: Settings,
+    *,
+    since: str = "10m",
+    limit: int = 20,
+    errors_only: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """The newest `limit` traces of the lab's function (SPEC `traces` shape)."""
+    window = parse_since(since)
+    if limit < 1:
+        raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
+    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress)
+    rows.sort(key=lambda r: (r.start, r.id), reverse=True)
+    result: dict[str, Any] = {"traces": [row.to_json() for row in rows]}
+    if not rows:
+        result["note"] = why_empty(aws, settings, since, errors_only)
+    elif skipped:
+        result["note"] = _skipped_note(skipped)
+    return result
+
+
+def trace_stats(
+    aws: Aws, settings: Settings, *, since: str = "10m", progress: Progress | None = None
+) -> dict[str, Any]:
+    """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape)."""
+    window = parse_since(since)
+    rows, skipped = _rows(aws, settings, window, None, False, progress)
+    result = stats(rows, window)
+    if not rows:
+        result["note"] = why_empty(aws, settings, since, False)
+    elif skipped:
+        result["note"] = _skipped_note(skipped)
+    return result
+
+
+def trace_detail(aws: Aws, trace_id: str) -> dict[str, Any]:
+    """One trace as a tree with its root cause (SPEC `trace` shape)."""
+    trace_id = validate_trace_id(trace_id)
+    fetcher = Fetcher(aws)
+    fetcher.check_destination()
+    _, docs = next(fetcher.documents([trace_id], rounds=2))
+    if not docs:
+        raise DogxrayError(
+            f"trace {trace_id} not found",
+            where=f"X-Ray in {aws.region}",
+            hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
+            "--region/--profile, or list recent traces with `dogxray traces`",
+        )
+    trace = build_trace(trace_id, docs)
+    result: dict[str, Any] = {
+        "id": trace.id,
+        "duration_ms": trace.duration_ms,
+        "root_cause": root_cause(trace),
+        "nodes": [node_json(node, trace) for node in trace.roots],
+    }
+    if trace.partial:
+        result["partial"] = True
+    return result
+
+
+def _rows(
+    aws: Aws,
+    settings: Settings,
+    window: tuple,
+    limit: int | None,
+    errors_only: bool,
+    progress: Progress | None,
+) -> tuple[list[TraceRow], int]:
+    """Analysed rows of in-scope traces, newest chunk first; stops at `limit`. Also the
+    number of traces X-Ray would not return (their rows are kept, marked partial, when
+    the summary proves they are ours)."""
+    function = settings.function_name
+    fetcher = Fetcher(aws, progress=progress)
+    fetcher.check_destination()
+    rows: list[TraceRow] = []
+    seen: set[str] = set()
+    skipped = 0
+    for found in fetcher.summaries(window[0], window[1], function):
+        candidates = {
+            s.id: s
+            for s in found
+            if s.id not in seen and s.in_scope is not False and (s.failed or not errors_only)
+        }
+        seen.update(candidates)
+        for trace_id, docs in fetcher.documents(list(candidates)):
+            summary = candidates[trace_id]
+            row = _row(trace_id, docs, summary, function, fetcher.server_scoped)
+            if row is None:
+                skipped += docs is None
+                continue
+            if errors_only and not row.failed:
+                continue
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                return rows, skipped
+    return rows, skipped
+
+
+def _row(
+    trace_id: str, docs: list | None, summary: Summary, function: str, server_scoped: bool
+) -> TraceRow | None:
+    if docs is None:  # X-Ray would not return it: keep what the summary proves
+        if summary.in_scope or server_scoped:
+            return _summary_row(summary)
+        return None
+    trace = build_trace(trace_id, docs)
+    if summary.in_scope is None and not server_scoped and not passes_through(trace, function):
+        return None
+    row = analyse(trace)
+    row.partial = row.partial or summary.partial
+    return row
+
+
+def _summary_row(summary: Summary) -> TraceRow:
+    return TraceRow(
+        id=summary.id,
+        start=summary.start,
+        duration_ms=summary.duration_ms or 0.0,
+        status=summary.status,
+        fault=summary.fault,
+        error=summary.error,
+        throttle=summary.throttle,
+        root_cause=None,
+        partial=True,
+    )
+
+
+def _skipped_note(skipped: int) -> str:
+    return f"{skipped} trace(s) could not be fetched from X-Ray (still being processed); re-run"
+
+
+def why_empty(aws: Aws, settings: Settings, since: str, errors_only: bool) -> str:
+    """Why there is nothing to show: the function is missing, tracing is off, or there
+    simply was no (failed) request in the window."""
+    function = settings.function_name
+    try:
+        config = aws.client("lambda").get_function_configuration(FunctionName=function)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return (
+                f"the lab is not deployed: no function {function} in {aws.region}; "
+                "run `dogxray setup`"
+            )
+        config = {}
+    if config and (config.get("TracingConfig") or {}).get("Mode") != "Active":
+        return f"active tracing is off on {function}; run `dogxray configure --tracing`"
+    kind = "failed traces" if errors_only else "traces"
+    when = f"in the last {since}" if is_relative(since) else f"since {since}"
+    return (
+        f"no {kind} of {function} {when} (X-Ray needs ~30 s to index a "
+        "request); invoke it with `dogxray test`, or widen --since"
+    )

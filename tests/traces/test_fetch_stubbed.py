@@ -1,0 +1,196 @@
+"""What moto cannot do, with botocore's Stubber: the server-side filter, pagination,
+Transaction Search, throttling, unprocessed ids, a real endpoint rejecting the filter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from botocore.stub import ANY, Stubber
+from tracedocs import FUNCTION, load, rebase
+
+import dogxray.traces.fetch as fetch
+from dogxray.aws import Aws
+from dogxray.config import Settings
+from dogxray.errors import DogxrayError
+from dogxray.traces import service
+
+FILTER = f'service("{FUNCTION}")'
+
+
+@pytest.fixture
+def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Aws, Stubber]]:
+    monkeypatch.setattr(fetch, "WORKERS", 1)  # a Stubber answers in call order
+    aws = Aws(Settings.from_options(region="us-east-1"))
+    with Stubber(aws.client("xray")) as stub:
+        yield aws, stub
+        stub.assert_no_pending_responses()
+
+
+def summary(trace_id: str, *, services: list[str] | None = None, fault: bool = False) -> dict:
+    doc: dict[str, Any] = {
+        "Id": trace_id,
+        "HasFault": fault,
+        "HasError": False,
+        "HasThrottle": False,
+        "IsPartial": False,
+        "StartTime": datetime.fromtimestamp(int(trace_id[2:10], 16), timezone.utc),
+    }
+    if services is not None:
+        doc["ServiceIds"] = [{"Name": s, "Names": [s], "Type": "AWS::Lambda"} for s in services]
+    return doc
+
+
+def traces_response(ids: list[str], name: str = "success_embedded") -> dict:
+    out = []
+    for tid in ids:
+        _, docs = rebase(load(name), start=int(tid[2:10], 16), serial=int(tid[-6:], 16))
+        docs = [d.replace(_tid_of(docs), tid) for d in docs]
+        out.append(
+            {"Id": tid, "Segments": [{"Id": json.loads(d)["id"], "Document": d} for d in docs]}
+        )
+    return {"Traces": out, "UnprocessedTraceIds": []}
+
+
+def _tid_of(docs: list[str]) -> str:
+    return json.loads(docs[0])["trace_id"]
+
+
+def ids(n: int, base: int = 0x6A000000) -> list[str]:
+    return [f"1-{base + i:08x}-{i:024x}" for i in range(n)]
+
+
+def destination(stub: Stubber, value: str = "XRay") -> None:
+    stub.add_response("get_trace_segment_destination", {"Destination": value, "Status": "ACTIVE"})
+
+
+def test_server_side_filter_and_pagination_over_three_pages(stubbed: Any) -> None:
+    aws, stub = stubbed
+    all_ids = ids(12)
+    destination(stub)
+    pages = [all_ids[0:4], all_ids[4:8], all_ids[8:12]]
+    for number, page in enumerate(pages):
+        expected = {"StartTime": ANY, "EndTime": ANY, "Sampling": False, "FilterExpression": FILTER}
+        if number:
+            expected["NextToken"] = f"token-{number}"
+        response: dict[str, Any] = {"TraceSummaries": [summary(t) for t in page]}
+        if number < 2:
+            response["NextToken"] = f"token-{number + 1}"
+        stub.add_response("get_trace_summaries", response, expected)
+    newest = sorted(all_ids, reverse=True)
+    for batch in (newest[0:5], newest[5:10], newest[10:12]):  # at most 5 ids a call
+        stub.add_response("batch_get_traces", traces_response(batch), {"TraceIds": batch})
+    result = service.trace_stats(aws, aws.settings, since="1h")
+    assert result["count"] == 12
+
+
+def test_limit_stops_fetching_early(stubbed: Any) -> None:
+    aws, stub = stubbed
+    all_ids = ids(12)
+    destination(stub)
+    stub.add_response("get_trace_summaries", {"TraceSummaries": [summary(t) for t in all_ids]})
+    newest = sorted(all_ids, reverse=True)
+    stub.add_response("batch_get_traces", traces_response(newest[:5]), {"TraceIds": newest[:5]})
+    result = service.list_traces(aws, aws.settings, since="1h", limit=3)
+    assert [t["id"] for t in result["traces"]] == newest[:3]
+
+
+def test_real_endpoint_rejecting_the_filter_falls_back_to_service_ids(stubbed: Any) -> None:
+    aws, stub = stubbed
+    mine, other = ids(2)
+    destination(stub)
+    stub.add_client_error(
+        "get_trace_summaries",
+        "InvalidRequestException",
+        "bad filter",
+        expected_params={
+            "StartTime": ANY,
+            "EndTime": ANY,
+            "Sampling": False,
+            "FilterExpression": FILTER,
+        },
+    )
+    stub.add_response(
+        "get_trace_summaries",
+        {
+            "TraceSummaries": [
+                summary(mine, services=[FUNCTION]),
+                summary(other, services=["billing-function"]),
+            ]
+        },
+        {"StartTime": ANY, "EndTime": ANY, "Sampling": False},
+    )
+    # only the lab's trace is fetched: ServiceIds ruled the other out
+    stub.add_response("batch_get_traces", traces_response([mine]), {"TraceIds": [mine]})
+    result = service.list_traces(aws, aws.settings, since="1h")
+    assert [t["id"] for t in result["traces"]] == [mine]
+
+
+def test_transaction_search_is_explained(stubbed: Any) -> None:
+    aws, stub = stubbed
+    destination(stub, "CloudWatchLogs")
+    with pytest.raises(DogxrayError) as info:
+        service.list_traces(aws, aws.settings, since="1h")
+    assert "Transaction Search" in info.value.what and info.value.exit_code == 1
+    assert "update-trace-segment-destination" in (info.value.hint or "")
+
+
+def test_missing_destination_api_means_xray(stubbed: Any) -> None:
+    aws, stub = stubbed
+    stub.add_client_error(
+        "get_trace_segment_destination", "UnknownOperationException", http_status_code=404
+    )
+    stub.add_response("batch_get_traces", traces_response(ids(1)), {"TraceIds": ids(1)})
+    assert service.trace_detail(aws, ids(1)[0])["id"] == ids(1)[0]
+
+
+def test_throttling_and_unprocessed_ids_are_retried_with_backoff(stubbed: Any) -> None:
+    aws, stub = stubbed
+    sleeps: list[float] = []
+    fetcher = fetch.Fetcher(aws, sleep=sleeps.append)
+    batch = ids(3)
+    stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
+    stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
+    first = traces_response(batch[:2])
+    first["UnprocessedTraceIds"] = [batch[2]]
+    stub.add_response("batch_get_traces", first, {"TraceIds": batch})
+    stub.add_response("batch_get_traces", traces_response(batch[2:]), {"TraceIds": batch[2:]})
+    got = list(fetcher.documents(batch))
+    assert [tid for tid, docs in got if docs] == batch
+    assert sleeps == [0.5, 1.0, 0.5]  # two throttle backoffs, one unprocessed round
+
+
+def test_still_unprocessed_is_marked_partial(stubbed: Any) -> None:
+    aws, stub = stubbed
+    (tid,) = ids(1)
+    destination(stub)
+    stub.add_response("get_trace_summaries", {"TraceSummaries": [summary(tid, fault=True)]})
+    for _ in range(3):
+        stub.add_response("batch_get_traces", {"Traces": [], "UnprocessedTraceIds": [tid]})
+    fetch_sleep: list[float] = []
+    original = fetch.Fetcher.__init__
+
+    def quick(self: fetch.Fetcher, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.sleep = fetch_sleep.append
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fetch.Fetcher, "__init__", quick)
+        result = service.list_traces(aws, aws.settings, since="1h")
+    (row,) = result["traces"]
+    assert (row["id"], row["partial"], row["fault"]) == (tid, True, True)
+    assert fetch_sleep == [0.5, 1.0]
+
+
+def test_throttling_that_never_ends_becomes_one_clear_error(stubbed: Any) -> None:
+    aws, stub = stubbed
+    fetcher = fetch.Fetcher(aws, sleep=lambda _: None, throttle_retries=2)
+    for _ in range(3):
+        stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
+    with pytest.raises(DogxrayError) as info:
+        list(fetcher.documents(ids(1)))
+    assert info.value.what == "X-Ray kept throttling the request"
+    assert info.value.exit_code == 1 and "re-run" in (info.value.hint or "")
