@@ -1,3 +1,211 @@
-"""Commands: lab."""
+"""Commands: the lab's stages (create-bucket, create-role, deploy-function, configure),
+`setup` (all of them), `status`, `break-bucket`, `fix-bucket` and `cleanup`.
+
+Each one validates its input before any AWS call, makes one service call and renders;
+boto3 is imported only inside the bodies (via `dogxray.lab.service`)."""
 
 from __future__ import annotations
+
+import sys
+
+import typer
+
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.config import BROKEN_BUCKET, DEFAULT_TIMEOUT_S
+from dogxray.errors import DogxrayError
+from dogxray.lab import validate
+from dogxray.lab.models import PolicyMode, SetupOptions
+from dogxray.render import lab as show
+
+BUCKET_OPTION = typer.Option(
+    None, "--bucket", help="photo bucket (default lovely-dogs-<account>-<region>)"
+)
+POLICY_OPTION = typer.Option(
+    None, "--policy", help="least-privilege (inline, default) or console (managed policies)"
+)
+RUNTIME_OPTION = typer.Option(None, "--runtime", help="python3.12-3.14 (default python3.13)")
+ARCH_OPTION = typer.Option(None, "--arch", help="x86_64 (default) or arm64")
+MEMORY_OPTION = typer.Option(None, "--memory", help="MB, 128-10240 (default 128)")
+FROM_ENV_OPTION = typer.Option(
+    False, "--from-env", help="package from this environment's installed packages (offline)"
+)
+
+
+def _can_ask() -> bool:
+    """A person at a terminal can answer the cleanup confirmation."""
+    return sys.stdin.isatty()
+
+
+def _checked(options: SetupOptions) -> SetupOptions:
+    from dogxray.lab.service import check_options
+
+    return check_options(options)
+
+
+@command("create-bucket")
+def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
+    """Stage 1: create the photo bucket (region-correct, validated name, tagged)."""
+    if bucket is not None:
+        validate.bucket_name(bucket)
+    from dogxray.lab import service
+
+    doc = service.create_bucket(connect(), bucket)
+    name = doc["bucket"]
+    if doc["bucket_preexisting"]:
+        show.bucket_switch(
+            {
+                "message": f"using existing bucket {name}; dogxray did not create it and will "
+                "never empty or delete it",
+                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to `dogxray setup`",
+            }
+        )
+    else:
+        show.stage_result(
+            doc["changed"], done=f"bucket {name} created", unchanged=f"bucket {name} exists"
+        )
+
+
+@command("create-role")
+def create_role(policy: PolicyMode | None = POLICY_OPTION) -> None:
+    """Stage 2: the function's role (trusted by Lambda; S3 write, logs, X-Ray write)."""
+    from dogxray.lab import service
+
+    doc = service.create_role(connect(), policy)
+    show.stage_result(
+        doc["changed"],
+        done=f"role ready: {doc['role_arn']}",
+        unchanged=f"role is up to date: {doc['role_arn']}",
+    )
+
+
+@command("deploy-function")
+def deploy_function(
+    runtime: str | None = RUNTIME_OPTION,
+    arch: str | None = ARCH_OPTION,
+    memory: int | None = MEMORY_OPTION,
+    from_env: bool = FROM_ENV_OPTION,
+) -> None:
+    """Stage 3: create the function, or upload its code if the package changed."""
+    options = _checked(SetupOptions(runtime=runtime, arch=arch, memory=memory, from_env=from_env))
+    from dogxray.lab import service
+
+    doc = service.deploy_function(connect(), options)
+    show.stage_result(
+        doc["changed"],
+        done=f"function deployed: {doc['function_arn']}",
+        unchanged="function code and configuration are up to date (same CodeSha256)",
+    )
+
+
+@command("configure")
+def configure(
+    timeout: int = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", help="seconds, 1-900"),
+    tracing: bool = typer.Option(True, "--tracing/--no-tracing", help="X-Ray active tracing"),
+    url: bool = typer.Option(True, "--url/--no-url", help="public Function URL (auth NONE)"),
+    env: list[str] = typer.Option([], "--env", help="extra KEY=VALUE (repeatable)"),
+) -> None:
+    """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout."""
+    options = _checked(
+        SetupOptions(timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env))
+    )
+    from dogxray.lab import service
+
+    doc = service.configure(connect(), options)
+    show.stage_result(doc["changed"], done="function configured", unchanged="already configured")
+    if doc.get("function_url"):
+        render.data(f"Function URL: {doc['function_url']}")
+
+
+@command("setup")
+def setup(
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the plan; change nothing"),
+    output: Output = OUTPUT_OPTION,
+    bucket: str | None = BUCKET_OPTION,
+    policy: PolicyMode | None = POLICY_OPTION,
+    runtime: str | None = RUNTIME_OPTION,
+    arch: str | None = ARCH_OPTION,
+    memory: int | None = MEMORY_OPTION,
+    timeout: int | None = typer.Option(None, "--timeout", help="seconds, 1-900 (default 15)"),
+    from_env: bool = FROM_ENV_OPTION,
+) -> None:
+    """Stages 1-3 in order, idempotent: bucket, role, function, URL; prints the URL."""
+    options = _checked(
+        SetupOptions(
+            bucket=bucket,
+            policy=policy,
+            runtime=runtime,
+            arch=arch,
+            memory=memory,
+            timeout=timeout,
+            from_env=from_env,
+        )
+    )
+    from dogxray.lab import service
+
+    doc = service.setup(connect(), options, dry_run=dry_run)
+    if output is Output.json:
+        render.json_doc(doc)
+    elif dry_run:
+        show.plan(doc["plan"], what=f"setup of lab {doc['lab']}")
+    else:
+        show.setup_result(doc)
+
+
+@command("status")
+def status(output: Output = OUTPUT_OPTION) -> None:
+    """What exists, and what differs from the lab's configuration."""
+    from dogxray.lab import service
+
+    doc = service.status(connect())
+    if output is Output.json:
+        render.json_doc(doc)
+    else:
+        show.status(doc)
+
+
+@command("break-bucket")
+def break_bucket(
+    bucket: str = typer.Option(
+        BROKEN_BUCKET, "--bucket", help="a bucket the function cannot write"
+    ),
+) -> None:
+    """Stage 5: point BUCKET_NAME at a bucket the function cannot write."""
+    validate.bucket_name(bucket)
+    from dogxray.lab import service
+
+    show.bucket_switch(service.break_bucket(connect(), bucket))
+
+
+@command("fix-bucket")
+def fix_bucket() -> None:
+    """Stage 5: restore BUCKET_NAME to the lab's bucket."""
+    from dogxray.lab import service
+
+    show.bucket_switch(service.fix_bucket(connect()))
+
+
+@command("cleanup")
+def cleanup(
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted"),
+) -> None:
+    """Stage 6: delete everything dogxray created, then prove nothing is left."""
+    from dogxray.lab import service
+
+    aws = connect()
+    if dry_run or not yes:
+        preview = service.cleanup(aws, dry_run=True)
+        if dry_run or not preview["deleted"]:
+            show.cleanup_result(preview, dry_run=True)
+            return
+        if not _can_ask():
+            raise DogxrayError.usage(
+                "cleanup deletes the lab and needs confirmation, but there is no terminal",
+                hint="re-run with --yes (see what would go with --dry-run)",
+            )
+        show.cleanup_result(preview, dry_run=True)
+        if not typer.confirm("delete these resources?", default=False, err=True):
+            render.progress("cancelled: nothing deleted")
+            raise typer.Exit(1)
+    show.cleanup_result(service.cleanup(aws), dry_run=False)

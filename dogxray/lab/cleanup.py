@@ -1,0 +1,207 @@
+"""Remove the lab in a safe order, then prove nothing is left.
+
+Resources are found by their derived names and the `dogxray:lab` tag, so cleanup works
+after an interrupted setup (no function, or no role) too. Order: Function URL, function,
+log group, role (inline + attached policies first), buckets dogxray created (every object
+version and delete marker first). A bucket dogxray did not create is never touched.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from dogxray.aws import Aws
+from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB
+from dogxray.lab import observe as obs
+from dogxray.lab.executor import Executor
+from dogxray.lab.models import ObservedBucket, ObservedFunction, ObservedRole, Step
+
+XRAY_NOTE = "X-Ray traces cannot be deleted: they expire by themselves after 30 days"
+
+
+def empty_bucket(s3: Any, Bucket: str) -> int:
+    """Delete every object version and delete marker (1000 per call); returns the count."""
+    count = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=Bucket):
+        items = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if items:
+            s3.delete_objects(Bucket=Bucket, Delete={"Objects": items, "Quiet": True})
+            count += len(items)
+    return count
+
+
+def _step(name: str, message: str, service: str, method: Any, **params: Any) -> Step:
+    missing = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket")
+    return Step(
+        name=name,
+        message=message,
+        kind=name,
+        service=service,
+        method=method,
+        params=params,
+        tolerate=missing,
+    )
+
+
+def plan_cleanup(
+    lab: str,
+    fn: ObservedFunction,
+    role: ObservedRole,
+    log_group: str | None,
+    buckets: list[ObservedBucket],
+    function_name: str,
+    role_name: str,
+) -> tuple[list[Step], list[str]]:
+    """Pure: the deletion steps, and notes about what is deliberately kept."""
+    steps: list[Step] = []
+    notes: list[str] = []
+    fn_ours = fn.exists and fn.tags.get(TAG_LAB) == lab
+    if fn.exists and not fn_ours:
+        notes.append(f"kept function {function_name}: it is not tagged {TAG_LAB}={lab}")
+    if fn_ours and fn.url:
+        steps.append(
+            _step(
+                "function-url",
+                f"delete the Function URL of {function_name}",
+                "lambda",
+                lambda c: c.delete_function_url_config,
+                FunctionName=function_name,
+            )
+        )
+    if fn_ours:
+        steps.append(
+            _step(
+                "function",
+                f"delete function {function_name}",
+                "lambda",
+                lambda c: c.delete_function,
+                FunctionName=function_name,
+            )
+        )
+    if log_group and (fn_ours or not fn.exists):
+        steps.append(
+            _step(
+                "log-group",
+                f"delete log group {log_group}",
+                "logs",
+                lambda c: c.delete_log_group,
+                logGroupName=log_group,
+            )
+        )
+    if role.exists and role.tags.get(TAG_LAB) == lab:
+        for pname in sorted(role.inline):
+            steps.append(
+                _step(
+                    "role",
+                    f"delete inline policy {pname} of role {role_name}",
+                    "iam",
+                    lambda c: c.delete_role_policy,
+                    RoleName=role_name,
+                    PolicyName=pname,
+                )
+            )
+        for arn in role.attached:
+            steps.append(
+                _step(
+                    "role",
+                    f"detach {arn.rsplit('/', 1)[-1]} from role {role_name}",
+                    "iam",
+                    lambda c: c.detach_role_policy,
+                    RoleName=role_name,
+                    PolicyArn=arn,
+                )
+            )
+        steps.append(
+            _step(
+                "role",
+                f"delete role {role_name}",
+                "iam",
+                lambda c: c.delete_role,
+                RoleName=role_name,
+            )
+        )
+    elif role.exists:
+        notes.append(f"kept role {role_name}: it is not tagged {TAG_LAB}={lab}")
+    for b in buckets:
+        if not b.exists or not b.ours:
+            continue
+        if b.tags.get(TAG_LAB) != lab or b.tags.get(TAG_CREATED) != "true":
+            notes.append(f"kept bucket {b.name}: dogxray did not create it")
+            continue
+        steps.append(
+            _step(
+                "bucket",
+                f"empty bucket {b.name} (every object version and delete marker)",
+                "s3",
+                lambda c: lambda **kw: empty_bucket(c, **kw),
+                Bucket=b.name,
+            )
+        )
+        steps.append(
+            _step(
+                "bucket",
+                f"delete bucket {b.name}",
+                "s3",
+                lambda c: c.delete_bucket,
+                Bucket=b.name,
+            )
+        )
+    return steps, notes
+
+
+def _survey(aws: Aws) -> tuple[ObservedFunction, ObservedRole, bool, list[ObservedBucket]]:
+    s = aws.settings
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fn_f = pool.submit(obs.function, aws, s.function_name)
+        role_f = pool.submit(obs.role, aws, s.role_name)
+        logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
+        scan_f = pool.submit(obs.lab_buckets, aws)
+        fn, role = fn_f.result(), role_f.result()
+        names = list(scan_f.result())
+    for tags in (fn.tags, role.tags):
+        if tags.get(TAG_BUCKET) and tags.get(TAG_LAB) == s.lab and tags[TAG_BUCKET] not in names:
+            names.append(tags[TAG_BUCKET])
+    buckets = [obs.bucket(aws, n) for n in names]
+    return fn, role, logs_f.result().exists, buckets
+
+
+def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
+    """Delete what this lab created; `remaining` lists what still exists afterwards."""
+    s = aws.settings
+    for service in ("s3", "iam", "lambda", "logs", "sts"):
+        aws.client(service)
+    fn, role, logs, buckets = _survey(aws)
+    steps, notes = plan_cleanup(
+        s.lab,
+        fn,
+        role,
+        s.log_group_name if logs else None,
+        buckets,
+        s.function_name,
+        s.role_name,
+    )
+    deleted = [
+        st.message.removeprefix("delete ") for st in steps if st.message.startswith("delete ")
+    ]
+    if dry_run:
+        return {"deleted": deleted, "remaining": [], "notes": notes, "dry_run": True}
+    if not steps:
+        return {"deleted": [], "remaining": [], "notes": notes}
+    runner = executor or Executor(aws)
+    for st in steps:
+        runner.progress(st.message)
+        runner.run_one(st)
+    fn, role, logs, buckets = _survey(aws)
+    left, _ = plan_cleanup(
+        s.lab, fn, role, s.log_group_name if logs else None, buckets, s.function_name, s.role_name
+    )
+    remaining = list(
+        dict.fromkeys(
+            st.message.removeprefix("delete ") for st in left if st.message.startswith("delete ")
+        )
+    )
+    return {"deleted": deleted, "remaining": remaining, "notes": [*notes, XRAY_NOTE]}

@@ -1,0 +1,197 @@
+"""Runs planned steps: one API call each, then the waiter the step asks for.
+
+Retries what real AWS makes transient: IAM propagation right after CreateRole (every
+~5 s, up to ~3 min, with a visible spinner), `ResourceConflictException` while a
+function update is in progress, and throttling / 5xx that outlived botocore's own
+retries. `sleep` and `clock` are injectable so tests run in milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ParamValidationError, WaiterError
+
+from dogxray.aws import Aws, ClientError, error_code, error_message
+from dogxray.errors import DogxrayError
+from dogxray.lab.models import Step, Wait
+
+PROPAGATION_MESSAGES = (
+    "cannot be assumed by Lambda",
+    "does not have permissions to call PutTraceSegments",
+)
+CONFLICT_MESSAGES = ("cannot be performed at this time", "in progress", "pending")
+TRANSIENT_CODES = (
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestLimitExceeded",
+    "InternalFailure",
+    "InternalError",
+    "ServiceException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Retry and wait budgets (tests shrink them)."""
+
+    propagation_interval: float = 5.0
+    propagation_limit: float = 180.0
+    conflict_interval: float = 2.0
+    conflict_attempts: int = 30
+    transient_base: float = 1.0
+    transient_attempts: int = 5
+    waiter_delay: int = 1
+    waiter_attempts: int = 300
+
+
+Spinner = Callable[[str], AbstractContextManager[Callable[[str], None]]]
+
+
+def _default_spinner(text: str) -> AbstractContextManager[Callable[[str], None]]:
+    from dogxray.render import lab as render_lab
+
+    return render_lab.spinner(text)
+
+
+def _default_progress(text: str) -> None:
+    from dogxray.render import lab as render_lab
+
+    render_lab.step(text)
+
+
+class Executor:
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        timing: Timing | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        progress: Callable[[str], None] = _default_progress,
+        spinner: Spinner = _default_spinner,
+    ) -> None:
+        self.aws = aws
+        self.timing = timing or Timing()
+        self.sleep = sleep
+        self.clock = clock
+        self.progress = progress
+        self.spinner = spinner
+
+    def run_one(self, step: Step) -> Any:
+        client = self.aws.client(step.service)
+        result = self._call(step, client)
+        if step.wait is not Wait.none and step.function_name:
+            self.wait(step.wait, step.function_name)
+        return result
+
+    def _call(self, step: Step, client: Any) -> Any:
+        start = self.clock()
+        conflicts = transients = 0
+        with ExitStack() as stack:
+            update: Callable[[str], None] | None = None
+            while True:
+                try:
+                    return step.method(client)(**step.params)
+                except ParamValidationError as exc:
+                    if "InvokedViaFunctionUrl" in str(exc):  # botocore before Oct 2025
+                        raise DogxrayError(
+                            "this botocore cannot add the Function URL's second permission "
+                            "(InvokedViaFunctionUrl)",
+                            where=step.message,
+                            hint="upgrade it: pip install -U boto3 botocore",
+                        ) from exc
+                    raise
+                except ClientError as exc:
+                    code, message = error_code(exc), error_message(exc)
+                    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                    if code in step.tolerate:
+                        return None
+                    if code == "InvalidParameterValueException" and any(
+                        m in message for m in PROPAGATION_MESSAGES
+                    ):
+                        elapsed = self.clock() - start
+                        if elapsed >= self.timing.propagation_limit:
+                            raise _propagation_error(step, elapsed, message) from exc
+                        text = "waiting for the new IAM role to reach Lambda"
+                        if update is None:
+                            update = stack.enter_context(self.spinner(text))
+                        update(
+                            f"{text} ({elapsed:.0f} s; retrying every "
+                            f"{self.timing.propagation_interval:.0f} s, up to "
+                            f"{self.timing.propagation_limit / 60:.0f} min)"
+                        )
+                        self.sleep(self.timing.propagation_interval)
+                        continue
+                    if (
+                        code == "ResourceConflictException"
+                        and step.function_name
+                        and any(m in message.lower() for m in CONFLICT_MESSAGES)
+                        and conflicts < self.timing.conflict_attempts
+                    ):
+                        conflicts += 1
+                        self.sleep(self.timing.conflict_interval)
+                        continue
+                    if (code in TRANSIENT_CODES or status >= 500) and (
+                        transients < self.timing.transient_attempts
+                    ):
+                        self.sleep(self.timing.transient_base * 2**transients)
+                        transients += 1
+                        continue
+                    known = _known_error(step, code, message)
+                    if known is not None:
+                        raise known from exc
+                    raise
+
+    def wait(self, wait: Wait, function_name: str) -> None:
+        """Block until the function is Active (after create) / updated (after a change)."""
+        waiter = self.aws.client("lambda").get_waiter(wait.value)
+        try:
+            waiter.wait(
+                FunctionName=function_name,
+                WaiterConfig={
+                    "Delay": self.timing.waiter_delay,
+                    "MaxAttempts": self.timing.waiter_attempts,
+                },
+            )
+        except WaiterError as exc:
+            cfg = (exc.last_response or {}).get("Configuration", {})
+            reason = cfg.get("StateReason") or cfg.get("LastUpdateStatusReason") or str(exc)
+            raise DogxrayError(
+                f"function {function_name} did not become ready: {reason}",
+                where=wait.value,
+                hint="check the function in the Lambda console, then re-run `dogxray setup`",
+            ) from exc
+
+
+def _propagation_error(step: Step, elapsed: float, message: str) -> DogxrayError:
+    return DogxrayError(
+        f"Lambda still cannot use the role after {elapsed:.0f} s: {message}",
+        where=step.message,
+        hint="IAM changes usually reach Lambda within a minute; wait and re-run `dogxray "
+        "setup` (it continues where it stopped), or check the role's trust policy",
+    )
+
+
+def _known_error(step: Step, code: str, message: str) -> DogxrayError | None:
+    """AWS refusals that deserve their own explanation."""
+    if code == "BucketAlreadyExists":
+        name = step.params.get("Bucket")
+        return DogxrayError(
+            f"bucket {name} already exists and belongs to another AWS account",
+            where=step.message,
+            hint="bucket names are global across all accounts: choose another with `--bucket NAME`",
+        )
+    if code == "InvalidBucketName":
+        return DogxrayError.usage(
+            f"S3 rejected the bucket name: {message}", where=step.message, hint="see --bucket"
+        )
+    return None

@@ -1,0 +1,195 @@
+"""Desired and observed state as plain frozen data, and the `Step` the planner emits.
+
+Nothing here talks to AWS: the planner compares a `Desired` with an `Observed` and the
+executor runs the resulting steps. Names and tags on the deployed resources are the
+only state; nothing is recorded locally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class PolicyMode(str, Enum):
+    """How the role gets its permissions (readable back from the role: inline vs attached)."""
+
+    least_privilege = "least-privilege"
+    console = "console"
+
+
+class Wait(str, Enum):
+    """What the executor waits for after a step."""
+
+    none = "none"
+    function_active = "function_active_v2"
+    function_updated = "function_updated_v2"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One statement of the function's resource policy, normalised."""
+
+    sid: str
+    action: str
+    principal: str = "*"
+    url_auth_type: str | None = None  # condition lambda:FunctionUrlAuthType
+    via_url: bool | None = None  # condition lambda:InvokedViaFunctionUrl
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    region: str
+    tags: Mapping[str, str]
+    adopt_untagged: bool = False  # the default name: an owned, untagged one is ours (Ctrl-C)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    arn: str
+    trust_policy: Mapping[str, Any]
+    mode: PolicyMode
+    policy_name: str
+    inline_policy: Mapping[str, Any]  # used in least-privilege mode
+    managed_arns: tuple[str, ...]  # used in console mode
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    runtime: str
+    arch: str
+    handler: str
+    timeout: int
+    memory: int
+    tracing: bool
+    env: Mapping[str, str]
+    tags: Mapping[str, str]
+    role_arn: str
+    code_sha256: str | None  # None: keep the deployed code (configure, break/fix)
+    zip_bytes: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True)
+class UrlSpec:
+    enabled: bool
+    auth_type: str
+    permissions: tuple[Permission, ...]
+
+
+@dataclass(frozen=True)
+class LogGroupSpec:
+    name: str
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Desired:
+    lab: str
+    region: str
+    bucket: BucketSpec
+    role: RoleSpec
+    function: FunctionSpec
+    url: UrlSpec
+    log_group: LogGroupSpec
+
+
+@dataclass(frozen=True)
+class ObservedBucket:
+    name: str
+    exists: bool
+    ours: bool  # HeadBucket succeeded (exists=True, ours=False: another account owns it)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ObservedRole:
+    exists: bool
+    arn: str | None = None
+    trust_policy: Mapping[str, Any] = field(default_factory=dict)
+    inline: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    attached: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ObservedFunction:
+    exists: bool
+    arn: str | None = None
+    runtime: str | None = None
+    arch: str | None = None
+    handler: str | None = None
+    timeout: int | None = None
+    memory: int | None = None
+    tracing: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: str | None = None
+    code_sha256: str | None = None
+    state: str | None = None
+    url: str | None = None
+    url_auth_type: str | None = None
+    permissions: tuple[Permission, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObservedLogGroup:
+    exists: bool
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observed:
+    bucket: ObservedBucket
+    role: ObservedRole
+    function: ObservedFunction
+    log_group: ObservedLogGroup
+
+
+@dataclass(frozen=True)
+class Step:
+    """One API call, explained. `method` picks the bound method off the service's client
+    explicitly (no method names built from strings); `params` are its keyword arguments."""
+
+    name: str
+    message: str
+    kind: str  # the resource it changes: bucket, role, function, function-url, log-group
+    service: str
+    method: Callable[[Any], Callable[..., Any]] = field(repr=False)
+    params: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    wait: Wait = Wait.none
+    function_name: str | None = None  # what to wait on / retry conflicts for
+    tolerate: tuple[str, ...] = ()  # error codes that mean "already done"
+    changes: tuple[str, ...] = ()  # the individual differences it repairs (for `status`)
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What commands after `setup` need, read back from the function and its tags."""
+
+    function_name: str
+    function_arn: str
+    function_url: str | None
+    bucket: str
+    env_bucket: str | None  # BUCKET_NAME as configured (differs after break-bucket)
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """`setup` (and stage-command) options; None means: keep what is deployed, else default."""
+
+    bucket: str | None = None
+    policy: PolicyMode | None = None
+    runtime: str | None = None
+    arch: str | None = None
+    memory: int | None = None
+    timeout: int | None = None
+    tracing: bool | None = None
+    url: bool | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    from_env: bool = False

@@ -1,0 +1,172 @@
+"""Read the lab's resources as they are: Get*/List*/Describe*/Head* calls only.
+
+Missing resources are normal (a first setup, a partial lab after Ctrl-C) and come back as
+`exists=False`; everything else an AWS call raises is left to the CLI to explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from dogxray.aws import Aws, ClientError, error_code
+from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, default_bucket_name
+from dogxray.lab.models import (
+    Observed,
+    ObservedBucket,
+    ObservedFunction,
+    ObservedLogGroup,
+    ObservedRole,
+)
+from dogxray.lab.policies import parse_document, parse_permissions
+
+T = TypeVar("T")
+_MISSING = (
+    "NoSuchEntity",
+    "ResourceNotFoundException",
+    "404",
+    "NoSuchBucket",
+    "NotFound",
+    "NoSuchTagSet",
+)
+
+
+def _or_missing(call: Callable[[], T], missing: T) -> T:
+    try:
+        return call()
+    except ClientError as exc:
+        if error_code(exc) in _MISSING:
+            return missing
+        raise
+
+
+def tags_of(items: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def bucket(aws: Aws, name: str) -> ObservedBucket:
+    s3 = aws.client("s3")
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in _MISSING:
+            return ObservedBucket(name=name, exists=False, ours=False)
+        if code in ("403", "AccessDenied", "Forbidden"):
+            return ObservedBucket(name=name, exists=True, ours=False)
+        raise
+    tagging = _or_missing(lambda: s3.get_bucket_tagging(Bucket=name), {"TagSet": []})
+    return ObservedBucket(name=name, exists=True, ours=True, tags=tags_of(tagging.get("TagSet")))
+
+
+def _bucket_tags_or_none(aws: Aws, name: str) -> dict[str, str]:
+    try:
+        return tags_of(aws.client("s3").get_bucket_tagging(Bucket=name).get("TagSet"))
+    except ClientError:
+        return {}  # no tags, another region's redirect refused, or no permission
+
+
+def lab_buckets(aws: Aws) -> list[str]:
+    """Buckets dogxray created for this lab (tagged `dogxray:lab=<lab>` and created=true).
+
+    One ListBuckets (this region only) plus a GetBucketTagging per bucket, in parallel: used
+    only when the lab's function and role do not name the bucket, and by cleanup to catch
+    orphans (e.g. a bucket left by `setup --bucket` before the lab moved to another)."""
+    listing = aws.client("s3").list_buckets(BucketRegion=aws.region)  # lab buckets: this region
+    names = [b["Name"] for b in listing.get("Buckets", [])]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tagged = list(pool.map(lambda n: (n, _bucket_tags_or_none(aws, n)), names))
+    lab = aws.settings.lab
+    return [n for n, t in tagged if t.get(TAG_LAB) == lab and t.get(TAG_CREATED) == "true"]
+
+
+def role(aws: Aws, name: str) -> ObservedRole:
+    iam = aws.client("iam")
+    found = _or_missing(lambda: iam.get_role(RoleName=name), None)
+    if found is None:
+        return ObservedRole(exists=False)
+    info = found["Role"]
+    inline = {}
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for pname in page["PolicyNames"]:
+            doc = iam.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
+            inline[pname] = parse_document(doc)
+    attached: list[str] = []
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        attached += [p["PolicyArn"] for p in page["AttachedPolicies"]]
+    return ObservedRole(
+        exists=True,
+        arn=info["Arn"],
+        trust_policy=parse_document(info.get("AssumeRolePolicyDocument", {})),
+        inline=inline,
+        attached=tuple(sorted(attached)),
+        tags=tags_of(info.get("Tags")),
+    )
+
+
+def function(aws: Aws, name: str) -> ObservedFunction:
+    lam = aws.client("lambda")
+    found = _or_missing(lambda: lam.get_function(FunctionName=name), None)
+    if found is None:
+        return ObservedFunction(exists=False)
+    cfg: dict[str, Any] = found["Configuration"]
+    url = _or_missing(lambda: lam.get_function_url_config(FunctionName=name), {})
+    policy = _or_missing(lambda: lam.get_policy(FunctionName=name), {})
+    return ObservedFunction(
+        exists=True,
+        arn=cfg["FunctionArn"],
+        runtime=cfg.get("Runtime"),
+        arch=(cfg.get("Architectures") or ["x86_64"])[0],
+        handler=cfg.get("Handler"),
+        timeout=cfg.get("Timeout"),
+        memory=cfg.get("MemorySize"),
+        tracing=(cfg.get("TracingConfig") or {}).get("Mode") == "Active",
+        env=dict((cfg.get("Environment") or {}).get("Variables") or {}),
+        tags=dict(found.get("Tags") or {}),
+        role_arn=cfg.get("Role"),
+        code_sha256=cfg.get("CodeSha256"),
+        state=cfg.get("State"),
+        url=url.get("FunctionUrl"),
+        url_auth_type=url.get("AuthType"),
+        permissions=parse_permissions(policy.get("Policy")),
+    )
+
+
+def log_group(aws: Aws, name: str) -> ObservedLogGroup:
+    pages = aws.client("logs").get_paginator("describe_log_groups")
+    for page in pages.paginate(logGroupNamePrefix=name):
+        if any(g["logGroupName"] == name for g in page.get("logGroups", [])):
+            return ObservedLogGroup(exists=True)
+    return ObservedLogGroup(exists=False)
+
+
+def resolve_bucket(aws: Aws, fn: ObservedFunction, rl: ObservedRole) -> str:
+    """Which bucket is the lab's, without local state. In order: the function's
+    `dogxray:bucket` tag (set by setup/deploy), the role's `dogxray:bucket` tag (set by
+    create-role), a bucket dogxray created for this lab (found by its tags, e.g. after a
+    lone `create-bucket --bucket NAME`), else the default `lovely-dogs-<account>-<region>`.
+    A pre-existing bucket (never tagged by dogxray) is remembered once the role or the
+    function exists, so pass `--bucket` to `setup` for it."""
+    for tags in (fn.tags, rl.tags):
+        if tags.get(TAG_BUCKET):
+            return tags[TAG_BUCKET]
+    default = default_bucket_name(aws.account_id, aws.region)
+    found = lab_buckets(aws)
+    return default if default in found or not found else sorted(found)[0]
+
+
+def observe(aws: Aws, bucket_name: str | None) -> tuple[Observed, str]:
+    """Observe everything in parallel; returns the observation and the lab's bucket."""
+    s = aws.settings
+    for service in ("s3", "iam", "lambda", "logs", "sts"):
+        aws.client(service)  # create clients before threads share them
+    _ = aws.account_id
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        fn_f = pool.submit(function, aws, s.function_name)
+        role_f = pool.submit(role, aws, s.role_name)
+        logs_f = pool.submit(log_group, aws, s.log_group_name)
+        fn, rl = fn_f.result(), role_f.result()
+        name = bucket_name or resolve_bucket(aws, fn, rl)
+        bk = bucket(aws, name)
+        return Observed(bucket=bk, role=rl, function=fn, log_group=logs_f.result()), name

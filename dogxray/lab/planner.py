@@ -1,0 +1,420 @@
+"""Pure diff: (desired, observed) -> ordered steps. No AWS, no I/O.
+
+Order is the lab's (bucket, role, log group, function, code, configuration, tags, URL,
+permissions); an empty plan means the lab is up to date. `parts` restricts the plan to
+what one stage command manages. Conflicts that no step can fix (a name owned by another
+account or not created by dogxray) raise `DogxrayError` before anything is changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from dogxray.config import TAG_LAB
+from dogxray.errors import DogxrayError
+from dogxray.lab.models import Desired, Observed, Permission, PolicyMode, Step, Wait
+from dogxray.lab.policies import public_unconditioned, same_document
+
+ALL_PARTS = frozenset({"bucket", "role", "logs", "function", "code", "config", "url"})
+# Step names (several steps may share one); `setup` reports them as changed / unchanged.
+STEP_NAMES = (
+    "bucket",
+    "role",
+    "role-policy",
+    "log-group",
+    "function",
+    "function-code",
+    "function-configuration",
+    "function-url",
+    "url-permissions",
+)
+
+
+def plan(desired: Desired, observed: Observed, parts: Iterable[str] = ALL_PARTS) -> list[Step]:
+    wanted = frozenset(parts)
+    steps: list[Step] = []
+    if "bucket" in wanted:
+        steps += bucket_steps(desired, observed)
+    if "role" in wanted:
+        steps += role_steps(desired, observed)
+    if "logs" in wanted and not observed.log_group.exists:
+        lg = desired.log_group
+        steps.append(
+            Step(
+                name="log-group",
+                message=f"create log group {lg.name}",
+                kind="log-group",
+                service="logs",
+                method=lambda c: c.create_log_group,
+                params={"logGroupName": lg.name, "tags": dict(lg.tags)},
+                tolerate=("ResourceAlreadyExistsException",),
+            )
+        )
+    steps += function_steps(desired, observed, wanted)
+    if "url" in wanted:
+        steps += url_steps(desired, observed)
+    return steps
+
+
+def _tagset(tags: dict[str, str] | Any) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(dict(tags).items())]
+
+
+def bucket_steps(d: Desired, o: Observed) -> list[Step]:
+    b, ob = d.bucket, o.bucket
+    tag_step = Step(
+        name="bucket",
+        message=f"tag bucket {b.name} as this lab's",
+        kind="bucket",
+        service="s3",
+        method=lambda c: c.put_bucket_tagging,
+        params={"Bucket": b.name, "Tagging": {"TagSet": _tagset(b.tags)}},
+        changes=("not tagged as this lab's",),
+    )
+    if not ob.exists:
+        params: dict[str, Any] = {"Bucket": b.name}
+        if b.region != "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
+            params["CreateBucketConfiguration"] = {"LocationConstraint": b.region}
+        create = Step(
+            name="bucket",
+            message=f"create bucket {b.name} in {b.region}",
+            kind="bucket",
+            service="s3",
+            method=lambda c: c.create_bucket,
+            params=params,
+            tolerate=("BucketAlreadyOwnedByYou",),
+        )
+        return [create, tag_step]
+    if not ob.ours:
+        raise DogxrayError(
+            f"bucket {b.name} already exists and belongs to another AWS account",
+            hint="bucket names are global: choose another with `--bucket NAME`",
+        )
+    if not ob.tags and b.adopt_untagged:
+        return [tag_step]  # created by an interrupted run before it could tag the bucket
+    return []
+
+
+def role_steps(d: Desired, o: Observed) -> list[Step]:
+    r, orl = d.role, o.role
+    steps: list[Step] = []
+    if not orl.exists:
+        steps.append(
+            Step(
+                name="role",
+                message=f"create role {r.name} (trusted by lambda.amazonaws.com)",
+                kind="role",
+                service="iam",
+                method=lambda c: c.create_role,
+                params={
+                    "RoleName": r.name,
+                    "AssumeRolePolicyDocument": json.dumps(r.trust_policy),
+                    "Description": f"dogxray lab {d.lab}: the Lambda function's role",
+                    "Tags": _tagset(r.tags),
+                },
+                tolerate=("EntityAlreadyExists",),
+            )
+        )
+    else:
+        if orl.tags.get(TAG_LAB) != d.lab:
+            raise DogxrayError(
+                f"role {r.name} exists but dogxray did not create it for lab {d.lab!r}",
+                hint="choose another lab name with `dogxray --lab NAME ...`",
+            )
+        if not same_document(r.trust_policy, orl.trust_policy):
+            steps.append(
+                Step(
+                    name="role",
+                    message=f"restore the trust policy of role {r.name}",
+                    kind="role",
+                    service="iam",
+                    method=lambda c: c.update_assume_role_policy,
+                    params={"RoleName": r.name, "PolicyDocument": json.dumps(r.trust_policy)},
+                    changes=("trust policy differs",),
+                )
+            )
+        changed = {k: v for k, v in r.tags.items() if orl.tags.get(k) != v}
+        if changed:
+            steps.append(
+                Step(
+                    name="role",
+                    message=f"tag role {r.name}: {_kv(changed)}",
+                    kind="role",
+                    service="iam",
+                    method=lambda c: c.tag_role,
+                    params={"RoleName": r.name, "Tags": _tagset(changed)},
+                    changes=tuple(f"tag {k} is not {v}" for k, v in changed.items()),
+                )
+            )
+    return steps + _policy_steps(d, o)
+
+
+def _policy_steps(d: Desired, o: Observed) -> list[Step]:
+    r, orl = d.role, o.role
+    steps: list[Step] = []
+    inline_ok = r.policy_name in orl.inline and same_document(
+        r.inline_policy, orl.inline[r.policy_name]
+    )
+    if r.mode is PolicyMode.least_privilege and not inline_ok:
+        missing = r.policy_name not in orl.inline
+        steps.append(
+            Step(
+                name="role-policy",
+                message=f"put least-privilege policy {r.policy_name} on role {r.name}",
+                kind="role",
+                service="iam",
+                method=lambda c: c.put_role_policy,
+                params={
+                    "RoleName": r.name,
+                    "PolicyName": r.policy_name,
+                    "PolicyDocument": json.dumps(r.inline_policy),
+                },
+                changes=(f"inline policy {r.policy_name} {'missing' if missing else 'differs'}",),
+            )
+        )
+    if r.mode is PolicyMode.console and r.policy_name in orl.inline:
+        steps.append(
+            Step(
+                name="role-policy",
+                message=f"remove least-privilege policy {r.policy_name} from role {r.name}",
+                kind="role",
+                service="iam",
+                method=lambda c: c.delete_role_policy,
+                params={"RoleName": r.name, "PolicyName": r.policy_name},
+                tolerate=("NoSuchEntity",),
+                changes=(f"inline policy {r.policy_name} present in console mode",),
+            )
+        )
+    for arn in r.managed_arns:
+        attached = arn in orl.attached
+        if (r.mode is PolicyMode.console) != attached:
+            verb = "attach" if not attached else "detach"
+            steps.append(
+                Step(
+                    name="role-policy",
+                    message=f"{verb} {arn.rsplit('/', 1)[-1]} {'to' if not attached else 'from'} "
+                    f"role {r.name}",
+                    kind="role",
+                    service="iam",
+                    method=(lambda c: c.attach_role_policy)
+                    if not attached
+                    else (lambda c: c.detach_role_policy),
+                    params={"RoleName": r.name, "PolicyArn": arn},
+                    tolerate=("NoSuchEntity",) if attached else (),
+                    changes=(f"managed policy {arn} {'missing' if not attached else 'attached'}",),
+                )
+            )
+    return steps
+
+
+def config_diff(d: Desired, o: Observed) -> list[tuple[str, str, str]]:
+    """(setting, deployed, desired) for each difference in the function configuration."""
+    f, of = d.function, o.function
+    pairs = [
+        ("runtime", f.runtime, of.runtime),
+        ("handler", f.handler, of.handler),
+        ("timeout", f"{f.timeout} s", f"{of.timeout} s"),
+        ("memory", f"{f.memory} MB", f"{of.memory} MB"),
+        ("tracing", _mode(f.tracing), _mode(of.tracing)),
+        ("role", f.role_arn, of.role_arn),
+    ]
+    out = [(k, str(have), str(want)) for k, want, have in pairs if want != have]
+    for key in sorted(set(f.env) | set(of.env)):
+        want, have = f.env.get(key), of.env.get(key)
+        if want != have:
+            out.append((key, "unset" if have is None else have, "unset" if want is None else want))
+    return out
+
+
+def _mode(active: bool) -> str:
+    return "Active" if active else "PassThrough"
+
+
+def _kv(tags: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+
+
+def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step]:
+    f, of = d.function, o.function
+    config = {
+        "FunctionName": f.name,
+        "Role": f.role_arn,
+        "Handler": f.handler,
+        "Runtime": f.runtime,
+        "Timeout": f.timeout,
+        "MemorySize": f.memory,
+        "TracingConfig": {"Mode": _mode(f.tracing)},
+        "Environment": {"Variables": dict(f.env)},
+    }
+    if not of.exists:
+        if "function" not in wanted:
+            return []
+        return [
+            Step(
+                name="function",
+                message=f"create function {f.name} ({f.runtime}, {f.arch}, {f.memory} MB)",
+                kind="function",
+                service="lambda",
+                method=lambda c: c.create_function,
+                params={
+                    **config,
+                    "Code": {"ZipFile": f.zip_bytes},
+                    "Architectures": [f.arch],
+                    "Description": f"dogxray lab {d.lab}: saves a random dog photo to S3",
+                    "Tags": dict(f.tags),
+                },
+                wait=Wait.function_active,
+                function_name=f.name,
+            )
+        ]
+    if of.tags.get(TAG_LAB) != d.lab:
+        raise DogxrayError(
+            f"function {f.name} exists but dogxray did not create it for lab {d.lab!r}",
+            hint="choose another lab name with `dogxray --lab NAME ...`",
+        )
+    steps: list[Step] = []
+    code_differs = f.code_sha256 is not None and f.code_sha256 != of.code_sha256
+    if "code" in wanted and (code_differs or f.arch != of.arch):
+        steps.append(
+            Step(
+                name="function-code",
+                message=f"upload new code to {f.name}",
+                kind="function",
+                service="lambda",
+                method=lambda c: c.update_function_code,
+                params={"FunctionName": f.name, "ZipFile": f.zip_bytes, "Architectures": [f.arch]},
+                wait=Wait.function_updated,
+                function_name=f.name,
+                changes=("code differs from the local package",)
+                if code_differs
+                else (f"architecture is {of.arch}, expected {f.arch}",),
+            )
+        )
+    diff = config_diff(d, o)
+    if "config" in wanted and diff:
+        steps.append(
+            Step(
+                name="function-configuration",
+                message=f"update {f.name}: " + "; ".join(f"{k} {a} -> {b}" for k, a, b in diff),
+                kind="function",
+                service="lambda",
+                method=lambda c: c.update_function_configuration,
+                params=config,
+                wait=Wait.function_updated,
+                function_name=f.name,
+                changes=tuple(f"{k} is {a}, expected {b}" for k, a, b in diff),
+            )
+        )
+    tags = {k: v for k, v in f.tags.items() if of.tags.get(k) != v}
+    if ("config" in wanted or "function" in wanted) and tags:
+        steps.append(
+            Step(
+                name="function-configuration",
+                message=f"tag function {f.name}: {_kv(tags)}",
+                kind="function",
+                service="lambda",
+                method=lambda c: c.tag_resource,
+                params={"Resource": of.arn, "Tags": tags},
+                changes=tuple(f"tag {k} is not {v}" for k, v in tags.items()),
+            )
+        )
+    return steps
+
+
+def _permission_params(name: str, p: Permission) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "FunctionName": name,
+        "StatementId": p.sid,
+        "Action": p.action,
+        "Principal": p.principal,
+    }
+    if p.url_auth_type:
+        params["FunctionUrlAuthType"] = p.url_auth_type
+    if p.via_url is not None:
+        params["InvokedViaFunctionUrl"] = p.via_url
+    return params
+
+
+def _remove_permission(name: str, sid: str, why: str) -> Step:
+    return Step(
+        name="url-permissions",
+        message=f"remove permission {sid} from {name} ({why})",
+        kind="function-url",
+        service="lambda",
+        method=lambda c: c.remove_permission,
+        params={"FunctionName": name, "StatementId": sid},
+        tolerate=("ResourceNotFoundException",),
+        changes=(f"permission {sid}: {why}",),
+    )
+
+
+def url_steps(d: Desired, o: Observed) -> list[Step]:
+    u, f, of = d.url, d.function, o.function
+    have = {p.sid: p for p in of.permissions}
+    steps = [
+        _remove_permission(f.name, p.sid, "lets anyone invoke the function directly")
+        for p in public_unconditioned(of.permissions)
+        if p.sid not in {w.sid for w in u.permissions}
+    ]
+    if not u.enabled:
+        if of.url:
+            steps.append(
+                Step(
+                    name="function-url",
+                    message=f"delete the Function URL of {f.name}",
+                    kind="function-url",
+                    service="lambda",
+                    method=lambda c: c.delete_function_url_config,
+                    params={"FunctionName": f.name},
+                    tolerate=("ResourceNotFoundException",),
+                    changes=("Function URL exists but --no-url was asked",),
+                )
+            )
+        steps += [
+            _remove_permission(f.name, p.sid, "no URL") for p in u.permissions if p.sid in have
+        ]
+        return steps
+    if not of.url:
+        steps.append(
+            Step(
+                name="function-url",
+                message=f"create the Function URL of {f.name} (auth {u.auth_type})",
+                kind="function-url",
+                service="lambda",
+                method=lambda c: c.create_function_url_config,
+                params={"FunctionName": f.name, "AuthType": u.auth_type},
+                changes=("no Function URL",),
+            )
+        )
+    elif of.url_auth_type != u.auth_type:
+        steps.append(
+            Step(
+                name="function-url",
+                message=f"set the Function URL auth of {f.name} to {u.auth_type}",
+                kind="function-url",
+                service="lambda",
+                method=lambda c: c.update_function_url_config,
+                params={"FunctionName": f.name, "AuthType": u.auth_type},
+                changes=(f"Function URL auth is {of.url_auth_type}, expected {u.auth_type}",),
+            )
+        )
+    for p in u.permissions:
+        if have.get(p.sid) == p:
+            continue
+        if p.sid in have:
+            steps.append(_remove_permission(f.name, p.sid, "its conditions differ"))
+        what = "missing" if p.sid not in have else "differs"
+        steps.append(
+            Step(
+                name="url-permissions",
+                message=f"allow {p.action} by anyone through the Function URL ({p.sid})",
+                kind="function-url",
+                service="lambda",
+                method=lambda c: c.add_permission,
+                params=_permission_params(f.name, p),
+                changes=(f"permission {p.sid} ({p.action}) {what}",),
+            )
+        )
+    return steps

@@ -1,0 +1,338 @@
+"""What the commands and the demo call: observe -> desired -> plan -> execute.
+
+Every entry point re-reads the deployed resources (names + tags are the only state), so
+any of them can follow an interrupted run. `setup` builds the package while the bucket
+and the role are made, then creates/updates the function once the zip is ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from dogxray.aws import Aws
+from dogxray.config import (
+    BROKEN_BUCKET,
+    DEFAULT_ARCH,
+    DEFAULT_RUNTIME,
+    ENV_BUCKET_NAME,
+    TAG_BUCKET,
+    TAG_CREATED,
+    TAG_LAB,
+)
+from dogxray.errors import DogxrayError
+from dogxray.lab import observe as obs
+from dogxray.lab import validate
+from dogxray.lab.desired import build_desired, check_options, partition
+from dogxray.lab.executor import Executor
+from dogxray.lab.models import (
+    Deployed,
+    Desired,
+    FunctionSpec,
+    Observed,
+    PolicyMode,
+    SetupOptions,
+    Step,
+)
+from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
+from dogxray.package import code_sha256
+
+ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, from_env) -> zip bytes
+NOTHING_DEPLOYED = "nothing deployed; run `dogxray setup` first"
+
+
+def build_zip(runtime: str, arch: str, from_env: bool) -> bytes:
+    """The real package (dogxray.package); tests inject a small hand-made zip instead."""
+    from dogxray.package import build_package
+    from dogxray.render import lab as render_lab
+
+    result = build_package(runtime=runtime, arch=arch, from_env=from_env, progress=render_lab.step)
+    return bytes(result.zip_bytes)
+
+
+class Runner:
+    """Runs steps and remembers each call's response (the URL, ARNs)."""
+
+    def __init__(self, aws: Aws, executor: Executor | None) -> None:
+        self.executor = executor or Executor(aws)
+        self.results: dict[str, Any] = {}
+        self.changed: list[str] = []
+
+    def run(self, steps: Iterable[Step]) -> None:
+        for step in steps:
+            self.executor.progress(step.message)
+            result = self.executor.run_one(step)
+            if isinstance(result, dict):
+                self.results[step.name] = result
+            if step.name not in self.changed:
+                self.changed.append(step.name)
+
+
+def setup(
+    aws: Aws,
+    options: SetupOptions,
+    *,
+    dry_run: bool = False,
+    zip_provider: ZipProvider | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Build or repair the whole lab; a second run on an unchanged lab changes nothing.
+    With `dry_run` the result also carries `plan` (the messages) and nothing is changed."""
+    o = check_options(options)
+    from_env = o.from_env or aws.is_local
+    runner = Runner(aws, executor)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        started = (o.runtime or DEFAULT_RUNTIME, o.arch or DEFAULT_ARCH)
+        zip_future = pool.submit(zip_provider or build_zip, *started, from_env)
+        observed, bucket = obs.observe(aws, o.bucket)
+        infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
+        target = (infra.function.runtime, infra.function.arch)
+        if target != started:  # the deployed runtime/arch are kept: build for them
+            zip_future = pool.submit(zip_provider or build_zip, *target, from_env)
+        if dry_run:
+            desired = replace(infra, function=_with_zip(infra.function, zip_future.result()))
+            steps = plan(desired, observed)
+            changed = list(dict.fromkeys(st.name for st in steps))
+            doc = _setup_doc(aws, desired, observed, runner, changed)
+            return {**doc, "plan": [st.message for st in steps]}
+        # bucket and role (+ log group) in parallel while the zip builds
+        both = [
+            pool.submit(runner.run, plan(infra, observed, ["bucket"])),
+            pool.submit(runner.run, plan(infra, observed, ["role", "logs"])),
+        ]
+        for future in both:
+            future.result()
+        desired = replace(infra, function=_with_zip(infra.function, zip_future.result()))
+    runner.run(plan(desired, observed, ALL_PARTS - {"bucket", "role", "logs"}))
+    return _setup_doc(aws, desired, observed, runner, runner.changed)
+
+
+def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:
+    return replace(f, zip_bytes=zip_bytes, code_sha256=code_sha256(zip_bytes))
+
+
+def _setup_doc(
+    aws: Aws, d: Desired, observed: Observed, runner: Runner, names: list[str]
+) -> dict[str, Any]:
+    fn = observed.function
+    created = runner.results.get("function", {})
+    url = runner.results.get("function-url", {}).get("FunctionUrl") or fn.url
+    changed = [n for n in STEP_NAMES if n in names]
+    skip = {"function-code", "function-configuration"} if "function" in changed else set()
+    return {
+        "lab": d.lab,
+        "region": d.region,
+        "bucket": d.bucket.name,
+        "role_arn": d.role.arn,
+        "function_arn": created.get("FunctionArn") or fn.arn or _function_arn(aws, d),
+        "function_url": url if d.url.enabled else None,
+        "changed": changed,
+        "unchanged": [n for n in STEP_NAMES if n not in changed and n not in skip],
+    }
+
+
+def _function_arn(aws: Aws, d: Desired) -> str:
+    return (
+        f"arn:{partition(d.region)}:lambda:{d.region}:{aws.account_id}:function:{d.function.name}"
+    )
+
+
+def stage(
+    aws: Aws,
+    options: SetupOptions,
+    parts: Iterable[str],
+    *,
+    zip_provider: ZipProvider | None = None,
+    executor: Executor | None = None,
+    env_bucket: str | None = None,
+) -> dict[str, Any]:
+    """One lab stage (create-bucket, create-role, deploy-function, configure, break/fix):
+    only `parts` are planned; options not given keep what is deployed."""
+    o = check_options(options)
+    observed, bucket = obs.observe(aws, o.bucket)
+    wanted = frozenset(parts)
+    if wanted & {"code", "function"} and not observed.role.exists:
+        raise DogxrayError(
+            f"role {aws.settings.role_name} does not exist yet",
+            hint="run `dogxray create-role` first, or `dogxray setup` for every stage",
+        )
+    if not wanted & {"bucket", "role", "function"} and not observed.function.exists:
+        raise DogxrayError(NOTHING_DEPLOYED, hint="`dogxray setup` builds the whole lab")
+    zip_bytes = None
+    if zip_provider is not None:
+        runtime = o.runtime or observed.function.runtime or DEFAULT_RUNTIME
+        arch = o.arch or observed.function.arch or DEFAULT_ARCH
+        zip_bytes = zip_provider(runtime, arch, o.from_env or aws.is_local)
+    desired = build_desired(
+        aws, o, observed, bucket, zip_bytes=zip_bytes, keep_deployed=True, env_bucket=env_bucket
+    )
+    runner = Runner(aws, executor)
+    runner.run(plan(desired, observed, wanted))
+    doc = _setup_doc(aws, desired, observed, runner, runner.changed)
+    doc["bucket_preexisting"] = observed.bucket.exists and (
+        observed.bucket.tags.get(TAG_CREATED) != "true"
+    )
+    return doc
+
+
+def deployed(aws: Aws) -> Deployed:
+    """The deployed function, its URL and the lab's real bucket (from its tags)."""
+    fn = obs.function(aws, aws.settings.function_name)
+    if not fn.exists or fn.tags.get(TAG_LAB) != aws.settings.lab:
+        raise DogxrayError(
+            NOTHING_DEPLOYED,
+            where=f"lab {aws.settings.lab} in {aws.region}",
+            hint="`dogxray setup` builds the lab (or pass the right --lab / --region)",
+        )
+    real = fn.tags.get(TAG_BUCKET) or fn.env.get(ENV_BUCKET_NAME) or ""
+    return Deployed(
+        function_name=aws.settings.function_name,
+        function_arn=str(fn.arn),
+        function_url=fn.url,
+        bucket=real,
+        env_bucket=fn.env.get(ENV_BUCKET_NAME),
+    )
+
+
+def break_bucket(
+    aws: Aws, bucket: str = BROKEN_BUCKET, *, executor: Executor | None = None
+) -> dict[str, Any]:
+    """Point BUCKET_NAME at a bucket the function cannot write; the real one stays on the
+    function's `dogxray:bucket` tag so `fix-bucket` can restore it."""
+    validate.bucket_name(bucket)
+    dep = deployed(aws)
+    if bucket == dep.bucket:
+        raise DogxrayError.usage(
+            f"{bucket} is the lab's real bucket", hint="pick a bucket the function cannot write"
+        )
+    doc = stage(aws, SetupOptions(), ["config"], executor=executor, env_bucket=bucket)
+    return {
+        "function": dep.function_name,
+        "bucket_name": bucket,
+        "real_bucket": dep.bucket,
+        "changed": bool(doc["changed"]),
+        "message": f"BUCKET_NAME of {dep.function_name} now points at {bucket} "
+        f"(was {dep.env_bucket})"
+        if doc["changed"]
+        else f"BUCKET_NAME already points at {bucket}",
+        "hint": "call the Function URL (`dogxray test`) to see Internal Server Error, then "
+        "`dogxray traces --errors`; `dogxray fix-bucket` restores it",
+    }
+
+
+def fix_bucket(aws: Aws, *, executor: Executor | None = None) -> dict[str, Any]:
+    dep = deployed(aws)
+    doc = stage(aws, SetupOptions(), ["config"], executor=executor, env_bucket=dep.bucket)
+    return {
+        "function": dep.function_name,
+        "bucket_name": dep.bucket,
+        "real_bucket": dep.bucket,
+        "changed": bool(doc["changed"]),
+        "message": f"BUCKET_NAME of {dep.function_name} restored to {dep.bucket}"
+        if doc["changed"]
+        else f"BUCKET_NAME already is the lab's bucket {dep.bucket}",
+        "hint": None,
+    }
+
+
+def status(aws: Aws) -> dict[str, Any]:
+    """Each resource: exists, and every difference from the desired configuration."""
+    s = aws.settings
+    observed, bucket = obs.observe(aws, None)
+    fn = observed.function
+    env_bucket = fn.tags.get(TAG_BUCKET) or bucket
+    d = build_desired(
+        aws,
+        SetupOptions(),
+        observed,
+        bucket,
+        zip_bytes=None,
+        keep_deployed=False,
+        env_bucket=env_bucket,
+    )
+    drift: dict[str, list[str]] = {}
+    for part in ("bucket", "role", "config", "url"):
+        try:
+            steps = plan(d, observed, [part]) if fn.exists or part in ("bucket", "role") else []
+        except DogxrayError as exc:
+            drift.setdefault("function" if part == "config" else part, []).append(exc.what)
+            continue
+        for st in steps:
+            if st.kind in ("bucket", "role") and not getattr(observed, st.kind).exists:
+                continue
+            drift.setdefault(st.kind, []).extend(st.changes or (st.message,))
+    if fn.exists and fn.env.get(ENV_BUCKET_NAME) != env_bucket:
+        drift["function"] = [
+            f"{d} (broken: run `dogxray fix-bucket`)"
+            if d.startswith(f"{ENV_BUCKET_NAME} is ")
+            else d
+            for d in drift.get("function", [])
+        ]
+    if observed.bucket.exists and observed.bucket.tags.get(TAG_CREATED) != "true":
+        drift.setdefault("bucket", []).append("not created by dogxray: used, never deleted")
+    rows = [
+        ("bucket", bucket, observed.bucket.exists),
+        ("role", s.role_name, observed.role.exists),
+        ("function", s.function_name, fn.exists),
+        ("function-url", fn.url or s.function_name, fn.url is not None),
+        ("log-group", s.log_group_name, observed.log_group.exists),
+    ]
+    return {
+        "lab": s.lab,
+        "region": aws.region,
+        "resources": [
+            {"kind": k, "name": n, "exists": e, "drift": drift.get(k, []) if e else []}
+            for k, n, e in rows
+        ],
+        "function_url": fn.url,
+    }
+
+
+def create_bucket(
+    aws: Aws, bucket: str | None = None, *, executor: Executor | None = None
+) -> dict[str, Any]:
+    return stage(aws, SetupOptions(bucket=bucket), ["bucket"], executor=executor)
+
+
+def create_role(
+    aws: Aws, policy: PolicyMode | None = None, *, executor: Executor | None = None
+) -> dict[str, Any]:
+    return stage(aws, SetupOptions(policy=policy), ["role"], executor=executor)
+
+
+def deploy_function(
+    aws: Aws,
+    options: SetupOptions,
+    *,
+    zip_provider: ZipProvider | None = None,
+    executor: Executor | None = None,
+) -> dict[str, Any]:
+    """Create the function, or upload its code when the zip's SHA-256 differs from the
+    deployed CodeSha256 (and apply --runtime/--arch/--memory). BUCKET_NAME is kept."""
+    fn = obs.function(aws, aws.settings.function_name)
+    parts = ["function", "code", "config", "logs"]
+    return stage(
+        aws,
+        options,
+        parts,
+        zip_provider=zip_provider or build_zip,
+        executor=executor,
+        env_bucket=fn.env.get(ENV_BUCKET_NAME),
+    )
+
+
+def configure(
+    aws: Aws, options: SetupOptions, *, executor: Executor | None = None
+) -> dict[str, Any]:
+    """Function URL (auth NONE + its two permissions), BUCKET_NAME, tracing, timeout."""
+    return stage(aws, options, ["config", "url"], executor=executor)
+
+
+def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
+    """Delete what the lab created (see `dogxray.lab.cleanup`); `remaining` is empty when
+    nothing is left under the lab's names and tags."""
+    from dogxray.lab import cleanup as _cleanup
+
+    return _cleanup.cleanup(aws, dry_run=dry_run, executor=executor)

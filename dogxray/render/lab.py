@@ -1,0 +1,92 @@
+"""Output of the lab commands: step progress and spinners on stderr, results on stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from dogxray import render
+
+
+def step(text: str) -> None:
+    render.progress(f"- {text}")
+
+
+@contextmanager
+def spinner(text: str) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr for a long wait; `update(text)` refreshes it (elapsed time)."""
+    render.progress(f"  {text} ...")
+    if not render.err.is_terminal:
+        yield lambda _text: None
+        return
+    with render.err.status(text) as status:
+        yield lambda new: status.update(new)
+
+
+def plan(messages: list[str], *, what: str) -> None:
+    """`--dry-run`: what would change, on stdout."""
+    if not messages:
+        render.data(f"{what}: nothing to do, the lab is up to date")
+        return
+    render.data(f"{what}: {len(messages)} change(s) would be made (dry run, nothing changed):")
+    for message in messages:
+        render.data(f"  - {message}")
+
+
+def setup_result(doc: dict[str, Any]) -> None:
+    if not doc["changed"]:
+        render.data(f"lab {doc['lab']} in {doc['region']}: everything is up to date")
+    else:
+        render.data(f"lab {doc['lab']} in {doc['region']}: {len(doc['changed'])} step(s) done")
+    for key in ("bucket", "role_arn", "function_arn"):
+        if doc.get(key):
+            render.data(f"  {key.replace('_', ' ')}: {doc[key]}")
+    if doc.get("function_url"):
+        render.data(f"Function URL: {doc['function_url']}")
+        render.progress("next: `dogxray test` to prove it works")
+
+
+def stage_result(changed: list[str], *, done: str, unchanged: str) -> None:
+    render.data(done if changed else unchanged)
+
+
+def status(doc: dict[str, Any]) -> None:
+    render.data(f"lab {doc['lab']} in {doc['region']}")
+    for r in doc["resources"]:
+        mark = (
+            "ok" if r["exists"] and not r["drift"] else ("missing" if not r["exists"] else "drift")
+        )
+        render.data(f"  {r['kind']:<12} {r['name']}: {mark}")
+        for d in r["drift"]:
+            render.data(f"      {d}")
+    if doc.get("function_url"):
+        render.data(f"Function URL: {doc['function_url']}")
+    elif not any(r["exists"] for r in doc["resources"]):
+        render.progress("nothing deployed yet: run `dogxray setup`")
+
+
+def bucket_switch(doc: dict[str, Any]) -> None:
+    render.data(doc["message"])
+    if doc.get("hint"):
+        render.progress(doc["hint"])
+
+
+def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
+    if not doc["deleted"] and not doc["remaining"]:
+        render.data("nothing to clean up: no resource of this lab exists")
+        for note in doc["notes"]:
+            render.progress(note)
+        return
+    verb = "would delete" if dry_run else "deleted"
+    for item in doc["deleted"]:
+        render.data(f"{verb} {item}")
+    if not dry_run:
+        if doc["remaining"]:
+            render.data("still present under the lab's names and tags:")
+            for item in doc["remaining"]:
+                render.data(f"  {item}")
+        else:
+            render.data("verified: nothing remains under the lab's names and tags")
+    for note in doc["notes"]:
+        render.progress(note)

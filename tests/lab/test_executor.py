@@ -1,0 +1,254 @@
+"""The executor's waits and retries with botocore's Stubber (moto cannot make a role
+propagate slowly, a function stay Pending, or AWS throttle)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from dogxray.errors import DogxrayError
+from dogxray.lab.executor import Executor, Timing
+from dogxray.lab.models import Step, Wait
+
+from .conftest import shared_session
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role"
+PROPAGATION = "The role defined for the function cannot be assumed by Lambda."
+XRAY = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
+CONFLICT = (
+    "The operation cannot be performed at this time. An update is in progress for resource: x"
+)
+
+
+class StubAws:
+    """Just enough of `Aws` for the executor: stubbed clients."""
+
+    def __init__(self) -> None:
+        self.lam = shared_session().client("lambda", region_name="us-east-1")
+        self.stub = Stubber(self.lam)
+
+    def client(self, service: str) -> Any:
+        assert service == "lambda"
+        return self.lam
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def rig() -> Iterator[tuple[StubAws, Executor, Clock, list[str]]]:
+    aws, clock, shown = StubAws(), Clock(), []
+
+    @contextmanager
+    def spinner(text: str) -> Iterator[Callable[[str], None]]:
+        shown.append(f"start: {text}")
+        try:
+            yield shown.append
+        finally:
+            shown.append("stop")
+
+    executor = Executor(
+        aws,  # type: ignore[arg-type]
+        timing=Timing(waiter_delay=0),
+        sleep=clock.sleep,
+        clock=clock,
+        progress=lambda _t: None,
+        spinner=spinner,
+    )
+    with aws.stub:
+        yield aws, executor, clock, shown
+        aws.stub.assert_no_pending_responses()
+
+
+def create_step() -> Step:
+    return Step(
+        name="function",
+        message="create function f",
+        kind="function",
+        service="lambda",
+        method=lambda c: c.create_function,
+        params={"FunctionName": "f", "Role": ROLE_ARN, "Code": {"ZipFile": b"zip"}},
+        wait=Wait.function_active,
+        function_name="f",
+    )
+
+
+def update_step() -> Step:
+    return Step(
+        name="function-configuration",
+        message="update f",
+        kind="function",
+        service="lambda",
+        method=lambda c: c.update_function_configuration,
+        params={"FunctionName": "f", "Timeout": 15},
+        wait=Wait.function_updated,
+        function_name="f",
+    )
+
+
+def state(**cfg: str) -> dict[str, Any]:
+    return {"Configuration": {"FunctionName": "f", **cfg}}
+
+
+@pytest.mark.parametrize("message", [PROPAGATION, XRAY])
+def test_role_propagation_retried_visibly_then_succeeds(rig, message: str) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, shown = rig
+    for _ in range(3):
+        aws.stub.add_client_error("create_function", "InvalidParameterValueException", message)
+    aws.stub.add_response("create_function", {"FunctionName": "f", "State": "Pending"})
+    aws.stub.add_response("get_function", state(State="Pending"))
+    aws.stub.add_response("get_function", state(State="Active"))
+    result = executor.run_one(create_step())
+    assert result["FunctionName"] == "f"
+    assert clock.sleeps[:3] == [5.0, 5.0, 5.0]
+    assert shown[0] == "start: waiting for the new IAM role to reach Lambda"
+    assert shown[1:4] == [
+        f"waiting for the new IAM role to reach Lambda ({s} s; retrying every 5 s, up to 3 min)"
+        for s in (0, 5, 10)
+    ]
+    assert shown[-1] == "stop"
+
+
+def test_role_propagation_gives_up_after_the_limit(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, shown = rig
+    for _ in range(37):
+        aws.stub.add_client_error("create_function", "InvalidParameterValueException", PROPAGATION)
+    with pytest.raises(DogxrayError) as info:
+        executor.run_one(create_step())
+    assert info.value.what == f"Lambda still cannot use the role after 180 s: {PROPAGATION}"
+    assert "re-run `dogxray setup`" in str(info.value.hint)
+    assert sum(clock.sleeps) == 180.0 and shown[-1] == "stop"
+
+
+def test_other_invalid_parameter_errors_are_not_retried(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _ = rig
+    aws.stub.add_client_error("create_function", "InvalidParameterValueException", "bad zip")
+    with pytest.raises(Exception, match="bad zip"):
+        executor.run_one(create_step())
+    assert clock.sleeps == []
+
+
+def test_in_progress_update_is_waited_for(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, _, _ = rig
+    aws.stub.add_response("update_function_configuration", {"FunctionName": "f"})
+    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="InProgress"))
+    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="InProgress"))
+    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="Successful"))
+    executor.run_one(update_step())  # the stubber asserts all three polls happened
+
+
+def test_failed_state_is_one_clear_error(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, _, _ = rig
+    aws.stub.add_response("create_function", {"FunctionName": "f"})
+    aws.stub.add_response("get_function", state(State="Failed", StateReason="zip is corrupt"))
+    with pytest.raises(DogxrayError) as info:
+        executor.run_one(create_step())
+    assert info.value.what == "function f did not become ready: zip is corrupt"
+
+
+def test_resource_conflict_is_retried(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _ = rig
+    for _ in range(2):
+        aws.stub.add_client_error(
+            "update_function_configuration",
+            "ResourceConflictException",
+            CONFLICT,
+            http_status_code=409,
+        )
+    aws.stub.add_response("update_function_configuration", {"FunctionName": "f"})
+    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="Successful"))
+    executor.run_one(update_step())
+    assert clock.sleeps == [2.0, 2.0]
+
+
+def test_conflict_that_is_not_an_update_in_progress_is_not_retried(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _ = rig
+    aws.stub.add_client_error(
+        "create_function",
+        "ResourceConflictException",
+        "Function already exist: f",
+        http_status_code=409,
+    )
+    with pytest.raises(Exception, match="already exist"):
+        executor.run_one(create_step())
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("TooManyRequestsException", 429), ("ThrottlingException", 400), ("ServiceException", 500)],
+)
+def test_throttling_and_5xx_back_off_then_succeed(rig, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _ = rig
+    for _ in range(3):
+        aws.stub.add_client_error(
+            "update_function_configuration", code, "slow down", http_status_code=status
+        )
+    aws.stub.add_response("update_function_configuration", {"FunctionName": "f"})
+    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="Successful"))
+    executor.run_one(update_step())
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+def test_endless_throttling_gives_up(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _ = rig
+    for _ in range(6):
+        aws.stub.add_client_error(
+            "update_function_configuration",
+            "TooManyRequestsException",
+            "Rate exceeded",
+            http_status_code=429,
+        )
+    with pytest.raises(Exception, match="Rate exceeded"):
+        executor.run_one(update_step())
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_tolerated_codes_mean_already_done(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, _, _ = rig
+    aws.stub.add_client_error("delete_function", "ResourceNotFoundException", "gone", 404)
+    step = Step(
+        name="function",
+        message="delete function f",
+        kind="function",
+        service="lambda",
+        method=lambda c: c.delete_function,
+        params={"FunctionName": "f"},
+        tolerate=("ResourceNotFoundException",),
+    )
+    assert executor.run_one(step) is None
+
+
+def test_botocore_without_invoked_via_function_url_is_explained(rig) -> None:  # type: ignore[no-untyped-def]
+    from botocore.exceptions import ParamValidationError
+
+    _, executor, _, _ = rig
+
+    def old_botocore(**_: object) -> None:
+        raise ParamValidationError(report='Unknown parameter in input: "InvokedViaFunctionUrl"')
+
+    step = Step(
+        name="url-permissions",
+        message="allow invoke",
+        kind="function-url",
+        service="lambda",
+        method=lambda _c: old_botocore,
+        params={"InvokedViaFunctionUrl": True},
+    )
+    with pytest.raises(DogxrayError) as info:
+        executor.run_one(step)
+    assert info.value.hint == "upgrade it: pip install -U boto3 botocore"

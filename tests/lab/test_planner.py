@@ -1,0 +1,264 @@
+"""The planner is pure: desired + observed in, steps out. No AWS, not even moto."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from dogxray.config import Settings
+from dogxray.errors import DogxrayError
+from dogxray.lab import policies
+from dogxray.lab.cleanup import plan_cleanup
+from dogxray.lab.desired import build_desired
+from dogxray.lab.models import (
+    Desired,
+    Observed,
+    ObservedBucket,
+    ObservedFunction,
+    ObservedLogGroup,
+    ObservedRole,
+    Permission,
+    PolicyMode,
+    SetupOptions,
+)
+from dogxray.lab.planner import plan
+
+from .conftest import make_zip
+
+BUCKET = "lovely-dogs-123456789012-us-east-1"
+
+
+class FakeAws:
+    """What build_desired reads: settings, region, account (no boto3 session)."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.settings = Settings.from_options(region=region)
+        self.region = region
+        self.account_id = "123456789012"
+
+
+class Names:
+    """Records which client method a step picks, and never calls AWS."""
+
+    def __getattr__(self, name: str) -> str:
+        return name
+
+
+NOTHING = Observed(
+    bucket=ObservedBucket(name=BUCKET, exists=False, ours=False),
+    role=ObservedRole(exists=False),
+    function=ObservedFunction(exists=False),
+    log_group=ObservedLogGroup(exists=False),
+)
+
+
+def desired(observed: Observed = NOTHING, region: str = "us-east-1", **options: Any) -> Desired:
+    bucket = f"lovely-dogs-123456789012-{region}"
+    return build_desired(
+        FakeAws(region),  # type: ignore[arg-type]
+        SetupOptions(**options),
+        observed,
+        bucket,
+        zip_bytes=make_zip(),
+        keep_deployed=False,
+    )
+
+
+def matching(d: Desired) -> Observed:
+    """The observation of a lab exactly as desired (moto-style permission statements)."""
+    f = d.function
+    return Observed(
+        bucket=ObservedBucket(name=d.bucket.name, exists=True, ours=True, tags=dict(d.bucket.tags)),
+        role=ObservedRole(
+            exists=True,
+            arn=d.role.arn,
+            trust_policy=json.loads(json.dumps(d.role.trust_policy)),
+            inline={d.role.policy_name: json.loads(json.dumps(d.role.inline_policy))},
+            tags=dict(d.role.tags),
+        ),
+        function=ObservedFunction(
+            exists=True,
+            arn="arn:aws:lambda:us-east-1:123456789012:function:dog-photo-function",
+            runtime=f.runtime,
+            arch=f.arch,
+            handler=f.handler,
+            timeout=f.timeout,
+            memory=f.memory,
+            tracing=f.tracing,
+            env=dict(f.env),
+            tags=dict(f.tags),
+            role_arn=f.role_arn,
+            code_sha256=f.code_sha256,
+            state="Active",
+            url="https://x.lambda-url.us-east-1.on.aws/",
+            url_auth_type="NONE",
+            permissions=policies.URL_PERMISSIONS,
+        ),
+        log_group=ObservedLogGroup(exists=True),
+    )
+
+
+def test_empty_account_plans_the_whole_lab_in_order() -> None:
+    steps = plan(desired(), NOTHING)
+    assert [(s.name, s.method(Names())) for s in steps] == [
+        ("bucket", "create_bucket"),
+        ("bucket", "put_bucket_tagging"),
+        ("role", "create_role"),
+        ("role-policy", "put_role_policy"),
+        ("log-group", "create_log_group"),
+        ("function", "create_function"),
+        ("function-url", "create_function_url_config"),
+        ("url-permissions", "add_permission"),
+        ("url-permissions", "add_permission"),
+    ]
+    create = steps[5]
+    assert create.params["TracingConfig"] == {"Mode": "Active"}
+    assert create.params["Timeout"] == 15 and create.params["Runtime"] == "python3.13"
+    assert "ReservedConcurrentExecutions" not in json.dumps(str(create.params))
+    assert steps[7].params == {
+        "FunctionName": "dog-photo-function",
+        "StatementId": "FunctionURLAllowPublicAccess",
+        "Action": "lambda:InvokeFunctionUrl",
+        "Principal": "*",
+        "FunctionUrlAuthType": "NONE",
+    }
+    assert steps[8].params == {
+        "FunctionName": "dog-photo-function",
+        "StatementId": "FunctionURLAllowInvokeAction",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "*",
+        "InvokedViaFunctionUrl": True,
+    }
+
+
+def test_location_constraint_only_outside_us_east_1() -> None:
+    assert plan(desired(), NOTHING, ["bucket"])[0].params == {"Bucket": BUCKET}
+    eu = plan(desired(region="eu-west-1"), NOTHING, ["bucket"])[0]
+    assert eu.params["CreateBucketConfiguration"] == {"LocationConstraint": "eu-west-1"}
+
+
+def test_lab_as_desired_needs_no_step() -> None:
+    d = desired()
+    assert plan(d, matching(d)) == []
+
+
+def test_aws_style_url_conditions_count_as_the_same_permissions() -> None:
+    statements = [
+        {
+            "Sid": "FunctionURLAllowPublicAccess",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "lambda:InvokeFunctionUrl",
+            "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
+        },
+        {
+            "Sid": "FunctionURLAllowInvokeAction",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "lambda:InvokeFunction",
+            "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
+        },
+    ]
+    parsed = policies.parse_permissions(json.dumps({"Statement": statements}))
+    assert parsed == policies.URL_PERMISSIONS
+
+
+def test_drift_becomes_targeted_updates() -> None:
+    d = desired()
+    o = matching(d)
+    fn = replace(
+        o.function,
+        timeout=3,
+        tracing=False,
+        env={"BUCKET_NAME": "aws-bucket"},
+        permissions=(
+            *policies.URL_PERMISSIONS[:1],
+            Permission(sid="open", action="lambda:InvokeFunction"),
+        ),
+    )
+    steps = plan(d, replace(o, function=fn))
+    assert [s.name for s in steps] == [
+        "function-configuration",
+        "url-permissions",
+        "url-permissions",
+    ]
+    assert steps[0].message == (
+        "update dog-photo-function: timeout 3 s -> 15 s; tracing PassThrough -> Active; "
+        f"BUCKET_NAME aws-bucket -> {BUCKET}"
+    )
+    assert steps[0].changes == (
+        "timeout is 3 s, expected 15 s",
+        "tracing is PassThrough, expected Active",
+        f"BUCKET_NAME is aws-bucket, expected {BUCKET}",
+    )
+    assert steps[1].method(Names()) == "remove_permission"
+    assert steps[1].params["StatementId"] == "open"  # an unconditioned public invoke
+    assert steps[2].params["StatementId"] == "FunctionURLAllowInvokeAction"
+
+
+def test_new_code_only_when_the_sha_differs() -> None:
+    d = desired()
+    o = matching(d)
+    assert plan(d, replace(o, function=replace(o.function, code_sha256="other")))[0].name == (
+        "function-code"
+    )
+    keep = replace(d, function=replace(d.function, code_sha256=None))
+    assert plan(keep, replace(o, function=replace(o.function, code_sha256="other"))) == []
+
+
+def test_policy_mode_switch() -> None:
+    d = desired(policy=PolicyMode.console)
+    steps = plan(d, matching(desired()), ["role"])
+    assert [s.method(Names()) for s in steps] == [
+        "delete_role_policy",
+        "attach_role_policy",
+        "attach_role_policy",
+        "attach_role_policy",
+    ]
+
+
+def test_bucket_of_another_account_is_refused() -> None:
+    o = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=False))
+    with pytest.raises(DogxrayError, match="belongs to another AWS account"):
+        plan(desired(), o)
+
+
+def test_untagged_bucket_adopted_only_under_the_default_name() -> None:
+    own = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=True))
+    assert [s.method(Names()) for s in plan(desired(), own, ["bucket"])] == ["put_bucket_tagging"]
+    d = replace(desired(), bucket=replace(desired().bucket, name="mine", adopt_untagged=False))
+    mine = replace(NOTHING, bucket=ObservedBucket(name="mine", exists=True, ours=True))
+    assert plan(d, mine, ["bucket"]) == []
+
+
+def test_foreign_function_with_the_lab_name_is_refused() -> None:
+    o = replace(NOTHING, function=ObservedFunction(exists=True, tags={}))
+    with pytest.raises(DogxrayError, match="dogxray did not create it"):
+        plan(desired(), o, ["config"])
+
+
+def test_cleanup_plan_keeps_what_dogxray_did_not_create() -> None:
+    d = desired()
+    o = matching(d)
+    foreign = ObservedBucket(name="mine", exists=True, ours=True, tags={})
+    steps, notes = plan_cleanup(
+        "dog-photo",
+        o.function,
+        o.role,
+        "/aws/lambda/dog-photo-function",
+        [o.bucket, foreign],
+        "dog-photo-function",
+        "dog-photo-function-role",
+    )
+    assert [s.method(Names()) for s in steps[:5]] == [
+        "delete_function_url_config",
+        "delete_function",
+        "delete_log_group",
+        "delete_role_policy",
+        "delete_role",
+    ]
+    assert [s.params.get("Bucket") for s in steps[5:]] == [BUCKET, BUCKET]
+    assert notes == ["kept bucket mine: dogxray did not create it"]
