@@ -1,15 +1,17 @@
-"""Commands: local."""
+"""Commands: the emulator (`local`), lab stage 4 (`test`) and the whole lab (`demo`)."""
 
 from __future__ import annotations
 
-# --- `dogxray local`: the embedded emulator in the foreground -------------------------
 import signal
 import threading
+import webbrowser
 
 import typer
 
 from dogxray import render
-from dogxray.cli import command
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+
+# --- `dogxray local`: the embedded emulator in the foreground -------------------------
 
 
 @command("local")
@@ -44,3 +46,46 @@ def local(
     finally:
         signal.signal(signal.SIGTERM, previous)
     render.progress("emulator stopped; its temporary files are removed")
+
+
+# --- `dogxray test` (lab stage 4) and `dogxray demo` (stages 1-6) ----------------------
+@command("test")
+def test(
+    count: int = typer.Option(1, "--count", min=1, max=1000, help="requests to make"),
+    open_browser: bool = typer.Option(False, "--open", help="also open the URL in a browser"),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """GET the Function URL: check for an image and the same bytes in the bucket."""
+    from dogxray import probe
+    from dogxray.lab import service
+    from dogxray.render import demo as show
+
+    aws = connect()
+    lab = service.deployed(aws)
+    if open_browser:
+        webbrowser.open(lab.function_url)
+    with show.probe_progress(count) as advance:
+        results = probe.run(aws, lab.function_url, lab.bucket, count=count, on_result=advance)
+    if output is Output.json:
+        docs = [result.to_json() for result in results]
+        render.json_doc(docs[0] if count == 1 else docs)
+    show.probe_results(results, text=output is Output.text)
+    if not all(result.ok for result in results):
+        raise typer.Exit(1)
+
+
+@command("demo")
+def demo(
+    local: bool = typer.Option(False, "--local", help="run in the embedded offline emulator"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="run against AWS without asking"),
+) -> None:
+    """The whole lab end to end, narrated, verifying every stage."""
+    from dogxray import demo as lab_demo
+    from dogxray.render import demo as show
+
+    if not local and not yes:
+        show.confirm_aws_demo(settings())
+    report = lab_demo.run(settings(), local=local)
+    show.summary(report)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -29,7 +29,7 @@ def is_relative(text: str) -> bool:
 
 def parse_since(text: str, now: datetime | None = None) -> tuple[datetime, datetime]:
     """`--since` -> (start, end) in UTC. Relative (`10m`) or absolute ISO 8601 (naive = UTC)."""
-    now = now or utcnow()
+    now = _ceil_second(now or utcnow())
     value = text.strip()
     match = _RELATIVE_RE.match(value.lower())
     if match:
@@ -53,6 +53,14 @@ def parse_since(text: str, now: datetime | None = None) -> tuple[datetime, datet
             hint="X-Ray keeps traces for 30 days; use at most 30d",
         )
     return start, now
+
+
+def _ceil_second(moment: datetime) -> datetime:
+    """botocore sends X-Ray times in whole seconds (truncated): without rounding the end
+    up, a request made in the current second would fall outside the window."""
+    if moment.microsecond == 0:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def chunks(start: datetime, end: datetime, size: timedelta = MAX_CHUNK) -> Iterator[tuple]:

@@ -1,0 +1,246 @@
+"""`dogxray demo`: the whole lab, stage by stage, each one narrated and verified.
+
+Every stage says what the console guide would have you click, what dogxray did
+instead, and the evidence; the demo passes only when every stage's check passed.
+With `local=True` it runs inside the embedded emulator (no AWS account needed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dogxray import render
+from dogxray.config import BROKEN_BUCKET, Settings
+from dogxray.errors import DogxrayError
+from dogxray.render import demo as show
+
+TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
+TRACE_POLL_S = 3
+
+
+@dataclass
+class Stage:
+    number: str
+    title: str
+    ok: bool = False
+    seconds: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoReport:
+    stages: list[Stage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.stages) and all(stage.ok for stage in self.stages)
+
+
+class _StageFailed(Exception):
+    pass
+
+
+@contextmanager
+def _local_endpoint(settings: Settings, local: bool) -> Iterator[Settings]:
+    if not local:
+        yield settings
+        return
+    from dogxray.local import Emulator
+
+    render.progress("starting the embedded emulator (moto + Lambda runtime + X-Ray daemon) ...")
+    with Emulator(port=0) as emulator:
+        yield replace(settings, endpoint_url=emulator.endpoint_url, region="us-east-1")
+
+
+def run(
+    settings: Settings,
+    *,
+    local: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> DemoReport:
+    """Run stages 1-6; always attempt cleanup once something was created."""
+    from dogxray.aws import Aws
+
+    report = DemoReport()
+    with _local_endpoint(settings, local) as lab_settings:
+        aws = Aws(lab_settings)
+        runner = _Runner(aws, lab_settings, report, sleep=sleep, clock=clock)
+        try:
+            runner.stage("1-3", "Build the lab", runner.build)
+            runner.stage("4", "Test the function", runner.test_ok)
+            runner.stage("5a", "Read the traces", runner.traces_ok)
+            runner.stage("5b", "Break the bucket", runner.break_it)
+            runner.stage("5c", "Find the failure in X-Ray", runner.find_fault)
+            runner.stage("5d", "Fix the bucket", runner.fix_it)
+        except _StageFailed:
+            pass
+        finally:
+            runner.stage("6", "Clean up", runner.clean, always=True)
+    return report
+
+
+class _Runner:
+    def __init__(
+        self,
+        aws: Any,
+        settings: Settings,
+        report: DemoReport,
+        *,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self.aws = aws
+        self.settings = settings
+        self.report = report
+        self.sleep = sleep
+        self.clock = clock
+        self.url = ""
+        self.bucket = ""
+        self.fault_trace_id = ""
+
+    def stage(
+        self, number: str, title: str, body: Callable[[Stage], None], *, always: bool = False
+    ) -> None:
+        stage = Stage(number, title)
+        self.report.stages.append(stage)
+        show.stage_start(stage)
+        start = self.clock()
+        try:
+            body(stage)
+            stage.ok = True
+        except DogxrayError as exc:
+            stage.evidence.append(f"failed: {exc.what}")
+            if exc.hint:
+                stage.evidence.append(f"hint: {exc.hint}")
+        finally:
+            stage.seconds = self.clock() - start
+            show.stage_end(stage)
+        if not stage.ok and not always:
+            raise _StageFailed(number)
+
+    def say(self, stage: Stage, line: str) -> None:
+        stage.evidence.append(line)
+        show.evidence(line)
+
+    # --- stages ---
+    def build(self, stage: Stage) -> None:
+        from dogxray.lab import service
+
+        show.narrate(
+            "Console: S3 > Create bucket; IAM > Create role (S3, CloudWatch, X-Ray); Lambda > "
+            "Create function (Python), paste the code, Configuration > Function URL (NONE), "
+            "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
+        )
+        result = service.setup(self.aws, service.SetupOptions())
+        self.url, self.bucket = result["function_url"], result["bucket"]
+        self.say(stage, f"bucket {self.bucket}")
+        self.say(stage, f"role {result['role_arn']}")
+        self.say(stage, f"function {result['function_arn']} (tracing Active, timeout 15 s)")
+        self.say(stage, f"Function URL {self.url}")
+
+    def _probe(self) -> Any:
+        from dogxray import probe
+
+        return probe.probe(self.aws, self.url, self.bucket)
+
+    def test_ok(self, stage: Stage) -> None:
+        show.narrate("Console: open the Function URL in a browser and look for a dog photo.")
+        result = self._probe()
+        self.say(
+            stage,
+            f"HTTP {result.status}, {result.content_type}, {result.bytes} bytes, "
+            f"{result.latency_ms:.0f} ms",
+        )
+        if not result.ok:
+            raise DogxrayError(result.failure or "the photo check failed")
+        self.say(
+            stage,
+            f"the same bytes are in s3://{self.bucket}/{result.s3_key} "
+            f"(sha256 {result.sha256[:12]}...)",
+        )
+
+    def _wait_for_traces(self, *, errors_only: bool) -> list[dict[str, Any]]:
+        from dogxray.traces import service as traces
+
+        deadline = self.clock() + (5 if self.aws.is_local else TRACE_WAIT_S)
+        while True:
+            found = traces.list_traces(
+                self.aws, self.settings, since="10m", errors_only=errors_only
+            )["traces"]
+            complete = [t for t in found if t.get("subsegments", {}).get("save_dog_to_s3")]
+            if (complete if not errors_only else found) or self.clock() >= deadline:
+                return complete if not errors_only else found
+            render.progress("waiting for X-Ray to index the traces ...")
+            self.sleep(TRACE_POLL_S)
+
+    def traces_ok(self, stage: Stage) -> None:
+        show.narrate("Console: CloudWatch > X-Ray traces > Traces; open the newest trace.")
+        found = self._wait_for_traces(errors_only=False)
+        if not found:
+            raise DogxrayError("no trace of the test request was found in X-Ray")
+        subs = found[0]["subsegments"]
+        self.say(
+            stage,
+            f"trace {found[0]['id']}: call_dog_api {subs.get('call_dog_api', 0):.0f} ms, "
+            f"save_dog_to_s3 {subs.get('save_dog_to_s3', 0):.0f} ms",
+        )
+
+    def break_it(self, stage: Stage) -> None:
+        from dogxray.lab import service
+
+        show.narrate(
+            "Console: Configuration > Environment variables > BUCKET_NAME = "
+            f"{BROKEN_BUCKET}; then reload the Function URL."
+        )
+        service.break_bucket(self.aws, BROKEN_BUCKET)
+        self.say(stage, f"BUCKET_NAME is now {BROKEN_BUCKET} (a bucket the function cannot write)")
+        result = self._probe()
+        body = (result.failure or "").split(": ", 1)[-1]
+        self.say(stage, f"the Function URL now answers HTTP {result.status} {body}".rstrip())
+        if result.status < 500:
+            raise DogxrayError(f"expected a 5xx from the broken function, got {result.status}")
+
+    def find_fault(self, stage: Stage) -> None:
+        from dogxray.traces import service as traces
+
+        show.narrate("Console: X-Ray traces, filter by fault, open the trace, Exceptions tab.")
+        faults = [t for t in self._wait_for_traces(errors_only=True) if t["fault"]]
+        if not faults:
+            raise DogxrayError("no fault trace found for the failed request")
+        self.fault_trace_id = faults[0]["id"]
+        detail = traces.trace_detail(self.aws, self.fault_trace_id)
+        show.waterfall(detail, self.aws)
+        cause = detail.get("root_cause")
+        if not cause or cause.get("segment") != "save_dog_to_s3":
+            raise DogxrayError(f"expected the root cause on save_dog_to_s3, got {cause}")
+        self.say(
+            stage, f"root cause: {cause['segment']} raised {cause['exception']}: {cause['message']}"
+        )
+
+    def fix_it(self, stage: Stage) -> None:
+        from dogxray.lab import service
+
+        show.narrate("Console: set BUCKET_NAME back to the lab bucket.")
+        service.fix_bucket(self.aws)
+        result = self._probe()
+        if not result.ok:
+            raise DogxrayError(result.failure or "the function still fails after the fix")
+        self.say(
+            stage, f"BUCKET_NAME restored; the Function URL answers HTTP {result.status} again"
+        )
+
+    def clean(self, stage: Stage) -> None:
+        from dogxray.lab import service
+
+        show.narrate("Console: delete the function, its log group, the role and the bucket.")
+        result = service.cleanup(self.aws)
+        self.say(stage, f"deleted: {', '.join(result['deleted']) or 'nothing'}")
+        if result["remaining"]:
+            raise DogxrayError(f"left behind: {', '.join(result['remaining'])}")
+        self.say(stage, "nothing is left under the lab's names and tags")
+        self.say(stage, "X-Ray traces cannot be deleted; they expire after 30 days")

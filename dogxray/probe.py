@@ -1,0 +1,140 @@
+"""Lab stage 4, `dogxray test`: fetch the Function URL like a browser would, and prove
+the photo it returned is the one the function saved in the bucket."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from dogxray.aws import Aws, error_code
+
+KEY_HEADER = "X-Dog-Key"  # set by the payload: the object key the photo was saved under
+HTTP_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One GET of the Function URL and its checks (SPEC `test --output json`)."""
+
+    ok: bool
+    status: int
+    content_type: str
+    bytes: int
+    sha256: str
+    s3_key: str | None
+    s3_match: bool
+    latency_ms: float
+    failure: str | None = None  # which check failed, in words
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc.pop("failure")
+        return doc
+
+
+def probe(
+    aws: Aws,
+    url: str,
+    bucket: str,
+    *,
+    http: Callable[..., requests.Response] = requests.get,
+    clock: Callable[[], float] = time.perf_counter,
+) -> ProbeResult:
+    """GET `url`; check 200 + an image; find the saved object and compare SHA-256."""
+    started_at = datetime.now(timezone.utc)
+    start = clock()
+    try:
+        response = http(url, timeout=HTTP_TIMEOUT_S, allow_redirects=True)
+    except requests.RequestException as exc:
+        return ProbeResult(
+            False,
+            0,
+            "",
+            0,
+            "",
+            None,
+            False,
+            (clock() - start) * 1000,
+            failure=f"the Function URL did not answer: {exc}",
+        )
+    latency_ms = round((clock() - start) * 1000, 1)
+    body = response.content
+    content_type = response.headers.get("Content-Type", "")
+    digest = hashlib.sha256(body).hexdigest()
+    failure = None
+    key: str | None = None
+    match = False
+    if response.status_code != 200:
+        text = body[:200].decode("utf-8", "replace").strip()
+        failure = f"the Function URL answered HTTP {response.status_code}: {text}"
+    elif not content_type.startswith("image/"):
+        failure = f"expected an image, got Content-Type {content_type or 'none'!r}"
+    else:
+        key = _saved_key(aws, bucket, response, started_at)
+        if key is None:
+            failure = f"no photo saved in s3://{bucket} for this request"
+        else:
+            saved = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+            match = hashlib.sha256(saved).hexdigest() == digest
+            if not match:
+                failure = f"s3://{bucket}/{key} differs from the photo returned"
+    return ProbeResult(
+        failure is None,
+        response.status_code,
+        content_type,
+        len(body),
+        digest,
+        key,
+        match,
+        latency_ms,
+        failure,
+    )
+
+
+def _saved_key(
+    aws: Aws, bucket: str, response: requests.Response, started_at: datetime
+) -> str | None:
+    """The key the function reported, else the newest object written since the request."""
+    for hop in (response, *response.history):  # a large photo arrives via a redirect
+        key = hop.headers.get(KEY_HEADER)
+        if key:
+            return key
+    s3 = aws.client("s3")
+    newest: tuple[datetime, str] | None = None
+    since = started_at - timedelta(seconds=2)
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                if obj["LastModified"] >= since and (
+                    newest is None or obj["LastModified"] > newest[0]
+                ):
+                    newest = (obj["LastModified"], obj["Key"])
+    except Exception as exc:  # the bucket itself is gone: report, don't crash
+        if error_code(exc) in ("NoSuchBucket", "AccessDenied"):
+            return None
+        raise
+    return newest[1] if newest else None
+
+
+def run(
+    aws: Aws,
+    url: str,
+    bucket: str,
+    *,
+    count: int = 1,
+    on_result: Callable[[ProbeResult], None] | None = None,
+) -> list[ProbeResult]:
+    """`count` probes in a row (the progress bar hangs off `on_result`)."""
+    results = []
+    for _ in range(count):
+        result = probe(aws, url, bucket)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results

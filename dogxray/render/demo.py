@@ -1,0 +1,110 @@
+"""Output of `dogxray test` and `dogxray demo`: probe results, stage narration, summary."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich.progress import Progress
+from rich.table import Table
+
+from dogxray.errors import DogxrayError
+from dogxray.render import err, out
+
+if TYPE_CHECKING:
+    from dogxray.config import Settings
+    from dogxray.demo import DemoReport, Stage
+    from dogxray.probe import ProbeResult
+
+
+@contextmanager
+def probe_progress(count: int) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on stderr for `test --count N` (none for a single request)."""
+    if count == 1:
+        yield lambda _result: None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("testing the Function URL", total=count)
+        yield lambda _result: bar.advance(task)
+
+
+def probe_results(results: list[ProbeResult], *, text: bool = True) -> None:
+    """`dogxray test`: one line per request in text mode; failed checks always on stderr."""
+    for result in results:
+        if not text:
+            if result.failure:
+                err.print(f"check failed: {result.failure}", markup=False, style="red")
+            continue
+        mark = "ok  " if result.ok else "FAIL"
+        where = f"s3://…/{result.s3_key}" if result.s3_key else "-"
+        out.print(
+            f"{mark} HTTP {result.status} {result.content_type or '-'} {result.bytes} bytes "
+            f"{result.latency_ms:.0f} ms  sha256 {result.sha256[:12] or '-'}  {where}  "
+            f"s3 match: {'yes' if result.s3_match else 'no'}",
+            markup=False,
+        )
+        if result.failure:
+            err.print(f"check failed: {result.failure}", markup=False, style="red")
+
+
+def confirm_aws_demo(settings: Settings) -> None:
+    """The demo creates (and then deletes) real resources: ask first."""
+    err.print(
+        f"demo will create the lab {settings.lab!r} in your AWS account (bucket, role, "
+        "function, public Function URL), break it, and delete it again.",
+        markup=False,
+    )
+    if not sys.stdin.isatty():
+        raise DogxrayError.usage(
+            "refusing to create AWS resources without confirmation",
+            hint="add --yes to run against AWS, or --local to run offline",
+        )
+    if input("continue? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
+
+
+def stage_start(stage: Stage) -> None:
+    err.print()
+    err.print(f"Stage {stage.number}: {stage.title}", markup=False, style="bold")
+
+
+def narrate(text: str) -> None:
+    err.print(f"  {text}", markup=False, style="dim")
+
+
+def evidence(line: str) -> None:
+    err.print(f"  → {line}", markup=False)
+
+
+def stage_end(stage: Stage) -> None:
+    mark = "✔ passed" if stage.ok else "✘ failed"
+    err.print(
+        f"  {mark} in {stage.seconds:.1f} s", markup=False, style="green" if stage.ok else "red"
+    )
+    if not stage.ok:
+        for line in stage.evidence[-2:]:
+            err.print(f"  {line}", markup=False, style="red")
+
+
+def waterfall(detail: dict[str, Any], aws: Any) -> None:
+    from dogxray.render import traces
+
+    traces.waterfall(detail, region=aws.region, is_local=aws.is_local)
+
+
+def summary(report: DemoReport) -> None:
+    """The closing table on stdout: every stage, its time and its verdict."""
+    table = Table(title="dogxray demo", show_edge=False)
+    table.add_column("stage")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    table.add_column("check")
+    for stage in report.stages:
+        table.add_row(
+            stage.number, stage.title, f"{stage.seconds:.1f}", "passed" if stage.ok else "FAILED"
+        )
+    out.print(table)
+    verdict = "every stage checked" if report.ok else "some stage failed"
+    out.print(f"demo {'passed' if report.ok else 'FAILED'}: {verdict}", markup=False)

@@ -1,0 +1,45 @@
+"""End to end: the real CLI in subprocesses against the embedded emulator, which runs
+in its own process (`dogxray local`) exactly as a user would start it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from e2e_cli import Cli, base_env, free_port
+
+
+@pytest.fixture(scope="module")
+def emulator_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """`dogxray local` in a background process; a Cli whose env has its export lines."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = base_env(tmp)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dogxray", "local", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    exports: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    while "AWS_ENDPOINT_URL" not in exports or len(exports) < 5:
+        line = proc.stdout.readline()
+        if not line or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"`dogxray local` did not start: {proc.stderr.read()}")
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+    assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
+    try:
+        yield Cli({**env, **exports})
+    finally:
+        proc.terminate()
+        code = proc.wait(timeout=30)
+        assert code == 0, f"`dogxray local` exited {code} on SIGTERM"

@@ -1,0 +1,104 @@
+"""The lab's stages through the ordinary commands, pointed at `dogxray local` by
+AWS_ENDPOINT_URL; and `demo --local`, the README's first command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from e2e_cli import Cli, base_env
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_local_checks_every_stage(tmp_path: Path) -> None:
+    result = Cli(base_env(tmp_path))("demo", "--local")
+    assert "demo passed: every stage checked" in result.stdout
+    for stage in ("1-3", "4", "5a", "5b", "5c", "5d", "6"):
+        assert f"Stage {stage}:" in result.stderr
+    assert "FAILED" not in result.stdout
+    assert "root cause: save_dog_to_s3 raised NoSuchBucket" in result.stderr
+    assert "nothing is left under the lab's names and tags" in result.stderr
+
+
+def test_lab_stages_through_the_endpoint(emulator_cli: Cli) -> None:
+    cli = emulator_cli
+    lab = cli.json("setup")
+    assert lab["function_url"].startswith("http://127.0.0.1:")
+    assert lab["lab"] == "dog-photo" and lab["region"] == "us-east-1"
+    assert cli.json("setup")["changed"] == []  # idempotent
+
+    ok = cli.json("test")
+    assert ok["ok"] and ok["status"] == 200 and ok["s3_match"]
+    assert ok["content_type"].startswith("image/")
+
+    cli("break-bucket")
+    broken = cli("test", "--output", "json", check=False)
+    assert broken.returncode == 1
+    assert '"status": 502' in broken.stdout
+    assert "502" in broken.stderr
+
+    faults = [t for t in cli.json("traces", "--errors")["traces"] if t["fault"]]
+    assert faults, "the failed request left no fault trace"
+    cause = faults[0]["root_cause"]
+    assert cause["segment"] == "save_dog_to_s3" and cause["exception"] == "NoSuchBucket"
+    detail = cli.json("trace", faults[0]["id"])
+    assert detail["root_cause"] == cause
+    waterfall = cli("trace", faults[0]["id"]).stdout
+    assert "save_dog_to_s3" in waterfall and "NoSuchBucket" in waterfall
+
+    cli("fix-bucket")
+    assert cli.json("test")["ok"]
+    stats = cli.json("traces", "--stats")
+    assert stats["count"] >= 3 and stats["faults"] >= 1
+
+    cli("cleanup", "--yes")
+    status = cli.json("status")
+    assert [r for r in status["resources"] if r["exists"]] == []
+    assert cli("cleanup", "--yes").returncode == 0  # nothing left: a no-op
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (`apt-get install chromium`; .ci/run installs it)",
+)
+def test_browser_renders_the_dog(emulator_cli: Cli, tmp_path: Path) -> None:
+    emulator_cli("--lab", "browser", "setup")
+    url = emulator_cli.json("--lab", "browser", "status")["function_url"]
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body><img id=dog src='" + url + "' "
+        "onload=\"document.body.setAttribute('data-width', this.naturalWidth)\" "
+        "onerror=\"document.body.setAttribute('data-width', 'error')\"></body></html>"
+    )
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**emulator_cli.env, "HOME": str(tmp_path)},
+    )
+    emulator_cli("--lab", "browser", "cleanup", "--yes")
+    assert 'data-width="' in result.stdout, result.stderr[-2000:]
+    width = result.stdout.split('data-width="', 1)[1].split('"', 1)[0]
+    assert width.isdigit() and int(width) > 0, f"image did not render: {width}"
