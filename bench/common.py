@@ -13,15 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    "AWS_PAGER": "",
-}
+from dogxray.config import OFFLINE_ENV
+
+DUMMY_ENV = {**OFFLINE_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "AWS_PAGER": ""}
 
 
 def dummy_env() -> dict[str, str]:

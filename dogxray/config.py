@@ -45,6 +45,19 @@ HANDLER = "lambda_function.lambda_handler"
 DOG_API_URL = "https://dog.ceo/api/breeds/image/random"
 BROKEN_BUCKET = "aws-bucket"  # exists, belongs to someone else: PutObject is denied
 
+# Dummy credentials for the emulator, its clients, tests and benches (never real ones),
+# and the environment every offline process gets: no instance-metadata probing.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+OFFLINE_ENV = {
+    **DUMMY_CREDENTIALS,
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
 # --- tags: names + tags on the resources are our only state ---
 TAG_LAB = "dogxray:lab"
 TAG_BUCKET = "dogxray:bucket"  # on the function: the lab's real bucket (survives break-bucket)

@@ -9,12 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from dogxray.config import OFFLINE_ENV
+
 DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
+    **OFFLINE_ENV,
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
     "NO_COLOR": "1",
     "COLUMNS": "120",

@@ -83,6 +83,7 @@ def setup(
     o = check_options(options)
     from_env = o.from_env or aws.is_local
     runner = Runner(aws, executor)
+    _ = aws.account_id  # fail fast on credentials/endpoint, before a pip build starts
     with ThreadPoolExecutor(max_workers=3) as pool:
         started = (o.runtime or DEFAULT_RUNTIME, o.arch or DEFAULT_ARCH)
         zip_future = pool.submit(zip_provider or build_zip, *started, from_env)

@@ -13,18 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from dogxray.config import OFFLINE_ENV
 from dogxray.errors import DogxrayError
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 # What every client of the emulator needs (printed by `dogxray local`).
-CLIENT_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+CLIENT_ENV = {**OFFLINE_ENV, "AWS_DEFAULT_REGION": REGION}
 _PROCESS_ENV = {**CLIENT_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 
@@ -109,7 +104,7 @@ class Emulator:
     def stop(self) -> None:
         """Stop the servers, kill runtime subprocesses, remove the temp dir, restore env."""
         if "dogxray.local.moto_patches" in sys.modules:
-            sys.modules["dogxray.local.moto_patches"].use_runtime(None)
+            sys.modules["dogxray.local.moto_patches"].detach()
         while self._parts:
             part = self._parts.pop()
             try:

@@ -32,6 +32,13 @@ def use_runtime(runtime: Any) -> None:
     _state["runtime"] = runtime
 
 
+def detach() -> None:
+    """Back to moto's own behaviour once the emulator stops (the patches stay installed
+    but are inert: `*.on.aws` URLs, moto's Invoke)."""
+    _state["gateway"] = None
+    _state["runtime"] = None
+
+
 def invoke_payload(inv: Any, request_headers: Any, response_headers: Any) -> bytes:
     """The Invoke API's answer for an emulated invocation (payload, error, log tail)."""
     if inv.error is not None:

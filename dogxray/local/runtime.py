@@ -25,17 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from dogxray.config import DUMMY_CREDENTIALS
 from dogxray.local.bootstrap import END_MARKER
 from dogxray.local.records import Invocation, new_trace_id, record_trace, write_logs
 from dogxray.local.xray_daemon import XRayDaemon
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 INIT_LIMIT_S = 10.0  # Lambda's own limit for the init phase
-DUMMY_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def setup_result(doc: dict[str, Any]) -> None:
     if not doc["changed"]:
         render.data(f"lab {doc['lab']} in {doc['region']}: everything is up to date")
     else:
-        render.data(f"lab {doc['lab']} in {doc['region']}: {len(doc['changed'])} step(s) done")
+        render.data(f"lab {doc['lab']} in {doc['region']}: changed {', '.join(doc['changed'])}")
     for key in ("bucket", "role_arn", "function_arn"):
         if doc.get(key):
             render.data(f"  {key.replace('_', ' ')}: {doc[key]}")

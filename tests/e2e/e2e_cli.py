@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dogxray.config import OFFLINE_ENV
+
 CLI_TIMEOUT_S = 240
 
 
@@ -47,12 +49,8 @@ class Cli:
 
 def base_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(OFFLINE_ENV)
     env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_SESSION_TOKEN="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
         AWS_CONFIG_FILE=str(tmp / "aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp / "aws-credentials"),
         DOGXRAY_CACHE_DIR=str(tmp / "cache"),

@@ -110,13 +110,13 @@ class Lab:
         return [e["message"] for e in sorted(events, key=lambda e: e["timestamp"])]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped before other directories' moto tests run
 def emulator() -> Iterator[Emulator]:
     with Emulator(port=0) as emu:
         yield emu
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(emulator: Emulator) -> Lab:
     iam = boto3.client("iam", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
     role = iam.create_role(
