@@ -34,13 +34,12 @@ def empty_bucket(s3: Any, Bucket: str) -> int:
     return count
 
 
-def _step(name: str, message: str, service: str, method: Any, **params: Any) -> Step:
+def _step(name: str, message: str, method: Any, **params: Any) -> Step:
     missing = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket")
     return Step(
         name=name,
         message=message,
         kind=name,
-        service=service,
         method=method,
         params=params,
         tolerate=missing,
@@ -67,7 +66,6 @@ def plan_cleanup(
             _step(
                 "function-url",
                 f"delete the Function URL of {function_name}",
-                "lambda",
                 lambda c: c.delete_function_url_config,
                 FunctionName=function_name,
             )
@@ -77,7 +75,6 @@ def plan_cleanup(
             _step(
                 "function",
                 f"delete function {function_name}",
-                "lambda",
                 lambda c: c.delete_function,
                 FunctionName=function_name,
             )
@@ -87,7 +84,6 @@ def plan_cleanup(
             _step(
                 "log-group",
                 f"delete log group {log_group}",
-                "logs",
                 lambda c: c.delete_log_group,
                 logGroupName=log_group,
             )
@@ -98,7 +94,6 @@ def plan_cleanup(
                 _step(
                     "role",
                     f"delete inline policy {pname} of role {role_name}",
-                    "iam",
                     lambda c: c.delete_role_policy,
                     RoleName=role_name,
                     PolicyName=pname,
@@ -109,7 +104,6 @@ def plan_cleanup(
                 _step(
                     "role",
                     f"detach {arn.rsplit('/', 1)[-1]} from role {role_name}",
-                    "iam",
                     lambda c: c.detach_role_policy,
                     RoleName=role_name,
                     PolicyArn=arn,
@@ -119,7 +113,6 @@ def plan_cleanup(
             _step(
                 "role",
                 f"delete role {role_name}",
-                "iam",
                 lambda c: c.delete_role,
                 RoleName=role_name,
             )
@@ -136,7 +129,6 @@ def plan_cleanup(
             _step(
                 "bucket",
                 f"empty bucket {b.name} (every object version and delete marker)",
-                "s3",
                 lambda c: lambda **kw: empty_bucket(c, **kw),
                 Bucket=b.name,
             )
@@ -145,7 +137,6 @@ def plan_cleanup(
             _step(
                 "bucket",
                 f"delete bucket {b.name}",
-                "s3",
                 lambda c: c.delete_bucket,
                 Bucket=b.name,
             )

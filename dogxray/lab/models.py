@@ -151,6 +151,15 @@ class Observed:
     log_group: ObservedLogGroup
 
 
+SERVICE_OF_KIND = {
+    "bucket": "s3",
+    "role": "iam",
+    "log-group": "logs",
+    "function": "lambda",
+    "function-url": "lambda",
+}
+
+
 @dataclass(frozen=True)
 class Step:
     """One API call, explained. `method` picks the bound method off the service's client
@@ -159,13 +168,17 @@ class Step:
     name: str
     message: str
     kind: str  # the resource it changes: bucket, role, function, function-url, log-group
-    service: str
     method: Callable[[Any], Callable[..., Any]] = field(repr=False)
     params: Mapping[str, Any] = field(default_factory=dict, repr=False)
     wait: Wait = Wait.none
     function_name: str | None = None  # what to wait on / retry conflicts for
     tolerate: tuple[str, ...] = ()  # error codes that mean "already done"
     changes: tuple[str, ...] = ()  # the individual differences it repairs (for `status`)
+
+    @property
+    def service(self) -> str:
+        """The AWS service whose client runs the call (each kind lives in one service)."""
+        return SERVICE_OF_KIND[self.kind]
 
 
 @dataclass(frozen=True)
