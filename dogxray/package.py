@@ -53,6 +53,17 @@ _NATIVE = (".so", ".pyd")
 # charset-normalizer's mypyc build is ~180 kB zipped; requests barely uses it.
 _PURE_PACKAGES = frozenset({"charset_normalizer"})
 _SOURCES_OF_NATIVE = (".c", ".h")
+# pip's words for "the index is unreachable" (urllib3 / requests / socket errors).
+_NETWORK_ERRORS = (
+    "NewConnectionError",
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "ConnectTimeoutError",
+    "Read timed out",
+    "ProxyError",
+    "Network is unreachable",
+)
 _REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
 
@@ -175,8 +186,7 @@ def _pip_install(
         except subprocess.TimeoutExpired:
             raise _pip_error(f"pip took over {PIP_TIMEOUT_S} s") from None
         if proc.returncode != 0:
-            lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-            raise _pip_error(lines[-1] if lines else f"pip exited with {proc.returncode}")
+            raise _pip_error(_pip_failure(proc.stderr or proc.stdout, proc.returncode))
         return {
             p.relative_to(target).as_posix(): p.read_bytes()
             for p in sorted(target.rglob("*"))
@@ -184,12 +194,22 @@ def _pip_install(
         }
 
 
+def _pip_failure(output: str, returncode: int) -> str:
+    """What went wrong, in words: without a network pip ends with "No matching
+    distribution found", which reads as if the pinned version did not exist."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    if any(marker in ln for ln in lines for marker in _NETWORK_ERRORS):
+        return "pip cannot reach the package index (no network, proxy or PIP_INDEX_URL?)"
+    return lines[-1] if lines else f"pip exited with {returncode}"
+
+
 def _pip_error(detail: str) -> DogxrayError:
     return DogxrayError(
         f"could not download the function's dependencies: {detail}",
         where="pip install --platform ...",
-        hint="check the network / package index, or build offline with `dogxray package "
-        "--from-env` (uses this environment's installed packages)",
+        hint="check the network / package index, or build offline from this environment's "
+        "installed packages with --from-env (`dogxray package`, `setup` and "
+        "`deploy-function` accept it)",
     )
 
 

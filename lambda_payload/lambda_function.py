@@ -35,14 +35,26 @@ PRESIGNED_URL_TTL_S = 300
 CHUNK_BYTES = 64 * 1024
 
 # Created once per execution environment, reused by every warm invocation.
-S3 = boto3.client(
-    "s3",
-    config=Config(
-        connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"}
-    ),
+S3_CONFIG = Config(
+    connect_timeout=2, read_timeout=3, retries={"max_attempts": 2, "mode": "standard"}
 )
+S3 = boto3.client("s3", config=S3_CONFIG)
 HTTP = requests.Session()
 mimetypes.init()
+_PRESIGNERS: dict[str, Any] = {}  # by addressing style; made on the first large image
+
+
+def _presigner(bucket: str) -> Any:
+    """An S3 client for presigned URLs: SigV4 on the bucket's regional endpoint.
+
+    boto3's default presigned URL is SigV2 on the global `s3.amazonaws.com`, which a new
+    bucket outside us-east-1 answers with a redirect to a host the signature does not
+    cover (and some regions refuse SigV2). Dotted names stay path-style (TLS wildcard)."""
+    style = "path" if "." in bucket else "virtual"
+    if style not in _PRESIGNERS:
+        config = Config(signature_version="s3v4", s3={"addressing_style": style})
+        _PRESIGNERS[style] = boto3.client("s3", config=S3_CONFIG.merge(config))
+    return _PRESIGNERS[style]
 
 
 class DogApiError(Exception):
@@ -183,7 +195,7 @@ def _image_response(bucket: str, key: str, body: bytes, content_type: str) -> di
     encoded_size = 4 * ((len(body) + 2) // 3)
     headers = {"Cache-Control": "no-store", "X-Dog-Key": key}
     if encoded_size + RESPONSE_OVERHEAD_BYTES > RESPONSE_LIMIT_BYTES:
-        location = S3.generate_presigned_url(
+        location = _presigner(bucket).generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGNED_URL_TTL_S
         )
         return {"statusCode": 302, "headers": {**headers, "Location": location}, "body": ""}

@@ -208,4 +208,12 @@ def cleanup(
         if not typer.confirm("delete these resources?", default=False, err=True):
             render.progress("cancelled: nothing deleted")
             raise typer.Exit(1)
-    show.cleanup_result(service.cleanup(aws), dry_run=False)
+    doc = service.cleanup(aws)
+    show.cleanup_result(doc, dry_run=False)
+    if doc["remaining"]:
+        raise DogxrayError(
+            f"cleanup could not verify that the lab is gone: {', '.join(doc['remaining'])} "
+            "still exist(s)",
+            hint="re-run `dogxray cleanup --yes` (it continues where it stopped); --debug "
+            "shows the API calls",
+        )

@@ -13,10 +13,13 @@ from typing import Any
 
 from dogxray.aws import Aws
 from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB
+from dogxray.errors import DogxrayError
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import ObservedBucket, ObservedFunction, ObservedRole, Step
 
+VERIFY_RETRIES = 3
+VERIFY_INTERVAL_S = 2.0
 XRAY_NOTE = "X-Ray traces cannot be deleted: they expire by themselves after 30 days"
 
 
@@ -29,7 +32,15 @@ def empty_bucket(s3: Any, Bucket: str) -> int:
             for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
         ]
         if items:
-            s3.delete_objects(Bucket=Bucket, Delete={"Objects": items, "Quiet": True})
+            reply = s3.delete_objects(Bucket=Bucket, Delete={"Objects": items, "Quiet": True})
+            if reply.get("Errors"):  # per-object refusals arrive in a 200 reply
+                first = reply["Errors"][0]
+                raise DogxrayError(
+                    f"could not empty bucket {Bucket}: {len(reply['Errors'])} object version(s) "
+                    f"refused, e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message')}",
+                    hint="check object lock / legal holds and your s3:DeleteObjectVersion "
+                    "permission, then re-run `dogxray cleanup --yes`",
+                )
             count += len(items)
     return count
 
@@ -186,13 +197,24 @@ def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None
     for st in steps:
         runner.progress(st.message)
         runner.run_one(st)
+    remaining = _remaining(aws)
+    for _ in range(VERIFY_RETRIES):  # IAM and S3 listings are eventually consistent
+        if not remaining:
+            break
+        runner.sleep(VERIFY_INTERVAL_S)
+        remaining = _remaining(aws)
+    return {"deleted": deleted, "remaining": remaining, "notes": [*notes, XRAY_NOTE]}
+
+
+def _remaining(aws: Aws) -> list[str]:
+    """What a cleanup would still delete: the proof that nothing is left."""
+    s = aws.settings
     fn, role, logs, buckets = _survey(aws)
     left, _ = plan_cleanup(
         s.lab, fn, role, s.log_group_name if logs else None, buckets, s.function_name, s.role_name
     )
-    remaining = list(
+    return list(
         dict.fromkeys(
             st.message.removeprefix("delete ") for st in left if st.message.startswith("delete ")
         )
     )
-    return {"deleted": deleted, "remaining": remaining, "notes": [*notes, XRAY_NOTE]}

@@ -131,9 +131,9 @@ class Executor:
                         )
                         self.sleep(self.timing.propagation_interval)
                         continue
-                    if (
+                    if (  # any Lambda call: URL and permission steps too (function Pending)
                         code == "ResourceConflictException"
-                        and step.function_name
+                        and step.service == "lambda"
                         and any(m in message.lower() for m in CONFLICT_MESSAGES)
                         and conflicts < self.timing.conflict_attempts
                     ):

@@ -44,7 +44,7 @@ class BucketSpec:
     name: str
     region: str
     tags: Mapping[str, str]
-    adopt_untagged: bool = False  # the default name: an owned, untagged one is ours (Ctrl-C)
+    adopt_untagged: bool = False  # the default name: an owned, untagged, empty one is ours
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class ObservedBucket:
     exists: bool
     ours: bool  # HeadBucket succeeded (exists=True, ours=False: another account owns it)
     tags: Mapping[str, str] = field(default_factory=dict)
+    empty: bool | None = None  # checked only for an untagged bucket of ours (adoption)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,12 @@ def bucket(aws: Aws, name: str) -> ObservedBucket:
             return ObservedBucket(name=name, exists=True, ours=False)
         raise
     tagging = _or_missing(lambda: s3.get_bucket_tagging(Bucket=name), {"TagSet": []})
-    return ObservedBucket(name=name, exists=True, ours=True, tags=tags_of(tagging.get("TagSet")))
+    tags = tags_of(tagging.get("TagSet"))
+    empty = None
+    if not tags:  # interrupted before tagging (empty), or someone's own bucket: look inside
+        listing = s3.list_object_versions(Bucket=name, MaxKeys=1)
+        empty = not (listing.get("Versions") or listing.get("DeleteMarkers"))
+    return ObservedBucket(name=name, exists=True, ours=True, tags=tags, empty=empty)
 
 
 def _bucket_tags_or_none(aws: Aws, name: str) -> dict[str, str]:

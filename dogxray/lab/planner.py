@@ -89,8 +89,10 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
             f"bucket {b.name} already exists and belongs to another AWS account",
             hint="bucket names are global: choose another with `--bucket NAME`",
         )
-    if not ob.tags and b.adopt_untagged:
-        return [tag_step]  # created by an interrupted run before it could tag the bucket
+    if not ob.tags and b.adopt_untagged and ob.empty:
+        # created by an interrupted run before it could tag it (so still empty); an untagged
+        # bucket with objects under the default name is someone's own: used, never deleted
+        return [tag_step]
     return []
 
 

@@ -83,15 +83,16 @@ def setup(
     o = check_options(options)
     from_env = o.from_env or aws.is_local
     runner = Runner(aws, executor)
-    _ = aws.account_id  # fail fast on credentials/endpoint, before a pip build starts
+    # Observe and plan before the (possibly minutes-long) pip build: bad credentials, or a
+    # conflict no step can fix (another account's bucket, a foreign role), fail at once
+    # instead of after the build; and the zip is built once, for the runtime/arch kept.
+    observed, bucket = obs.observe(aws, o.bucket)
+    infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
+    plan(infra, observed)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        started = (o.runtime or DEFAULT_RUNTIME, o.arch or DEFAULT_ARCH)
-        zip_future = pool.submit(zip_provider or build_zip, *started, from_env)
-        observed, bucket = obs.observe(aws, o.bucket)
-        infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
-        target = (infra.function.runtime, infra.function.arch)
-        if target != started:  # the deployed runtime/arch are kept: build for them
-            zip_future = pool.submit(zip_provider or build_zip, *target, from_env)
+        zip_future = pool.submit(
+            zip_provider or build_zip, infra.function.runtime, infra.function.arch, from_env
+        )
         if dry_run:
             desired = replace(infra, function=_with_zip(infra.function, zip_future.result()))
             steps = plan(desired, observed)

@@ -238,3 +238,38 @@ def test_cleanup_asks_at_a_terminal(
     assert "would delete function dog-photo-function" in result.stdout
     status = json.loads(invoke(runner, "status", "--output", "json")[1])
     assert any(r["exists"] for r in status["resources"]) is left
+
+
+def test_setup_without_credentials_is_one_clear_message(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    built: list[str] = []
+    monkeypatch.setattr("dogxray.lab.service.build_zip", lambda *a: built.append("zip") or b"")
+    code, out, err = invoke(runner, "setup")
+    assert code == 1 and out == "" and built == []
+    assert err.splitlines()[0] == "error: no AWS credentials found"
+    assert err.splitlines()[1].startswith("hint: run `aws configure` or `aws sso login`")
+    assert "Traceback" not in err
+
+
+@pytest.mark.usefixtures("moto")
+def test_setup_with_expired_credentials_changes_nothing(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import new_lab
+
+    lab = new_lab()
+    lab.faults.fail(
+        "sts", "GetCallerIdentity", "ExpiredToken", "The security token is expired", status=403
+    )
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
+    code, out, err = invoke(runner, "setup")
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "error: your AWS credentials have expired (GetCallerIdentity)",
+        "hint: refresh them (`aws sso login`, or new keys) and re-run",
+    ]
+    assert lab.calls.mutating == []

@@ -248,3 +248,36 @@ def test_botocore_without_invoked_via_function_url_is_explained(rig) -> None:  #
     with pytest.raises(DogxrayError) as info:
         executor.run_one(step)
     assert info.value.hint == "upgrade it: pip install -U boto3 botocore"
+
+
+PENDING = (
+    "The operation cannot be performed at this time. The function is currently in the "
+    "following state: Pending"
+)
+
+
+def test_conflict_on_a_url_step_is_retried(rig) -> None:  # type: ignore[no-untyped-def]
+    """A re-run after Ctrl-C may find the function still Pending: the Function URL and
+    permission steps (which have no waiter) must wait it out like the updates do."""
+    aws, executor, clock, _ = rig
+    aws.stub.add_client_error(
+        "create_function_url_config", "ResourceConflictException", PENDING, http_status_code=409
+    )
+    aws.stub.add_response(
+        "create_function_url_config",
+        {
+            "FunctionUrl": "https://abcdef.lambda-url.us-east-1.on.aws/",
+            "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "AuthType": "NONE",
+            "CreationTime": "2026-01-01T00:00:00Z",
+        },
+    )
+    step = Step(
+        name="function-url",
+        message="create the Function URL of f",
+        kind="function-url",
+        method=lambda c: c.create_function_url_config,
+        params={"FunctionName": "f", "AuthType": "NONE"},
+    )
+    assert executor.run_one(step)["AuthType"] == "NONE"
+    assert clock.sleeps == [2.0]

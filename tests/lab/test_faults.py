@@ -10,7 +10,7 @@ from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 
 from .conftest import Lab, tiny_zip
-from .test_service_moto import _lab_leftovers
+from .test_service_moto import ROLE, _lab_leftovers
 
 SETUP_MUTATIONS = [
     ("s3", "CreateBucket"),
@@ -115,3 +115,79 @@ def test_bucket_owned_by_another_account_is_explained(lab: Lab) -> None:
     )
     assert "--bucket NAME" in str(info.value.hint)
     assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+
+
+def _role_survives_deletion(lab: Lab) -> None:
+    """DeleteRole answers "already gone" but the role stays (a stale IAM read)."""
+    lab.faults.fail("iam", "DeleteRole", "NoSuchEntity", "gone", status=404)
+
+
+def test_cleanup_reports_what_remains_after_rechecking(lab: Lab) -> None:
+    setup(lab)
+    _role_survives_deletion(lab)
+    lab.sleeps.clear()
+    doc = service.cleanup(lab.aws, executor=lab.executor)
+    assert doc["remaining"] == ["role dog-photo-function-role"]
+    assert lab.sleeps == [2.0, 2.0, 2.0]  # re-checked before giving up
+
+
+def test_cleanup_recheck_waits_out_eventual_consistency(lab: Lab) -> None:
+    setup(lab)
+    _role_survives_deletion(lab)
+    iam = lab.client("iam")
+
+    def propagate(_seconds: float) -> None:
+        iam.delete_role(RoleName=ROLE)  # its policies went first; now the role catches up
+
+    lab.executor.sleep = propagate
+    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+
+
+def test_cli_cleanup_that_leaves_something_exits_1(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dogxray.cli import app
+
+    setup(lab)
+    real = service.cleanup
+
+    def cleanup(aws: object, *, dry_run: bool = False) -> dict:
+        if not dry_run:
+            _role_survives_deletion(lab)  # on the CLI's own session below
+        return real(aws, dry_run=dry_run, executor=lab.executor if not dry_run else None)
+
+    monkeypatch.setattr(service, "cleanup", cleanup)
+    monkeypatch.setattr("dogxray.cli.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    result = CliRunner().invoke(app, ["cleanup", "--yes"])
+    assert result.exit_code == 1, result.output
+    assert "still present under the lab's names and tags:\n  role dog-photo-function-role\n" in (
+        result.stdout
+    )
+    assert result.stderr.splitlines()[-2:] == [
+        "error: cleanup could not verify that the lab is gone: role dog-photo-function-role "
+        "still exist(s)",
+        "hint: re-run `dogxray cleanup --yes` (it continues where it stopped); --debug shows "
+        "the API calls",
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_objects_that_refuse_deletion_are_named_not_left_to_bucket_not_empty(lab: Lab) -> None:
+    """DeleteObjects answers 200 with per-object `Errors` (object lock, permissions)."""
+    setup(lab)
+    s3 = lab.client("s3")
+    s3.put_object(Bucket="lovely-dogs-123456789012-us-east-1", Key="locked.jpg", Body=b"x")
+
+    def report(parsed: dict, **_: object) -> None:
+        parsed["Errors"] = [{"Key": "locked.jpg", "Code": "AccessDenied", "Message": "locked"}]
+
+    s3.meta.events.register("after-call.s3.DeleteObjects", report)
+    with pytest.raises(DogxrayError) as info:
+        service.cleanup(lab.aws, executor=lab.executor)
+    assert info.value.what == (
+        "could not empty bucket lovely-dogs-123456789012-us-east-1: 1 object version(s) "
+        "refused, e.g. locked.jpg: AccessDenied locked"
+    )

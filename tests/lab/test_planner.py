@@ -226,9 +226,11 @@ def test_bucket_of_another_account_is_refused() -> None:
         plan(desired(), o)
 
 
-def test_untagged_bucket_adopted_only_under_the_default_name() -> None:
-    own = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=True))
+def test_untagged_bucket_adopted_only_under_the_default_name_and_when_empty() -> None:
+    own = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=True, empty=True))
     assert [s.method(Names()) for s in plan(desired(), own, ["bucket"])] == ["put_bucket_tagging"]
+    full = replace(own, bucket=replace(own.bucket, empty=False))
+    assert plan(desired(), full, ["bucket"]) == []  # someone's own photos: never adopted
     d = replace(desired(), bucket=replace(desired().bucket, name="mine", adopt_untagged=False))
     mine = replace(NOTHING, bucket=ObservedBucket(name="mine", exists=True, ours=True))
     assert plan(d, mine, ["bucket"]) == []

@@ -219,9 +219,12 @@ def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) 
     for i in range(3):
         s3.put_object(Bucket=BUCKET, Key="dog.jpg", Body=b"woof%d" % i)
     s3.delete_object(Bucket=BUCKET, Key="dog.jpg")  # a delete marker
+    versions = s3.list_object_versions(Bucket=BUCKET)
+    assert len(versions["Versions"]) == 3 and len(versions["DeleteMarkers"]) == 1
+    lab.calls.clear()
     preview = service.cleanup(lab.aws, dry_run=True)
     assert f"bucket {BUCKET}" in preview["deleted"]
-    assert lab.calls.mutating == [c for c in lab.calls.mutating if c[1] != "DeleteBucket"]
+    assert lab.calls.seen and lab.calls.mutating == []  # the preview only looked
     doc = service.cleanup(lab.aws, executor=lab.executor)
     assert doc["remaining"] == []
     assert doc["deleted"][:3] == [
@@ -251,7 +254,8 @@ def test_preexisting_untagged_bucket_is_used_and_survives_cleanup(lab: Lab) -> N
     assert result["remaining"] == []
     assert "kept bucket my-own-dogs: dogxray did not create it" in result["notes"]
     assert s3.get_object(Bucket="my-own-dogs", Key="keep.txt")["Body"].read() == b"mine"
-    assert "TagSet" not in str(s3.list_buckets())  # still untagged, still there
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
+        s3.get_bucket_tagging(Bucket="my-own-dogs")  # never tagged as the lab's
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-own-dogs"]
 
 
@@ -384,3 +388,57 @@ def test_status_names_a_missing_url_permission_and_setup_restores_it(lab: Lab) -
         s["Sid"] for s in json.loads(lam.get_policy(FunctionName=FUNCTION)["Policy"])["Statement"]
     }
     assert sids == {"FunctionURLAllowPublicAccess", "FunctionURLAllowInvokeAction"}
+
+
+def test_untagged_default_bucket_with_objects_is_used_but_never_deleted(lab: Lab) -> None:
+    """Someone who did the console lab by hand may own the default name: dogxray must not
+    adopt it (and empty it at cleanup) just because it is untagged."""
+    s3 = lab.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="my-dog.jpg", Body=b"mine")
+    assert run_setup(lab)["bucket"] == BUCKET
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
+        s3.get_bucket_tagging(Bucket=BUCKET)
+    rows = {r["kind"]: r for r in service.status(lab.aws)["resources"]}
+    assert rows["bucket"]["drift"] == ["not created by dogxray: used, never deleted"]
+    result = service.cleanup(lab.aws, executor=lab.executor)
+    assert result["remaining"] == []
+    assert f"kept bucket {BUCKET}: dogxray did not create it" in result["notes"]
+    assert s3.get_object(Bucket=BUCKET, Key="my-dog.jpg")["Body"].read() == b"mine"
+
+
+def test_untagged_empty_default_bucket_is_adopted(lab: Lab) -> None:
+    """What an interrupted setup leaves between CreateBucket and PutBucketTagging."""
+    lab.client("s3").create_bucket(Bucket=BUCKET)
+    assert run_setup(lab)["changed"][0] == "bucket"
+    tags = lab.client("s3").get_bucket_tagging(Bucket=BUCKET)["TagSet"]
+    assert {"Key": "dogxray:created", "Value": "true"} in tags
+    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert lab.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_setup_builds_the_zip_once_for_the_kept_runtime(lab: Lab) -> None:
+    run_setup(lab, runtime="python3.12", arch="arm64")
+    builds: list[tuple[str, str, bool]] = []
+
+    def provider(runtime: str, arch: str, from_env: bool) -> bytes:
+        builds.append((runtime, arch, from_env))
+        return make_zip()
+
+    service.setup(lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor)
+    assert builds == [("python3.12", "arm64", False)]  # no wasted build for the default
+
+
+def test_unfixable_conflict_fails_before_the_zip_is_built(lab: Lab) -> None:
+    from dogxray.errors import DogxrayError
+
+    lab.faults.fail("s3", "HeadBucket", "403", "Forbidden", status=403)  # another account's
+    builds: list[str] = []
+
+    def provider(runtime: str, arch: str, from_env: bool) -> bytes:
+        builds.append(runtime)
+        return make_zip()
+
+    with pytest.raises(DogxrayError, match="belongs to another AWS account"):
+        service.setup(lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor)
+    assert builds == [] and lab.calls.mutating == []

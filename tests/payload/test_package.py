@@ -137,8 +137,18 @@ def test_pip_failure_suggests_from_env(
     (payload_copy / "requirements.txt").write_text("idna==3.20\n")
     with pytest.raises(DogxrayError) as raised:
         pkg.build_package(cache_dir=tmp_path / "c", payload_dir=payload_copy)
-    assert raised.value.what.startswith("could not download the function's dependencies: ")
+    assert raised.value.what == (
+        "could not download the function's dependencies: pip cannot reach the package "
+        "index (no network, proxy or PIP_INDEX_URL?)"
+    )
     assert "--from-env" in (raised.value.hint or "")
+    assert "`setup`" in (raised.value.hint or "")
+
+
+def test_other_pip_failures_keep_pips_last_line() -> None:
+    output = "Collecting x\nERROR: No matching distribution found for idna==99\n"
+    assert pkg._pip_failure(output, 1) == "ERROR: No matching distribution found for idna==99"
+    assert pkg._pip_failure("", 3) == "pip exited with 3"
 
 
 def test_cli_package_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
