@@ -19,7 +19,11 @@ from dogxray.errors import DogxrayError
 from dogxray.render import demo as show
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
+LOCAL_TRACE_WAIT_S = 5
 TRACE_POLL_S = 3
+# Trace times come from AWS's clock, the probe's from ours: older traces (an earlier
+# run, an earlier `dogxray test`) must not pass for the request just made.
+CLOCK_SKEW_S = 10
 
 
 @dataclass
@@ -62,6 +66,7 @@ def run(
     local: bool,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], float] = time.time,
 ) -> DemoReport:
     """Run stages 1-6; always attempt cleanup once something was created."""
     from dogxray.aws import Aws
@@ -69,7 +74,7 @@ def run(
     report = DemoReport()
     with _local_endpoint(settings, local) as lab_settings:
         aws = Aws(lab_settings)
-        runner = _Runner(aws, lab_settings, report, sleep=sleep, clock=clock)
+        runner = _Runner(aws, lab_settings, report, sleep=sleep, clock=clock, now=now)
         try:
             runner.stage("1-3", "Build the lab", runner.build)
             runner.stage("4", "Test the function", runner.test_ok)
@@ -93,12 +98,15 @@ class _Runner:
         *,
         sleep: Callable[[float], None],
         clock: Callable[[], float],
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.aws = aws
         self.settings = settings
         self.report = report
         self.sleep = sleep
         self.clock = clock
+        self.now = now
+        self.probed_at = 0.0  # wall-clock time of the last request to the Function URL
         self.url = ""
         self.bucket = ""
         self.fault_trace_id = ""
@@ -146,6 +154,7 @@ class _Runner:
     def _probe(self) -> Any:
         from dogxray import probe
 
+        self.probed_at = self.now()
         return probe.probe(self.aws, self.url, self.bucket)
 
     def test_ok(self, stage: Stage) -> None:
@@ -164,30 +173,43 @@ class _Runner:
             f"(sha256 {result.sha256[:12]}...)",
         )
 
-    def _wait_for_traces(self, *, errors_only: bool) -> list[dict[str, Any]]:
+    def _wait_for_traces(
+        self, ready: Callable[[dict[str, Any]], bool], *, errors_only: bool
+    ) -> list[dict[str, Any]]:
+        """The traces of the last probed request that are `ready` (fully indexed), newest
+        first; polls while X-Ray indexes them (~30-60 s on AWS, at once on the emulator)."""
         from dogxray.traces import service as traces
+        from dogxray.traces.window import iso
 
-        deadline = self.clock() + (5 if self.aws.is_local else TRACE_WAIT_S)
+        since = iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else "10m"
+        wait = LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S
+        deadline = self.clock() + wait
+        waited = False
         while True:
             found = traces.list_traces(
-                self.aws, self.settings, since="10m", errors_only=errors_only
+                self.aws, self.settings, since=since, errors_only=errors_only
             )["traces"]
-            complete = [t for t in found if t.get("subsegments", {}).get("save_dog_to_s3")]
-            if (complete if not errors_only else found) or self.clock() >= deadline:
-                return complete if not errors_only else found
-            render.progress("waiting for X-Ray to index the traces ...")
+            done = [t for t in found if ready(t)]
+            if done or self.clock() >= deadline:
+                return done
+            if not waited:
+                render.progress(f"waiting up to {wait} s for X-Ray to index the traces ...")
+                waited = True
             self.sleep(TRACE_POLL_S)
 
     def traces_ok(self, stage: Stage) -> None:
         show.narrate("Console: CloudWatch > X-Ray traces > Traces; open the newest trace.")
-        found = self._wait_for_traces(errors_only=False)
+        found = self._wait_for_traces(_complete, errors_only=False)
         if not found:
-            raise DogxrayError("no trace of the test request was found in X-Ray")
+            raise DogxrayError(
+                "no complete trace of the test request was found in X-Ray",
+                hint="X-Ray may still be indexing it: run `dogxray traces` in a minute",
+            )
         subs = found[0]["subsegments"]
         self.say(
             stage,
-            f"trace {found[0]['id']}: call_dog_api {subs.get('call_dog_api', 0):.0f} ms, "
-            f"save_dog_to_s3 {subs.get('save_dog_to_s3', 0):.0f} ms",
+            f"trace {found[0]['id']}: call_dog_api {subs.get('call_dog_api') or 0:.0f} ms, "
+            f"save_dog_to_s3 {subs['save_dog_to_s3']:.0f} ms",
         )
 
     def break_it(self, stage: Stage) -> None:
@@ -209,9 +231,12 @@ class _Runner:
         from dogxray.traces import service as traces
 
         show.narrate("Console: X-Ray traces, filter by fault, open the trace, Exceptions tab.")
-        faults = [t for t in self._wait_for_traces(errors_only=True) if t["fault"]]
+        faults = self._wait_for_traces(_explained_fault, errors_only=True)
         if not faults:
-            raise DogxrayError("no fault trace found for the failed request")
+            raise DogxrayError(
+                "no fault trace with a root cause was found for the failed request",
+                hint="X-Ray may still be indexing it: run `dogxray traces --errors` in a minute",
+            )
         self.fault_trace_id = faults[0]["id"]
         detail = traces.trace_detail(self.aws, self.fault_trace_id)
         show.waterfall(detail, self.aws)
@@ -244,3 +269,13 @@ class _Runner:
             raise DogxrayError(f"left behind: {', '.join(result['remaining'])}")
         self.say(stage, "nothing is left under the lab's names and tags")
         self.say(stage, "X-Ray traces cannot be deleted; they expire after 30 days")
+
+
+def _complete(trace: dict[str, Any]) -> bool:
+    """A successful request's trace once X-Ray has all of it (the S3 step included)."""
+    return trace["subsegments"].get("save_dog_to_s3") is not None and not trace.get("partial")
+
+
+def _explained_fault(trace: dict[str, Any]) -> bool:
+    """A fault trace once X-Ray has the documents that carry its exception."""
+    return bool(trace["fault"]) and trace["root_cause"] is not None

@@ -48,6 +48,11 @@ def local(
     render.progress("emulator stopped; its temporary files are removed")
 
 
+def _interrupt(*_: object) -> None:
+    """SIGTERM as Ctrl-C: the demo's cleanup stage and the emulator's shutdown still run."""
+    raise KeyboardInterrupt
+
+
 # --- `dogxray test` (lab stage 4) and `dogxray demo` (stages 1-6) ----------------------
 @command("test")
 def test(
@@ -85,7 +90,11 @@ def demo(
 
     if not local and not yes:
         show.confirm_aws_demo(settings())
-    report = lab_demo.run(settings(), local=local)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
+    try:
+        report = lab_demo.run(settings(), local=local)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     show.summary(report)
     if not report.ok:
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import io
 import json
 import math
@@ -13,7 +14,6 @@ import os
 import queue
 import secrets
 import signal
-import site
 import subprocess
 import sys
 import threading
@@ -32,6 +32,9 @@ from dogxray.local.xray_daemon import XRayDaemon
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 INIT_LIMIT_S = 10.0  # Lambda's own limit for the init phase
+# What Lambda's Python runtime provides besides the standard library: the AWS SDK and
+# its dependencies. Anything else must come from the deployed zip, as on Lambda.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class FunctionSpec:
             self.timeout,
             self.memory,
             self.env,
+            self.tracing_active,  # moto keeps LastModified on configuration updates
             self.last_modified,
         )
 
@@ -94,7 +98,8 @@ class ExecutionEnvironment:
         self.spec = spec
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-u", str(BOOTSTRAP)],
+            # -S: no site-packages of ours; the zip and the runtime's SDK (PYTHONPATH) only
+            [sys.executable, "-S", "-u", str(BOOTSTRAP)],
             cwd=code_dir,
             env=env,
             stdin=subprocess.PIPE,
@@ -333,6 +338,7 @@ class Runtime:
         tmp = self.workdir / "env" / secrets.token_hex(6)
         tmp.mkdir(parents=True)
         stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]{secrets.token_hex(16)}"
+        daemon = self.daemon.address if self.daemon else "127.0.0.1:2000"
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8", "TZ": ":UTC"}
         env.update(dict(spec.env))
         env.update(
@@ -342,13 +348,16 @@ class Runtime:
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": stream,
                 "AWS_REGION": spec.region,
                 "AWS_DEFAULT_REGION": spec.region,
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
                 "_HANDLER": spec.handler,
-                "AWS_XRAY_DAEMON_ADDRESS": self.daemon.address if self.daemon else "127.0.0.1:2000",
+                "AWS_XRAY_DAEMON_ADDRESS": daemon,
+                "_AWS_XRAY_DAEMON_ADDRESS": daemon.split(":")[0],
+                "_AWS_XRAY_DAEMON_PORT": daemon.split(":")[1],
                 "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
                 **DUMMY_CREDENTIALS,
                 "AWS_EC2_METADATA_DISABLED": "true",
@@ -358,10 +367,25 @@ class Runtime:
                 "HOME": str(tmp),
                 "AWS_CONFIG_FILE": str(tmp / "aws-config"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws-credentials"),
-                "PYTHONPATH": os.pathsep.join([str(code_dir), *site.getsitepackages()]),
+                "PYTHONPATH": os.pathsep.join([str(code_dir), str(self._runtime_dir())]),
             }
         )
         return ExecutionEnvironment(spec, code_dir, env)
+
+    def _runtime_dir(self) -> Path:
+        """Links to the SDK packages Lambda's runtime has (made once per emulator)."""
+        folder = self.workdir / "runtime"
+        with self._lock:
+            if not folder.exists():
+                folder.mkdir()
+                for name in RUNTIME_PACKAGES:
+                    found = importlib.util.find_spec(name)
+                    if found is None or found.origin is None:
+                        continue
+                    source = Path(found.origin)
+                    source = source.parent if found.submodule_search_locations else source
+                    (folder / source.name).symlink_to(source)
+        return folder
 
     def _unpack(self, spec: FunctionSpec) -> Path:
         """The deployed zip, unpacked once per code version."""

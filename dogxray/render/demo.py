@@ -61,7 +61,11 @@ def confirm_aws_demo(settings: Settings) -> None:
             "refusing to create AWS resources without confirmation",
             hint="add --yes to run against AWS, or --local to run offline",
         )
-    if input("continue? [y/N] ").strip().lower() not in ("y", "yes"):
+    try:  # the question goes to stderr with the rest of the narration; stdout is data
+        answer = err.input("continue? [y/N] ", markup=False)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
         raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
 
 

@@ -73,15 +73,23 @@ def passes_through(trace: Trace, function_name: str) -> bool:
 
 
 def client_status(trace: Trace) -> int | None:
-    """The HTTP status the caller saw: the Lambda service's segment, else the function's."""
-    with_status = [
-        n for n, _ in trace.walk() if n.is_segment and not n.inferred and n.http_status is not None
-    ]
-    for origin in ("AWS::Lambda", "AWS::Lambda::Function"):
-        for node in with_status:
-            if node.origin == origin:
-                return node.http_status
-    return with_status[0].http_status if with_status else None
+    """The HTTP status the caller saw: the Lambda service's segment, else the function's.
+
+    The `AWS::Lambda` segment records the invoke's own status, which stays 200 (or is
+    absent) when the function itself failed; a Function URL answers such a function
+    error with 502, so that is what the caller saw."""
+    segments = [n for n, _ in trace.walk() if n.is_segment and not n.inferred]
+    with_status = [n for n in segments if n.http_status is not None]
+    status = with_status[0].http_status if with_status else None
+    for origin in ("AWS::Lambda::Function", "AWS::Lambda"):
+        status = next((n.http_status for n in with_status if n.origin == origin), status)
+    function_failed = any(
+        n.origin == "AWS::Lambda::Function" and (n.fault or n.error) and n.exceptions
+        for n in segments
+    )
+    if function_failed and (status is None or status < 400):
+        return 502
+    return status
 
 
 def _lab_name(node: Node) -> str:

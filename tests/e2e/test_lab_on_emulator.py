@@ -4,7 +4,9 @@ AWS_ENDPOINT_URL; and `demo --local`, the README's first command."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,34 @@ def test_demo_local_checks_every_stage(tmp_path: Path) -> None:
     assert "FAILED" not in result.stdout
     assert "root cause: save_dog_to_s3 raised NoSuchBucket" in result.stderr
     assert "nothing is left under the lab's names and tags" in result.stderr
+
+
+def test_demo_local_stopped_by_sigterm_cleans_up_and_leaves_no_files(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dogxray", "demo", "--local"],
+        env=base_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if line.startswith("Stage 4:"):  # the lab exists, the emulator is busy
+                proc.send_signal(signal.SIGTERM)
+                break
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "Stage 6: Clean up" in err and "nothing is left under the lab's names" in err
+    assert list(tmp_path.glob("dogxray-local-*")) == [], "the emulator's temp dir was left"
 
 
 def test_lab_stages_through_the_endpoint(emulator_cli: Cli) -> None:

@@ -3,6 +3,7 @@ plain boto3 (no dependency on the control plane)."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import time
@@ -10,6 +11,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -35,6 +37,21 @@ def zipped(files: dict[str, str]) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, text in files.items():
             archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def with_xray_sdk(files: dict[str, str]) -> bytes:
+    """A zip of `files` plus the installed aws-xray-sdk and wrapt: like a real deployment
+    package, since the emulated runtime (as Lambda's) only provides the AWS SDK."""
+    buffer = io.BytesIO(zipped(files))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for package in ("aws_xray_sdk", "wrapt"):
+            spec = importlib.util.find_spec(package)
+            assert spec is not None and spec.origin is not None
+            root = Path(spec.origin).parent
+            for path in root.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, f"{package}/{path.relative_to(root).as_posix()}")
     return buffer.getvalue()
 
 

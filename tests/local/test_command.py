@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
 import requests
 
 from dogxray.local.dog_api import bundled_dogs
-from tests.local.conftest import Lab
+from tests.local.conftest import TRUST, Lab
 
 
-def _start(*args: str) -> subprocess.Popen[str]:
+def _start(*args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "NO_COLOR": "1"}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     return subprocess.Popen(
         [sys.executable, "-m", "dogxray", "local", *args],
         stdout=subprocess.PIPE,
@@ -35,9 +41,46 @@ def _exports(proc: subprocess.Popen[str]) -> dict[str, str]:
     return dict(line.removeprefix("export ").split("=", 1) for line in lines)
 
 
+def _socket_addresses(pid: int) -> set[str]:
+    """Local addresses (hex ip:port as in /proc/net) of the TCP listeners and UDP sockets
+    the process holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = set()
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        for row in rows:
+            fields = row.split()
+            listening = table.startswith("udp") or fields[3] == "0A"
+            if fields[9] in inodes and listening:
+                found.add(fields[1])
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in state  # exited, not yet reaped by init
+
+
+PID_APP = """
+import os
+def handler(event, context):
+    return {"statusCode": 200, "body": str(os.getpid())}
+"""
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_local_prints_exports_serves_and_stops_cleanly(stop: signal.Signals) -> None:
-    proc = _start("--port", "0")
+def test_local_serves_on_loopback_and_stops_leaving_nothing(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
+    proc = _start("--port", "0", tmpdir=tmp_path)
     try:
         exports = _exports(proc)
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
@@ -48,8 +91,21 @@ def test_local_prints_exports_serves_and_stops_cleanly(stop: signal.Signals) -> 
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-        sts = boto3.client("sts", endpoint_url=exports["AWS_ENDPOINT_URL"], region_name="us-east-1")
+        endpoint = exports["AWS_ENDPOINT_URL"]
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
         assert sts.get_caller_identity()["Account"] == "123456789012"
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))
+        lab = Lab(emu=SimpleNamespace(endpoint_url=endpoint), role_arn=role["Role"]["Arn"])
+        _, url = lab.deploy({"app.py": PID_APP})
+        runtime_pid = int(requests.get(url, timeout=10).text)  # a warm environment now
+        assert not _gone(runtime_pid)
+        # Every server (AWS endpoint, gateway, Dog API, X-Ray daemon) is on 127.0.0.1.
+        addresses = _socket_addresses(proc.pid)
+        assert len(addresses) >= 4, addresses
+        assert {a.split(":")[0] for a in addresses} == {"0100007F"}, addresses
+        workdirs = list(tmp_path.glob("dogxray-local-*"))
+        assert len(workdirs) == 1 and (workdirs[0] / "code").is_dir()
         proc.send_signal(stop)
         _, err = proc.communicate(timeout=15)
     finally:
@@ -58,6 +114,8 @@ def test_local_prints_exports_serves_and_stops_cleanly(stop: signal.Signals) -> 
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert err.strip().endswith("emulator stopped; its temporary files are removed")
+    assert _gone(runtime_pid), "the execution environment outlived the emulator"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_local_on_a_busy_port_is_one_clear_error() -> None:

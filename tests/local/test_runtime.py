@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from tests.local.conftest import Lab, zipped
+from tests.local.conftest import Lab, with_xray_sdk, zipped
 
 ECHO = """
 import json, os, time
@@ -41,6 +41,9 @@ def test_runs_the_deployed_code_with_lambdas_environment(lab: Lab) -> None:
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
     assert env["AWS_EC2_METADATA_DISABLED"] == "true"
     assert env["AWS_XRAY_DAEMON_ADDRESS"].startswith("127.0.0.1:")
+    daemon = (env["_AWS_XRAY_DAEMON_ADDRESS"], env["_AWS_XRAY_DAEMON_PORT"])
+    assert ":".join(daemon) == env["AWS_XRAY_DAEMON_ADDRESS"]
+    assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert re.fullmatch(
         r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1", env["_X_AMZN_TRACE_ID"]
     )
@@ -154,7 +157,7 @@ from aws_xray_sdk.core import lambda_launcher, xray_recorder
 def handler(event, context):
     return {"statusCode": 200, "body": lambda_launcher.TOUCH_FILE_PATH}
 """
-    _, url = lab.deploy({"app.py": code})
+    _, url = lab.deploy({}, code=with_xray_sdk({"app.py": code}))
     path = requests.get(url, timeout=10).text
     assert path.startswith(str(lab.emu.workdir))
     assert path.endswith("/.aws-xray/initialized")
@@ -213,3 +216,26 @@ def test_recreated_function_starts_cold(lab: Lab) -> None:
         InvokedViaFunctionUrl=True,
     )
     assert requests.get(url, timeout=10).json()["pid"] != first
+
+
+def test_only_the_zip_and_the_runtimes_sdk_are_importable(lab: Lab) -> None:
+    """As on Lambda: boto3 is there, anything else installed here (requests, moto) is
+    not, so a package that forgot a dependency fails here as it would on AWS."""
+    code = """
+import importlib.util
+def handler(event, context):
+    names = ("boto3", "botocore", "requests", "moto", "aws_xray_sdk", "dogxray")
+    found = [n for n in names if importlib.util.find_spec(n)]
+    return {"statusCode": 200, "body": ",".join(found)}
+"""
+    _, url = lab.deploy({"app.py": code})
+    assert requests.get(url, timeout=10).text == "boto3,botocore"
+    name, url = lab.deploy({"app.py": "import requests\ndef handler(e, c):\n    return 1\n"})
+    assert requests.get(url, timeout=10).status_code == 502
+    assert any(
+        m.startswith(
+            "[ERROR] Runtime.ImportModuleError: Unable to import module 'app': "
+            "No module named 'requests'"
+        )
+        for m in lab.log_messages(name)
+    )

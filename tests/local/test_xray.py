@@ -9,7 +9,7 @@ import uuid
 import requests
 
 from dogxray.local.xray_daemon import HEADER
-from tests.local.conftest import Lab
+from tests.local.conftest import Lab, with_xray_sdk
 
 TRACED = """
 from aws_xray_sdk.core import xray_recorder
@@ -22,6 +22,7 @@ def handler(event, context):
                 raise RuntimeError("broken on purpose")
     return {"statusCode": 200, "body": "traced"}
 """
+TRACED_ZIP = with_xray_sdk({"app.py": TRACED})
 
 
 def _by_origin(segments: list[dict], origin: str) -> dict:
@@ -29,7 +30,7 @@ def _by_origin(segments: list[dict], origin: str) -> dict:
 
 
 def test_sdk_documents_and_lambda_segments_form_one_trace(lab: Lab) -> None:
-    name, url = lab.deploy({"app.py": TRACED})
+    name, url = lab.deploy({}, code=TRACED_ZIP)
     response = requests.get(url, timeout=10)
     assert response.text == "traced"
     segments = lab.segments(response)
@@ -48,7 +49,7 @@ def test_sdk_documents_and_lambda_segments_form_one_trace(lab: Lab) -> None:
 
 
 def test_failure_is_recorded_with_fault_and_exception(lab: Lab) -> None:
-    _, url = lab.deploy({"app.py": TRACED})
+    _, url = lab.deploy({}, code=TRACED_ZIP)
     response = requests.get(url + "fail", timeout=10)
     assert response.status_code == 502
     segments = lab.segments(response)
@@ -67,7 +68,7 @@ def test_failure_is_recorded_with_fault_and_exception(lab: Lab) -> None:
 
 
 def test_pass_through_tracing_records_nothing(lab: Lab) -> None:
-    _, url = lab.deploy({"app.py": TRACED}, tracing="PassThrough")
+    _, url = lab.deploy({}, code=TRACED_ZIP, tracing="PassThrough")
     response = requests.get(url, timeout=10)
     assert response.text == "traced"
     assert response.headers["X-Amzn-Trace-Id"].endswith(";Sampled=0")
@@ -75,17 +76,19 @@ def test_pass_through_tracing_records_nothing(lab: Lab) -> None:
 
 
 def test_tracing_can_be_switched_on_by_update(lab: Lab) -> None:
-    name, url = lab.deploy({"app.py": TRACED}, tracing="PassThrough")
+    name, url = lab.deploy({}, code=TRACED_ZIP, tracing="PassThrough")
+    assert requests.get(url, timeout=10).text == "traced"  # a warm environment, untraced
     lab.client("lambda").update_function_configuration(
         FunctionName=name, TracingConfig={"Mode": "Active"}
     )
     config = lab.client("lambda").get_function_configuration(FunctionName=name)
     assert config["TracingConfig"] == {"Mode": "Active"}
     response = requests.get(url, timeout=10)
-    assert {s.get("origin") for s in lab.segments(response)} >= {
-        "AWS::Lambda",
-        "AWS::Lambda::Function",
-    }
+    segments = lab.segments(response)
+    assert {s.get("origin") for s in segments} >= {"AWS::Lambda", "AWS::Lambda::Function"}
+    # A configuration update replaces the environment, as on Lambda: a cold start.
+    function = _by_origin(segments, "AWS::Lambda::Function")
+    assert function["subsegments"][0]["name"] == "Initialization"
 
 
 def test_daemon_forwards_raw_datagrams(lab: Lab) -> None:

@@ -103,6 +103,26 @@ def test_embedded_access_denied_uses_the_function_status(recorded: Any) -> None:
     assert (cause["segment"], cause["exception"]) == ("save_dog_to_s3", "AccessDenied")
 
 
+def test_function_error_under_an_invoke_status_of_200_is_a_502(recorded: Any) -> None:
+    """Real Lambda records the invoke's 200 on `AWS::Lambda` even when the function
+    failed (the error is on `AWS::Lambda::Function`); the Function URL answered 502."""
+    rec = recorded("fault_embedded_accessdenied")
+    docs = [dict(doc) for doc in rec["documents"]]
+    service, function = docs[0], docs[1]
+    assert (service["origin"], function["origin"]) == ("AWS::Lambda", "AWS::Lambda::Function")
+    service.pop("fault")
+    service["http"] = {"response": {"status": 200}}
+    function.pop("http")
+    function["cause"] = {
+        "working_directory": "/var/task",
+        "exceptions": [{"id": "f1f1f1f1f1f1f1f1", "type": "AccessDenied", "message": "x"}],
+    }
+    assert client_status(build_trace(rec["trace_id"], docs)) == 502
+    function.pop("cause")
+    function.pop("error")  # the function did not fail: the recorded status stands
+    assert client_status(build_trace(rec["trace_id"], docs)) == 200
+
+
 def test_in_progress_trace_is_marked_not_dropped(recorded: Any) -> None:
     rec = recorded("in_progress_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])

@@ -1,0 +1,174 @@
+"""The demo's trace stages as they behave on real AWS: X-Ray indexes a trace ~30-60 s
+after the request, a trace can be listed before all its documents arrive, and the
+account may hold traces of earlier runs. X-Ray is replaced by a fake `list_traces`
+that filters by the requested window like GetTraceSummaries does."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from dogxray import demo
+from dogxray.config import Settings
+from dogxray.errors import DogxrayError
+from dogxray.traces import service as traces
+from dogxray.traces.window import iso
+
+PROBED_AT = 1_764_000_600.0  # the wall-clock time of the demo's request
+
+
+@dataclass
+class FakeAws:
+    is_local: bool = False
+    region: str = "us-east-1"
+
+
+def row(
+    trace_id: str,
+    start: float,
+    *,
+    s3: float | None = 95.0,
+    fault: bool = False,
+    cause: bool = False,
+    partial: bool = False,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": trace_id,
+        "start": iso(start),
+        "status": 502 if fault else 200,
+        "fault": fault,
+        "error": False,
+        "throttle": False,
+        "subsegments": {"call_dog_api": 410.0, "save_dog_to_s3": s3},
+        "root_cause": (
+            {
+                "segment": "save_dog_to_s3",
+                "exception": "AccessDenied",
+                "message": "Access Denied",
+                "remote": True,
+            }
+            if cause
+            else None
+        ),
+    }
+    if partial:
+        doc["partial"] = True
+    return doc
+
+
+@dataclass
+class FakeXRay:
+    """Answers poll number n with `polls[min(n, last)]`, inside the requested window."""
+
+    polls: list[list[dict[str, Any]]]
+    calls: list[str] = field(default_factory=list)
+
+    def list_traces(
+        self, aws: Any, settings: Any, *, since: str, errors_only: bool, **_: Any
+    ) -> dict[str, Any]:
+        self.calls.append(since)
+        start = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        rows = self.polls[min(len(self.calls) - 1, len(self.polls) - 1)]
+        return {
+            "traces": [
+                r
+                for r in rows
+                if datetime.fromisoformat(r["start"].replace("Z", "+00:00")) >= start
+                and (r["fault"] or not errors_only)
+            ]
+        }
+
+
+def runner(monkeypatch: pytest.MonkeyPatch, xray: FakeXRay, *, local: bool = False) -> Any:
+    monkeypatch.setattr(traces, "list_traces", xray.list_traces)
+    monkeypatch.setattr(demo.show, "waterfall", lambda detail, aws: None)
+    slept: list[float] = []
+    run = demo._Runner(
+        FakeAws(is_local=local),
+        Settings.from_options(region="us-east-1"),
+        demo.DemoReport(),
+        sleep=slept.append,
+        clock=lambda: float(sum(slept)),  # time passes only while the demo sleeps
+        now=lambda: PROBED_AT,
+    )
+    run.probed_at = PROBED_AT
+    run.slept = slept
+    return run
+
+
+def test_trace_stage_waits_for_this_requests_complete_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    earlier_run = row("1-old", PROBED_AT - 300)  # complete, but not ours
+    listed_early = row("1-new", PROBED_AT + 0.2, s3=None, partial=True)
+    complete = row("1-new", PROBED_AT + 0.2)
+    xray = FakeXRay([[earlier_run], [earlier_run, listed_early], [earlier_run, complete]])
+    run = runner(monkeypatch, xray)
+    stage = demo.Stage("5a", "Read the traces")
+    run.traces_ok(stage)
+    assert stage.evidence == ["trace 1-new: call_dog_api 410 ms, save_dog_to_s3 95 ms"]
+    assert xray.calls == [iso(PROBED_AT - demo.CLOCK_SKEW_S)] * 3
+    assert run.slept == [demo.TRACE_POLL_S] * 2
+
+
+def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    earlier_fault = row("1-old", PROBED_AT - 120, fault=True, cause=True)
+    no_cause_yet = row("1-new", PROBED_AT + 0.1, s3=None, fault=True)
+    explained = row("1-new", PROBED_AT + 0.1, fault=True, cause=True)
+    xray = FakeXRay([[earlier_fault, no_cause_yet], [earlier_fault, explained]])
+    run = runner(monkeypatch, xray)
+    monkeypatch.setattr(
+        traces, "trace_detail", lambda aws, tid: {"id": tid, "root_cause": explained["root_cause"]}
+    )
+    stage = demo.Stage("5c", "Find the failure in X-Ray")
+    run.find_fault(stage)
+    assert run.fault_trace_id == "1-new"
+    assert stage.evidence == ["root cause: save_dog_to_s3 raised AccessDenied: Access Denied"]
+
+
+def test_waiting_gives_up_after_the_deadline_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    xray = FakeXRay([[row("1-old", PROBED_AT - 300)]])
+    run = runner(monkeypatch, xray)
+    with pytest.raises(DogxrayError) as failed:
+        run.traces_ok(demo.Stage("5a", "Read the traces"))
+    assert failed.value.what == "no complete trace of the test request was found in X-Ray"
+    assert "in a minute" in (failed.value.hint or "")
+    assert sum(run.slept) == demo.TRACE_WAIT_S
+
+
+def test_the_emulator_is_not_waited_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = runner(monkeypatch, FakeXRay([[]]), local=True)
+    with pytest.raises(DogxrayError):
+        run.find_fault(demo.Stage("5c", "Find the failure in X-Ray"))
+    assert 0 < sum(run.slept) < demo.LOCAL_TRACE_WAIT_S + demo.TRACE_POLL_S
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("typed", "proceeds"), [("y\n", True), ("\n", False), ("", False)])
+def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
+) -> None:
+    from dogxray.render import demo as show
+
+    monkeypatch.setattr(sys, "stdin", _Terminal(typed))
+    settings = Settings.from_options(region="us-east-1")
+    if proceeds:
+        show.confirm_aws_demo(settings)
+    else:
+        with pytest.raises(DogxrayError) as cancelled:
+            show.confirm_aws_demo(settings)
+        assert cancelled.value.exit_code == 2 and cancelled.value.what == "demo cancelled"
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout stays for data
+    assert captured.err.rstrip().endswith("continue? [y/N]")
