@@ -74,9 +74,11 @@ class Lab:
         auth: str = "NONE",
         permissions: tuple[str, ...] = ("url", "invoke"),
         code: bytes | None = None,
+        name: str | None = None,
     ) -> tuple[str, str]:
-        """Create a function with a Function URL; returns (name, url)."""
-        name = f"fn-{uuid.uuid4().hex[:10]}"
+        """Create a function (a fresh name unless given) with a Function URL; returns
+        (name, url)."""
+        name = name or f"fn-{uuid.uuid4().hex[:10]}"
         lam = self.client("lambda")
         lam.create_function(
             FunctionName=name,

@@ -189,32 +189,8 @@ def handler(event, context):
 def test_recreated_function_starts_cold(lab: Lab) -> None:
     name, url = lab.deploy({"app.py": ECHO})
     first = requests.get(url, timeout=10).json()["pid"]
-    lam = lab.client("lambda")
-    config = lam.get_function_configuration(FunctionName=name)
-    lam.delete_function(FunctionName=name)
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=config["Role"],
-        Handler="app.handler",
-        Code={"ZipFile": zipped({"app.py": ECHO})},
-        TracingConfig={"Mode": "Active"},
-    )
-    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="a",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
-    lam.add_permission(
-        FunctionName=name,
-        StatementId="b",
-        Action="lambda:InvokeFunction",
-        Principal="*",
-        InvokedViaFunctionUrl=True,
-    )
+    lab.client("lambda").delete_function(FunctionName=name)
+    _, url = lab.deploy({"app.py": ECHO}, name=name)
     assert requests.get(url, timeout=10).json()["pid"] != first
 
 
