@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from dogxray.config import DEFAULT_REGION, Settings
+from dogxray.config import DEFAULT_REGION, EMULATOR_MARKER, EMULATOR_MARKER_PATH, Settings
 from dogxray.errors import DogxrayError
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -82,6 +82,12 @@ class Aws:
         """True when talking to an endpoint other than AWS (the emulator, a moto server)."""
         return self.settings.endpoint_url is not None
 
+    @cached_property
+    def is_emulator(self) -> bool:
+        """True only for dogxray's own emulator (it answers a marker); functions there run
+        on this interpreter, everywhere else on the Lambda platform."""
+        return self.endpoint_url is not None and is_emulator(self.endpoint_url)
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
             if self.endpoint_url:
@@ -141,6 +147,19 @@ def check_endpoint(url: str) -> None:
             "--endpoint-url to use AWS",
         ) from exc
     _checked_endpoints.add(url)
+
+
+def is_emulator(url: str, timeout: float = CONNECT_TIMEOUT_S) -> bool:
+    """Whether `url` is dogxray's emulator (GET its marker path; anything else: no)."""
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + EMULATOR_MARKER_PATH, timeout=timeout) as r:
+            answer = json.loads(r.read(4096))
+    except (OSError, ValueError):
+        return False
+    return isinstance(answer, dict) and all(answer.get(k) == v for k, v in EMULATOR_MARKER.items())
 
 
 def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 
 from dogxray.errors import DogxrayError
+from dogxray.runtimes import DEFAULT_RUNTIME as DEFAULT_RUNTIME  # re-exported
+from dogxray.runtimes import validate as validate_runtime  # noqa: F401  (re-exported)
 
 # --- environment variable names (the only place they are spelled out) ---
 ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL"
@@ -19,6 +21,7 @@ ENV_DEFAULT_REGION = "AWS_DEFAULT_REGION"
 ENV_PROFILE = "AWS_PROFILE"
 ENV_NO_COLOR = "NO_COLOR"
 ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
+ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
 # set on the function
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_DOG_API_URL = "DOG_API_URL"
@@ -26,17 +29,6 @@ ENV_DOG_API_URL = "DOG_API_URL"
 # --- lab constants ---
 DEFAULT_LAB = "dog-photo"
 DEFAULT_REGION = "us-east-1"
-DEFAULT_RUNTIME = "python3.13"
-SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14")
-DEPRECATED_RUNTIMES = (
-    "python2.7",
-    "python3.6",
-    "python3.7",
-    "python3.8",
-    "python3.9",
-    "python3.10",
-    "python3.11",
-)
 ARCHITECTURES = ("x86_64", "arm64")
 DEFAULT_ARCH = "x86_64"
 DEFAULT_MEMORY_MB = 128
@@ -44,6 +36,11 @@ DEFAULT_TIMEOUT_S = 15
 HANDLER = "lambda_function.lambda_handler"
 DOG_API_URL = "https://dog.ceo/api/breeds/image/random"
 BROKEN_BUCKET = "aws-bucket"  # exists, belongs to someone else: PutObject is denied
+
+# dogxray's emulator answers this path on its AWS endpoint, so a client can tell it from
+# any other endpoint (a plain moto server, LocalStack) before choosing what zip to build.
+EMULATOR_MARKER_PATH = "/_dogxray/emulator"
+EMULATOR_MARKER = {"emulator": "dogxray"}
 
 # Dummy credentials for the emulator, its clients, tests and benches (never real ones),
 # and the environment every offline process gets: no instance-metadata probing.
@@ -64,21 +61,6 @@ TAG_BUCKET = "dogxray:bucket"  # on the function: the lab's real bucket (survive
 TAG_CREATED = "dogxray:created"  # on the bucket: "true" when dogxray created it
 
 _LAB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,41}$")  # + "-function-role" fits IAM's 64
-
-
-def validate_runtime(runtime: str) -> str:
-    """Refuse runtimes Lambda no longer creates, and ones we do not know, before any AWS call."""
-    if runtime in SUPPORTED_RUNTIMES:
-        return runtime
-    if runtime in DEPRECATED_RUNTIMES:
-        raise DogxrayError.usage(
-            f"runtime {runtime} is deprecated: Lambda no longer creates functions with it",
-            hint=f"use one of {', '.join(SUPPORTED_RUNTIMES)} (default {DEFAULT_RUNTIME})",
-        )
-    raise DogxrayError.usage(
-        f"unknown runtime {runtime!r}",
-        hint=f"use one of {', '.join(SUPPORTED_RUNTIMES)} (default {DEFAULT_RUNTIME})",
-    )
 
 
 def validate_arch(arch: str) -> str:

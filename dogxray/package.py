@@ -4,7 +4,11 @@ Same inputs -> same bytes -> same `CodeSha256`, so `deploy-function` can skip an
 that would change nothing. Dependencies come either from pip for the Lambda platform
 (`--platform manylinux..., --only-binary=:all:`) or, offline, from the running
 environment's installed distributions (`from_env`). boto3/botocore are never bundled:
-the Lambda runtime has them. Builds are cached on disk under a key of every input.
+the Lambda runtime has them. pip builds are cached in the user's cache directory under
+a key of every input; offline builds are quick and are not written to disk.
+
+The function's source ships inside the installed package as `dogxray._payload` (from the
+repository's top-level `lambda_payload/`), so any install can build the zip.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata as metadata
+import importlib.util
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,18 +28,22 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from dogxray import __version__
 from dogxray.config import (
     DEFAULT_ARCH,
     DEFAULT_RUNTIME,
     ENV_CACHE_DIR,
+    ENV_XDG_CACHE_HOME,
     validate_arch,
     validate_runtime,
 )
 from dogxray.errors import DogxrayError
+from dogxray.runtimes import warning as runtime_warning
 
-PAYLOAD_DIR = Path(__file__).resolve().parent.parent / "lambda_payload"
+PAYLOAD_PACKAGE = "dogxray._payload"
+ZIP_NAME = "function.zip"
 REQUIREMENTS = "requirements.txt"
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024  # Lambda's limit for a direct (non-S3) upload
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for the unpacked function
@@ -67,12 +77,31 @@ _NETWORK_ERRORS = (
 _REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.!+_-]+)$")
 
 
+def _payload_location() -> Path:
+    """Where the installed package keeps the function's source (wheel or editable)."""
+    spec = importlib.util.find_spec(PAYLOAD_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise DogxrayError(
+            "the function's source is missing from this dogxray install",
+            where=PAYLOAD_PACKAGE,
+            hint="reinstall dogxray (pip install --force-reinstall dogxray)",
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+PAYLOAD_DIR = _payload_location()
+
+
+class IndexUnreachable(DogxrayError):
+    """pip could not reach the package index: an offline build can stand in."""
+
+
 @dataclass(frozen=True)
 class PackageResult:
     """A built zip and what `package` reports about it."""
 
     zip_bytes: bytes
-    path: Path
+    path: Path | None  # where the zip was written (output or cache); None: memory only
     files: int
     zipped_bytes: int
     unzipped_bytes: int
@@ -116,10 +145,15 @@ def _canonical(name: str) -> str:
 
 def _payload_files(payload_dir: Path) -> dict[str, bytes]:
     """The handler modules, placed at the zip root."""
-    files = {p.name: p.read_bytes() for p in sorted(payload_dir.glob("*.py"))}
+    files = {
+        p.name: p.read_bytes()
+        for p in sorted(payload_dir.glob("*.py"))
+        if p.name != "__init__.py"  # marks the source as a package in the wheel only
+    }
     if "lambda_function.py" not in files:
         raise DogxrayError(
-            f"no lambda_function.py in {payload_dir}", hint="restore lambda_payload/"
+            f"no lambda_function.py in {payload_dir}",
+            hint="reinstall dogxray (pip install --force-reinstall dogxray)",
         )
     return files
 
@@ -163,8 +197,15 @@ def _installed(pins: list[tuple[str, str]], progress: Callable[[str], None]) -> 
     return files
 
 
+PipRunner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
 def _pip_install(
-    pins: list[tuple[str, str]], runtime: str, arch: str, progress: Callable[[str], None]
+    pins: list[tuple[str, str]],
+    runtime: str,
+    arch: str,
+    progress: Callable[[str], None],
+    run: PipRunner = subprocess.run,
 ) -> dict[str, bytes]:
     """Wheels for the Lambda platform from the package index, unpacked by pip."""
     python_version = runtime.removeprefix("python")
@@ -182,11 +223,13 @@ def _pip_install(
             "--timeout", "15", "--retries", "1", "-r", str(req),
         ]  # fmt: skip
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+            proc = run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            raise _pip_error(f"pip took over {PIP_TIMEOUT_S} s") from None
+            raise _pip_error(f"pip took over {PIP_TIMEOUT_S} s", IndexUnreachable) from None
         if proc.returncode != 0:
-            raise _pip_error(_pip_failure(proc.stderr or proc.stdout, proc.returncode))
+            output = proc.stderr or proc.stdout
+            kind = IndexUnreachable if _offline(output) else DogxrayError
+            raise _pip_error(_pip_failure(output, proc.returncode), kind)
         return {
             p.relative_to(target).as_posix(): p.read_bytes()
             for p in sorted(target.rglob("*"))
@@ -194,17 +237,21 @@ def _pip_install(
         }
 
 
+def _offline(output: str) -> bool:
+    return any(marker in output for marker in _NETWORK_ERRORS)
+
+
 def _pip_failure(output: str, returncode: int) -> str:
     """What went wrong, in words: without a network pip ends with "No matching
     distribution found", which reads as if the pinned version did not exist."""
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    if any(marker in ln for ln in lines for marker in _NETWORK_ERRORS):
+    if _offline(output):
         return "pip cannot reach the package index (no network, proxy or PIP_INDEX_URL?)"
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     return lines[-1] if lines else f"pip exited with {returncode}"
 
 
-def _pip_error(detail: str) -> DogxrayError:
-    return DogxrayError(
+def _pip_error(detail: str, kind: type[DogxrayError] = DogxrayError) -> DogxrayError:
+    return kind(
         f"could not download the function's dependencies: {detail}",
         where="pip install --platform ...",
         hint="check the network / package index, or build offline from this environment's "
@@ -255,15 +302,48 @@ def _env_pins(pins: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
 
 
 def default_cache_dir() -> Path:
+    """$DOGXRAY_CACHE_DIR, else $XDG_CACHE_HOME/dogxray, else ~/.cache/dogxray."""
     env = os.environ.get(ENV_CACHE_DIR)
-    return Path(env) if env else Path.home() / ".cache" / "dogxray"
+    if env:
+        return Path(env)
+    xdg = os.environ.get(ENV_XDG_CACHE_HOME)
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "dogxray"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def clear_cache(cache_dir: Path | None = None) -> tuple[Path, int]:
+    """Remove every cached build; returns the directory and how many zips were removed."""
+    folder = cache_dir or default_cache_dir()
+    zips = list(folder.glob("function-*.zip")) if folder.is_dir() else []
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    return folder, len(zips)
+
+
+def output_path(output: Path) -> Path:
+    """Where `package --output` writes: into a directory as function.zip; the parent
+    directory must exist (a typo is not silently created)."""
+    target = output / ZIP_NAME if output.is_dir() else output
+    if not target.parent.is_dir():
+        raise DogxrayError.usage(
+            f"cannot write {target}: the directory {target.parent} does not exist",
+            hint="create it first, or give an existing directory or file path to --output",
+        )
+    return target
+
+
+def _write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
+    """Write beside the target and rename, so a reader never sees half a zip."""
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DogxrayError.usage(
+            f"cannot write {path}: {exc.strerror or exc}", hint="check the path and permissions"
+        ) from exc
 
 
 def _check_limits(zip_bytes: bytes, unzipped: int, max_zipped: int, max_unzipped: int) -> None:
@@ -293,35 +373,46 @@ def build_package(
     payload_dir: Path = PAYLOAD_DIR,
     max_zipped: int = MAX_ZIPPED_BYTES,
     max_unzipped: int = MAX_UNZIPPED_BYTES,
+    pip_runner: PipRunner = subprocess.run,
 ) -> PackageResult:
-    """Build (or take from the cache) the deployment zip; write it to `output` if given."""
+    """Build (or take from the cache) the deployment zip; write it to `output` if given.
+
+    pip builds are cached in `cache_dir` (default: the user's cache directory); offline
+    (`from_env`) builds only when a `cache_dir` is given, so the emulator and `demo
+    --local` write nothing outside temporary directories."""
     validate_runtime(runtime)
     validate_arch(arch)
     say = progress or (lambda _msg: None)
+    target = output_path(output) if output is not None else None
     payload = _payload_files(payload_dir)
     pins = requirements(payload_dir)
     mode = "env" if from_env else "pip"
     key_pins = list(_env_pins(pins)) if from_env else pins
     key = _cache_key(payload, key_pins, runtime, arch, mode)
-    cache_file = (cache_dir or default_cache_dir()) / f"function-{mode}-{key}.zip"
-    zip_bytes = cache_file.read_bytes() if cache_file.is_file() else b""
+    folder = cache_dir if cache_dir is not None or from_env else default_cache_dir()
+    cache_file = folder / f"function-{mode}-{key}.zip" if folder is not None else None
+    zip_bytes = cache_file.read_bytes() if cache_file and cache_file.is_file() else b""
     cached = bool(zip_bytes) and zipfile.is_zipfile(io.BytesIO(zip_bytes))
     if cached:
         say(f"using the cached build {cache_file}")
     else:
-        deps = _installed(pins, say) if from_env else _pip_install(pins, runtime, arch, say)
+        deps = (
+            _installed(pins, say)
+            if from_env
+            else _pip_install(pins, runtime, arch, say, run=pip_runner)
+        )
         zip_bytes = deterministic_zip({**deps, **payload})
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
         entries = zf.infolist()
     unzipped = sum(info.file_size for info in entries)
     _check_limits(zip_bytes, unzipped, max_zipped, max_unzipped)
-    if not cached:
+    if not cached and cache_file is not None:
         _write_atomic(cache_file, zip_bytes)
-    if output is not None:
-        _write_atomic(output, zip_bytes)
+    if target is not None:
+        _write_atomic(target, zip_bytes, make_parents=False)
     return PackageResult(
         zip_bytes=zip_bytes,
-        path=output if output is not None else cache_file,
+        path=target if target is not None else cache_file,
         files=len(entries),
         zipped_bytes=len(zip_bytes),
         unzipped_bytes=unzipped,
@@ -330,3 +421,32 @@ def build_package(
         arch=arch,
         cached=cached,
     )
+
+
+def build_for_backend(
+    *,
+    runtime: str,
+    arch: str,
+    local_interpreter: bool,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> PackageResult:
+    """The right zip for where it will run. dogxray's emulator runs functions on this
+    interpreter: it gets the offline build. AWS, and any other endpoint (LocalStack runs
+    the real Lambda runtime images), gets the Lambda-platform build from pip; when the
+    package index cannot be reached, the offline build stands in, said in one line."""
+    say = progress or (lambda _msg: None)
+    validate_runtime(runtime)  # refuse before warning
+    deprecated = runtime_warning(runtime)
+    if deprecated:
+        say(deprecated)
+    if local_interpreter:
+        return build_package(runtime=runtime, arch=arch, from_env=True, progress=say, **options)
+    try:
+        return build_package(runtime=runtime, arch=arch, from_env=False, progress=say, **options)
+    except IndexUnreachable:
+        say(
+            "note: the package index cannot be reached; building the zip offline from this "
+            "environment's packages instead (pure Python, runs on Lambda)"
+        )
+        return build_package(runtime=runtime, arch=arch, from_env=True, progress=say, **options)

@@ -13,17 +13,34 @@ from dogxray.render import package as show
 
 @command("package")
 def package(
-    output: Path = typer.Option(Path("function.zip"), "--output", help="where to write the zip"),
-    runtime: str = typer.Option(DEFAULT_RUNTIME, "--runtime", help="python3.12-python3.14"),
+    output: Path = typer.Option(
+        Path("function.zip"), "--output", help="file, or existing directory for function.zip"
+    ),
+    runtime: str = typer.Option(
+        DEFAULT_RUNTIME, "--runtime", help="a Python runtime Lambda creates (python3.13)"
+    ),
     arch: str = typer.Option(DEFAULT_ARCH, "--arch", help="x86_64 or arm64"),
     from_env: bool = typer.Option(
         False, "--from-env", help="offline: bundle this environment's installed packages"
     ),
+    clear_cache: bool = typer.Option(
+        False, "--clear-cache", help="remove the cached pip builds, then exit"
+    ),
 ) -> None:
-    """Build the deployment zip (deterministic; dependencies for the Lambda platform)."""
-    from dogxray.package import build_package
+    """Build the deployment zip (deterministic; dependencies for the Lambda platform).
+    pip builds are cached in $DOGXRAY_CACHE_DIR, else $XDG_CACHE_HOME/dogxray or
+    ~/.cache/dogxray."""
+    from dogxray import package as pkg
 
-    result = build_package(
-        runtime=runtime, arch=arch, from_env=from_env, output=output, progress=show.step
+    if clear_cache:
+        folder, count = pkg.clear_cache()
+        show.cleared(folder, count)
+        return
+    result = pkg.build_for_backend(
+        runtime=runtime,
+        arch=arch,
+        local_interpreter=from_env,
+        output=output,
+        progress=show.step,
     )
     show.summary(result)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ParamValidationError, WaiterError
@@ -20,10 +21,12 @@ from dogxray.aws import Aws, ClientError, error_code, error_message
 from dogxray.errors import DogxrayError
 from dogxray.lab.models import Step, Wait
 
-PROPAGATION_MESSAGES = (
-    "cannot be assumed by Lambda",
-    "does not have permissions to call PutTraceSegments",
-)
+ASSUME_MESSAGE = "cannot be assumed by Lambda"
+XRAY_MESSAGE = "does not have permissions to call PutTraceSegments"
+PROPAGATION_MESSAGES = (ASSUME_MESSAGE, XRAY_MESSAGE)
+# A role created (or changed by this run) longer ago than this has reached Lambda: an
+# X-Ray permission error then means the permission really is missing.
+ROLE_SETTLED_S = 300.0
 CONFLICT_MESSAGES = ("cannot be performed at this time", "in progress", "pending")
 TRANSIENT_CODES = (
     "Throttling",
@@ -78,8 +81,12 @@ class Executor:
         clock: Callable[[], float] = time.monotonic,
         progress: Callable[[str], None] = _default_progress,
         spinner: Spinner = _default_spinner,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.aws = aws
+        self.now = now
+        self.role_changed_at: float | None = None  # clock() of this run's last role change
+        self._role_created: dict[str, datetime | None] = {}
         self.timing = timing or Timing()
         self.sleep = sleep
         self.clock = clock
@@ -89,6 +96,8 @@ class Executor:
     def run_one(self, step: Step) -> Any:
         client = self.aws.client(step.service)
         result = self._call(step, client)
+        if step.kind == "role":
+            self.role_changed_at = self.clock()
         if step.wait is not Wait.none and step.function_name:
             self.wait(step.wait, step.function_name)
         return result
@@ -118,6 +127,8 @@ class Executor:
                     if code == "InvalidParameterValueException" and any(
                         m in message for m in PROPAGATION_MESSAGES
                     ):
+                        if XRAY_MESSAGE in message and self._role_settled(step):
+                            raise _missing_xray_permission(step, message) from exc
                         elapsed = self.clock() - start
                         if elapsed >= self.timing.propagation_limit:
                             raise _propagation_error(step, elapsed, message) from exc
@@ -151,6 +162,23 @@ class Executor:
                         raise known from exc
                     raise
 
+    def _role_settled(self, step: Step) -> bool:
+        """True when the role had time to propagate: this run did not change it lately,
+        and IAM says it was created more than ROLE_SETTLED_S ago."""
+        if self.role_changed_at is not None and (
+            self.clock() - self.role_changed_at < ROLE_SETTLED_S
+        ):
+            return False
+        role_name = str(step.params.get("Role", "")).rsplit("/", 1)[-1]
+        if role_name and role_name not in self._role_created:
+            try:
+                role = self.aws.client("iam").get_role(RoleName=role_name)["Role"]
+                self._role_created[role_name] = role["CreateDate"]
+            except ClientError:
+                self._role_created[role_name] = None
+        created = self._role_created.get(role_name)
+        return created is not None and (self.now() - created).total_seconds() > ROLE_SETTLED_S
+
     def wait(self, wait: Wait, function_name: str) -> None:
         """Block until the function is Active (after create) / updated (after a change)."""
         waiter = self.aws.client("lambda").get_waiter(wait.value)
@@ -178,6 +206,18 @@ def _propagation_error(step: Step, elapsed: float, message: str) -> DogxrayError
         where=step.message,
         hint="IAM changes usually reach Lambda within a minute; wait and re-run `dogxray "
         "setup` (it continues where it stopped), or check the role's trust policy",
+    )
+
+
+def _missing_xray_permission(step: Step, message: str) -> DogxrayError:
+    return DogxrayError(
+        "the function's role lacks xray:PutTraceSegments, which active tracing needs "
+        f"(the role is older than {ROLE_SETTLED_S / 60:.0f} min, so this is not IAM "
+        f"propagation): {message}",
+        where=step.message,
+        hint="run `dogxray setup` or `dogxray create-role`: they restore the role's policy "
+        "(least-privilege: xray:PutTraceSegments and xray:PutTelemetryRecords; console: "
+        "AWSXRayDaemonWriteAccess)",
     )
 
 

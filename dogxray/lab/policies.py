@@ -62,12 +62,9 @@ def least_privilege_policy(
             {
                 "Sid": "XRayWrite",
                 "Effect": "Allow",
-                "Action": [
-                    "xray:GetSamplingRules",
-                    "xray:GetSamplingTargets",
-                    "xray:PutTelemetryRecords",
-                    "xray:PutTraceSegments",
-                ],
+                # In Lambda the X-Ray SDK samples locally (the service decides sampling
+                # for the function segment): it never calls GetSampling*.
+                "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
                 "Resource": "*",
             },
         ],

@@ -39,16 +39,18 @@ from dogxray.lab.models import (
 from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
 from dogxray.package import code_sha256
 
-ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, from_env) -> zip bytes
+ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
 NOTHING_DEPLOYED = "nothing deployed; run `dogxray setup` first"
 
 
-def build_zip(runtime: str, arch: str, from_env: bool) -> bytes:
+def build_zip(runtime: str, arch: str, local_interpreter: bool) -> bytes:
     """The real package (dogxray.package); tests inject a small hand-made zip instead."""
-    from dogxray.package import build_package
+    from dogxray.package import build_for_backend
     from dogxray.render import lab as render_lab
 
-    result = build_package(runtime=runtime, arch=arch, from_env=from_env, progress=render_lab.step)
+    result = build_for_backend(
+        runtime=runtime, arch=arch, local_interpreter=local_interpreter, progress=render_lab.step
+    )
     return bytes(result.zip_bytes)
 
 
@@ -79,34 +81,33 @@ def setup(
     executor: Executor | None = None,
 ) -> dict[str, Any]:
     """Build or repair the whole lab; a second run on an unchanged lab changes nothing.
-    With `dry_run` the result also carries `plan` (the messages) and nothing is changed."""
+    With `dry_run` the result also carries `plan` (the messages) and nothing is changed.
+
+    Everything that can fail without touching AWS comes first: options, a read of what is
+    deployed, conflicts no step can fix (another account's bucket, a foreign role) and the
+    zip (built or taken from the cache). Only then the changes: the bucket and the role
+    (+ log group) in parallel, so the role propagates while the bucket is made, then the
+    function, its configuration and URL."""
     o = check_options(options)
-    from_env = o.from_env or aws.is_local
     runner = Runner(aws, executor)
-    # Observe and plan before the (possibly minutes-long) pip build: bad credentials, or a
-    # conflict no step can fix (another account's bucket, a foreign role), fail at once
-    # instead of after the build; and the zip is built once, for the runtime/arch kept.
     observed, bucket = obs.observe(aws, o.bucket)
     infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
     plan(infra, observed)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        zip_future = pool.submit(
-            zip_provider or build_zip, infra.function.runtime, infra.function.arch, from_env
-        )
-        if dry_run:
-            desired = replace(infra, function=_with_zip(infra.function, zip_future.result()))
-            steps = plan(desired, observed)
-            changed = list(dict.fromkeys(st.name for st in steps))
-            doc = _setup_doc(aws, desired, observed, runner, changed)
-            return {**doc, "plan": [st.message for st in steps]}
-        # bucket and role (+ log group) in parallel while the zip builds
+    local = o.from_env or aws.is_emulator
+    zip_bytes = (zip_provider or build_zip)(infra.function.runtime, infra.function.arch, local)
+    desired = replace(infra, function=_with_zip(infra.function, zip_bytes))
+    steps = plan(desired, observed)
+    if dry_run:
+        changed = list(dict.fromkeys(st.name for st in steps))
+        doc = _setup_doc(aws, desired, observed, runner, changed)
+        return {**doc, "plan": [st.message for st in steps]}
+    with ThreadPoolExecutor(max_workers=2) as pool:
         both = [
-            pool.submit(runner.run, plan(infra, observed, ["bucket"])),
-            pool.submit(runner.run, plan(infra, observed, ["role", "logs"])),
+            pool.submit(runner.run, plan(desired, observed, ["bucket"])),
+            pool.submit(runner.run, plan(desired, observed, ["role", "logs"])),
         ]
         for future in both:
             future.result()
-        desired = replace(infra, function=_with_zip(infra.function, zip_future.result()))
     runner.run(plan(desired, observed, ALL_PARTS - {"bucket", "role", "logs"}))
     return _setup_doc(aws, desired, observed, runner, runner.changed)
 
@@ -166,7 +167,7 @@ def stage(
     if zip_provider is not None:
         runtime = o.runtime or observed.function.runtime or DEFAULT_RUNTIME
         arch = o.arch or observed.function.arch or DEFAULT_ARCH
-        zip_bytes = zip_provider(runtime, arch, o.from_env or aws.is_local)
+        zip_bytes = zip_provider(runtime, arch, o.from_env or aws.is_emulator)
     desired = build_desired(
         aws, o, observed, bucket, zip_bytes=zip_bytes, keep_deployed=True, env_bucket=env_bucket
     )

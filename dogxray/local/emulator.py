@@ -87,6 +87,11 @@ class Emulator:
         moto = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
         moto.start()
         self._parts.append(moto)
+        from dogxray.local import marker
+
+        server = moto._server  # werkzeug's server calls `server.app` per request
+        assert server is not None
+        server.app = marker.wrap(server.app)
         host, port = moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         self.runtime = Runtime(

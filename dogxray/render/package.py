@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dogxray import render
@@ -18,7 +19,7 @@ def step(text: str) -> None:
 def summary(result: PackageResult) -> None:
     """What was built, as `key: value` lines a script can read."""
     rows = [
-        ("path", str(result.path)),
+        ("path", str(result.path or "(memory only)")),
         ("runtime", f"{result.runtime} ({result.arch})"),
         ("files", str(result.files)),
         ("zipped bytes", str(result.zipped_bytes)),
@@ -29,3 +30,7 @@ def summary(result: PackageResult) -> None:
     width = max(len(key) for key, _ in rows) + 1
     for key, value in rows:
         render.data(f"{key + ':':<{width}} {value}")
+
+
+def cleared(folder: Path, count: int) -> None:
+    render.data(f"removed {count} cached build(s) from {folder}")

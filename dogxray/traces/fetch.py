@@ -33,8 +33,8 @@ NOT_IMPLEMENTED_CODES = (
     "UnknownOperation",
     "NotImplemented",
     "InvalidAction",
-    "AccessDeniedException",
 )
+DENIED_CODES = ("AccessDeniedException", "AccessDenied")
 Progress = Callable[[int, int], None]
 
 
@@ -107,8 +107,14 @@ def _reject_filter_before_retries(request_dict: dict[str, Any], response: Any, *
         raise FilterRejected(code)
 
 
+def _default_warn(text: str) -> None:
+    from dogxray import render
+
+    render.progress(text)
+
+
 class Fetcher:
-    """X-Ray reads for one command. `sleep` is injectable for tests."""
+    """X-Ray reads for one command. `sleep` and `warn` are injectable for tests."""
 
     def __init__(
         self,
@@ -118,8 +124,10 @@ class Fetcher:
         workers: int | None = None,
         progress: Progress | None = None,
         throttle_retries: int = 5,
+        warn: Callable[[str], None] = _default_warn,
     ) -> None:
         self.client = aws.client("xray")
+        self.warn = warn
         self.is_local = aws.is_local
         self.sleep = sleep
         self.workers = workers or WORKERS
@@ -144,6 +152,12 @@ class Fetcher:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if error_code(exc) in NOT_IMPLEMENTED_CODES or status in (404, 501):
                 return  # an endpoint without the API only has the X-Ray destination
+            if error_code(exc) in DENIED_CODES:
+                self.warn(
+                    "warning: your identity lacks xray:GetTraceSegmentDestination, so dogxray "
+                    "cannot check for Transaction Search; reading traces from X-Ray anyway"
+                )
+                return
             raise
         if destination == "CloudWatchLogs":
             raise DogxrayError(

@@ -61,10 +61,12 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
             "error: environment variable 'AWS_REGION' is reserved by Lambda",
         ),
         (
-            ["setup", "--runtime", "python3.9"],
-            "error: runtime python3.9 is deprecated: Lambda no longer creates functions with it",
+            ["setup", "--runtime", "python3.7"],
+            "error: Lambda no longer creates functions with python3.7: creation is blocked "
+            "since 2024-01-09 (deprecated 2023-12-04)",
         ),
         (["deploy-function", "--runtime", "python4.0"], "error: unknown runtime 'python4.0'"),
+        (["setup", "--runtime", "nodejs22.x"], "error: unknown runtime 'nodejs22.x'"),
         (["setup", "--arch", "sparc"], "error: unknown architecture 'sparc'"),
     ],
 )

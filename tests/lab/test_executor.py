@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from dogxray.lab.models import Step, Wait
 from .conftest import shared_session
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 PROPAGATION = "The role defined for the function cannot be assumed by Lambda."
 XRAY = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
 CONFLICT = (
@@ -30,10 +32,29 @@ class StubAws:
     def __init__(self) -> None:
         self.lam = shared_session().client("lambda", region_name="us-east-1")
         self.stub = Stubber(self.lam)
+        self.iam = shared_session().client("iam", region_name="us-east-1")
+        self.iam_stub = Stubber(self.iam)
 
     def client(self, service: str) -> Any:
-        assert service == "lambda"
-        return self.lam
+        assert service in ("lambda", "iam")
+        return self.lam if service == "lambda" else self.iam
+
+    def role_created(self, minutes_ago: float) -> None:
+        """GetRole (the executor asks once, for an X-Ray permission error) answers a role
+        created `minutes_ago` before NOW."""
+        self.iam_stub.add_response(
+            "get_role",
+            {
+                "Role": {
+                    "Path": "/",
+                    "RoleName": "dog-photo-function-role",
+                    "RoleId": "AROAEXAMPLEEXAMPLE1",
+                    "Arn": ROLE_ARN,
+                    "CreateDate": NOW - timedelta(minutes=minutes_ago),
+                }
+            },
+            {"RoleName": "dog-photo-function-role"},
+        )
 
 
 class Clock:
@@ -68,10 +89,12 @@ def rig() -> Iterator[tuple[StubAws, Executor, Clock, list[str]]]:
         clock=clock,
         progress=lambda _t: None,
         spinner=spinner,
+        now=lambda: NOW,
     )
-    with aws.stub:
+    with aws.stub, aws.iam_stub:
         yield aws, executor, clock, shown
         aws.stub.assert_no_pending_responses()
+        aws.iam_stub.assert_no_pending_responses()
 
 
 def create_step() -> Step:
@@ -105,6 +128,8 @@ def state(**cfg: str) -> dict[str, Any]:
 @pytest.mark.parametrize("message", [PROPAGATION, XRAY])
 def test_role_propagation_retried_visibly_then_succeeds(rig, message: str) -> None:  # type: ignore[no-untyped-def]
     aws, executor, clock, shown = rig
+    if message == XRAY:
+        aws.role_created(minutes_ago=1)  # a new role: the error is propagation
     for _ in range(3):
         aws.stub.add_client_error("create_function", "InvalidParameterValueException", message)
     aws.stub.add_response("create_function", {"FunctionName": "f", "State": "Pending"})
@@ -119,6 +144,35 @@ def test_role_propagation_retried_visibly_then_succeeds(rig, message: str) -> No
         for s in (0, 5, 10)
     ]
     assert shown[-1] == "stop"
+
+
+def test_missing_xray_permission_on_an_old_role_fails_at_once(rig) -> None:  # type: ignore[no-untyped-def]
+    aws, executor, clock, _shown = rig
+    aws.role_created(minutes_ago=60)
+    aws.stub.add_client_error("create_function", "InvalidParameterValueException", XRAY)
+    with pytest.raises(DogxrayError) as info:
+        executor.run_one(create_step())
+    assert info.value.what == (
+        "the function's role lacks xray:PutTraceSegments, which active tracing needs (the "
+        f"role is older than 5 min, so this is not IAM propagation): {XRAY}"
+    )
+    assert info.value.hint == (
+        "run `dogxray setup` or `dogxray create-role`: they restore the role's policy "
+        "(least-privilege: xray:PutTraceSegments and xray:PutTelemetryRecords; console: "
+        "AWSXRayDaemonWriteAccess)"
+    )
+    assert clock.sleeps == []
+
+
+def test_old_role_changed_by_this_run_is_still_waited_for(rig) -> None:  # type: ignore[no-untyped-def]
+    """setup just repaired the policy of an old role: the error is propagation again."""
+    aws, executor, clock, _shown = rig
+    executor.role_changed_at = clock()
+    aws.stub.add_client_error("create_function", "InvalidParameterValueException", XRAY)
+    aws.stub.add_response("create_function", {"FunctionName": "f", "State": "Pending"})
+    aws.stub.add_response("get_function", state(State="Active"))
+    assert executor.run_one(create_step())["FunctionName"] == "f"
+    assert clock.sleeps[:1] == [5.0]
 
 
 def test_role_propagation_gives_up_after_the_limit(rig) -> None:  # type: ignore[no-untyped-def]

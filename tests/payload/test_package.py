@@ -77,11 +77,14 @@ def test_second_build_comes_from_the_cache_without_rebuilding(
     assert again.zip_bytes == env_build.zip_bytes
 
 
-def test_default_cache_dir_is_the_env_var(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_offline_build_writes_nothing_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The emulator and `demo --local` build offline: nothing lands in a cache directory."""
     monkeypatch.setenv("DOGXRAY_CACHE_DIR", str(tmp_path / "c"))
     result = pkg.build_package(from_env=True)
-    assert result.path.parent == tmp_path / "c"
-    assert result.path.read_bytes() == result.zip_bytes
+    assert result.path is None and not result.cached
+    assert not (tmp_path / "c").exists()
 
 
 @pytest.fixture
@@ -168,22 +171,26 @@ def test_cli_package_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "build:          built\n"
     )
     again = CliRunner().invoke(app, ["package", "--from-env", "--arch", "x86_64"])
-    assert again.stdout.endswith("build:          cached\n")
-    assert "using the cached build " in again.stderr
+    assert again.stdout.endswith("build:          built\n")  # offline builds are not cached
+    assert (tmp_path / "function.zip").read_bytes() == data
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (
-            ["--runtime", "python3.9"],
-            "error: runtime python3.9 is deprecated: Lambda no longer creates functions with it\n"
-            "hint: use one of python3.12, python3.13, python3.14 (default python3.13)\n",
+            ["--runtime", "python3.6"],
+            "error: Lambda no longer creates functions with python3.6: creation is blocked "
+            "since 2022-07-18 (deprecated 2022-07-18)\n"
+            "hint: use python3.13 (the default) or another of python3.8, python3.9, "
+            "python3.10, python3.11, python3.12, python3.13, python3.14\n",
         ),
         (
             ["--runtime", "nodejs22.x"],
             "error: unknown runtime 'nodejs22.x'\n"
-            "hint: use one of python3.12, python3.13, python3.14 (default python3.13)\n",
+            "hint: use a Python runtime Lambda offers, e.g. python3.13 (the default); "
+            "creatable today: python3.8, python3.9, python3.10, python3.11, python3.12, "
+            "python3.13, python3.14\n",
         ),
         (
             ["--arch", "x86"],
