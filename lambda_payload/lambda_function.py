@@ -1,6 +1,8 @@
 """The lab's function: fetch a random dog photo, save it to S3, return it to the browser.
 
-Reached through a Function URL (payload v2.0). Traced with X-Ray as
+Reached through a Function URL (payload v2.0): only `GET /` is the lab's request, so a
+browser's `/favicon.ico` (or a stray POST) neither saves a dog nor leaves a lab trace.
+Traced with X-Ray as
 `get_dog_images` > `call_dog_api` (both HTTP GETs) and `save_dog_to_s3` (the PutObject).
 A Dog API failure is answered with a 502 JSON body; an S3 failure propagates on
 purpose, so the URL answers `Internal Server Error` and the trace shows the fault (the
@@ -41,6 +43,9 @@ S3_CONFIG = Config(
 S3 = boto3.client("s3", config=S3_CONFIG)
 HTTP = requests.Session()
 mimetypes.init()
+LAB_PATH = "/"
+LAB_METHODS = ("GET",)
+_COLD = {"start": True}  # the first request of this execution environment
 _PRESIGNERS: dict[str, Any] = {}  # by addressing style; made on the first large image
 
 
@@ -143,11 +148,34 @@ def _json_response(status: int, doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _not_the_lab(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 404/405 for anything but `GET /`; None for the lab's request. An event without
+    HTTP details (a console test event, a direct invoke) counts as the lab's request."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    path = event.get("rawPath") or http.get("path") or LAB_PATH
+    method = str(http.get("method") or "GET").upper()
+    if path != LAB_PATH:
+        return _json_response(404, {"error": f"not found: {path}; the dog is at {LAB_PATH}"})
+    if method not in LAB_METHODS:
+        answer = _json_response(405, {"error": f"method {method} not allowed; use GET"})
+        answer["headers"]["Allow"] = ", ".join(LAB_METHODS)
+        return answer
+    return None
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One request: Dog API -> image -> S3 -> the image (or a redirect, or a 502)."""
+    refused = _not_the_lab(event if isinstance(event, dict) else {})
+    if refused is not None:
+        return refused
     started = time.perf_counter()
+    cold, _COLD["start"] = _COLD["start"], False
     request_id = getattr(context, "aws_request_id", None) or "local"
-    log: dict[str, Any] = {"request_id": request_id, "trace_id": tracing.trace_id()}
+    log: dict[str, Any] = {
+        "request_id": request_id,
+        "trace_id": tracing.trace_id(),
+        "cold_start": cold,
+    }
     timings: dict[str, float] = {}
     log["timings_ms"] = timings
     try:
@@ -167,11 +195,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             with tracing.subsegment("save_dog_to_s3") as sub:
                 bucket = os.environ["BUCKET_NAME"]
                 log["bucket"] = bucket
-                tracing.annotate(sub, bucket=bucket, key=key)
+                tracing.annotate(sub, bucket=bucket)
+                tracing.metadata(sub, key=key)  # one value per image: not worth an index
                 step = time.perf_counter()
                 S3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
                 timings["s3"] = _ms(step)
-            tracing.annotate(parent, breed=breed, image_bytes=len(body))
+            tracing.annotate(parent, breed=breed, image_bytes=len(body), cold_start=cold)
             response = _image_response(bucket, key, body, content_type)
         log.update(status=response["statusCode"], outcome="ok")
         if response["statusCode"] == 302:

@@ -35,6 +35,14 @@ def annotate(sub: Any, **values: str | int | float | bool) -> None:
         sub.put_annotation(key, value)
 
 
+def metadata(sub: Any, **values: Any) -> None:
+    """Non-indexed metadata (any JSON value, e.g. the S3 key of each image)."""
+    if sub is None:
+        return
+    for key, value in values.items():
+        sub.put_metadata(key, value)
+
+
 def trace_id() -> str | None:
     """The trace id Lambda gave this invocation (for the log line), if any."""
     header = os.environ.get("_X_AMZN_TRACE_ID", "")

@@ -61,8 +61,13 @@ def test_success_trace_shape(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -
     assert put["aws"]["bucket_name"] == "lovely-dogs-test"
     assert put["aws"]["key"] == "n02088094_1003.jpg"
     assert api["annotations"] == {"breed": "hound-afghan", "image_bytes": 10246}
-    assert root["annotations"] == {"breed": "hound-afghan", "image_bytes": 10246}
-    assert save["annotations"]["key"] == "n02088094_1003.jpg"
+    assert root["annotations"] == {
+        "breed": "hound-afghan",
+        "image_bytes": 10246,
+        "cold_start": True,
+    }
+    assert save["annotations"] == {"bucket": "lovely-dogs-test"}
+    assert save["metadata"]["default"] == {"key": "n02088094_1003.jpg"}
     assert len(_flatten(lambda_mode.docs)) == 6  # nothing else was sent
     assert not any(n.get("fault") for n in _flatten(lambda_mode.docs).values())
 
@@ -122,3 +127,13 @@ def test_unsampled_invocation_sends_nothing(
     lab = make_lab()
     assert lab.invoke()["statusCode"] == 200
     assert lambda_mode.collect() == []
+
+
+def test_second_request_is_warm(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -> None:
+    lab = make_lab()
+    assert lab.invoke()["statusCode"] == 200
+    lambda_mode.collect()
+    lambda_mode.docs.clear()
+    assert lab.invoke()["statusCode"] == 200
+    root, _ = _tree(lambda_mode.collect())
+    assert root["annotations"]["cold_start"] is False
