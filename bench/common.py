@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dogxray.config import OFFLINE_ENV
+from dogxray.local.moto_server import loopback_moto_server
 
 DUMMY_ENV = {**OFFLINE_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "AWS_PAGER": ""}
 
@@ -30,15 +31,8 @@ def dummy_env() -> dict[str, str]:
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 (random port); yields its URL."""
     dummy_env()
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with loopback_moto_server() as url:
+        yield url
 
 
 def aws_cli() -> list[str]:

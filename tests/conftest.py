@@ -72,12 +72,7 @@ def moto_server() -> Iterator[str]:
     Tests sharing it must use their own lab names / buckets, or reset it with
     `requests.post(url + "/moto-api/reset")`.
     """
-    from moto.server import ThreadedMotoServer
+    from dogxray.local.moto_server import loopback_moto_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with loopback_moto_server() as url:
+        yield url
