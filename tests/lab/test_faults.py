@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dogxray.aws import ClientError, error_code, error_message
 from dogxray.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
@@ -45,8 +46,16 @@ def inject(lab: Lab, service_name: str, op: str, kind: str) -> None:
 
 
 def run_faulty_setup(lab: Lab, kind: str) -> None:
-    with pytest.raises(KeyboardInterrupt if kind == "interrupt" else Exception):
+    if kind == "interrupt":
+        with pytest.raises(KeyboardInterrupt):
+            setup(lab)
+        return
+    with pytest.raises(ClientError) as info:  # the injected denial itself, nothing else
         setup(lab)
+    assert (error_code(info.value), error_message(info.value)) == (
+        "AccessDenied",
+        "injected denial",
+    )
 
 
 @pytest.mark.parametrize("kind", ["error", "interrupt"])

@@ -213,6 +213,16 @@ def test_the_real_6mb_limit_keeps_a_4mb_photo_inline_and_redirects_a_5mb_one(
     assert lab.invoke()["statusCode"] == 302
 
 
-def test_runs_without_lambda_or_a_daemon(lab: Lab) -> None:
-    """Outside Lambda there is no segment: the SDK must only log, never crash."""
-    assert lab.invoke()["statusCode"] == 200
+def test_runs_without_lambda_or_a_daemon(
+    lab: Lab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside Lambda there is no segment: the SDK must only log, never crash, and the
+    request is served in full (the photo returned, saved, and logged)."""
+    monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    monkeypatch.delenv("AWS_XRAY_DAEMON_ADDRESS", raising=False)
+    reply = lab.invoke()
+    assert reply["statusCode"] == 200
+    assert base64.b64decode(reply["body"]) == JPEG
+    assert lab.keys() == ["n02088094_1003.jpg"]
+    [line] = log_lines(capsys.readouterr().out)
+    assert (line["outcome"], line["trace_id"]) == ("ok", None)
