@@ -1,5 +1,11 @@
-"""Recorded X-Ray documents (tests/traces/data/*.json) and helpers to replay them.
+"""X-Ray trace documents (tests/traces/data/*.json) and helpers to replay them.
 (A module name unique across tests/, since the topic directories are not packages.)
+
+The files are hand-written, not captured from an AWS account: each follows the shapes
+of BatchGetTraces answers published in AWS's X-Ray developer guide and the segment
+documents the X-Ray SDK and the Lambda service send (embedded subsegments as real
+X-Ray returns them; separate documents linked by `parent_id` as moto and the emulator
+return them). Tests call them "recorded" only in the sense of fixed inputs.
 
 Each file holds one trace as BatchGetTraces returns it, documents as objects:
 `{"note", "trace_id", "documents": [...]}`. `rebase` moves a recording to a new trace id
