@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import boto3
+import injection
 import requests
 import xray_tracing as tracing
 from botocore.config import Config
@@ -180,6 +181,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     log["timings_ms"] = timings
     try:
         with tracing.subsegment("get_dog_images") as parent:
+            _note_injection(log, injection.before("call_dog_api"))
             with tracing.subsegment("call_dog_api") as sub:
                 step = time.perf_counter()
                 url = _image_url(os.environ.get("DOG_API_URL") or DEFAULT_DOG_API_URL)
@@ -192,6 +194,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 content_type = _content_type(header_type, key)
                 log.update(bytes=len(body), content_type=content_type)
                 tracing.annotate(sub, breed=breed, image_bytes=len(body))
+            _note_injection(log, injection.before("save_dog_to_s3"))
             with tracing.subsegment("save_dog_to_s3") as sub:
                 bucket = os.environ["BUCKET_NAME"]
                 log["bucket"] = bucket
@@ -209,6 +212,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except DogApiError as exc:
         log.update(status=502, outcome="dog_api_error", error=str(exc))
         return _json_response(502, {"error": str(exc), "request_id": request_id})
+    except injection.InjectedFailure as exc:
+        log.update(outcome="injected_failure", error=str(exc))
+        raise  # as an S3 failure: Internal Server Error, and the fault in the trace
     except Exception as exc:
         # S3 (or anything unexpected): propagate, so the URL answers Internal Server
         # Error and the trace keeps the fault; the lab's error demo relies on it.
@@ -217,6 +223,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     finally:
         timings["total"] = _ms(started)
         print(json.dumps(log, default=str), flush=True)
+
+
+def _note_injection(log: dict[str, Any], injected: dict[str, object] | None) -> None:
+    if injected is not None:
+        log["injected"] = injected
 
 
 def _image_response(bucket: str, key: str, body: bytes, content_type: str) -> dict[str, Any]:

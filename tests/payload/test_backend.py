@@ -50,8 +50,8 @@ def payload(tmp_path: Path) -> Path:
     """The real handler with one small pinned dependency (installed here: idna)."""
     copy = tmp_path / "payload"
     copy.mkdir()
-    for name in ("lambda_function.py", "xray_tracing.py", "__init__.py"):
-        (copy / name).write_bytes((pkg.PAYLOAD_DIR / name).read_bytes())
+    for source in pkg.PAYLOAD_DIR.glob("*.py"):
+        (copy / source.name).write_bytes(source.read_bytes())
     from importlib.metadata import version
 
     (copy / "requirements.txt").write_text(f"idna=={version('idna')}\n")

@@ -50,7 +50,11 @@ def test_code_sha256_is_lambdas_form(env_build: pkg.PackageResult) -> None:
 def test_zip_layout(env_build: pkg.PackageResult) -> None:
     names = _names(env_build.zip_bytes)
     assert names == sorted(names)
-    assert [n for n in names if "/" not in n] == ["lambda_function.py", "xray_tracing.py"]
+    assert [n for n in names if "/" not in n] == [
+        "injection.py",
+        "lambda_function.py",
+        "xray_tracing.py",
+    ]
     tops = {n.split("/")[0] for n in names}
     assert {"aws_xray_sdk", "wrapt", "requests", "urllib3", "certifi", "idna"} <= tops
     assert "charset_normalizer" in tops
@@ -269,7 +273,11 @@ def test_platform_build_with_pip_from_the_index(
     assert first.zip_bytes == second.zip_bytes  # deterministic from pip too
 
     names = _names(first.zip_bytes)
-    assert [n for n in names if "/" not in n] == ["lambda_function.py", "xray_tracing.py"]
+    assert [n for n in names if "/" not in n] == [
+        "injection.py",
+        "lambda_function.py",
+        "xray_tracing.py",
+    ]
     assert not {n.split("/")[0] for n in names} & set(RUNTIME_ONLY)
     native = [n for n in names if n.endswith(".so")]
     assert native == [f"wrapt/_wrappers.cpython-313-{machine}-linux-gnu.so"]
