@@ -1,9 +1,10 @@
 """Runs planned steps: one API call each, then the waiter the step asks for.
 
-Retries what real AWS makes transient: IAM propagation right after CreateRole (every
-~5 s, up to ~3 min, with a visible spinner), `ResourceConflictException` while a
-function update is in progress, and throttling / 5xx that outlived botocore's own
-retries. `sleep` and `clock` are injectable so tests run in milliseconds.
+Retries only what botocore cannot know is transient: IAM propagation right after
+CreateRole (every ~5 s, up to ~3 min, with a visible spinner) and
+`ResourceConflictException` while a function update is in progress. Throttling and 5xx
+are botocore's (standard retry mode, `dogxray.aws`): one retry layer, one budget.
+`sleep` and `clock` are injectable so tests run in milliseconds.
 """
 
 from __future__ import annotations
@@ -28,18 +29,6 @@ PROPAGATION_MESSAGES = (ASSUME_MESSAGE, XRAY_MESSAGE)
 # X-Ray permission error then means the permission really is missing.
 ROLE_SETTLED_S = 300.0
 CONFLICT_MESSAGES = ("cannot be performed at this time", "in progress", "pending")
-TRANSIENT_CODES = (
-    "Throttling",
-    "ThrottlingException",
-    "TooManyRequestsException",
-    "SlowDown",
-    "RequestLimitExceeded",
-    "InternalFailure",
-    "InternalError",
-    "ServiceException",
-    "ServiceUnavailable",
-    "ServiceUnavailableException",
-)
 
 
 @dataclass(frozen=True)
@@ -50,8 +39,6 @@ class Timing:
     propagation_limit: float = 180.0
     conflict_interval: float = 2.0
     conflict_attempts: int = 30
-    transient_base: float = 1.0
-    transient_attempts: int = 5
     waiter_delay: int = 1
     waiter_attempts: int = 300
 
@@ -104,7 +91,7 @@ class Executor:
 
     def _call(self, step: Step, client: Any) -> Any:
         start = self.clock()
-        conflicts = transients = 0
+        conflicts = 0
         with ExitStack() as stack:
             update: Callable[[str], None] | None = None
             while True:
@@ -121,7 +108,6 @@ class Executor:
                     raise
                 except ClientError as exc:
                     code, message = error_code(exc), error_message(exc)
-                    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                     if code in step.tolerate:
                         return None
                     if code == "InvalidParameterValueException" and any(
@@ -150,12 +136,6 @@ class Executor:
                     ):
                         conflicts += 1
                         self.sleep(self.timing.conflict_interval)
-                        continue
-                    if (code in TRANSIENT_CODES or status >= 500) and (
-                        transients < self.timing.transient_attempts
-                    ):
-                        self.sleep(self.timing.transient_base * 2**transients)
-                        transients += 1
                         continue
                     known = _known_error(step, code, message)
                     if known is not None:

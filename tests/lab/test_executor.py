@@ -240,36 +240,6 @@ def test_conflict_that_is_not_an_update_in_progress_is_not_retried(rig) -> None:
     assert clock.sleeps == []
 
 
-@pytest.mark.parametrize(
-    ("code", "status"),
-    [("TooManyRequestsException", 429), ("ThrottlingException", 400), ("ServiceException", 500)],
-)
-def test_throttling_and_5xx_back_off_then_succeed(rig, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
-    aws, executor, clock, _ = rig
-    for _ in range(3):
-        aws.stub.add_client_error(
-            "update_function_configuration", code, "slow down", http_status_code=status
-        )
-    aws.stub.add_response("update_function_configuration", {"FunctionName": "f"})
-    aws.stub.add_response("get_function", state(State="Active", LastUpdateStatus="Successful"))
-    executor.run_one(update_step())
-    assert clock.sleeps == [1.0, 2.0, 4.0]
-
-
-def test_endless_throttling_gives_up(rig) -> None:  # type: ignore[no-untyped-def]
-    aws, executor, clock, _ = rig
-    for _ in range(6):
-        aws.stub.add_client_error(
-            "update_function_configuration",
-            "TooManyRequestsException",
-            "Rate exceeded",
-            http_status_code=429,
-        )
-    with pytest.raises(Exception, match="Rate exceeded"):
-        executor.run_one(update_step())
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0]
-
-
 def test_tolerated_codes_mean_already_done(rig) -> None:  # type: ignore[no-untyped-def]
     aws, executor, _, _ = rig
     aws.stub.add_client_error("delete_function", "ResourceNotFoundException", "gone", 404)

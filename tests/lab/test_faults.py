@@ -93,15 +93,6 @@ def test_fault_in_cleanup_then_rerun_finishes(lab: Lab, svc: str, op: str) -> No
     assert _lab_leftovers(lab) == []
 
 
-def test_throttled_setup_backs_off_and_succeeds(lab: Lab) -> None:
-    lab.faults.fail("lambda", "CreateFunction", "TooManyRequestsException", times=2, status=429)
-    lab.faults.fail("iam", "CreateRole", "Throttling", times=1, status=400)
-    lab.faults.fail("s3", "CreateBucket", "SlowDown", times=1, status=503)
-    doc = setup(lab)
-    assert "function" in doc["changed"]
-    assert sorted(lab.sleeps) == [1.0, 1.0, 1.0, 2.0]
-
-
 def test_role_propagation_during_setup_is_waited_out(lab: Lab) -> None:
     lab.faults.fail(
         "lambda",
