@@ -1,0 +1,57 @@
+"""Command: load (traffic to the Function URL, for the triage lab)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.errors import DogxrayError
+
+
+@command("load")
+def load(
+    requests_count: int = typer.Option(100, "--requests", "-n", help="how many, 1-10000"),
+    concurrency: int = typer.Option(5, "--concurrency", "-c", help="in flight at once, 1-100"),
+    duration: str | None = typer.Option(
+        None, "--duration", help="stop after this long even if requests remain, e.g. 30s"
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask before large runs on AWS"),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Send traffic to the Function URL; live progress, then status counts, throughput,
+    latency percentiles, cold starts and throttles. Ctrl-C stops with what was measured."""
+    from dogxray import load as service
+    from dogxray.render import load as show
+
+    service.check_bounds(requests_count, concurrency)
+    duration_s = service.parse_duration(duration) if duration else None
+    aws = connect()
+    if not aws.is_local and requests_count > service.ASK_ABOVE and not yes:
+        if not sys.stdin.isatty():
+            raise DogxrayError.usage(
+                f"{requests_count} requests to AWS cost money and need confirmation, but "
+                "there is no terminal",
+                hint="re-run with --yes",
+            )
+        if not typer.confirm(
+            f"send {requests_count} requests to the function on AWS?", default=False, err=True
+        ):
+            render.progress("cancelled: nothing sent")
+            raise typer.Exit(1)
+    with show.load_progress(requests_count) as advance:
+        doc = service.load(
+            aws,
+            requests_count=requests_count,
+            concurrency=concurrency,
+            duration_s=duration_s,
+            on_shot=advance,
+        )
+    if output is Output.json:
+        render.json_doc(doc)
+    else:
+        show.load_summary(doc)
+    if doc["interrupted"]:
+        raise typer.Exit(130)

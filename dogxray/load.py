@@ -1,0 +1,243 @@
+"""`dogxray load`: traffic to the lab's Function URL, bounded in count and time.
+
+C worker threads share one ticket counter, so exactly `requests` requests are sent unless
+the duration or Ctrl-C stops them first; each worker keeps its own HTTP session. The
+summary counts statuses (throttles are Function URL 429s), takes percentiles with the
+project's one percentile function, and counts cold starts from the function's REPORT log
+lines (`Init Duration`) in the run's window.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from dogxray.aws import Aws, ClientError, error_code
+from dogxray.errors import DogxrayError
+from dogxray.traces.analysis import percentile
+
+MAX_REQUESTS = 10_000
+MAX_CONCURRENCY = 100
+MAX_DURATION_S = 600.0
+ASK_ABOVE = 300  # requests to real AWS: ask first (they cost money) unless --yes
+HTTP_TIMEOUT_S = 20.0  # a little over the lab's 15 s function timeout
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One request: status 0 means no HTTP answer (connection error, timeout)."""
+
+    status: int
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass
+class LoadRun:
+    requests: int
+    concurrency: int
+    shots: list[Shot] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    interrupted: bool = False
+    stopped_by_duration: bool = False
+
+
+def parse_duration(text: str) -> float:
+    """`--duration` (`30s`, `2m`, `500ms`) -> seconds, within 0-MAX_DURATION_S."""
+    match = _DURATION_RE.match(text.strip().lower())
+    if not match:
+        raise DogxrayError.usage(f"invalid --duration {text!r}", hint="use e.g. 30s, 2m or 500ms")
+    value = float(match[1]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match[2]]
+    if not 0 < value <= MAX_DURATION_S:
+        raise DogxrayError.usage(
+            f"--duration {text} is outside 0-{MAX_DURATION_S:g} s", hint="e.g. --duration 30s"
+        )
+    return value
+
+
+def check_bounds(requests_count: int, concurrency: int) -> None:
+    if not 1 <= requests_count <= MAX_REQUESTS:
+        raise DogxrayError.usage(
+            f"--requests {requests_count} is outside 1-{MAX_REQUESTS}", hint="e.g. --requests 100"
+        )
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise DogxrayError.usage(
+            f"--concurrency {concurrency} is outside 1-{MAX_CONCURRENCY}",
+            hint="e.g. --concurrency 5",
+        )
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_load(
+    url: str,
+    *,
+    requests_count: int,
+    concurrency: int,
+    duration_s: float | None = None,
+    on_shot: Callable[[Shot], None] | None = None,
+    session_factory: Callable[[], requests.Session] = requests.Session,
+    clock: Callable[[], float] = time.perf_counter,
+    stop: threading.Event | None = None,
+) -> LoadRun:
+    """Send the requests; Ctrl-C (KeyboardInterrupt in the caller's thread) stops new
+    requests, lets those in flight finish, and returns what was measured so far."""
+    run = LoadRun(requests_count, concurrency)
+    halt = stop or threading.Event()
+    lock = threading.Lock()
+    tickets = [requests_count]
+    start = clock()
+    deadline = start + duration_s if duration_s else None
+
+    def take() -> bool:
+        with lock:
+            if halt.is_set() or tickets[0] <= 0:
+                return False
+            if deadline is not None and clock() >= deadline:
+                run.stopped_by_duration = True
+                return False
+            tickets[0] -= 1
+            return True
+
+    def worker() -> None:
+        with session_factory() as session:
+            while take():
+                shot = _one(session, url, clock)
+                with lock:
+                    run.shots.append(shot)
+                if on_shot is not None:
+                    on_shot(shot)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
+    except KeyboardInterrupt:
+        halt.set()
+        run.interrupted = True
+        for thread in threads:
+            thread.join(HTTP_TIMEOUT_S)
+    run.elapsed_s = clock() - start
+    return run
+
+
+def _one(session: requests.Session, url: str, clock: Callable[[], float]) -> Shot:
+    begin = clock()
+    try:
+        response = session.get(url, timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        response.content  # noqa: B018  (read the body: the latency covers it)
+    except requests.RequestException as exc:
+        return Shot(0, (clock() - begin) * 1000, type(exc).__name__)
+    return Shot(response.status_code, (clock() - begin) * 1000)
+
+
+def summary(run: LoadRun, cold_starts: int | None) -> dict[str, Any]:
+    """The `load --output json` document."""
+    statuses = [shot.status for shot in run.shots]
+    groups = {
+        "2xx": sum(200 <= s < 300 for s in statuses),
+        "3xx": sum(300 <= s < 400 for s in statuses),
+        "4xx": sum(400 <= s < 500 and s != 429 for s in statuses),
+        "429": sum(s == 429 for s in statuses),
+        "5xx": sum(s >= 500 for s in statuses),
+        "failed": sum(s == 0 for s in statuses),
+    }
+    latencies = sorted(shot.latency_ms for shot in run.shots)
+
+    def pct(q: float) -> float | None:
+        value = percentile(latencies, q)
+        return None if value is None else round(value, 1)
+
+    return {
+        "requests": len(run.shots),
+        "asked": run.requests,
+        "concurrency": run.concurrency,
+        "duration_s": round(run.elapsed_s, 3),
+        "throughput_rps": round(len(run.shots) / run.elapsed_s, 2) if run.elapsed_s else 0.0,
+        "status": groups,
+        "latency_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": pct(100)},
+        "throttles": groups["429"],
+        "cold_starts": cold_starts,
+        "interrupted": run.interrupted,
+        "stopped_by_duration": run.stopped_by_duration,
+    }
+
+
+def cold_starts(aws: Aws, log_group: str, start_ms: int, end_ms: int) -> int | None:
+    """REPORT lines with an Init Duration in the window: one per cold start. None when
+    the log group cannot be read (no permission, not there yet)."""
+    pages = aws.client("logs").get_paginator("filter_log_events")
+    count = 0
+    try:
+        for page in pages.paginate(
+            logGroupName=log_group,
+            startTime=start_ms,
+            endTime=end_ms,
+            filterPattern='"Init Duration"',
+        ):
+            count += sum(
+                1
+                for event in page.get("events", [])
+                if event["message"].startswith("REPORT") and "Init Duration" in event["message"]
+            )
+    except ClientError as exc:
+        if error_code(exc) in ("ResourceNotFoundException", "AccessDeniedException"):
+            return None
+        raise
+    return count
+
+
+def load(
+    aws: Aws,
+    *,
+    requests_count: int,
+    concurrency: int,
+    duration_s: float | None = None,
+    on_shot: Callable[[Shot], None] | None = None,
+) -> dict[str, Any]:
+    """Load the deployed lab's Function URL; the summary document with its URL."""
+    from dogxray.lab.service import deployed
+
+    check_bounds(requests_count, concurrency)
+    lab = deployed(aws)
+    if not lab.function_url:
+        raise DogxrayError(
+            f"{lab.function_name} has no Function URL to send traffic to",
+            hint="`dogxray configure --url` adds it",
+        )
+    if aws.is_emulator and not is_loopback(lab.function_url):
+        raise DogxrayError(
+            f"the emulator's Function URL {lab.function_url} is not on loopback",
+            hint="load against the emulator is sent to 127.0.0.1 only; restart `dogxray local`",
+        )
+    start_ms = int(time.time() * 1000)
+    run = run_load(
+        lab.function_url,
+        requests_count=requests_count,
+        concurrency=concurrency,
+        duration_s=duration_s,
+        on_shot=on_shot,
+    )
+    end_ms = int(time.time() * 1000) + 1000
+    doc = summary(run, cold_starts(aws, aws.settings.log_group_name, start_ms, end_ms))
+    return {"url": lab.function_url, **doc}
