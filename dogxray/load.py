@@ -10,7 +10,6 @@ lines (`Init Duration`) in the run's window.
 from __future__ import annotations
 
 import ipaddress
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import requests
 
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.errors import DogxrayError
+from dogxray.traces import window
 from dogxray.traces.analysis import percentile
 
 MAX_REQUESTS = 10_000
@@ -29,7 +29,6 @@ MAX_CONCURRENCY = 100
 MAX_DURATION_S = 600.0
 ASK_ABOVE = 300  # requests to real AWS: ask first (they cost money) unless --yes
 HTTP_TIMEOUT_S = 20.0  # a little over the lab's 15 s function timeout
-_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,7 @@ class LoadRun:
 
 def parse_duration(text: str) -> float:
     """`--duration` (`30s`, `2m`, `500ms`) -> seconds, within 0-MAX_DURATION_S."""
-    match = _DURATION_RE.match(text.strip().lower())
-    if not match:
-        raise DogxrayError.usage(f"invalid --duration {text!r}", hint="use e.g. 30s, 2m or 500ms")
-    value = float(match[1]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match[2]]
-    if not 0 < value <= MAX_DURATION_S:
-        raise DogxrayError.usage(
-            f"--duration {text} is outside 0-{MAX_DURATION_S:g} s", hint="e.g. --duration 30s"
-        )
-    return value
+    return window.parse_duration(text, option="--duration", maximum_s=MAX_DURATION_S)
 
 
 def check_bounds(requests_count: int, concurrency: int) -> None:

@@ -101,7 +101,9 @@ def _lab_name(node: Node) -> str:
     return node.name
 
 
-def root_cause(trace: Trace) -> dict[str, Any] | None:
+def root_cause(trace: Trace, *, own_name: bool = False) -> dict[str, Any] | None:
+    """The deepest failed node with an exception, reported under the lab subsegment that
+    contains it (or, with `own_name`, under the node's own name: `analyze`)."""
     best: tuple[tuple[bool, int, bool], Node] | None = None
     for node, depth in trace.walk():
         if not node.exceptions or not (node.fault or node.error or node.throttle):
@@ -114,7 +116,7 @@ def root_cause(trace: Trace) -> dict[str, Any] | None:
     node = best[1]
     exc = node.exceptions[0]
     return {
-        "segment": _lab_name(node),
+        "segment": node.name if own_name else _lab_name(node),
         "exception": exc["type"],
         "message": exc["message"],
         "remote": exc["remote"],

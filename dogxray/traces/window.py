@@ -19,6 +19,22 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _SINCE_HINT = "use a duration such as 10m, 2h or 1d, or an ISO 8601 time such as 2026-01-31T09:00Z"
 
 
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
+
+
+def parse_duration(text: str, *, option: str, maximum_s: float) -> float:
+    """A duration option (`500ms`, `30s`, `2m`) -> seconds, above 0 and at most `maximum_s`."""
+    match = _DURATION_RE.match(text.strip().lower())
+    if not match:
+        raise DogxrayError.usage(f"invalid {option} {text!r}", hint="use e.g. 500ms, 30s or 2m")
+    value = float(match[1]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match[2]]
+    if not 0 < value <= maximum_s:
+        raise DogxrayError.usage(
+            f"{option} {text} is outside 0-{maximum_s:g} s", hint="use e.g. 500ms, 30s or 2m"
+        )
+    return value
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

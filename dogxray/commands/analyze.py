@@ -1,0 +1,41 @@
+"""Command: analyze (triage: what made the slow and the failed requests bad)."""
+
+from __future__ import annotations
+
+import typer
+
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.traces.window import parse_duration, parse_since
+
+
+@command("analyze")
+def analyze(
+    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    threshold: str | None = typer.Option(
+        None, "--threshold", help="slower than this is slow, e.g. 1s (default: 2 x median)"
+    ),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Slow vs normal and faulty vs ok traces: the node and the exceptions that explain
+    the difference (X-Ray's trace analytics "compare")."""
+    parse_since(since)
+    threshold_ms = (
+        parse_duration(threshold, option="--threshold", maximum_s=900) * 1000 if threshold else None
+    )
+    from dogxray.render import analyze as show
+    from dogxray.render import traces as progress_view
+    from dogxray.traces import triage
+
+    aws = connect()
+    with progress_view.fetch_progress() as progress:
+        doc = triage.analyze(
+            aws, settings(), since=since, threshold_ms=threshold_ms, progress=progress
+        )
+    if output is Output.json:
+        note = doc.pop("note", None)
+        if note:
+            render.progress(note)
+        render.json_doc(doc)
+    else:
+        show.analysis(doc, settings().function_name)
