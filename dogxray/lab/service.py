@@ -157,7 +157,7 @@ def stage(
     wanted = frozenset(parts)
     if wanted & {"code", "function"} and not observed.role.exists:
         raise DogxrayError(
-            f"role {aws.settings.role_name} does not exist yet",
+            f"role {aws.settings.role_name(aws.region)} does not exist yet",
             hint="run `dogxray create-role` first, or `dogxray setup` for every stage",
         )
     if not wanted & {"bucket", "role", "function"} and not observed.function.exists:
@@ -276,7 +276,7 @@ def status(aws: Aws) -> dict[str, Any]:
         drift.setdefault("bucket", []).append("not created by dogxray: used, never deleted")
     rows = [
         ("bucket", bucket, observed.bucket.exists),
-        ("role", s.role_name, observed.role.exists),
+        ("role", s.role_name(aws.region), observed.role.exists),
         ("function", s.function_name, fn.exists),
         ("function-url", fn.url or s.function_name, fn.url is not None),
         ("log-group", s.log_group_name, observed.log_group.exists),

@@ -16,7 +16,7 @@ from dogxray.lab.models import Step, Wait
 
 from .conftest import shared_session
 
-ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role"
+ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role-us-east-1"
 PROPAGATION = "The role defined for the function cannot be assumed by Lambda."
 XRAY = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
 CONFLICT = (
