@@ -4,9 +4,9 @@ Resources are found by their derived names and the `dogxray:lab` tag, so cleanup
 after an interrupted setup (no function, or no role) too. Order: Function URL, function,
 log group, role (inline + attached policies first), buckets dogxray created (every object
 version and delete marker first). Each is deleted only when it carries this lab's tag (a
-log group also when it is untagged and this lab's function exists: Lambda creates it on the
-first invocation). A bucket dogxray did not create for this lab, or that another function
-of the region still writes to, is kept with a note that says why.
+log group also when it has no tag at all and this lab's function exists: Lambda creates it
+untagged on the first invocation). A bucket dogxray did not create for this lab, or that
+another function of the region still writes to, is kept with a note that says why.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def plan_cleanup(
         )
     lg_tags = log_group_seen.tags if log_group_seen else {}
     lg_lab = lg_tags.get(TAG_LAB)
-    if log_group and (lg_lab == lab or (lg_lab is None and fn_ours)):
+    if log_group and (lg_lab == lab or (not lg_tags and fn_ours)):
         steps.append(
             _step(
                 "log-group",
@@ -120,11 +120,12 @@ def plan_cleanup(
             )
         )
     elif log_group:
-        why = (
-            f"it belongs to lab {lg_lab}"
-            if lg_lab
-            else f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
-        )
+        if lg_lab:
+            why = f"it belongs to lab {lg_lab}"
+        elif lg_tags:
+            why = f"it is not tagged {TAG_LAB}={lab}"
+        else:
+            why = f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
         notes.append(f"kept log group {log_group}: {why}")
     if role.exists and role.tags.get(TAG_LAB) == lab:
         for pname in sorted(role.inline):

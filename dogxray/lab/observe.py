@@ -162,9 +162,13 @@ def log_group(aws: Aws, name: str) -> ObservedLogGroup:
         for g in page.get("logGroups", []):
             if g["logGroupName"] == name:
                 arn = g.get("logGroupArn") or str(g.get("arn", "")).removesuffix(":*")
-                found = _or_missing(lambda a=arn: logs.list_tags_for_resource(resourceArn=a), {})
-                return ObservedLogGroup(exists=True, tags=dict(found.get("tags") or {}))
+                return ObservedLogGroup(exists=True, tags=_log_group_tags(logs, arn))
     return ObservedLogGroup(exists=False)
+
+
+def _log_group_tags(logs: Any, arn: str) -> dict[str, str]:
+    found: dict[str, Any] = _or_missing(lambda: logs.list_tags_for_resource(resourceArn=arn), {})
+    return dict(found.get("tags") or {})
 
 
 def bucket_users(aws: Aws, buckets: list[str]) -> dict[str, list[BucketUser]]:
@@ -185,9 +189,11 @@ def bucket_users(aws: Aws, buckets: list[str]) -> dict[str, list[BucketUser]]:
 
     def users(item: tuple[str, str, str | None]) -> list[tuple[str, BucketUser]]:
         name, arn, env = item
-        tags = _or_missing(lambda: lam.list_tags(Resource=arn), {}).get("Tags") or {}
+        reply: dict[str, Any] = _or_missing(lambda: lam.list_tags(Resource=arn), {})
+        tags: dict[str, str] = reply.get("Tags") or {}
         user = BucketUser(function=name, lab=tags.get(TAG_LAB))
-        return [(b, user) for b in {env, tags.get(TAG_BUCKET)} if b in wanted]
+        named = {env, tags.get(TAG_BUCKET)}
+        return [(b, user) for b in sorted(wanted) if b in named]
 
     found: dict[str, list[BucketUser]] = {}
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -163,12 +163,13 @@ def test_cli_cleanup_that_leaves_something_exits_1(
     monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
     result = CliRunner().invoke(app, ["cleanup", "--yes"])
     assert result.exit_code == 1, result.output
-    assert "still present under the lab's names and tags:\n  role dog-photo-function-role-us-east-1\n" in (
-        result.stdout
+    assert (
+        "still present under the lab's names and tags:\n  role dog-photo-function-role-us-east-1\n"
+        in result.stdout
     )
     assert result.stderr.splitlines()[-2:] == [
-        "error: cleanup could not verify that the lab is gone: role dog-photo-function-role-us-east-1 "
-        "still exist(s)",
+        "error: cleanup could not verify that the lab is gone: role "
+        "dog-photo-function-role-us-east-1 still exist(s)",
         "hint: re-run `dogxray cleanup --yes` (it continues where it stopped); --debug shows "
         "the API calls",
     ]
