@@ -112,7 +112,7 @@ def configure(
     env: list[str] = typer.Option([], "--env", help="extra KEY=VALUE (repeatable)"),
 ) -> None:
     """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout. Changes only
-    what is given; a new function gets the lab's values."""
+    what is given; the rest stays as the lab recorded it."""
     options = _checked(
         SetupOptions(timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env))
     )

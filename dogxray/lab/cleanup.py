@@ -201,6 +201,7 @@ Survey = tuple[
     ObservedLogGroup,
     list[ObservedBucket],
     dict[str, list[BucketUser]],
+    ObservedRole,  # the role dogxray 0.1 shared between regions
 ]
 
 
@@ -211,6 +212,7 @@ def _survey(aws: Aws) -> Survey:
         role_f = pool.submit(obs.role, aws, s.role_name(aws.region))
         logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
         scan_f = pool.submit(obs.lab_buckets, aws)
+        shared_f = pool.submit(obs.role, aws, s.shared_role_name)
         fn, role = fn_f.result(), role_f.result()
         names = list(scan_f.result())
     for tags in (fn.tags, role.tags):
@@ -218,13 +220,13 @@ def _survey(aws: Aws) -> Survey:
             names.append(tags[TAG_BUCKET])
     buckets = [obs.bucket(aws, n) for n in names]
     users = obs.bucket_users(aws, [b.name for b in buckets if b.exists and b.ours])
-    return fn, role, logs_f.result(), buckets, users
+    return fn, role, logs_f.result(), buckets, users, shared_f.result()
 
 
 def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
     s = aws.settings
-    fn, role, logs, buckets, users = survey
-    return plan_cleanup(
+    fn, role, logs, buckets, users, shared = survey
+    steps, notes = plan_cleanup(
         s.lab,
         fn,
         role,
@@ -235,6 +237,13 @@ def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
         log_group_seen=logs,
         users=users,
     )
+    if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
+        notes.append(
+            f"kept role {s.shared_role_name}: dogxray 0.1 shared it between regions; run "
+            "`dogxray setup` in each region the lab uses (each gets a role of its own), "
+            "then delete it by hand"
+        )
+    return steps, notes
 
 
 def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:

@@ -204,7 +204,8 @@ class Deployed:
 
 @dataclass(frozen=True)
 class SetupOptions:
-    """`setup` (and stage-command) options; None means: keep what is deployed, else default."""
+    """`setup` (and stage-command) options; None means: keep what the lab recorded (the
+    function's `dogxray:settings` tag), else the lab's default."""
 
     bucket: str | None = None
     policy: PolicyMode | None = None
