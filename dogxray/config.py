@@ -6,6 +6,7 @@ module never imports boto3 so `--help` stays fast.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -59,8 +60,17 @@ OFFLINE_ENV = {
 TAG_LAB = "dogxray:lab"
 TAG_BUCKET = "dogxray:bucket"  # on the function: the lab's real bucket (survives break-bucket)
 TAG_CREATED = "dogxray:created"  # on the bucket: "true" when dogxray created it
+TAG_REGION = "dogxray:region"  # on the role: IAM is global, the role serves one region
+TAG_SETTINGS = "dogxray:settings"  # on the function: the options the lab was given
 
-_LAB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,41}$")  # + "-function-role" fits IAM's 64
+_LAB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,41}$")
+_BUCKET_MAX = 63  # S3
+_ROLE_MAX = 64  # IAM
+
+
+def _short_hash(text: str) -> str:
+    """Stable across runs and machines (unlike hash()): tells truncated names apart."""
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def validate_arch(arch: str) -> str:
@@ -117,8 +127,19 @@ class Settings:
     def function_name(self) -> str:
         return f"{self.lab}-function"
 
+    def role_name(self, region: str) -> str:
+        """One role per lab and region: IAM is global, so a shared role would let one
+        region's setup rewrite (and its cleanup delete) the other region's permissions."""
+        name = f"{self.lab}-function-role-{region}"
+        if len(name) <= _ROLE_MAX:
+            return name
+        tail = f"-{_short_hash(self.lab)}-function-role-{region}"
+        return self.lab[: _ROLE_MAX - len(tail)].rstrip("-_") + tail
+
     @property
-    def role_name(self) -> str:
+    def shared_role_name(self) -> str:
+        """The role dogxray 0.1 shared between regions; cleanup names it, never deletes it
+        (another region's function may still use it until `setup` runs there)."""
         return f"{self.lab}-function-role"
 
     @property
@@ -130,5 +151,20 @@ class Settings:
         return f"{self.lab}-function-policy"
 
 
-def default_bucket_name(account_id: str, region: str) -> str:
-    return f"lovely-dogs-{account_id}-{region}"
+def default_bucket_name(lab: str, account_id: str, region: str) -> str:
+    """The lab's bucket unless `--bucket` is given: `lovely-dogs-<account>-<region>` for the
+    default lab (the SPEC's name), `lovely-dogs-<slug>-<account>-<region>` for any other.
+
+    The slug is the lab lowercased with `_` -> `-`. When that loses information (upper case,
+    `_`, a `--` that a hashed name could also produce) or the name would pass 63 characters,
+    the slug is cut and `--<hash of the lab>` appended, so two labs never share a bucket."""
+    suffix = f"-{account_id}-{region}"
+    if lab == DEFAULT_LAB:
+        return f"lovely-dogs{suffix}"
+    slug = lab.lower().replace("_", "-")
+    name = f"lovely-dogs-{slug}{suffix}"
+    if slug == lab and "--" not in slug and len(name) <= _BUCKET_MAX:
+        return name
+    tail = f"--{_short_hash(lab)}{suffix}"
+    keep = _BUCKET_MAX - len("lovely-dogs-") - len(tail)
+    return f"lovely-dogs-{slug[:keep].rstrip('-')}{tail}"

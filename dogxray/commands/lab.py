@@ -12,14 +12,16 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, command, connect
-from dogxray.config import BROKEN_BUCKET, DEFAULT_TIMEOUT_S
+from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
 from dogxray.render import lab as show
 
 BUCKET_OPTION = typer.Option(
-    None, "--bucket", help="photo bucket (default lovely-dogs-<account>-<region>)"
+    None,
+    "--bucket",
+    help="photo bucket, in the lab's region (default lovely-dogs-[<lab>-]<account>-<region>)",
 )
 POLICY_OPTION = typer.Option(
     None, "--policy", help="least-privilege (inline, default) or console (managed policies)"
@@ -100,12 +102,17 @@ def deploy_function(
 
 @command("configure")
 def configure(
-    timeout: int = typer.Option(DEFAULT_TIMEOUT_S, "--timeout", help="seconds, 1-900"),
-    tracing: bool = typer.Option(True, "--tracing/--no-tracing", help="X-Ray active tracing"),
-    url: bool = typer.Option(True, "--url/--no-url", help="public Function URL (auth NONE)"),
+    timeout: int | None = typer.Option(None, "--timeout", help="seconds, 1-900 (lab: 15)"),
+    tracing: bool | None = typer.Option(
+        None, "--tracing/--no-tracing", help="X-Ray active tracing (lab: on)"
+    ),
+    url: bool | None = typer.Option(
+        None, "--url/--no-url", help="public Function URL, auth NONE (lab: on)"
+    ),
     env: list[str] = typer.Option([], "--env", help="extra KEY=VALUE (repeatable)"),
 ) -> None:
-    """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout."""
+    """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout. Changes only
+    what is given; the rest stays as the lab recorded it."""
     options = _checked(
         SetupOptions(timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env))
     )

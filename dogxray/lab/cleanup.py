@@ -3,7 +3,10 @@
 Resources are found by their derived names and the `dogxray:lab` tag, so cleanup works
 after an interrupted setup (no function, or no role) too. Order: Function URL, function,
 log group, role (inline + attached policies first), buckets dogxray created (every object
-version and delete marker first). A bucket dogxray did not create is never touched.
+version and delete marker first). Each is deleted only when it carries this lab's tag (a
+log group also when it has no tag at all and this lab's function exists: Lambda creates it
+untagged on the first invocation). A bucket dogxray did not create for this lab, or that
+another function of the region still writes to, is kept with a note that says why.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB
 from dogxray.errors import DogxrayError
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
-from dogxray.lab.models import ObservedBucket, ObservedFunction, ObservedRole, Step
+from dogxray.lab.models import (
+    BucketUser,
+    ObservedBucket,
+    ObservedFunction,
+    ObservedLogGroup,
+    ObservedRole,
+    Step,
+)
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0
@@ -57,6 +67,12 @@ def _step(name: str, message: str, method: Any, **params: Any) -> Step:
     )
 
 
+def _user_text(user: BucketUser) -> str:
+    if user.lab:
+        return f"lab {user.lab} (function {user.function})"
+    return f"function {user.function}"
+
+
 def plan_cleanup(
     lab: str,
     fn: ObservedFunction,
@@ -65,6 +81,8 @@ def plan_cleanup(
     buckets: list[ObservedBucket],
     function_name: str,
     role_name: str,
+    log_group_seen: ObservedLogGroup | None = None,
+    users: dict[str, list[BucketUser]] | None = None,
 ) -> tuple[list[Step], list[str]]:
     """Pure: the deletion steps, and notes about what is deliberately kept."""
     steps: list[Step] = []
@@ -90,7 +108,9 @@ def plan_cleanup(
                 FunctionName=function_name,
             )
         )
-    if log_group and (fn_ours or not fn.exists):
+    lg_tags = log_group_seen.tags if log_group_seen else {}
+    lg_lab = lg_tags.get(TAG_LAB)
+    if log_group and (lg_lab == lab or (not lg_tags and fn_ours)):
         steps.append(
             _step(
                 "log-group",
@@ -99,6 +119,14 @@ def plan_cleanup(
                 logGroupName=log_group,
             )
         )
+    elif log_group:
+        if lg_lab:
+            why = f"it belongs to lab {lg_lab}"
+        elif lg_tags:
+            why = f"it is not tagged {TAG_LAB}={lab}"
+        else:
+            why = f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
+        notes.append(f"kept log group {log_group}: {why}")
     if role.exists and role.tags.get(TAG_LAB) == lab:
         for pname in sorted(role.inline):
             steps.append(
@@ -133,8 +161,20 @@ def plan_cleanup(
     for b in buckets:
         if not b.exists or not b.ours:
             continue
-        if b.tags.get(TAG_LAB) != lab or b.tags.get(TAG_CREATED) != "true":
+        owner = b.tags.get(TAG_LAB)
+        if b.tags.get(TAG_CREATED) != "true":
             notes.append(f"kept bucket {b.name}: dogxray did not create it")
+            continue
+        if owner != lab:
+            notes.append(f"kept bucket {b.name}: it belongs to lab {owner}")
+            continue
+        writers = (users or {}).get(b.name)
+        if writers:
+            notes.append(
+                f"kept bucket {b.name}: "
+                + ", ".join(_user_text(u) for u in writers)
+                + " still write(s) to it"
+            )
             continue
         steps.append(
             _step(
@@ -155,37 +195,62 @@ def plan_cleanup(
     return steps, notes
 
 
-def _survey(aws: Aws) -> tuple[ObservedFunction, ObservedRole, bool, list[ObservedBucket]]:
+Survey = tuple[
+    ObservedFunction,
+    ObservedRole,
+    ObservedLogGroup,
+    list[ObservedBucket],
+    dict[str, list[BucketUser]],
+    ObservedRole,  # the role dogxray 0.1 shared between regions
+]
+
+
+def _survey(aws: Aws) -> Survey:
     s = aws.settings
     with ThreadPoolExecutor(max_workers=4) as pool:
         fn_f = pool.submit(obs.function, aws, s.function_name)
-        role_f = pool.submit(obs.role, aws, s.role_name)
+        role_f = pool.submit(obs.role, aws, s.role_name(aws.region))
         logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
         scan_f = pool.submit(obs.lab_buckets, aws)
+        shared_f = pool.submit(obs.role, aws, s.shared_role_name)
         fn, role = fn_f.result(), role_f.result()
         names = list(scan_f.result())
     for tags in (fn.tags, role.tags):
         if tags.get(TAG_BUCKET) and tags.get(TAG_LAB) == s.lab and tags[TAG_BUCKET] not in names:
             names.append(tags[TAG_BUCKET])
     buckets = [obs.bucket(aws, n) for n in names]
-    return fn, role, logs_f.result().exists, buckets
+    users = obs.bucket_users(aws, [b.name for b in buckets if b.exists and b.ours])
+    return fn, role, logs_f.result(), buckets, users, shared_f.result()
 
 
-def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
-    """Delete what this lab created; `remaining` lists what still exists afterwards."""
+def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
     s = aws.settings
-    for service in ("s3", "iam", "lambda", "logs", "sts"):
-        aws.client(service)
-    fn, role, logs, buckets = _survey(aws)
+    fn, role, logs, buckets, users, shared = survey
     steps, notes = plan_cleanup(
         s.lab,
         fn,
         role,
-        s.log_group_name if logs else None,
+        s.log_group_name if logs.exists else None,
         buckets,
         s.function_name,
-        s.role_name,
+        s.role_name(aws.region),
+        log_group_seen=logs,
+        users=users,
     )
+    if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
+        notes.append(
+            f"kept role {s.shared_role_name}: dogxray 0.1 shared it between regions; run "
+            "`dogxray setup` in each region the lab uses (each gets a role of its own), "
+            "then delete it by hand"
+        )
+    return steps, notes
+
+
+def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
+    """Delete what this lab created; `remaining` lists what still exists afterwards."""
+    for service in ("s3", "iam", "lambda", "logs", "sts"):
+        aws.client(service)
+    steps, notes = _plan(aws, _survey(aws))
     deleted = [
         st.message.removeprefix("delete ") for st in steps if st.message.startswith("delete ")
     ]
@@ -208,11 +273,7 @@ def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None
 
 def _remaining(aws: Aws) -> list[str]:
     """What a cleanup would still delete: the proof that nothing is left."""
-    s = aws.settings
-    fn, role, logs, buckets = _survey(aws)
-    left, _ = plan_cleanup(
-        s.lab, fn, role, s.log_group_name if logs else None, buckets, s.function_name, s.role_name
-    )
+    left, _ = _plan(aws, _survey(aws))
     return list(
         dict.fromkeys(
             st.message.removeprefix("delete ") for st in left if st.message.startswith("delete ")

@@ -1,8 +1,10 @@
-"""The lab's desired state: options, else what is deployed, else the lab's defaults.
+"""The lab's desired state: options, else what the lab recorded, else the lab's defaults.
 
-`setup` declares the lab: timeout, tracing, URL, handler, role and BUCKET_NAME are
-restored when they drift. Runtime, architecture and memory are the user's choice and are
-kept from the deployed function unless given. Extra environment variables are kept.
+The options a user gives (runtime, architecture, memory, timeout, tracing, URL) become the
+lab: they are recorded on the function's `dogxray:settings` tag, so `status` does not call
+them drift and a plain `setup` keeps them; a change made outside dogxray (the console) is
+drift and `setup` restores the recorded value. Stage commands (configure, deploy-function)
+change only the settings they are given. Extra environment variables are kept.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dogxray.config import (
     TAG_BUCKET,
     TAG_CREATED,
     TAG_LAB,
+    TAG_REGION,
+    TAG_SETTINGS,
     default_bucket_name,
     validate_arch,
     validate_runtime,
@@ -70,6 +74,32 @@ def _policy_mode(o: SetupOptions, observed: Observed, inline_name: str) -> Polic
     return PolicyMode.least_privilege
 
 
+# The recorded options, in the tag's order; the value is legal for Lambda tags
+# (letters, digits, spaces, `_ . : / = + - @`; at most 256 characters).
+SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url")
+
+
+def format_settings(values: dict[str, Any]) -> str:
+    def text(v: Any) -> str:
+        return ("on" if v else "off") if isinstance(v, bool) else str(v)
+
+    return " ".join(f"{k}={text(values[k])}" for k in SETTING_KEYS)
+
+
+def parse_settings(tag: str | None) -> dict[str, Any]:
+    """The recorded options; anything unreadable (hand-edited tag) is ignored."""
+    found: dict[str, Any] = {}
+    for item in (tag or "").split():
+        key, _, value = item.partition("=")
+        if key in ("memory", "timeout") and value.isdigit():
+            found[key] = int(value)
+        elif key in ("tracing", "url") and value in ("on", "off"):
+            found[key] = value == "on"
+        elif key in ("runtime", "arch") and value:
+            found[key] = value
+    return found
+
+
 def build_desired(
     aws: Aws,
     o: SetupOptions,
@@ -80,19 +110,54 @@ def build_desired(
     keep_deployed: bool,
     env_bucket: str | None = None,
 ) -> Desired:
-    """Options, else (stage commands) what is deployed, else the lab's defaults."""
+    """Options, else the options recorded on the function, else the lab's defaults; the
+    result is recorded again. A stage command given no option for a setting leaves it as
+    the lab recorded it (so `configure --env K=V` keeps `setup --timeout 30`)."""
     s, region, account = aws.settings, aws.region, aws.account_id
     part = partition(region)
     fn = observed.function
+    recorded = parse_settings(fn.tags.get(TAG_SETTINGS)) if fn.exists else {}
+    deployed = {
+        "runtime": fn.runtime,
+        "arch": fn.arch,
+        "memory": fn.memory,
+        "timeout": fn.timeout,
+        "tracing": fn.tracing,
+        "url": fn.url is not None,
+    }
+    defaults = {
+        "runtime": DEFAULT_RUNTIME,
+        "arch": DEFAULT_ARCH,
+        "memory": DEFAULT_MEMORY_MB,
+        "timeout": DEFAULT_TIMEOUT_S,
+        "tracing": True,
+        "url": True,
+    }
+    given = {
+        "runtime": o.runtime,
+        "arch": o.arch,
+        "memory": o.memory,
+        "timeout": o.timeout,
+        "tracing": o.tracing,
+        "url": o.url,
+    }
+    # Without a recorded value (a function deployed before settings were recorded), stage
+    # commands keep what is deployed; `setup` keeps runtime, arch and memory only.
+    kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory"}
+    values: dict[str, Any] = {}
+    for key, default in defaults.items():
+        have = deployed[key] if fn.exists else None
+        if given[key] is not None:
+            values[key] = given[key]
+        elif key in recorded:
+            values[key] = recorded[key]
+        elif key in kept and have is not None:
+            values[key] = have
+        else:
+            values[key] = default
 
-    def pick(option: Any, deployed: Any, default: Any, keep: bool = keep_deployed) -> Any:
-        """Runtime, arch and memory are the user's choice and kept; timeout, tracing and
-        URL are the lab's configuration, restored by `setup` (drift repair)."""
-        if option is not None:
-            return option
-        return deployed if keep and fn.exists and deployed is not None else default
-
-    role_arn = f"arn:{part}:iam::{account}:role/{s.role_name}"
+    role_name = s.role_name(region)
+    role_arn = f"arn:{part}:iam::{account}:role/{role_name}"
     lab_tags = {TAG_LAB: s.lab, TAG_BUCKET: bucket}
     env = {**fn.env, **o.env, ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or bucket}
     return Desired(
@@ -102,10 +167,10 @@ def build_desired(
             name=bucket,
             region=region,
             tags={TAG_LAB: s.lab, TAG_CREATED: "true"},
-            adopt_untagged=bucket == default_bucket_name(account, region),
+            adopt_untagged=bucket == default_bucket_name(s.lab, account, region),
         ),
         role=RoleSpec(
-            name=s.role_name,
+            name=role_name,
             arn=role_arn,
             trust_policy=policies.TRUST_POLICY,
             mode=_policy_mode(o, observed, s.policy_name),
@@ -118,24 +183,24 @@ def build_desired(
                 partition=part,
             ),
             managed_arns=policies.managed_arns(part),
-            tags=lab_tags,
+            tags={**lab_tags, TAG_REGION: region},
         ),
         function=FunctionSpec(
             name=s.function_name,
-            runtime=pick(o.runtime, fn.runtime, DEFAULT_RUNTIME, True),
-            arch=pick(o.arch, fn.arch, DEFAULT_ARCH, True),
+            runtime=values["runtime"],
+            arch=values["arch"],
             handler=HANDLER,
-            timeout=pick(o.timeout, fn.timeout, DEFAULT_TIMEOUT_S),
-            memory=pick(o.memory, fn.memory, DEFAULT_MEMORY_MB, True),
-            tracing=pick(o.tracing, fn.tracing, True),
+            timeout=values["timeout"],
+            memory=values["memory"],
+            tracing=values["tracing"],
             env=env,
-            tags=lab_tags,
+            tags={**lab_tags, TAG_SETTINGS: format_settings(values)},
             role_arn=role_arn,
             code_sha256=code_sha256(zip_bytes) if zip_bytes is not None else None,
             zip_bytes=zip_bytes or b"",
         ),
         url=UrlSpec(
-            enabled=pick(o.url, fn.url is not None, True),
+            enabled=values["url"],
             auth_type="NONE",
             permissions=policies.URL_PERMISSIONS,
         ),

@@ -106,6 +106,7 @@ class ObservedBucket:
     ours: bool  # HeadBucket succeeded (exists=True, ours=False: another account owns it)
     tags: Mapping[str, str] = field(default_factory=dict)
     empty: bool | None = None  # checked only for an untagged bucket of ours (adoption)
+    region: str | None = None  # where it lives (HeadBucket's x-amz-bucket-region)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,14 @@ class ObservedFunction:
 class ObservedLogGroup:
     exists: bool
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BucketUser:
+    """Another function of the region that writes to a bucket (keeps it at cleanup)."""
+
+    function: str
+    lab: str | None  # its `dogxray:lab` tag; None for a function dogxray did not make
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,8 @@ class Deployed:
 
 @dataclass(frozen=True)
 class SetupOptions:
-    """`setup` (and stage-command) options; None means: keep what is deployed, else default."""
+    """`setup` (and stage-command) options; None means: keep what the lab recorded (the
+    function's `dogxray:settings` tag), else the lab's default."""
 
     bucket: str | None = None
     policy: PolicyMode | None = None

@@ -11,8 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from dogxray.aws import Aws, ClientError, error_code
-from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, default_bucket_name
+from dogxray.config import (
+    ENV_BUCKET_NAME,
+    TAG_BUCKET,
+    TAG_CREATED,
+    TAG_LAB,
+    default_bucket_name,
+)
 from dogxray.lab.models import (
+    BucketUser,
     Observed,
     ObservedBucket,
     ObservedFunction,
@@ -48,7 +55,7 @@ def tags_of(items: list[dict[str, str]] | None) -> dict[str, str]:
 def bucket(aws: Aws, name: str) -> ObservedBucket:
     s3 = aws.client("s3")
     try:
-        s3.head_bucket(Bucket=name)
+        head = s3.head_bucket(Bucket=name)
     except ClientError as exc:
         code = error_code(exc)
         if code in _MISSING:
@@ -62,7 +69,17 @@ def bucket(aws: Aws, name: str) -> ObservedBucket:
     if not tags:  # interrupted before tagging (empty), or someone's own bucket: look inside
         listing = s3.list_object_versions(Bucket=name, MaxKeys=1)
         empty = not (listing.get("Versions") or listing.get("DeleteMarkers"))
-    return ObservedBucket(name=name, exists=True, ours=True, tags=tags, empty=empty)
+    return ObservedBucket(
+        name=name, exists=True, ours=True, tags=tags, empty=empty, region=_region_of(s3, name, head)
+    )
+
+
+def _region_of(s3: Any, name: str, head: dict[str, Any]) -> str:
+    """HeadBucket's x-amz-bucket-region, else GetBucketLocation (None/"" means us-east-1)."""
+    region = head.get("BucketRegion")
+    if not region:
+        region = s3.get_bucket_location(Bucket=name)["LocationConstraint"]
+    return str(region or "us-east-1")
 
 
 def _bucket_tags_or_none(aws: Aws, name: str) -> dict[str, str]:
@@ -139,24 +156,66 @@ def function(aws: Aws, name: str) -> ObservedFunction:
 
 
 def log_group(aws: Aws, name: str) -> ObservedLogGroup:
-    pages = aws.client("logs").get_paginator("describe_log_groups")
-    for page in pages.paginate(logGroupNamePrefix=name):
-        if any(g["logGroupName"] == name for g in page.get("logGroups", [])):
-            return ObservedLogGroup(exists=True)
+    """The log group and its tags (cleanup deletes only one carrying the lab's tag)."""
+    logs = aws.client("logs")
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+        for g in page.get("logGroups", []):
+            if g["logGroupName"] == name:
+                arn = g.get("logGroupArn") or str(g.get("arn", "")).removesuffix(":*")
+                return ObservedLogGroup(exists=True, tags=_log_group_tags(logs, arn))
     return ObservedLogGroup(exists=False)
 
 
+def _log_group_tags(logs: Any, arn: str) -> dict[str, str]:
+    found: dict[str, Any] = _or_missing(lambda: logs.list_tags_for_resource(resourceArn=arn), {})
+    return dict(found.get("tags") or {})
+
+
+def bucket_users(aws: Aws, buckets: list[str]) -> dict[str, list[BucketUser]]:
+    """Which other functions of this region write to `buckets`: their BUCKET_NAME, or the
+    `dogxray:bucket` tag of a lab function (set while break-bucket points BUCKET_NAME away).
+    Only functions named like a lab's (`*-function`) or naming a bucket have their tags read."""
+    lam, own = aws.client("lambda"), aws.settings.function_name
+    wanted = set(buckets)
+    if not wanted:
+        return {}
+    candidates: list[tuple[str, str, str | None]] = []  # name, arn, BUCKET_NAME
+    for page in lam.get_paginator("list_functions").paginate():
+        for f in page.get("Functions", []):
+            env = ((f.get("Environment") or {}).get("Variables") or {}).get(ENV_BUCKET_NAME)
+            name = f["FunctionName"]
+            if name != own and (env in wanted or name.endswith("-function")):
+                candidates.append((name, f["FunctionArn"], env))
+
+    def users(item: tuple[str, str, str | None]) -> list[tuple[str, BucketUser]]:
+        name, arn, env = item
+        reply: dict[str, Any] = _or_missing(lambda: lam.list_tags(Resource=arn), {})
+        tags: dict[str, str] = reply.get("Tags") or {}
+        user = BucketUser(function=name, lab=tags.get(TAG_LAB))
+        named = {env, tags.get(TAG_BUCKET)}
+        return [(b, user) for b in sorted(wanted) if b in named]
+
+    found: dict[str, list[BucketUser]] = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for pairs in pool.map(users, candidates):
+            for b, user in pairs:
+                found.setdefault(b, []).append(user)
+    return found
+
+
 def resolve_bucket(aws: Aws, fn: ObservedFunction, rl: ObservedRole) -> str:
-    """Which bucket is the lab's, without local state. In order: the function's
-    `dogxray:bucket` tag (set by setup/deploy), the role's `dogxray:bucket` tag (set by
-    create-role), a bucket dogxray created for this lab (found by its tags, e.g. after a
-    lone `create-bucket --bucket NAME`), else the default `lovely-dogs-<account>-<region>`.
-    A pre-existing bucket (never tagged by dogxray) is remembered once the role or the
-    function exists, so pass `--bucket` to `setup` for it."""
+    """Which bucket is the lab's, without local state. In order: the `dogxray:bucket` tag
+    of this lab's function (set by setup/deploy), of this lab's role in this region (set by
+    create-role), a bucket dogxray created for this lab in this region (found by its tags,
+    e.g. after a lone `create-bucket --bucket NAME`), else the lab's default name
+    (`config.default_bucket_name`). Nothing of another lab or region is ever read, so a
+    lab never adopts another's bucket. A pre-existing bucket (never tagged by dogxray) is
+    remembered once the role or the function exists, so pass `--bucket` to `setup` for it."""
+    lab = aws.settings.lab
     for tags in (fn.tags, rl.tags):
-        if tags.get(TAG_BUCKET):
+        if tags.get(TAG_BUCKET) and tags.get(TAG_LAB) == lab:
             return tags[TAG_BUCKET]
-    default = default_bucket_name(aws.account_id, aws.region)
+    default = default_bucket_name(lab, aws.account_id, aws.region)
     found = lab_buckets(aws)
     return default if default in found or not found else sorted(found)[0]
 
@@ -169,7 +228,7 @@ def observe(aws: Aws, bucket_name: str | None) -> tuple[Observed, str]:
     _ = aws.account_id
     with ThreadPoolExecutor(max_workers=3) as pool:
         fn_f = pool.submit(function, aws, s.function_name)
-        role_f = pool.submit(role, aws, s.role_name)
+        role_f = pool.submit(role, aws, s.role_name(aws.region))
         logs_f = pool.submit(log_group, aws, s.log_group_name)
         fn, rl = fn_f.result(), role_f.result()
         name = bucket_name or resolve_bucket(aws, fn, rl)

@@ -89,6 +89,12 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
             f"bucket {b.name} already exists and belongs to another AWS account",
             hint="bucket names are global: choose another with `--bucket NAME`",
         )
+    if ob.region and ob.region != b.region:
+        raise DogxrayError.usage(
+            f"bucket {b.name} is in {ob.region}, not in the lab's region {b.region}",
+            hint=f"use `--region {ob.region}` for this lab, or choose a bucket in {b.region} "
+            "with `--bucket NAME` (or none for the lab's default)",
+        )
     if not ob.tags and b.adopt_untagged and ob.empty:
         # created by an interrupted run before it could tag it (so still empty); an untagged
         # bucket with objects under the default name is someone's own: used, never deleted

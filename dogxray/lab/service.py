@@ -15,8 +15,6 @@ from typing import Any
 from dogxray.aws import Aws
 from dogxray.config import (
     BROKEN_BUCKET,
-    DEFAULT_ARCH,
-    DEFAULT_RUNTIME,
     ENV_BUCKET_NAME,
     TAG_BUCKET,
     TAG_CREATED,
@@ -158,19 +156,18 @@ def stage(
     wanted = frozenset(parts)
     if wanted & {"code", "function"} and not observed.role.exists:
         raise DogxrayError(
-            f"role {aws.settings.role_name} does not exist yet",
+            f"role {aws.settings.role_name(aws.region)} does not exist yet",
             hint="run `dogxray create-role` first, or `dogxray setup` for every stage",
         )
     if not wanted & {"bucket", "role", "function"} and not observed.function.exists:
         raise DogxrayError(NOTHING_DEPLOYED, hint="`dogxray setup` builds the whole lab")
-    zip_bytes = None
-    if zip_provider is not None:
-        runtime = o.runtime or observed.function.runtime or DEFAULT_RUNTIME
-        arch = o.arch or observed.function.arch or DEFAULT_ARCH
-        zip_bytes = zip_provider(runtime, arch, o.from_env or aws.is_emulator)
     desired = build_desired(
-        aws, o, observed, bucket, zip_bytes=zip_bytes, keep_deployed=True, env_bucket=env_bucket
+        aws, o, observed, bucket, zip_bytes=None, keep_deployed=True, env_bucket=env_bucket
     )
+    if zip_provider is not None:  # for the runtime and arch the lab keeps
+        f = desired.function
+        zip_bytes = zip_provider(f.runtime, f.arch, o.from_env or aws.is_emulator)
+        desired = replace(desired, function=_with_zip(f, zip_bytes))
     runner = Runner(aws, executor)
     runner.run(plan(desired, observed, wanted))
     doc = _setup_doc(aws, desired, observed, runner, runner.changed)
@@ -277,7 +274,7 @@ def status(aws: Aws) -> dict[str, Any]:
         drift.setdefault("bucket", []).append("not created by dogxray: used, never deleted")
     rows = [
         ("bucket", bucket, observed.bucket.exists),
-        ("role", s.role_name, observed.role.exists),
+        ("role", s.role_name(aws.region), observed.role.exists),
         ("function", s.function_name, fn.exists),
         ("function-url", fn.url or s.function_name, fn.url is not None),
         ("log-group", s.log_group_name, observed.log_group.exists),

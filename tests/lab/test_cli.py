@@ -111,7 +111,7 @@ def test_deploy_before_the_role_exists_says_what_to_do(runner: CliRunner) -> Non
     code, _, err = invoke(runner, "deploy-function")
     assert code == 1
     assert err.splitlines() == [
-        "error: role dog-photo-function-role does not exist yet",
+        "error: role dog-photo-function-role-us-east-1 does not exist yet",
         "hint: run `dogxray create-role` first, or `dogxray setup` for every stage",
     ]
 
@@ -200,7 +200,7 @@ def test_stage_commands(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> N
     assert invoke(runner, "create-bucket")[1] == f"bucket {BUCKET} created\n"
     assert invoke(runner, "create-bucket")[1] == f"bucket {BUCKET} exists\n"
     code, out, _ = invoke(runner, "create-role")
-    assert out == "role ready: arn:aws:iam::123456789012:role/dog-photo-function-role\n"
+    assert out == "role ready: arn:aws:iam::123456789012:role/dog-photo-function-role-us-east-1\n"
     code, out, err = invoke(runner, "deploy-function")
     assert code == 0, err
     assert out.startswith("function deployed: arn:aws:lambda:us-east-1:123456789012:function:")

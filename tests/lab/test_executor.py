@@ -17,7 +17,8 @@ from dogxray.lab.models import Step, Wait
 
 from .conftest import shared_session
 
-ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role"
+ROLE_ARN = "arn:aws:iam::123456789012:role/dog-photo-function-role-us-east-1"
+ROLE_NAME = ROLE_ARN.rsplit("/", 1)[-1]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 PROPAGATION = "The role defined for the function cannot be assumed by Lambda."
 XRAY = "The provided execution role does not have permissions to call PutTraceSegments on XRAY"
@@ -47,13 +48,13 @@ class StubAws:
             {
                 "Role": {
                     "Path": "/",
-                    "RoleName": "dog-photo-function-role",
+                    "RoleName": ROLE_NAME,
                     "RoleId": "AROAEXAMPLEEXAMPLE1",
                     "Arn": ROLE_ARN,
                     "CreateDate": NOW - timedelta(minutes=minutes_ago),
                 }
             },
-            {"RoleName": "dog-photo-function-role"},
+            {"RoleName": ROLE_NAME},
         )
 
 

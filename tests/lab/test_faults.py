@@ -127,7 +127,7 @@ def test_cleanup_reports_what_remains_after_rechecking(lab: Lab) -> None:
     _role_survives_deletion(lab)
     lab.sleeps.clear()
     doc = service.cleanup(lab.aws, executor=lab.executor)
-    assert doc["remaining"] == ["role dog-photo-function-role"]
+    assert doc["remaining"] == ["role dog-photo-function-role-us-east-1"]
     assert lab.sleeps == [2.0, 2.0, 2.0]  # re-checked before giving up
 
 
@@ -163,12 +163,13 @@ def test_cli_cleanup_that_leaves_something_exits_1(
     monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
     result = CliRunner().invoke(app, ["cleanup", "--yes"])
     assert result.exit_code == 1, result.output
-    assert "still present under the lab's names and tags:\n  role dog-photo-function-role\n" in (
-        result.stdout
+    assert (
+        "still present under the lab's names and tags:\n  role dog-photo-function-role-us-east-1\n"
+        in result.stdout
     )
     assert result.stderr.splitlines()[-2:] == [
-        "error: cleanup could not verify that the lab is gone: role dog-photo-function-role "
-        "still exist(s)",
+        "error: cleanup could not verify that the lab is gone: role "
+        "dog-photo-function-role-us-east-1 still exist(s)",
         "hint: re-run `dogxray cleanup --yes` (it continues where it stopped); --debug shows "
         "the API calls",
     ]

@@ -15,7 +15,7 @@ from .conftest import Lab, make_zip, new_lab, tiny_zip
 
 BUCKET = "lovely-dogs-123456789012-us-east-1"
 FUNCTION = "dog-photo-function"
-ROLE = "dog-photo-function-role"
+ROLE = "dog-photo-function-role-us-east-1"
 LOG_GROUP = "/aws/lambda/dog-photo-function"
 
 
@@ -58,6 +58,7 @@ def test_setup_creates_every_resource_exactly(lab: Lab) -> None:
     assert {t["Key"]: t["Value"] for t in role["Tags"]} == {
         "dogxray:lab": "dog-photo",
         "dogxray:bucket": BUCKET,
+        "dogxray:region": "us-east-1",
     }
     assert iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
     policy = iam.get_role_policy(RoleName=ROLE, PolicyName="dog-photo-function-policy")
@@ -85,7 +86,12 @@ def test_setup_creates_every_resource_exactly(lab: Lab) -> None:
     assert cfg["Environment"]["Variables"] == {"BUCKET_NAME": BUCKET}
     assert cfg["Role"] == doc["role_arn"]
     assert cfg["CodeSha256"] == service.code_sha256(make_zip())
-    assert fn["Tags"] == {"dogxray:lab": "dog-photo", "dogxray:bucket": BUCKET}
+    assert fn["Tags"] == {
+        "dogxray:lab": "dog-photo",
+        "dogxray:bucket": BUCKET,
+        "dogxray:settings": "runtime=python3.13 arch=x86_64 memory=128 timeout=15 tracing=on "
+        "url=on",
+    }
     assert "Concurrency" not in fn  # never reserved concurrency
 
     url = lam.get_function_url_config(FunctionName=FUNCTION)
