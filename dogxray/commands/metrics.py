@@ -1,0 +1,29 @@
+"""Command: metrics (the Lambda Monitor tab)."""
+
+from __future__ import annotations
+
+import typer
+
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+
+
+@command("metrics")
+def metrics(
+    since: str = typer.Option("1h", "--since", help="window: 30m, 2h, 1d or an ISO 8601 time"),
+    period: str = typer.Option("1m", "--period", help="one point per: 1m, 5m, 1h ..."),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Invocations, Errors, Throttles, Duration (avg, p50, p99) and ConcurrentExecutions
+    of the lab's function, as sparklines (CloudWatch AWS/Lambda metrics)."""
+    from dogxray import metrics as service
+    from dogxray.render import metrics as show
+    from dogxray.traces.window import parse_since
+
+    parse_since(since)
+    service.parse_period(period)
+    doc = service.metrics(connect(), settings().function_name, since=since, period=period)
+    if output is Output.json:
+        render.json_doc(doc)
+    else:
+        show.monitor(doc)

@@ -1,0 +1,160 @@
+"""`dogxray metrics`: the Lambda console's Monitor tab, from CloudWatch's `AWS/Lambda`.
+
+One GetMetricData call (paginated) for the lab's function: Invocations, Errors and
+Throttles (Sum), Duration (Average, p50, p99) and ConcurrentExecutions (Maximum), per
+period over the window. An endpoint that cannot compute percentiles (plain moto) answers
+no values for them, or fails them (moto's server answers 500): percentiles are asked in a
+second call whose failure leaves them null; they are never invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dogxray.aws import Aws, ClientError
+from dogxray.errors import DogxrayError
+from dogxray.traces.window import iso, parse_duration, parse_since
+
+NAMESPACE = "AWS/Lambda"
+MIN_PERIOD_S = 60  # standard-resolution Lambda metrics
+MAX_POINTS = 1440  # one day of minutes: a readable sparkline, a bounded answer
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    metric: str
+    stat: str
+
+
+QUERIES = (
+    Query("invocations", "Invocations", "Sum"),
+    Query("errors", "Errors", "Sum"),
+    Query("throttles", "Throttles", "Sum"),
+    Query("duration_avg", "Duration", "Average"),
+    Query("duration_p50", "Duration", "p50"),
+    Query("duration_p99", "Duration", "p99"),
+    Query("concurrency", "ConcurrentExecutions", "Maximum"),
+)
+
+
+def parse_period(text: str) -> int:
+    """`--period` -> whole seconds, a multiple of 60 (CloudWatch's standard resolution)."""
+    seconds = parse_duration(text, option="--period", maximum_s=86_400)
+    if seconds < MIN_PERIOD_S or seconds % MIN_PERIOD_S:
+        raise DogxrayError.usage(
+            f"--period {text} is not a whole number of minutes",
+            hint="Lambda publishes one-minute metrics: use 1m, 5m, 1h ...",
+        )
+    return int(seconds)
+
+
+def _percentile(query: Query) -> bool:
+    return query.stat.startswith("p")
+
+
+def _queries(function: str, period: int, queries: tuple[Query, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "Id": q.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": NAMESPACE,
+                    "MetricName": q.metric,
+                    "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                },
+                "Period": period,
+                "Stat": q.stat,
+            },
+            "ReturnData": True,
+        }
+        for q in queries
+    ]
+
+
+def _series(results: list[dict[str, Any]]) -> dict[str, dict[datetime, float]]:
+    series: dict[str, dict[datetime, float]] = {q.id: {} for q in QUERIES}
+    for result in results:
+        points = series.setdefault(result["Id"], {})
+        pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
+        for when, value in pairs:
+            try:
+                points[when] = float(value)
+            except (TypeError, ValueError):
+                continue  # no value (plain moto answers percentiles it cannot compute)
+    return series
+
+
+def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -> dict[str, Any]:
+    """The `metrics --output json` document."""
+    start, end = parse_since(since)
+    seconds = parse_period(period)
+    if (end - start).total_seconds() / seconds > MAX_POINTS:
+        raise DogxrayError.usage(
+            f"--since {since} at --period {period} is over {MAX_POINTS} points",
+            hint="use a longer --period (e.g. 5m or 1h) for a long window",
+        )
+    pages = aws.client("cloudwatch").get_paginator("get_metric_data")
+
+    def fetch(queries: tuple[Query, ...]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        for page in pages.paginate(
+            MetricDataQueries=_queries(function, seconds, queries),
+            StartTime=start,
+            EndTime=end,
+            ScanBy="TimestampAscending",
+        ):
+            results += page.get("MetricDataResults", [])
+        return results
+
+    results = fetch(tuple(q for q in QUERIES if not _percentile(q)))
+    try:
+        results += fetch(tuple(q for q in QUERIES if _percentile(q)))
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500:
+            raise
+    series = _series(results)
+    times = sorted({t for points in series.values() for t in points})
+
+    def column(query_id: str) -> list[float | None]:
+        return [series[query_id].get(t) for t in times]
+
+    def total(query_id: str) -> float:
+        return round(sum(series[query_id].values()), 3)
+
+    def worst(query_id: str) -> float | None:
+        values = series[query_id].values()
+        return round(max(values), 3) if values else None
+
+    invocations = column("invocations")
+    # the window's average duration: each period's average weighted by its invocations
+    pairs = [
+        (avg, count or 0.0)
+        for avg, count in zip(column("duration_avg"), invocations, strict=True)
+        if avg is not None
+    ]
+    weight = sum(count for _, count in pairs)
+    weighted = round(sum(a * c for a, c in pairs) / weight, 3) if weight else None
+    return {
+        "function": function,
+        "window": {"start": iso(start), "end": iso(end)},
+        "period_s": seconds,
+        "times": [iso(t) for t in times],
+        "invocations": {"total": total("invocations"), "points": invocations},
+        "errors": {"total": total("errors"), "points": column("errors")},
+        "throttles": {"total": total("throttles"), "points": column("throttles")},
+        "duration_ms": {
+            "average": weighted,
+            "p50_max": worst("duration_p50"),
+            "p99_max": worst("duration_p99"),
+            "average_points": column("duration_avg"),
+            "p50_points": column("duration_p50"),
+            "p99_points": column("duration_p99"),
+        },
+        "concurrent_executions": {
+            "max": worst("concurrency"),
+            "points": column("concurrency"),
+        },
+    }

@@ -1,0 +1,73 @@
+"""Output of `dogxray metrics`: one sparkline per metric, as the Monitor tab's graphs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dogxray.render import err, out
+
+BARS = "▁▂▃▄▅▆▇█"
+LABEL = 22
+TOTALS = 34  # room kept for the figures after the sparkline
+
+
+def sparkline(points: list[float | None], width: int) -> str:
+    """Values scaled to eight bar heights; a gap is a space; at most `width` columns
+    (neighbouring points are merged, keeping their maximum)."""
+    if width < 1 or not points:
+        return ""
+    step = max(1, -(-len(points) // width))
+    merged: list[float | None] = []
+    for i in range(0, len(points), step):
+        chunk = [p for p in points[i : i + step] if p is not None]
+        merged.append(max(chunk) if chunk else None)
+    top = max((p for p in merged if p is not None), default=0.0)
+    if top <= 0:
+        return "".join(" " if p is None else BARS[0] for p in merged)
+    return "".join(
+        " " if p is None else BARS[min(len(BARS) - 1, int(p / top * (len(BARS) - 1) + 0.5))]
+        for p in merged
+    )
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.1f}" if value % 1 else f"{value:.0f}"
+    return f"{text}{unit}"
+
+
+def monitor(doc: dict[str, Any]) -> None:
+    width = max(10, out.width - LABEL - TOTALS)
+    d = doc["duration_ms"]
+    rows = [
+        ("Invocations", doc["invocations"]["points"], f"total {_num(doc['invocations']['total'])}"),
+        ("Errors", doc["errors"]["points"], f"total {_num(doc['errors']['total'])}"),
+        ("Throttles", doc["throttles"]["points"], f"total {_num(doc['throttles']['total'])}"),
+        (
+            "Duration (ms)",
+            d["average_points"],
+            f"avg {_num(d['average'])} p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}",
+        ),
+        (
+            "ConcurrentExecutions",
+            doc["concurrent_executions"]["points"],
+            f"max {_num(doc['concurrent_executions']['max'])}",
+        ),
+    ]
+    out.print(
+        f"{doc['function']}: {doc['window']['start']} to {doc['window']['end']}, "
+        f"per {doc['period_s']} s",
+        markup=False,
+    )
+    for label, points, figures in rows:
+        line = sparkline(points, width)
+        out.print(f"{label:<{LABEL}}{line:<{min(width, len(line))}}  {figures}", markup=False)
+    if not doc["times"]:
+        err.print(
+            "no datapoints in the window: Lambda publishes metrics a minute or two after "
+            "the requests; send some with `dogxray load`",
+            markup=False,
+        )
+    elif d["p50_max"] is None and d["average"] is not None:
+        err.print("this endpoint computes no percentiles (p50/p99)", markup=False)
