@@ -55,6 +55,12 @@ class Summary:
     throttle: bool
     partial: bool
     in_scope: bool | None  # None: the summary cannot tell (no ServiceIds)
+    exact_start: bool = True  # False: no StartTime, `start` is the id's whole second
+
+    @property
+    def latest_start(self) -> float:
+        """The latest the trace can have started (the id's time is rounded down)."""
+        return self.start if self.exact_start else self.start + 1.0
 
     @property
     def failed(self) -> bool:
@@ -92,6 +98,7 @@ def _summary(raw: dict[str, Any], function_name: str, server_scoped: bool) -> Su
         throttle=bool(raw.get("HasThrottle")),
         partial=bool(raw.get("IsPartial")),
         in_scope=in_scope,
+        exact_start=isinstance(start, datetime),
     )
 
 
