@@ -5,6 +5,8 @@
   conditions real Lambda stores (moto keeps them as unknown raw keys).
 - `UpdateFunctionConfiguration` honours `TracingConfig` (moto ignores it).
 - `Invoke` runs the function in the emulator's runtime (moto would need Docker).
+- Deleting a function, or changing its code or configuration, stops its execution
+  environment at once (after the invocation it is running), as Lambda does.
 - The server answers keep-alive clients without the ~40 ms Nagle/delayed-ACK stall.
 """
 
@@ -119,3 +121,36 @@ def apply(gateway_base: str) -> None:
         return update(self, config_updates)
 
     lambda_models.LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+    _retire_on_change()
+
+
+def _retire(arn: str) -> None:
+    runtime = _state["runtime"]
+    if runtime is not None:
+        runtime.retire(arn)
+
+
+def _retire_on_change() -> None:
+    """Deleted or changed functions lose their warm environment now, not at emulator exit."""
+    for name in ("update_configuration", "update_function_code"):
+        original = getattr(lambda_models.LambdaFunction, name)
+
+        def changed(self: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            result = _original(self, *args, **kw)
+            _retire(self.function_arn)
+            return result
+
+        setattr(lambda_models.LambdaFunction, name, changed)
+
+    delete = lambda_models.LambdaBackend.delete_function
+
+    def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
+        try:
+            arn = self.get_function(function_name, qualifier).function_arn
+        except Exception:  # moto raises its own not-found error below
+            arn = None
+        delete(self, function_name, qualifier)
+        if arn is not None:
+            _retire(arn)
+
+    lambda_models.LambdaBackend.delete_function = delete_function  # type: ignore[method-assign]
