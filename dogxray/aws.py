@@ -84,6 +84,14 @@ class Aws:
         return self.settings.endpoint_url
 
     @property
+    def backend(self) -> str:
+        """What this session talks to, for messages: never "your AWS account" when it is
+        an emulator."""
+        if self.endpoint_url:
+            return f"the emulator at {self.endpoint_url}"
+        return f"AWS account {self.account_id}, region {self.region}"
+
+    @property
     def is_local(self) -> bool:
         """True when talking to an endpoint other than AWS (the emulator, a moto server)."""
         return self.settings.endpoint_url is not None
