@@ -1,9 +1,11 @@
 """The only module that creates boto3 sessions and clients.
 
 It resolves profile, region and endpoint (explicit option > env var > profile > default),
-sets standard retries with a short connect timeout so an unreachable endpoint fails in
-seconds, logs API calls under `--debug`, and turns botocore's exceptions into one
-`DogxrayError` with a hint.
+sets standard retries with short connect and read timeouts so an unreachable or hung
+endpoint fails in seconds (a timed-out call is tried twice, then fails: at most
+~2 x READ_TIMEOUT_S), logs API calls under `--debug`, and turns botocore's exceptions
+into one `DogxrayError` with a hint. Long operations (IAM propagation, function waiters)
+are loops of such bounded calls, so they still keep going with progress.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dogxray.errors import DogxrayError
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 CONNECT_TIMEOUT_S = 3
-READ_TIMEOUT_S = 60
-MAX_ATTEMPTS = 4
+READ_TIMEOUT_S = 10  # every dogxray call is answered in seconds; a hung endpoint is not
+MAX_ATTEMPTS = 4  # throttling and 5xx (botocore's standard mode)
+TIMEOUT_ATTEMPTS = 2  # a call that timed out is retried once, not MAX_ATTEMPTS times
 
 ClientError = bex.ClientError
 BotoCoreError = bex.BotoCoreError
@@ -60,6 +63,9 @@ class Aws:
         self._clients: dict[str, Any] = {}
         if settings.debug:
             self.session.events.register("after-call", _log_call)
+        self.session.events.register(
+            "needs-retry", _limit_timeout_retries, unique_id="dogxray-timeout-budget"
+        )
         self._config = Config(
             region_name=self.region,
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
@@ -76,6 +82,14 @@ class Aws:
     @property
     def endpoint_url(self) -> str | None:
         return self.settings.endpoint_url
+
+    @property
+    def backend(self) -> str:
+        """What this session talks to, for messages: never "your AWS account" when it is
+        an emulator."""
+        if self.endpoint_url:
+            return f"the emulator at {self.endpoint_url}"
+        return f"AWS account {self.account_id}, region {self.region}"
 
     @property
     def is_local(self) -> bool:
@@ -162,6 +176,13 @@ def is_emulator(url: str, timeout: float = CONNECT_TIMEOUT_S) -> bool:
     return isinstance(answer, dict) and all(answer.get(k) == v for k, v in EMULATOR_MARKER.items())
 
 
+def _limit_timeout_retries(attempts: int, caught_exception: Any = None, **_: Any) -> None:
+    """botocore `needs-retry` hook: standard mode would retry a read timeout MAX_ATTEMPTS
+    times (4 x READ_TIMEOUT_S plus backoff); give up after TIMEOUT_ATTEMPTS instead."""
+    if isinstance(caught_exception, bex.ReadTimeoutError) and attempts >= TIMEOUT_ATTEMPTS:
+        raise caught_exception
+
+
 def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
     status = getattr(http_response, "status_code", "?")
     service = model.service_model.service_name
@@ -182,6 +203,22 @@ def explain(exc: BaseException, where: str | None = None) -> DogxrayError | None
     if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError):
         return DogxrayError(
             "your AWS SSO session has expired", where=where, hint="run `aws sso login`"
+        )
+    if isinstance(exc, bex.ReadTimeoutError):
+        url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint").rstrip("/")
+        waited = f"{READ_TIMEOUT_S} s, tried {TIMEOUT_ATTEMPTS} times"
+        if ".amazonaws.com" in url or url == "the AWS endpoint":
+            return DogxrayError(
+                f"AWS did not answer within {waited}",
+                where=url,
+                hint="check your network, proxy or VPN, then re-run (the command is safe "
+                "to repeat)",
+            )
+        return DogxrayError(
+            f"the endpoint {url} accepted the connection but did not answer within {waited}",
+            where=where,
+            hint="is the emulator paused (Ctrl-Z: resume it with `fg`) or stopped? restart "
+            "`dogxray local`, or unset AWS_ENDPOINT_URL / --endpoint-url to use AWS",
         )
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError):
         return DogxrayError(
@@ -219,6 +256,7 @@ def explain(exc: BaseException, where: str | None = None) -> DogxrayError | None
         if code in (
             "Throttling",
             "ThrottlingException",
+            "ThrottledException",
             "TooManyRequestsException",
             "SlowDown",
             "RequestLimitExceeded",

@@ -29,7 +29,7 @@ app = typer.Typer(
     help="The AWS 'Lambda X-Ray' lab as commands: build it, prove it, break it, "
     "see the failure in X-Ray traces, remove it. Add --local to `demo` to run it offline.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

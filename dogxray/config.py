@@ -109,6 +109,12 @@ class Settings:
                 f"invalid lab name {lab!r}",
                 hint="use 1-42 letters, digits, '-' or '_', starting with a letter or digit",
             )
+        if region is not None and not region.strip():
+            raise DogxrayError.usage(
+                "--region is empty",
+                hint="give a region code such as us-east-1, or leave --region out to use "
+                "AWS_REGION / the profile's region",
+            )
         endpoint = endpoint_url or env.get(ENV_ENDPOINT_URL) or None
         if endpoint and not re.match(r"^https?://[^/\s]+", endpoint):
             raise DogxrayError.usage(

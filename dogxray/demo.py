@@ -74,6 +74,7 @@ def run(
     report = DemoReport()
     with _local_endpoint(settings, local) as lab_settings:
         aws = Aws(lab_settings)
+        render.progress(f"demo of the lab {lab_settings.lab!r} in {aws.backend}")
         runner = _Runner(aws, lab_settings, report, sleep=sleep, clock=clock, now=now)
         try:
             runner.stage("1-3", "Build the lab", runner.build)

@@ -10,6 +10,7 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.errors import DogxrayError
 
 # --- `dogxray local`: the embedded emulator in the foreground -------------------------
 
@@ -67,6 +68,12 @@ def test(
 
     aws = connect()
     lab = service.deployed(aws)
+    if not lab.function_url:
+        raise DogxrayError(
+            f"the function {lab.function_name} has no Function URL to test",
+            where=f"lab {aws.settings.lab} in {aws.backend}",
+            hint="add one with `dogxray configure --url`, then re-run `dogxray test`",
+        )
     if open_browser:
         webbrowser.open(lab.function_url)
     with show.probe_progress(count) as advance:
@@ -88,8 +95,8 @@ def demo(
     from dogxray import demo as lab_demo
     from dogxray.render import demo as show
 
-    if not local and not yes:
-        show.confirm_aws_demo(settings())
+    if not local and not settings().endpoint_url and not yes:
+        show.confirm_aws_demo(settings(), where=lambda: connect().backend)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
         report = lab_demo.run(settings(), local=local)

@@ -16,7 +16,9 @@ import json
 import logging
 import os
 import resource
+import shutil
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -164,7 +166,25 @@ def invoke(handler: Any, request: dict[str, Any], ids: _RequestIdFilter) -> dict
     return reply
 
 
+def watch_parent(parent: int, tmpdir: str | None, interval: float = 0.5) -> None:
+    """Exit when the emulator that started us is gone (even SIGKILLed, mid-invocation),
+    removing our own temporary directory. A thread polling getppid(): prctl's
+    PDEATHSIG would fire when the *thread* that spawned us ends (a request thread)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="dogxray-parent-watch", daemon=True).start()
+
+
 def main() -> None:
+    tmpdir = os.environ.get("TMPDIR")
+    if len(sys.argv) > 1:
+        watch_parent(int(sys.argv[1]), tmpdir)
     channel = os.fdopen(os.dup(1), "w")  # the protocol keeps the real stdout
     os.dup2(2, 1)  # the function's print() goes to stderr, i.e. the log
     sys.meta_path.insert(0, _TouchFileRedirect())
@@ -201,6 +221,8 @@ def main() -> None:
         sys.stderr.flush()
         reply["type"] = "result"
         send(channel, reply)
+    if tmpdir:  # stdin closed: the emulator is gone (it kills us itself when it stops)
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

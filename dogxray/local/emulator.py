@@ -21,6 +21,8 @@ REGION = "us-east-1"
 # What every client of the emulator needs (printed by `dogxray local`).
 CLIENT_ENV = {**OFFLINE_ENV, "AWS_DEFAULT_REGION": REGION}
 _PROCESS_ENV = {**CLIENT_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+WORKDIR_PREFIX = "dogxray-local-"
+OWNER_FILE = "owner.pid"
 
 
 class Emulator:
@@ -50,7 +52,9 @@ class Emulator:
         """Start every part; on any failure stop what already started."""
         self._saved_env = {name: os.environ.get(name) for name in _PROCESS_ENV}
         os.environ.update(_PROCESS_ENV)  # before moto is imported: managed policies
-        self.workdir = Path(tempfile.mkdtemp(prefix="dogxray-local-"))
+        sweep_stale_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        (self.workdir / OWNER_FILE).write_text(str(os.getpid()))
         try:
             self._start_parts()
         except BaseException:
@@ -136,6 +140,31 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def sweep_stale_workdirs(root: Path | None = None) -> list[Path]:
+    """Remove the temporary directories of emulators that died without stopping (SIGKILL):
+    those whose owner pid is no longer running. Returns what was removed."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        if owner != os.getpid() and not _running(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _check_port(port: int) -> None:

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 HOST = "127.0.0.1"
+BACKLOG = 128  # socketserver's default of 5 drops connections at ~100 concurrent clients
+DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = BACKLOG
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up before its answer is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, DISCONNECTS):
+            host, port = client_address[:2]
+            print(
+                f"dogxray emulator: client {host}:{port} disconnected before the answer "
+                f"({type(exc).__name__})",
+                file=sys.stderr,
+            )
+            return
+        super().handle_error(request, client_address)
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -33,8 +55,7 @@ class LoopbackServer:
     """`ThreadingHTTPServer` bound to 127.0.0.1 (port 0 = any free port)."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
-        self.httpd = ThreadingHTTPServer((HOST, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((HOST, port), handler)
         self.port = int(self.httpd.server_address[1])
         self.url = f"http://{HOST}:{self.port}"
         self._thread = threading.Thread(

@@ -5,6 +5,8 @@
   conditions real Lambda stores (moto keeps them as unknown raw keys).
 - `UpdateFunctionConfiguration` honours `TracingConfig` (moto ignores it).
 - `Invoke` runs the function in the emulator's runtime (moto would need Docker).
+- Deleting a function, or changing its code or configuration, stops its execution
+  environment at once (after the invocation it is running), as Lambda does.
 - The server answers keep-alive clients without the ~40 ms Nagle/delayed-ACK stall.
 """
 
@@ -17,6 +19,8 @@ from typing import Any
 from moto.awslambda import models as lambda_models
 from moto.awslambda import policy as lambda_policy
 from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+from dogxray.local import cloudwatch_stats
 
 _state: dict[str, Any] = {"gateway": None, "runtime": None}
 _applied: list[bool] = []
@@ -37,6 +41,7 @@ def detach() -> None:
     but are inert: `*.on.aws` URLs, moto's Invoke)."""
     _state["gateway"] = None
     _state["runtime"] = None
+    cloudwatch_stats.detach()
 
 
 def invoke_payload(inv: Any, request_headers: Any, response_headers: Any) -> bytes:
@@ -75,6 +80,7 @@ def _has_url_keys(statement: dict[str, Any]) -> bool:
 def apply(gateway_base: str) -> None:
     """Point new Function URLs at `gateway_base`; patch moto once per process."""
     _state["gateway"] = gateway_base
+    cloudwatch_stats.apply()  # Duration p50/p99 for `dogxray metrics`, as on AWS
     if _applied:
         return
     _applied.append(True)
@@ -119,3 +125,36 @@ def apply(gateway_base: str) -> None:
         return update(self, config_updates)
 
     lambda_models.LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+    _retire_on_change()
+
+
+def _retire(arn: str) -> None:
+    runtime = _state["runtime"]
+    if runtime is not None:
+        runtime.retire(arn)
+
+
+def _retire_on_change() -> None:
+    """Deleted or changed functions lose their warm environment now, not at emulator exit."""
+    for name in ("update_configuration", "update_function_code"):
+        original = getattr(lambda_models.LambdaFunction, name)
+
+        def changed(self: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            result = _original(self, *args, **kw)
+            _retire(self.function_arn)
+            return result
+
+        setattr(lambda_models.LambdaFunction, name, changed)
+
+    delete = lambda_models.LambdaBackend.delete_function
+
+    def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
+        try:
+            arn = self.get_function(function_name, qualifier).function_arn
+        except Exception:  # moto raises its own not-found error below
+            arn = None
+        delete(self, function_name, qualifier)
+        if arn is not None:
+            _retire(arn)
+
+    lambda_models.LambdaBackend.delete_function = delete_function  # type: ignore[method-assign]

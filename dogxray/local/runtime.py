@@ -13,6 +13,7 @@ import math
 import os
 import queue
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,9 +98,11 @@ class ExecutionEnvironment:
     def __init__(self, spec: FunctionSpec, code_dir: Path, env: dict[str, str]) -> None:
         self.spec = spec
         self.log_stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.tmpdir = Path(env["TMPDIR"])
         self.proc = subprocess.Popen(
             # -S: no site-packages of ours; the zip and the runtime's SDK (PYTHONPATH) only
-            [sys.executable, "-S", "-u", str(BOOTSTRAP)],
+            # argv[1]: the emulator's pid; the environment exits when its parent changes
+            [sys.executable, "-S", "-u", str(BOOTSTRAP), str(os.getpid())],
             cwd=code_dir,
             env=env,
             stdin=subprocess.PIPE,
@@ -174,6 +177,7 @@ class ExecutionEnvironment:
             if pipe is not None:
                 with contextlib.suppress(OSError):
                     pipe.close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 def _exit_error(request_id: str) -> dict[str, Any]:
@@ -196,6 +200,7 @@ class Runtime:
         self._envs: dict[str, ExecutionEnvironment] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._stale: set[str] = set()  # retired while an invocation was running
         self.cold_starts = 0
         self.invocations = 0
 
@@ -205,7 +210,8 @@ class Runtime:
         with self._lock:
             lock = self._locks.setdefault(spec.arn, threading.Lock())
         start = received or time.time()
-        with lock:
+        lock.acquire()
+        try:
             inv = Invocation(
                 function_name=spec.name,
                 function_arn=spec.arn,
@@ -226,7 +232,34 @@ class Runtime:
             write_logs(
                 spec.account_id, spec.region, f"/aws/lambda/{spec.name}", inv.log_stream, inv.logs
             )
+        finally:
+            with self._lock:  # the stale check and the release are one step for retire()
+                stale = spec.arn in self._stale
+                self._stale.discard(spec.arn)
+                lock.release()
+            if stale:
+                self._discard(spec.arn)
         return inv
+
+    def retire(self, arn: str) -> None:
+        """The function was deleted or changed: stop its environment now, or right after
+        the invocation it is running (as Lambda lets in-flight invocations finish)."""
+        with self._lock:
+            lock = self._locks.setdefault(arn, threading.Lock())
+            idle = lock.acquire(blocking=False)
+            if not idle:
+                self._stale.add(arn)
+        if idle:
+            try:
+                self._discard(arn)
+            finally:
+                lock.release()
+
+    @property
+    def environments(self) -> int:
+        """How many execution environments are alive (tests, `dogxray local` status)."""
+        with self._lock:
+            return sum(env.alive for env in self._envs.values())
 
     def record(self, inv: Invocation, status: int) -> None:
         """Store the service segments, then wait until the SDK's datagrams are stored too."""

@@ -49,14 +49,18 @@ def probe_results(results: list[ProbeResult], *, text: bool = True) -> None:
             err.print(f"check failed: {result.failure}", markup=False, style="red")
 
 
-def confirm_aws_demo(settings: Settings) -> None:
-    """The demo creates (and then deletes) real resources: ask first."""
+def confirm_aws_demo(settings: Settings, where: Callable[[], str] | None = None) -> None:
+    """The demo creates (and then deletes) real resources: ask first. `where()` names the
+    back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
+    there is a terminal to ask on."""
+    asking = sys.stdin.isatty()
+    place = where() if asking and where is not None else "AWS"
     err.print(
-        f"demo will create the lab {settings.lab!r} in your AWS account (bucket, role, "
+        f"demo will create the lab {settings.lab!r} in {place} (bucket, role, "
         "function, public Function URL), break it, and delete it again.",
         markup=False,
     )
-    if not sys.stdin.isatty():
+    if not asking:
         raise DogxrayError.usage(
             "refusing to create AWS resources without confirmation",
             hint="add --yes to run against AWS, or --local to run offline",

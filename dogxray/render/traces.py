@@ -2,10 +2,18 @@
 
 Works on the service's JSON-shaped dicts so text and `--output json` show the same
 facts. Plain fixed-width lines (no rich tables) keep the output exact and greppable.
+
+Width: the terminal's (or COLUMNS); piped output without COLUMNS is not cut. Down to 80
+columns every line fits (compact columns, a second line per trace, scaled bars, names
+shortened with an ellipsis, text wrapped between words); narrower, the layouts keep the
+tree indentation and only unbreakable tokens (a trace id, a URL) may overflow. JSON output
+never changes.
 """
 
 from __future__ import annotations
 
+import os
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,10 +21,41 @@ from typing import Any
 from dogxray import render
 
 BAR_WIDTH = 32
+MIN_BAR_WIDTH = 8
+LABEL_ROOM = 44  # on a narrow terminal, node labels get this much before the bar shrinks
+ELLIPSIS = "\u2026"
 PROGRESS_MIN = 10  # show progress only when fetching more than a handful of traces
 CONSOLE_URL = (
     "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:traces/{id}"
 )
+
+
+def width() -> int | None:
+    """Columns to fit: COLUMNS, else the terminal's; None (no limit) when piped."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return render.out.width if render.out.is_terminal else None
+
+
+def _cut(text: str, limit: int | None) -> str:
+    """`text` shortened to `limit` columns with an ellipsis (never wrapped)."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+
+
+def _wrap(text: str, limit: int | None, indent: str = "  ") -> list[str]:
+    """`text` wrapped between words (a long token such as a URL stays whole)."""
+    if limit is None or len(text) <= limit:
+        return [text]
+    return textwrap.wrap(
+        text,
+        limit,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _ms(value: float | None) -> str:
@@ -49,30 +88,112 @@ def emit_json(result: dict[str, Any]) -> None:
 
 
 def table(result: dict[str, Any]) -> None:
-    """`dogxray traces`: one line per trace, newest first."""
+    """`dogxray traces`: one line per trace, newest first (two when the terminal is
+    narrow: the flags and root cause go on the second)."""
     rows = result["traces"]
+    limit = width()
     if rows:
-        render.data(
-            f"{'TIME (UTC)':<19}  {'TRACE ID':<35}  {'STATUS':>6}  {'DURATION':>11}  "
-            f"{'call_dog_api':>12}  {'save_dog_to_s3':>14}  {'FLAGS':<11}  ROOT CAUSE"
-        )
+        header, lines = _full_table(rows)
+        fixed = len(header) - len("ROOT CAUSE")
+        if limit is None or max(len(line) for line in [header, *lines]) <= limit:
+            for line in [header, *lines]:
+                render.data(line)
+        elif limit >= fixed + 12:
+            for line in [header, *lines]:
+                render.data(_cut(line, limit))
+        else:
+            for line in _compact_table(rows, limit):
+                render.data(line)
+    note(result)
+
+
+def _full_table(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    header = (
+        f"{'TIME (UTC)':<19}  {'TRACE ID':<35}  {'STATUS':>6}  {'DURATION':>11}  "
+        f"{'call_dog_api':>12}  {'save_dog_to_s3':>14}  {'FLAGS':<11}  ROOT CAUSE"
+    )
+    lines = []
     for row in rows:
         subs = row["subsegments"]
         status = "-" if row["status"] is None else str(row["status"])
-        render.data(
+        lines.append(
             f"{row['start'][:19].replace('T', ' '):<19}  {row['id']:<35}  {status:>6}  "
             f"{_ms(row['duration_ms']):>11}  {_ms(subs.get('call_dog_api')):>12}  "
             f"{_ms(subs.get('save_dog_to_s3')):>14}  {_marker(row):<11}  "
             f"{_cause(row['root_cause'])}".rstrip()
         )
-    note(result)
+    return header, lines
 
 
-def _bar(offset: float, duration: float, total: float) -> str:
-    scale = BAR_WIDTH / total if total > 0 else 0.0
-    begin = min(BAR_WIDTH - 1, int(offset * scale))
-    length = max(1, min(BAR_WIDTH - begin, round(duration * scale)))
-    return (" " * begin + "#" * length).ljust(BAR_WIDTH)
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _compact_table(rows: list[dict[str, Any]], limit: int) -> list[str]:
+    """Time of day (a date line when the day changes), durations in ms without units;
+    flags and root cause on one line if they fit, else on a second, indented line.
+    Narrower than the five columns, the subsegment times move to the second line too."""
+    cells = []
+    for row in rows:
+        subs = row["subsegments"]
+        cells.append(
+            [
+                row["start"][11:19],
+                row["id"],
+                "-" if row["status"] is None else str(row["status"]),
+                _num(row["duration_ms"]),
+                _num(subs.get("call_dog_api")),
+                _num(subs.get("save_dog_to_s3")),
+            ]
+        )
+    titles = ["TIME UTC", "TRACE ID", "HTTP", "TOTAL ms", "DOG API", "S3 SAVE"]
+    left = {0, 1}
+    widths = [max(len(titles[i]), *(len(c[i]) for c in cells)) for i in range(len(titles))]
+
+    def line(values: list[str], count: int, gap: str) -> str:
+        return gap.join(
+            v.ljust(widths[i]) if i in left else v.rjust(widths[i])
+            for i, v in enumerate(values[:count])
+        )
+
+    count, gap = 6, "  "
+    if len(line(titles, count, gap)) > limit:
+        count, gap = 4, " "  # subsegment times join the second line
+    tails = []
+    for row, cell in zip(rows, cells, strict=True):
+        extra = []
+        if count == 4:
+            extra.append(f"api {cell[4]}  s3 {cell[5]}")
+        extra += [x for x in (_marker(row), _cause(row["root_cause"])) if x]
+        tails.append("  ".join(extra))
+    first = [line(c, count, gap) for c in cells]
+    flags = max(len(_marker(row)) for row in rows)
+    one_line = count == 6 and all(
+        len(f) + 2 + flags + 2 + len(_cause(r["root_cause"])) <= limit
+        for f, r in zip(first, rows, strict=True)
+    )
+    out = [line(titles, count, gap) + (f"  {'FLAGS':<{flags}}  ROOT CAUSE" if one_line else "")]
+    indent = " " * (widths[0] + len(gap))
+    day = ""
+    for row, head, tail in zip(rows, first, tails, strict=True):
+        if row["start"][:10] != day:
+            day = row["start"][:10]
+            out.append(day)
+        if one_line:
+            rest = f"{_marker(row):<{flags}}  {_cause(row['root_cause'])}".rstrip()
+            out.append(_cut(f"{head}  {rest}".rstrip(), limit))
+            continue
+        out.append(head)
+        if tail:
+            out += _wrap(indent + tail, limit, indent + "  ")
+    return out
+
+
+def _bar(offset: float, duration: float, total: float, bar_width: int = BAR_WIDTH) -> str:
+    scale = bar_width / total if total > 0 else 0.0
+    begin = min(bar_width - 1, int(offset * scale))
+    length = max(1, min(bar_width - begin, round(duration * scale)))
+    return (" " * begin + "#" * length).ljust(bar_width)
 
 
 def _exception_keys(node: dict[str, Any]) -> set[tuple[str, str]]:
@@ -83,72 +204,147 @@ def _exception_keys(node: dict[str, Any]) -> set[tuple[str, str]]:
     return keys
 
 
-def _detail(node: dict[str, Any]) -> str:
-    parts = [node["name"]]
-    if node["origin"]:
-        parts.append(f"({node['origin']})")
+def _detail(node: dict[str, Any], *, room: int | None = None) -> str:
+    """The node's label. With `room`: what matters most first (name, flags, status),
+    then whole parts while they fit; a part that does not is cut with an ellipsis only
+    if enough of it shows."""
+    name, origin = node["name"], f"({node['origin']})" if node["origin"] else ""
     aws = node["aws"]
+    operation = ""
     if aws.get("operation"):
         target = "/".join(str(aws[k]) for k in ("bucket_name", "key") if aws.get(k))
-        parts.append(f"{aws['operation']} {target}".rstrip())
-    if node["http_status"] is not None:
-        parts.append(f"HTTP {node['http_status']}")
-    if _marker(node):
-        parts.append(_marker(node))
-    return "  ".join(parts)
+        operation = f"{aws['operation']} {target}".rstrip()
+    status = f"HTTP {node['http_status']}" if node["http_status"] is not None else ""
+    full = "  ".join(p for p in (name, origin, operation, status, _marker(node)) if p)
+    if room is None or len(full) <= room:
+        return full
+    label = ""
+    for part in (p for p in (name, _marker(node), status, operation, origin) if p):
+        joined = f"{label}  {part}" if label else part
+        if len(joined) <= room:
+            label = joined
+            continue
+        if not label or room - len(label) - 2 >= 12:
+            label = _cut(joined, room)
+        break
+    return label
 
 
-def _lines(node: dict[str, Any], depth: int, total: float) -> Iterator[str]:
-    indent = "  " * depth
-    yield (
-        f"{node['start_offset_ms']:>9.1f}  {node['duration_ms']:>9.1f}  "
-        f"|{_bar(node['start_offset_ms'], node['duration_ms'], total)}|  {indent}{_detail(node)}"
-    )
-    below = _exception_keys(node)  # shown once, under the node that raised it
-    for exc in node["exceptions"]:
-        if (exc["type"], exc["message"]) not in below:
-            remote = " (remote)" if exc["remote"] else ""
-            pad = " " * (9 + 2 + 9 + 2 + BAR_WIDTH + 2 + 2)
-            yield f"{pad}{indent}  ! {exc['type']}: {exc['message']}{remote}"
+def _flatten(node: dict[str, Any], depth: int) -> Iterator[tuple[dict[str, Any], int]]:
+    yield node, depth
     for child in node["children"]:
-        yield from _lines(child, depth + 1, total)
+        yield from _flatten(child, depth + 1)
+
+
+def _lines(nodes: list[dict[str, Any]], total: float, limit: int | None) -> tuple[str, list[str]]:
+    """The column header and one line per node (plus its exceptions), fitted to
+    `limit`: full labels on a 32-column bar when they fit, else a shorter bar (down to
+    MIN_BAR_WIDTH) and labels cut with an ellipsis; indentation is always kept."""
+    flat = [pair for node in nodes for pair in _flatten(node, 0)]
+    longest = max((2 * depth + len(_detail(node)) for node, depth in flat), default=0)
+    num = 9  # START and DUR columns
+    prefix = num + 2 + num + 2 + 2 + 2  # the bar's two '|' and the gaps
+    bar_width = BAR_WIDTH
+    if limit is not None and prefix + BAR_WIDTH + longest > limit:
+        values = [f"{n[k]:.1f}" for n, _ in flat for k in ("start_offset_ms", "duration_ms")]
+        num = max(len("START ms"), *(len(v) for v in values))
+        prefix = num + 2 + num + 2 + 2 + 2
+        wanted = min(longest, LABEL_ROOM)
+        bar_width = max(MIN_BAR_WIDTH, min(BAR_WIDTH, limit - prefix - wanted))
+    room = None if limit is None else limit - prefix - bar_width
+    pad = " " * (prefix + bar_width)
+    out = []
+    for node, depth in flat:
+        indent = "  " * depth
+        label = indent + _detail(node, room=None if room is None else room - len(indent))
+        out.append(
+            f"{node['start_offset_ms']:>{num}.1f}  {node['duration_ms']:>{num}.1f}  "
+            f"|{_bar(node['start_offset_ms'], node['duration_ms'], total, bar_width)}|  "
+            f"{label}".rstrip()
+        )
+        below = _exception_keys(node)  # shown once, under the node that raised it
+        for exc in node["exceptions"]:
+            if (exc["type"], exc["message"]) not in below:
+                remote = " (remote)" if exc["remote"] else ""
+                text = f"{indent}  ! {exc['type']}: {exc['message']}{remote}"
+                out += [pad + line for line in _wrap(text, room, indent + "    ")]
+    header = f"{'START ms':>{num}}  {'DUR ms':>{num}}  {'':{bar_width + 2}}  NODE"
+    return header, out
 
 
 def waterfall(detail: dict[str, Any], *, region: str, is_local: bool) -> None:
     """`dogxray trace ID`: each node on its own line, indented by depth, on a time bar."""
+    limit = width()
     flags = _marker(detail)
     render.data(f"trace {detail['id']}  {_ms(detail['duration_ms'])}  {flags}".rstrip())
     if detail["root_cause"]:
         cause = detail["root_cause"]
         remote = " (remote)" if cause["remote"] else ""
-        render.data(
-            f"root cause: {cause['segment']}: {cause['exception']}: {cause['message']}{remote}"
-        )
-    render.data(f"{'START ms':>9}  {'DUR ms':>9}  {'':{BAR_WIDTH + 2}}  NODE")
-    for node in detail["nodes"]:
-        for line in _lines(node, 0, detail["duration_ms"]):
-            render.data(line.rstrip())
+        text = f"root cause: {cause['segment']}: {cause['exception']}: {cause['message']}{remote}"
+        for line in _wrap(text, limit):
+            render.data(line)
+    header, lines = _lines(detail["nodes"], detail["duration_ms"], limit)
+    render.data(header)
+    for line in lines:
+        render.data(line)
     if not is_local:
-        render.data("console: " + CONSOLE_URL.format(region=region, id=detail["id"]))
+        link = CONSOLE_URL.format(region=region, id=detail["id"])
+        if limit is None or len(link) + 9 <= limit:
+            render.data("console: " + link)
+        else:  # a URL is never cut: on its own line
+            render.data("console:")
+            render.data(link)
 
 
 def stats_table(result: dict[str, Any]) -> None:
     """`dogxray traces --stats`: counts and latency percentiles per lab subsegment."""
+    limit = width()
     window = result["window"]
-    render.data(
-        f"{result['count']} traces, {result['faults']} faults, {result['errors']} errors "
-        f"({window['start']} .. {window['end']})"
-    )
-    render.data(
+    counts = f"{result['count']} traces, {result['faults']} faults, {result['errors']} errors"
+    span = f"({window['start']} .. {window['end']})"
+    if limit is None or len(counts) + 1 + len(span) <= limit:
+        render.data(f"{counts} {span}")
+    else:
+        render.data(counts)
+        render.data(f"window {span[1:-1]}")
+    header, lines = _stats_lines(result["subsegments"], limit)
+    for line in [header, *lines]:
+        render.data(line)
+    note(result)
+
+
+def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, list[str]]:
+    header = (
         f"{'SUBSEGMENT':<16}  {'COUNT':>6}  {'P50':>11}  {'P95':>11}  {'P99':>11}  "
         f"{'MAX':>11}  {'FAULTS':>7}"
     )
-    for name, row in result["subsegments"].items():
-        render.data(
-            f"{name:<16}  {row['count']:>6}  {_ms(row['p50_ms']):>11}  {_ms(row['p95_ms']):>11}  "
-            f"{_ms(row['p99_ms']):>11}  {_ms(row['max_ms']):>11}  {row['fault_rate']:>7.1%}"
+    full = [
+        f"{name:<16}  {row['count']:>6}  {_ms(row['p50_ms']):>11}  {_ms(row['p95_ms']):>11}  "
+        f"{_ms(row['p99_ms']):>11}  {_ms(row['max_ms']):>11}  {row['fault_rate']:>7.1%}"
+        for name, row in subsegments.items()
+    ]
+    if limit is None or max(len(line) for line in [header, *full]) <= limit:
+        return header, full
+    # compact: times in ms without units; P95 dropped if still too wide; names cut last
+    keys = ["p50_ms", "p95_ms", "p99_ms", "max_ms"]
+    cells = {
+        name: [str(row["count"]), *(_num(row[k]) for k in keys), f"{row['fault_rate']:.1%}"]
+        for name, row in subsegments.items()
+    }
+    titles = ["COUNT", "P50 ms", "P95 ms", "P99 ms", "MAX ms", "FAULTS"]
+    widths = [max(len(t), *(len(c[i]) for c in cells.values())) for i, t in enumerate(titles)]
+    names = max([len("SUBSEGMENT"), *(len(n) for n in cells)])
+    keep = list(range(len(titles)))
+    if names + sum(widths[i] + 2 for i in keep) > limit:
+        keep.remove(2)  # P95: P50, P99 and MAX still show the spread
+    name_width = max(len("SUBSEGMENT"), min(names, limit - sum(widths[i] + 2 for i in keep)))
+
+    def line(first: str, values: list[str]) -> str:
+        return f"{_cut(first, name_width):<{name_width}}" + "".join(
+            f"  {values[i]:>{widths[i]}}" for i in keep
         )
-    note(result)
+
+    return line("SUBSEGMENT", titles), [line(name, c) for name, c in cells.items()]
 
 
 @contextmanager

@@ -24,7 +24,6 @@ from dogxray.traces.window import chunks
 
 BATCH_SIZE = 5  # BatchGetTraces maximum
 WORKERS = 4
-THROTTLE_CODES = ("ThrottledException", "ThrottlingException", "Throttling", "TooManyRequests")
 FILTER_REJECTED_CODES = ("InternalFailure", "InvalidRequestException")
 NOT_IMPLEMENTED_CODES = (
     "404",
@@ -55,6 +54,12 @@ class Summary:
     throttle: bool
     partial: bool
     in_scope: bool | None  # None: the summary cannot tell (no ServiceIds)
+    exact_start: bool = True  # False: no StartTime, `start` is the id's whole second
+
+    @property
+    def latest_start(self) -> float:
+        """The latest the trace can have started (the id's time is rounded down)."""
+        return self.start if self.exact_start else self.start + 1.0
 
     @property
     def failed(self) -> bool:
@@ -92,6 +97,7 @@ def _summary(raw: dict[str, Any], function_name: str, server_scoped: bool) -> Su
         throttle=bool(raw.get("HasThrottle")),
         partial=bool(raw.get("IsPartial")),
         in_scope=in_scope,
+        exact_start=isinstance(start, datetime),
     )
 
 
@@ -123,7 +129,6 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         workers: int | None = None,
         progress: Progress | None = None,
-        throttle_retries: int = 5,
         warn: Callable[[str], None] = _default_warn,
     ) -> None:
         self.client = aws.client("xray")
@@ -132,7 +137,6 @@ class Fetcher:
         self.sleep = sleep
         self.workers = workers or WORKERS
         self.progress = progress
-        self.throttle_retries = throttle_retries
         self.server_scoped = not aws.is_local
         self.client.meta.events.register(
             "needs-retry.xray.GetTraceSummaries",
@@ -190,7 +194,7 @@ class Fetcher:
             params["FilterExpression"] = f'service("{function_name}")'
         while True:
             try:
-                page = self._call(self.client.get_trace_summaries, **params)
+                page = self.client.get_trace_summaries(**params)
             except (FilterRejected, ClientError) as exc:
                 code = str(exc) if isinstance(exc, FilterRejected) else error_code(exc)
                 if "FilterExpression" not in params or code not in FILTER_REJECTED_CODES:
@@ -235,7 +239,7 @@ class Fetcher:
             unprocessed: set[str] = set()
             params: dict[str, Any] = {"TraceIds": pending}
             while True:  # BatchGetTraces pages over the segments of big traces
-                page = self._call(self.client.batch_get_traces, **params)
+                page = self.client.batch_get_traces(**params)
                 for trace in page.get("Traces") or []:
                     docs = [s["Document"] for s in trace.get("Segments") or []]
                     tid = trace.get("Id") or _doc_trace_id(docs)
@@ -251,23 +255,6 @@ class Fetcher:
             if attempt + 1 < rounds:
                 self.sleep(0.5 * 2**attempt)
         return [(tid, found.get(tid)) for tid in ids]
-
-    def _call(self, fn: Callable[..., dict], **params: Any) -> dict:
-        """An API call with our own backoff on throttling, after botocore's retries."""
-        for attempt in range(self.throttle_retries + 1):
-            try:
-                return fn(**params)
-            except ClientError as exc:
-                if error_code(exc) not in THROTTLE_CODES:
-                    raise
-                if attempt == self.throttle_retries:
-                    raise DogxrayError(
-                        "X-Ray kept throttling the request",
-                        where=f"{getattr(exc, 'operation_name', 'X-Ray')}: {error_code(exc)}",
-                        hint="wait a minute and re-run, or narrow --since",
-                    ) from exc
-                self.sleep(min(8.0, 0.5 * 2**attempt))
-        raise AssertionError("unreachable")
 
 
 def _doc_trace_id(docs: list) -> str | None:

@@ -8,6 +8,7 @@ deployed, tracing off); the commands print it on stderr and leave it out of JSON
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from dogxray.aws import Aws, ClientError, error_code
@@ -89,9 +90,14 @@ def _rows(
     errors_only: bool,
     progress: Progress | None,
 ) -> tuple[list[TraceRow], int]:
-    """Analysed rows of in-scope traces, newest chunk first; stops at `limit`. Also the
-    number of traces X-Ray would not return (their rows are kept, marked partial, when
-    the summary proves they are ours)."""
+    """Analysed rows of in-scope traces, newest first; with `limit`, the `limit` newest.
+    Also the number of traces X-Ray would not return (their rows are kept, marked
+    partial, when the summary proves they are ours).
+
+    Candidates are fetched newest first by their summary's start time, so a limit saves
+    work: fetching stops once the next candidate cannot be newer than the `limit`-th
+    newest row (a summary without StartTime, as moto's, only knows the id's whole
+    second, so traces of that second are all fetched before the cut)."""
     function = settings.function_name
     fetcher = Fetcher(aws, progress=progress)
     fetcher.check_destination()
@@ -99,14 +105,24 @@ def _rows(
     seen: set[str] = set()
     skipped = 0
     for found in fetcher.summaries(window[0], window[1], function):
+        ordered = sorted(found, key=lambda s: (s.latest_start, s.start, s.id), reverse=True)
         candidates = {
             s.id: s
-            for s in found
+            for s in ordered
             if s.id not in seen and s.in_scope is not False and (s.failed or not errors_only)
         }
         seen.update(candidates)
+        pending = list(candidates)  # newest first; results may come in any order
+        received: set[str] = set()
         for trace_id, docs in fetcher.documents(list(candidates)):
             summary = candidates[trace_id]
+            received.add(trace_id)
+            while pending and pending[0] in received:
+                pending.pop(0)
+            if limit is not None and _enough(rows, limit, summary):
+                if not pending or _enough(rows, limit, candidates[pending[0]]):
+                    break  # nothing still to come can be newer: stop fetching
+                continue
             row = _row(trace_id, docs, summary, function, fetcher.server_scoped)
             if row is None:
                 skipped += docs is None
@@ -114,9 +130,18 @@ def _rows(
             if errors_only and not row.failed:
                 continue
             rows.append(row)
-            if limit is not None and len(rows) >= limit:
-                return rows, skipped
-    return rows, skipped
+        if limit is not None and len(rows) >= limit:
+            break  # older chunks hold only older traces
+    rows.sort(key=lambda r: (r.start, r.id), reverse=True)
+    return (rows if limit is None else rows[:limit]), skipped
+
+
+def _enough(rows: list[TraceRow], limit: int, nxt: Summary) -> bool:
+    """True when `nxt` (and every candidate after it) cannot enter the `limit` newest."""
+    if len(rows) < limit:
+        return False
+    kth = heapq.nlargest(limit, (r.start for r in rows))[-1]
+    return nxt.latest_start <= kth
 
 
 def _row(

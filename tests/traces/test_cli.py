@@ -144,7 +144,10 @@ def test_stats_json_and_text(aws_mock: Any) -> None:
     )
 
 
-def test_trace_json_and_waterfall_with_console_link(aws_mock: Any) -> None:
+def test_trace_json_and_waterfall_with_console_link(
+    aws_mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough for the link on one line
     (tid,) = put(aws_mock, ["fault_separate"])
     result = run("trace", "1-00000001-000000000000000000000001", "-o", "json")
     assert (result.exit_code, result.stdout) == (1, "")
@@ -240,12 +243,18 @@ def _rows() -> list[Any]:
     return sorted(rows, key=lambda r: r.start, reverse=True)
 
 
-def test_table_text_exact(capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_text_exact(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     show.table({"traces": [row.to_json() for row in _rows()]})
     assert capsys.readouterr().out == RECORDED_TABLE
 
 
-def test_waterfall_text_exact_local_has_no_link(capsys: pytest.CaptureFixture[str]) -> None:
+def test_waterfall_text_exact_local_has_no_link(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     rec = load("fault_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
     detail = {
@@ -274,7 +283,10 @@ def test_in_progress_nodes_are_labelled(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[2].endswith("dog-photo-function  (AWS::Lambda::Function)  in progress")
 
 
-def test_stats_text_exact(capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_text_exact(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
     assert capsys.readouterr().out.splitlines() == [
         "4 traces, 2 faults, 2 errors (2025-11-24T16:00:00.000Z .. 2025-11-24T17:00:00.000Z)",

@@ -147,20 +147,19 @@ def test_missing_destination_api_means_xray(stubbed: Any) -> None:
     assert service.trace_detail(aws, ids(1)[0])["id"] == ids(1)[0]
 
 
-def test_throttling_and_unprocessed_ids_are_retried_with_backoff(stubbed: Any) -> None:
+def test_unprocessed_ids_are_retried_with_backoff(stubbed: Any) -> None:
+    """Throttling is botocore's to retry (one layer); unprocessed ids are ours."""
     aws, stub = stubbed
     sleeps: list[float] = []
     fetcher = fetch.Fetcher(aws, sleep=sleeps.append)
     batch = ids(3)
-    stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
-    stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
     first = traces_response(batch[:2])
     first["UnprocessedTraceIds"] = [batch[2]]
     stub.add_response("batch_get_traces", first, {"TraceIds": batch})
     stub.add_response("batch_get_traces", traces_response(batch[2:]), {"TraceIds": batch[2:]})
     got = list(fetcher.documents(batch))
     assert [tid for tid, docs in got if docs] == batch
-    assert sleeps == [0.5, 1.0, 0.5]  # two throttle backoffs, one unprocessed round
+    assert sleeps == [0.5]  # one unprocessed round
 
 
 def test_still_unprocessed_is_marked_partial(stubbed: Any) -> None:
@@ -183,14 +182,3 @@ def test_still_unprocessed_is_marked_partial(stubbed: Any) -> None:
     (row,) = result["traces"]
     assert (row["id"], row["partial"], row["fault"]) == (tid, True, True)
     assert fetch_sleep == [0.5, 1.0]
-
-
-def test_throttling_that_never_ends_becomes_one_clear_error(stubbed: Any) -> None:
-    aws, stub = stubbed
-    fetcher = fetch.Fetcher(aws, sleep=lambda _: None, throttle_retries=2)
-    for _ in range(3):
-        stub.add_client_error("batch_get_traces", "ThrottledException", "slow down")
-    with pytest.raises(DogxrayError) as info:
-        list(fetcher.documents(ids(1)))
-    assert info.value.what == "X-Ray kept throttling the request"
-    assert info.value.exit_code == 1 and "re-run" in (info.value.hint or "")

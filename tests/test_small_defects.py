@@ -1,0 +1,106 @@
+"""Issue 11's smaller defects: `test` without a Function URL, an empty `--region`,
+shell completion, and messages that name the back end they talk to."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from dogxray.cli import app
+from dogxray.config import TAG_LAB, Settings
+
+runner = CliRunner()
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+def test_empty_region_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["--region", "", "status"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: --region is empty\n"
+        "hint: give a region code such as us-east-1, or leave --region out to use "
+        "AWS_REGION / the profile's region\n"
+    )
+
+
+def test_shell_completion_is_available() -> None:
+    helped = runner.invoke(app, ["--help"])
+    assert "--install-completion" in helped.output
+    assert "--show-completion" in helped.output
+    shown = runner.invoke(app, ["--show-completion", "bash"])
+    assert shown.exit_code == 0
+    assert "_dogxray_completion()" in shown.output
+    assert "complete -o default -F _dogxray_completion dogxray" in shown.output
+
+
+def test_test_without_a_function_url_says_how_to_add_one() -> None:
+    with mock_aws():
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="dog-photo-function-role", AssumeRolePolicyDocument=json.dumps(TRUST)
+        )
+        boto3.client("lambda", region_name="us-east-1").create_function(
+            FunctionName="dog-photo-function",
+            Runtime="python3.13",
+            Role=role["Role"]["Arn"],
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
+            Tags={TAG_LAB: "dog-photo"},
+        )
+        result = runner.invoke(app, ["--region", "us-east-1", "test"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "error: the function dog-photo-function has no Function URL to test (lab dog-photo "
+        "in AWS account 123456789012, region us-east-1)\n"
+        "hint: add one with `dogxray configure --url`, then re-run `dogxray test`\n"
+    )
+
+
+def test_demo_against_an_emulator_endpoint_does_not_say_aws_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dogxray import demo
+
+    monkeypatch.setattr(demo._Runner, "stage", lambda self, *args, **kw: None)
+    result = runner.invoke(app, ["--endpoint-url", "http://127.0.0.1:4566", "demo"], input="")
+    assert "refusing" not in result.output  # no confirmation asked: it is not AWS
+    assert "demo of the lab 'dog-photo' in the emulator at http://127.0.0.1:4566\n" in (
+        result.output
+    )
+    assert "AWS account" not in result.output
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_demo_confirmation_names_the_account_and_region(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dogxray.aws import Aws
+    from dogxray.render import demo as show
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    settings = Settings.from_options(region="eu-west-1")
+    with mock_aws():
+        show.confirm_aws_demo(settings, where=lambda: Aws(settings).backend)
+    err: Any = capsys.readouterr().err
+    assert err.startswith(
+        "demo will create the lab 'dog-photo' in AWS account 123456789012, region eu-west-1 "
+    )
