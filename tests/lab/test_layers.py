@@ -54,3 +54,15 @@ def test_the_commands_report_each_step(lab: Lab, monkeypatch: pytest.MonkeyPatch
         f"- create bucket {bucket} in us-east-1\n- tag bucket {bucket} as this lab's\n"
     )
     assert result.stdout == f"bucket {bucket} created\n"
+
+
+def test_the_console_reporter_is_the_lab_renderer(capsys: pytest.CaptureFixture[str]) -> None:
+    from dogxray.render.lab import REPORTER
+
+    REPORTER.progress("create bucket b")
+    with REPORTER.spinner("waiting for the new IAM role to reach Lambda") as update:
+        update("waiting for the new IAM role to reach Lambda (5 s)")  # not a terminal: quiet
+    assert capsys.readouterr() == (
+        "",
+        "- create bucket b\n  waiting for the new IAM role to reach Lambda ...\n",
+    )
