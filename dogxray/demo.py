@@ -17,6 +17,7 @@ from dogxray import render
 from dogxray.config import BROKEN_BUCKET, Settings
 from dogxray.errors import DogxrayError
 from dogxray.render import demo as show
+from dogxray.render.lab import REPORTER
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
 LOCAL_TRACE_WAIT_S = 5
@@ -145,7 +146,7 @@ class _Runner:
             "Create function (Python), paste the code, Configuration > Function URL (NONE), "
             "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
         )
-        result = service.setup(self.aws, service.SetupOptions())
+        result = service.setup(self.aws, service.SetupOptions(), reporter=REPORTER)
         self.url, self.bucket = result["function_url"], result["bucket"]
         self.say(stage, f"bucket {self.bucket}")
         self.say(stage, f"role {result['role_arn']}")
@@ -220,7 +221,7 @@ class _Runner:
             "Console: Configuration > Environment variables > BUCKET_NAME = "
             f"{BROKEN_BUCKET}; then reload the Function URL."
         )
-        service.break_bucket(self.aws, BROKEN_BUCKET)
+        service.break_bucket(self.aws, BROKEN_BUCKET, reporter=REPORTER)
         self.say(stage, f"BUCKET_NAME is now {BROKEN_BUCKET} (a bucket the function cannot write)")
         result = self._probe()
         body = (result.failure or "").split(": ", 1)[-1]
@@ -252,7 +253,7 @@ class _Runner:
         from dogxray.lab import service
 
         show.narrate("Console: set BUCKET_NAME back to the lab bucket.")
-        service.fix_bucket(self.aws)
+        service.fix_bucket(self.aws, reporter=REPORTER)
         result = self._probe()
         if not result.ok:
             raise DogxrayError(result.failure or "the function still fails after the fix")
@@ -264,7 +265,7 @@ class _Runner:
         from dogxray.lab import service
 
         show.narrate("Console: delete the function, its log group, the role and the bucket.")
-        result = service.cleanup(self.aws)
+        result = service.cleanup(self.aws, reporter=REPORTER)
         self.say(stage, f"deleted: {', '.join(result['deleted']) or 'nothing'}")
         if result["remaining"]:
             raise DogxrayError(f"left behind: {', '.join(result['remaining'])}")

@@ -52,7 +52,7 @@ def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
         validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    doc = service.create_bucket(connect(), bucket)
+    doc = service.create_bucket(connect(), bucket, reporter=show.REPORTER)
     name = doc["bucket"]
     if doc["bucket_preexisting"]:
         show.bucket_switch(
@@ -73,7 +73,7 @@ def create_role(policy: PolicyMode | None = POLICY_OPTION) -> None:
     """Stage 2: the function's role (trusted by Lambda; S3 write, logs, X-Ray write)."""
     from dogxray.lab import service
 
-    doc = service.create_role(connect(), policy)
+    doc = service.create_role(connect(), policy, reporter=show.REPORTER)
     show.stage_result(
         doc["changed"],
         done=f"role ready: {doc['role_arn']}",
@@ -92,7 +92,7 @@ def deploy_function(
     options = _checked(SetupOptions(runtime=runtime, arch=arch, memory=memory, from_env=from_env))
     from dogxray.lab import service
 
-    doc = service.deploy_function(connect(), options)
+    doc = service.deploy_function(connect(), options, reporter=show.REPORTER)
     show.stage_result(
         doc["changed"],
         done=f"function deployed: {doc['function_arn']}",
@@ -118,7 +118,7 @@ def configure(
     )
     from dogxray.lab import service
 
-    doc = service.configure(connect(), options)
+    doc = service.configure(connect(), options, reporter=show.REPORTER)
     show.stage_result(doc["changed"], done="function configured", unchanged="already configured")
     if doc.get("function_url"):
         render.data(f"Function URL: {doc['function_url']}")
@@ -150,7 +150,7 @@ def setup(
     )
     from dogxray.lab import service
 
-    doc = service.setup(connect(), options, dry_run=dry_run)
+    doc = service.setup(connect(), options, dry_run=dry_run, reporter=show.REPORTER)
     if output is Output.json:
         render.json_doc(doc)
     elif dry_run:
@@ -181,7 +181,7 @@ def break_bucket(
     validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    show.bucket_switch(service.break_bucket(connect(), bucket))
+    show.bucket_switch(service.break_bucket(connect(), bucket, reporter=show.REPORTER))
 
 
 @command("fix-bucket")
@@ -189,7 +189,7 @@ def fix_bucket() -> None:
     """Stage 5: restore BUCKET_NAME to the lab's bucket."""
     from dogxray.lab import service
 
-    show.bucket_switch(service.fix_bucket(connect()))
+    show.bucket_switch(service.fix_bucket(connect(), reporter=show.REPORTER))
 
 
 @command("cleanup")
@@ -215,7 +215,7 @@ def cleanup(
         if not typer.confirm("delete these resources?", default=False, err=True):
             render.progress("cancelled: nothing deleted")
             raise typer.Exit(1)
-    doc = service.cleanup(aws)
+    doc = service.cleanup(aws, reporter=show.REPORTER)
     show.cleanup_result(doc, dry_run=False)
     if doc["remaining"]:
         raise DogxrayError(

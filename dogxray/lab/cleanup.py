@@ -16,52 +16,40 @@ from typing import Any
 
 from dogxray.aws import Aws
 from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB
-from dogxray.errors import DogxrayError
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
+    Action,
     BucketUser,
     ObservedBucket,
     ObservedFunction,
     ObservedLogGroup,
     ObservedRole,
+    Resource,
     Step,
 )
+from dogxray.lab.report import SILENT, Reporter
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0
 XRAY_NOTE = "X-Ray traces cannot be deleted: they expire by themselves after 30 days"
 
 
-def empty_bucket(s3: Any, Bucket: str) -> int:
-    """Delete every object version and delete marker (1000 per call); returns the count."""
-    count = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=Bucket):
-        items = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-        ]
-        if items:
-            reply = s3.delete_objects(Bucket=Bucket, Delete={"Objects": items, "Quiet": True})
-            if reply.get("Errors"):  # per-object refusals arrive in a 200 reply
-                first = reply["Errors"][0]
-                raise DogxrayError(
-                    f"could not empty bucket {Bucket}: {len(reply['Errors'])} object version(s) "
-                    f"refused, e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message')}",
-                    hint="check object lock / legal holds and your s3:DeleteObjectVersion "
-                    "permission, then re-run `dogxray cleanup --yes`",
-                )
-            count += len(items)
-    return count
-
-
-def _step(name: str, message: str, method: Any, **params: Any) -> Step:
+def _step(
+    name: str,
+    message: str,
+    action: Action,
+    resource: Resource,
+    operation: str | None,
+    **params: Any,
+) -> Step:
     missing = ("ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket")
     return Step(
         name=name,
         message=message,
-        kind=name,
-        method=method,
+        action=action,
+        resource=resource,
+        operation=operation,
         params=params,
         tolerate=missing,
     )
@@ -95,7 +83,9 @@ def plan_cleanup(
             _step(
                 "function-url",
                 f"delete the Function URL of {function_name}",
-                lambda c: c.delete_function_url_config,
+                Action.delete,
+                Resource("function-url", function_name),
+                "DeleteFunctionUrlConfig",
                 FunctionName=function_name,
             )
         )
@@ -104,7 +94,9 @@ def plan_cleanup(
             _step(
                 "function",
                 f"delete function {function_name}",
-                lambda c: c.delete_function,
+                Action.delete,
+                Resource("function", function_name),
+                "DeleteFunction",
                 FunctionName=function_name,
             )
         )
@@ -115,7 +107,9 @@ def plan_cleanup(
             _step(
                 "log-group",
                 f"delete log group {log_group}",
-                lambda c: c.delete_log_group,
+                Action.delete,
+                Resource("log-group", log_group),
+                "DeleteLogGroup",
                 logGroupName=log_group,
             )
         )
@@ -128,12 +122,15 @@ def plan_cleanup(
             why = f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
         notes.append(f"kept log group {log_group}: {why}")
     if role.exists and role.tags.get(TAG_LAB) == lab:
+        the_role = Resource("role", role_name)
         for pname in sorted(role.inline):
             steps.append(
                 _step(
                     "role",
                     f"delete inline policy {pname} of role {role_name}",
-                    lambda c: c.delete_role_policy,
+                    Action.delete,
+                    Resource("inline-policy", pname, of=the_role),
+                    "DeleteRolePolicy",
                     RoleName=role_name,
                     PolicyName=pname,
                 )
@@ -143,7 +140,9 @@ def plan_cleanup(
                 _step(
                     "role",
                     f"detach {arn.rsplit('/', 1)[-1]} from role {role_name}",
-                    lambda c: c.detach_role_policy,
+                    Action.detach,
+                    Resource("managed-policy", arn, of=the_role),
+                    "DetachRolePolicy",
                     RoleName=role_name,
                     PolicyArn=arn,
                 )
@@ -152,7 +151,9 @@ def plan_cleanup(
             _step(
                 "role",
                 f"delete role {role_name}",
-                lambda c: c.delete_role,
+                Action.delete,
+                the_role,
+                "DeleteRole",
                 RoleName=role_name,
             )
         )
@@ -180,7 +181,9 @@ def plan_cleanup(
             _step(
                 "bucket",
                 f"empty bucket {b.name} (every object version and delete marker)",
-                lambda c: lambda **kw: empty_bucket(c, **kw),
+                Action.empty,
+                Resource("bucket", b.name),
+                None,  # composite: the executor's `empty_bucket`
                 Bucket=b.name,
             )
         )
@@ -188,7 +191,9 @@ def plan_cleanup(
             _step(
                 "bucket",
                 f"delete bucket {b.name}",
-                lambda c: c.delete_bucket,
+                Action.delete,
+                Resource("bucket", b.name),
+                "DeleteBucket",
                 Bucket=b.name,
             )
         )
@@ -246,21 +251,37 @@ def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
     return steps, notes
 
 
-def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
-    """Delete what this lab created; `remaining` lists what still exists afterwards."""
+def deleted(steps: list[Step]) -> list[str]:
+    """What the steps delete, named from their resources ("role dog-photo-function-role")."""
+    return list(dict.fromkeys(str(st.resource) for st in steps if st.action is Action.delete))
+
+
+def cleanup(
+    aws: Aws,
+    *,
+    dry_run: bool = False,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
+) -> dict[str, Any]:
+    """Delete what this lab created; `remaining` lists what still exists afterwards, and
+    `plan` the steps as data (`Step.to_json`)."""
     for service in ("s3", "iam", "lambda", "logs", "sts"):
         aws.client(service)
     steps, notes = _plan(aws, _survey(aws))
-    deleted = [
-        st.message.removeprefix("delete ") for st in steps if st.message.startswith("delete ")
-    ]
+    plan = [st.to_json() for st in steps]
     if dry_run:
-        return {"deleted": deleted, "remaining": [], "notes": notes, "dry_run": True}
+        return {
+            "deleted": deleted(steps),
+            "remaining": [],
+            "notes": notes,
+            "dry_run": True,
+            "plan": plan,
+        }
     if not steps:
-        return {"deleted": [], "remaining": [], "notes": notes}
-    runner = executor or Executor(aws)
+        return {"deleted": [], "remaining": [], "notes": notes, "plan": []}
+    runner = executor or Executor(aws, reporter=reporter)
     for st in steps:
-        runner.progress(st.message)
+        runner.reporter.progress(st.message)
         runner.run_one(st)
     remaining = _remaining(aws)
     for _ in range(VERIFY_RETRIES):  # IAM and S3 listings are eventually consistent
@@ -268,14 +289,15 @@ def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None
             break
         runner.sleep(VERIFY_INTERVAL_S)
         remaining = _remaining(aws)
-    return {"deleted": deleted, "remaining": remaining, "notes": [*notes, XRAY_NOTE]}
+    return {
+        "deleted": deleted(steps),
+        "remaining": remaining,
+        "notes": [*notes, XRAY_NOTE],
+        "plan": plan,
+    }
 
 
 def _remaining(aws: Aws) -> list[str]:
     """What a cleanup would still delete: the proof that nothing is left."""
     left, _ = _plan(aws, _survey(aws))
-    return list(
-        dict.fromkeys(
-            st.message.removeprefix("delete ") for st in left if st.message.startswith("delete ")
-        )
-    )
+    return deleted(left)

@@ -1,5 +1,10 @@
 """Runs planned steps: one API call each, then the waiter the step asks for.
 
+A step names its operation as AWS spells it ("CreateFunction"); `method_of` maps it to
+the client's method through botocore's service model (an unknown name is a programming
+error, `UnknownOperation`). A step without an operation is a composite one, run by the
+named function `COMPOSITES` lists for its resource kind and action (emptying a bucket).
+
 Retries only what botocore cannot know is transient: IAM propagation right after
 CreateRole (every ~5 s, up to ~3 min, with a visible spinner) and
 `ResourceConflictException` while a function update is in progress. Throttling and 5xx
@@ -9,9 +14,10 @@ are botocore's (standard retry mode, `dogxray.aws`): one retry layer, one budget
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +26,8 @@ from botocore.exceptions import ParamValidationError, WaiterError
 
 from dogxray.aws import Aws, ClientError, error_code, error_message
 from dogxray.errors import DogxrayError
-from dogxray.lab.models import Step, Wait
+from dogxray.lab.models import Action, Step, Wait
+from dogxray.lab.report import SILENT, Reporter
 
 ASSUME_MESSAGE = "cannot be assumed by Lambda"
 XRAY_MESSAGE = "does not have permissions to call PutTraceSegments"
@@ -43,19 +50,70 @@ class Timing:
     waiter_attempts: int = 300
 
 
-Spinner = Callable[[str], AbstractContextManager[Callable[[str], None]]]
+class UnknownOperation(LookupError):
+    """A step names an operation its service does not have: a bug in the planner."""
 
 
-def _default_spinner(text: str) -> AbstractContextManager[Callable[[str], None]]:
-    from dogxray.render import lab as render_lab
+def empty_bucket(s3: Any, Bucket: str) -> int:
+    """Delete every object version and delete marker (1000 per call); returns the count."""
+    count = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=Bucket):
+        items = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if items:
+            reply = s3.delete_objects(Bucket=Bucket, Delete={"Objects": items, "Quiet": True})
+            if reply.get("Errors"):  # per-object refusals arrive in a 200 reply
+                first = reply["Errors"][0]
+                raise DogxrayError(
+                    f"could not empty bucket {Bucket}: {len(reply['Errors'])} object version(s) "
+                    f"refused, e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message')}",
+                    hint="check object lock / legal holds and your s3:DeleteObjectVersion "
+                    "permission, then re-run `dogxray cleanup --yes`",
+                )
+            count += len(items)
+    return count
 
-    return render_lab.spinner(text)
+
+@dataclass(frozen=True)
+class Composite:
+    """A step of several calls: `run(client, **params)`, and the AWS operations it makes
+    (the dispatch test checks they exist)."""
+
+    run: Callable[..., Any]
+    operations: tuple[str, ...]
 
 
-def _default_progress(text: str) -> None:
-    from dogxray.render import lab as render_lab
+COMPOSITES: dict[tuple[str, Action], Composite] = {
+    ("bucket", Action.empty): Composite(empty_bucket, ("ListObjectVersions", "DeleteObjects")),
+}
+_METHODS: dict[str, dict[str, str]] = {}  # service -> {operation: python method name}
 
-    render_lab.step(text)
+
+def method_of(client: Any, operation: str) -> Callable[..., Any]:
+    """The client's method for an operation as AWS spells it, from botocore's own table
+    (`method_to_api_mapping`, inverted): no method names built from strings."""
+    service = client.meta.service_model.service_name
+    names = _METHODS.get(service)
+    if names is None:
+        names = {api: py for py, api in client.meta.method_to_api_mapping.items()}
+        _METHODS[service] = names
+    if operation not in names:
+        raise UnknownOperation(f"{service} has no operation {operation!r}")
+    return getattr(client, names[operation])
+
+
+def call_of(step: Step, client: Any) -> Callable[..., Any]:
+    """What runs the step: the operation's method, or the composite's function."""
+    if step.operation is None:
+        composite = COMPOSITES.get((step.resource.kind, step.action))
+        if composite is None:
+            raise UnknownOperation(
+                f"no composite step {step.action.value} for kind {step.resource.kind!r}"
+            )
+        return functools.partial(composite.run, client)
+    return method_of(client, step.operation)
 
 
 class Executor:
@@ -66,8 +124,7 @@ class Executor:
         timing: Timing | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        progress: Callable[[str], None] = _default_progress,
-        spinner: Spinner = _default_spinner,
+        reporter: Reporter = SILENT,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.aws = aws
@@ -77,26 +134,25 @@ class Executor:
         self.timing = timing or Timing()
         self.sleep = sleep
         self.clock = clock
-        self.progress = progress
-        self.spinner = spinner
+        self.reporter = reporter
 
     def run_one(self, step: Step) -> Any:
         client = self.aws.client(step.service)
-        result = self._call(step, client)
+        result = self._call(step, call_of(step, client))
         if step.kind == "role":
             self.role_changed_at = self.clock()
         if step.wait is not Wait.none and step.function_name:
             self.wait(step.wait, step.function_name)
         return result
 
-    def _call(self, step: Step, client: Any) -> Any:
+    def _call(self, step: Step, call: Callable[..., Any]) -> Any:
         start = self.clock()
         conflicts = 0
         with ExitStack() as stack:
             update: Callable[[str], None] | None = None
             while True:
                 try:
-                    return step.method(client)(**step.params)
+                    return call(**step.params)
                 except ParamValidationError as exc:
                     if "InvokedViaFunctionUrl" in str(exc):  # botocore before Oct 2025
                         raise DogxrayError(
@@ -120,7 +176,7 @@ class Executor:
                             raise _propagation_error(step, elapsed, message) from exc
                         text = "waiting for the new IAM role to reach Lambda"
                         if update is None:
-                            update = stack.enter_context(self.spinner(text))
+                            update = stack.enter_context(self.reporter.spinner(text))
                         update(
                             f"{text} ({elapsed:.0f} s; retrying every "
                             f"{self.timing.propagation_interval:.0f} s, up to "

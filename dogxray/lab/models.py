@@ -7,7 +7,9 @@ only state; nothing is recorded locally.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import base64
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -168,27 +170,111 @@ SERVICE_OF_KIND = {
     "function": "lambda",
     "function-url": "lambda",
 }
+# How `Resource.__str__` names each kind ("the Function URL of dog-photo-function").
+_NOUN = {
+    "function-url": "the Function URL of",
+    "log-group": "log group",
+    "inline-policy": "inline policy",
+    "managed-policy": "managed policy",
+}
+
+
+class Action(str, Enum):
+    """What a step does to its resource (cleanup's `deleted` list is the `delete` steps)."""
+
+    create = "create"
+    update = "update"
+    tag = "tag"
+    attach = "attach"
+    detach = "detach"
+    delete = "delete"
+    empty = "empty"  # composite: every object version and delete marker of a bucket
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a step acts on: one of the lab's resources (`kind` in SERVICE_OF_KIND, the same
+    kinds `status` reports), or a named part of one (`of`: an inline policy of a role, a
+    permission statement of a Function URL)."""
+
+    kind: str
+    name: str
+    of: Resource | None = None
+
+    @property
+    def lab_kind(self) -> str:
+        """The kind of the lab resource this belongs to (its `status` row and service)."""
+        return self.of.lab_kind if self.of else self.kind
+
+    def __str__(self) -> str:
+        text = f"{_NOUN.get(self.kind, self.kind)} {self.name}"
+        return f"{text} of {self.of}" if self.of else text
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"kind": self.kind, "name": self.name}
+        if self.of:
+            doc["of"] = self.of.to_json()
+        return doc
 
 
 @dataclass(frozen=True)
 class Step:
-    """One API call, explained. `method` picks the bound method off the service's client
-    explicitly (no method names built from strings); `params` are its keyword arguments."""
+    """One API call as data (as chalice's `APICall`): `operation` as AWS spells it
+    ("CreateFunction") with its `params`, on `resource`, doing `action`. The executor maps
+    the operation to the client's method through botocore's service model; `operation`
+    None is a composite step the executor runs with a named function (`empty` a bucket).
+    Plans compare with ==, and `to_json()` prints them."""
 
-    name: str
+    name: str  # the step group `setup` reports as changed / unchanged (planner.STEP_NAMES)
     message: str
-    kind: str  # the resource it changes: bucket, role, function, function-url, log-group
-    method: Callable[[Any], Callable[..., Any]] = field(repr=False)
+    action: Action
+    resource: Resource
+    operation: str | None
     params: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    service: str = ""  # "" = the lab resource's service (SERVICE_OF_KIND)
     wait: Wait = Wait.none
     function_name: str | None = None  # what to wait on / retry conflicts for
     tolerate: tuple[str, ...] = ()  # error codes that mean "already done"
     changes: tuple[str, ...] = ()  # the individual differences it repairs (for `status`)
 
+    def __post_init__(self) -> None:
+        if not self.service:
+            object.__setattr__(self, "service", SERVICE_OF_KIND[self.resource.lab_kind])
+
     @property
-    def service(self) -> str:
-        """The AWS service whose client runs the call (each kind lives in one service)."""
-        return SERVICE_OF_KIND[self.kind]
+    def kind(self) -> str:
+        """The lab resource it changes: bucket, role, function, function-url, log-group."""
+        return self.resource.lab_kind
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe: bytes (the zip) become their size and SHA-256, never the bytes."""
+        return {
+            "name": self.name,
+            "message": self.message,
+            "action": self.action.value,
+            "resource": self.resource.to_json(),
+            "service": self.service,
+            "operation": self.operation,
+            "params": json_safe(self.params),
+            "wait": None if self.wait is Wait.none else self.wait.value,
+            "function_name": self.function_name,
+            "tolerate": list(self.tolerate),
+            "changes": list(self.changes),
+        }
+
+
+def json_safe(value: Any) -> Any:
+    """Parameters as JSON: bytes as {"size", "sha256"} (base64, as Lambda's CodeSha256)."""
+    if isinstance(value, bytes):
+        digest = base64.b64encode(hashlib.sha256(value).digest()).decode("ascii")
+        return {"size": len(value), "sha256": digest}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,9 @@ def bucket(aws: Aws, name: str) -> ObservedBucket:
         if code in ("403", "AccessDenied", "Forbidden"):
             return ObservedBucket(name=name, exists=True, ours=False)
         raise
-    tagging = _or_missing(lambda: s3.get_bucket_tagging(Bucket=name), {"TagSet": []})
+    tagging: dict[str, Any] = _or_missing(
+        lambda: s3.get_bucket_tagging(Bucket=name), {"TagSet": []}
+    )
     tags = tags_of(tagging.get("TagSet"))
     empty = None
     if not tags:  # interrupted before tagging (empty), or someone's own bucket: look inside
@@ -133,8 +135,8 @@ def function(aws: Aws, name: str) -> ObservedFunction:
     if found is None:
         return ObservedFunction(exists=False)
     cfg: dict[str, Any] = found["Configuration"]
-    url = _or_missing(lambda: lam.get_function_url_config(FunctionName=name), {})
-    policy = _or_missing(lambda: lam.get_policy(FunctionName=name), {})
+    url: dict[str, Any] = _or_missing(lambda: lam.get_function_url_config(FunctionName=name), {})
+    policy: dict[str, Any] = _or_missing(lambda: lam.get_policy(FunctionName=name), {})
     return ObservedFunction(
         exists=True,
         arn=cfg["FunctionArn"],

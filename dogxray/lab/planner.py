@@ -14,7 +14,16 @@ from typing import Any
 
 from dogxray.config import TAG_LAB
 from dogxray.errors import DogxrayError
-from dogxray.lab.models import Desired, Observed, Permission, PolicyMode, Step, Wait
+from dogxray.lab.models import (
+    Action,
+    Desired,
+    Observed,
+    Permission,
+    PolicyMode,
+    Resource,
+    Step,
+    Wait,
+)
 from dogxray.lab.policies import public_unconditioned, same_document
 
 ALL_PARTS = frozenset({"bucket", "role", "logs", "function", "code", "config", "url"})
@@ -45,8 +54,9 @@ def plan(desired: Desired, observed: Observed, parts: Iterable[str] = ALL_PARTS)
             Step(
                 name="log-group",
                 message=f"create log group {lg.name}",
-                kind="log-group",
-                method=lambda c: c.create_log_group,
+                action=Action.create,
+                resource=Resource("log-group", lg.name),
+                operation="CreateLogGroup",
                 params={"logGroupName": lg.name, "tags": dict(lg.tags)},
                 tolerate=("ResourceAlreadyExistsException",),
             )
@@ -66,8 +76,9 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
     tag_step = Step(
         name="bucket",
         message=f"tag bucket {b.name} as this lab's",
-        kind="bucket",
-        method=lambda c: c.put_bucket_tagging,
+        action=Action.tag,
+        resource=Resource("bucket", b.name),
+        operation="PutBucketTagging",
         params={"Bucket": b.name, "Tagging": {"TagSet": _tagset(b.tags)}},
         changes=("not tagged as this lab's",),
     )
@@ -78,8 +89,9 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
         create = Step(
             name="bucket",
             message=f"create bucket {b.name} in {b.region}",
-            kind="bucket",
-            method=lambda c: c.create_bucket,
+            action=Action.create,
+            resource=Resource("bucket", b.name),
+            operation="CreateBucket",
             params=params,
             tolerate=("BucketAlreadyOwnedByYou",),
         )
@@ -110,8 +122,9 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="role",
                 message=f"create role {r.name} (trusted by lambda.amazonaws.com)",
-                kind="role",
-                method=lambda c: c.create_role,
+                action=Action.create,
+                resource=Resource("role", r.name),
+                operation="CreateRole",
                 params={
                     "RoleName": r.name,
                     "AssumeRolePolicyDocument": json.dumps(r.trust_policy),
@@ -132,8 +145,9 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
                 Step(
                     name="role",
                     message=f"restore the trust policy of role {r.name}",
-                    kind="role",
-                    method=lambda c: c.update_assume_role_policy,
+                    action=Action.update,
+                    resource=Resource("role", r.name),
+                    operation="UpdateAssumeRolePolicy",
                     params={"RoleName": r.name, "PolicyDocument": json.dumps(r.trust_policy)},
                     changes=("trust policy differs",),
                 )
@@ -144,8 +158,9 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
                 Step(
                     name="role",
                     message=f"tag role {r.name}: {_kv(changed)}",
-                    kind="role",
-                    method=lambda c: c.tag_role,
+                    action=Action.tag,
+                    resource=Resource("role", r.name),
+                    operation="TagRole",
                     params={"RoleName": r.name, "Tags": _tagset(changed)},
                     changes=tuple(f"tag {k} is not {v}" for k, v in changed.items()),
                 )
@@ -155,6 +170,7 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
 
 def _policy_steps(d: Desired, o: Observed) -> list[Step]:
     r, orl = d.role, o.role
+    role = Resource("role", r.name)
     steps: list[Step] = []
     inline_ok = r.policy_name in orl.inline and same_document(
         r.inline_policy, orl.inline[r.policy_name]
@@ -165,8 +181,9 @@ def _policy_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="role-policy",
                 message=f"put least-privilege policy {r.policy_name} on role {r.name}",
-                kind="role",
-                method=lambda c: c.put_role_policy,
+                action=Action.create if missing else Action.update,
+                resource=Resource("inline-policy", r.policy_name, of=role),
+                operation="PutRolePolicy",
                 params={
                     "RoleName": r.name,
                     "PolicyName": r.policy_name,
@@ -180,8 +197,9 @@ def _policy_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="role-policy",
                 message=f"remove least-privilege policy {r.policy_name} from role {r.name}",
-                kind="role",
-                method=lambda c: c.delete_role_policy,
+                action=Action.delete,
+                resource=Resource("inline-policy", r.policy_name, of=role),
+                operation="DeleteRolePolicy",
                 params={"RoleName": r.name, "PolicyName": r.policy_name},
                 tolerate=("NoSuchEntity",),
                 changes=(f"inline policy {r.policy_name} present in console mode",),
@@ -196,10 +214,9 @@ def _policy_steps(d: Desired, o: Observed) -> list[Step]:
                     name="role-policy",
                     message=f"{verb} {arn.rsplit('/', 1)[-1]} {'to' if not attached else 'from'} "
                     f"role {r.name}",
-                    kind="role",
-                    method=(lambda c: c.attach_role_policy)
-                    if not attached
-                    else (lambda c: c.detach_role_policy),
+                    action=Action.detach if attached else Action.attach,
+                    resource=Resource("managed-policy", arn, of=role),
+                    operation="DetachRolePolicy" if attached else "AttachRolePolicy",
                     params={"RoleName": r.name, "PolicyArn": arn},
                     tolerate=("NoSuchEntity",) if attached else (),
                     changes=(f"managed policy {arn} {'missing' if not attached else 'attached'}",),
@@ -254,8 +271,9 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
             Step(
                 name="function",
                 message=f"create function {f.name} ({f.runtime}, {f.arch}, {f.memory} MB)",
-                kind="function",
-                method=lambda c: c.create_function,
+                action=Action.create,
+                resource=Resource("function", f.name),
+                operation="CreateFunction",
                 params={
                     **config,
                     "Code": {"ZipFile": f.zip_bytes},
@@ -279,8 +297,9 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
             Step(
                 name="function-code",
                 message=f"upload new code to {f.name}",
-                kind="function",
-                method=lambda c: c.update_function_code,
+                action=Action.update,
+                resource=Resource("function", f.name),
+                operation="UpdateFunctionCode",
                 params={"FunctionName": f.name, "ZipFile": f.zip_bytes, "Architectures": [f.arch]},
                 wait=Wait.function_updated,
                 function_name=f.name,
@@ -295,8 +314,9 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
             Step(
                 name="function-configuration",
                 message=f"update {f.name}: " + "; ".join(f"{k} {a} -> {b}" for k, a, b in diff),
-                kind="function",
-                method=lambda c: c.update_function_configuration,
+                action=Action.update,
+                resource=Resource("function", f.name),
+                operation="UpdateFunctionConfiguration",
                 params=config,
                 wait=Wait.function_updated,
                 function_name=f.name,
@@ -309,8 +329,9 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
             Step(
                 name="function-configuration",
                 message=f"tag function {f.name}: {_kv(tags)}",
-                kind="function",
-                method=lambda c: c.tag_resource,
+                action=Action.tag,
+                resource=Resource("function", f.name),
+                operation="TagResource",
                 params={"Resource": of.arn, "Tags": tags},
                 changes=tuple(f"tag {k} is not {v}" for k, v in tags.items()),
             )
@@ -336,8 +357,9 @@ def _remove_permission(name: str, sid: str, why: str) -> Step:
     return Step(
         name="url-permissions",
         message=f"remove permission {sid} from {name} ({why})",
-        kind="function-url",
-        method=lambda c: c.remove_permission,
+        action=Action.delete,
+        resource=Resource("permission", sid, of=Resource("function-url", name)),
+        operation="RemovePermission",
         params={"FunctionName": name, "StatementId": sid},
         tolerate=("ResourceNotFoundException",),
         changes=(f"permission {sid}: {why}",),
@@ -358,8 +380,9 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
                 Step(
                     name="function-url",
                     message=f"delete the Function URL of {f.name}",
-                    kind="function-url",
-                    method=lambda c: c.delete_function_url_config,
+                    action=Action.delete,
+                    resource=Resource("function-url", f.name),
+                    operation="DeleteFunctionUrlConfig",
                     params={"FunctionName": f.name},
                     tolerate=("ResourceNotFoundException",),
                     changes=("Function URL exists but --no-url was asked",),
@@ -374,8 +397,9 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="function-url",
                 message=f"create the Function URL of {f.name} (auth {u.auth_type})",
-                kind="function-url",
-                method=lambda c: c.create_function_url_config,
+                action=Action.create,
+                resource=Resource("function-url", f.name),
+                operation="CreateFunctionUrlConfig",
                 params={"FunctionName": f.name, "AuthType": u.auth_type},
                 changes=("no Function URL",),
             )
@@ -385,8 +409,9 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="function-url",
                 message=f"set the Function URL auth of {f.name} to {u.auth_type}",
-                kind="function-url",
-                method=lambda c: c.update_function_url_config,
+                action=Action.update,
+                resource=Resource("function-url", f.name),
+                operation="UpdateFunctionUrlConfig",
                 params={"FunctionName": f.name, "AuthType": u.auth_type},
                 changes=(f"Function URL auth is {of.url_auth_type}, expected {u.auth_type}",),
             )
@@ -401,8 +426,9 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
             Step(
                 name="url-permissions",
                 message=f"allow {p.action} by anyone through the Function URL ({p.sid})",
-                kind="function-url",
-                method=lambda c: c.add_permission,
+                action=Action.create,
+                resource=Resource("permission", p.sid, of=Resource("function-url", f.name)),
+                operation="AddPermission",
                 params=_permission_params(f.name, p),
                 changes=(f"permission {p.sid} ({p.action}) {what}",),
             )

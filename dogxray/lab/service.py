@@ -7,6 +7,7 @@ and the role are made, then creates/updates the function once the zip is ready.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -35,34 +36,46 @@ from dogxray.lab.models import (
     Step,
 )
 from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
+from dogxray.lab.report import SILENT, Reporter
 from dogxray.package import code_sha256
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
 NOTHING_DEPLOYED = "nothing deployed; run `dogxray setup` first"
 
 
-def build_zip(runtime: str, arch: str, local_interpreter: bool) -> bytes:
+def build_zip(
+    runtime: str, arch: str, local_interpreter: bool, *, reporter: Reporter = SILENT
+) -> bytes:
     """The real package (dogxray.package); tests inject a small hand-made zip instead."""
     from dogxray.package import build_for_backend
-    from dogxray.render import lab as render_lab
 
     result = build_for_backend(
-        runtime=runtime, arch=arch, local_interpreter=local_interpreter, progress=render_lab.step
+        runtime=runtime,
+        arch=arch,
+        local_interpreter=local_interpreter,
+        progress=reporter.progress,
     )
     return bytes(result.zip_bytes)
+
+
+def _zip_provider(zip_provider: ZipProvider | None, reporter: Reporter) -> ZipProvider:
+    """The injected provider, else the real build reporting through `reporter`."""
+    if zip_provider is not None:
+        return zip_provider
+    return functools.partial(build_zip, reporter=reporter)
 
 
 class Runner:
     """Runs steps and remembers each call's response (the URL, ARNs)."""
 
-    def __init__(self, aws: Aws, executor: Executor | None) -> None:
-        self.executor = executor or Executor(aws)
+    def __init__(self, aws: Aws, executor: Executor | None, reporter: Reporter = SILENT) -> None:
+        self.executor = executor or Executor(aws, reporter=reporter)
         self.results: dict[str, Any] = {}
         self.changed: list[str] = []
 
     def run(self, steps: Iterable[Step]) -> None:
         for step in steps:
-            self.executor.progress(step.message)
+            self.executor.reporter.progress(step.message)
             result = self.executor.run_one(step)
             if isinstance(result, dict):
                 self.results[step.name] = result
@@ -77,9 +90,11 @@ def setup(
     dry_run: bool = False,
     zip_provider: ZipProvider | None = None,
     executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Build or repair the whole lab; a second run on an unchanged lab changes nothing.
-    With `dry_run` the result also carries `plan` (the messages) and nothing is changed.
+    With `dry_run` the result also carries `plan` (the steps as data, `Step.to_json`) and
+    nothing is changed.
 
     Everything that can fail without touching AWS comes first: options, a read of what is
     deployed, conflicts no step can fix (another account's bucket, a foreign role) and the
@@ -87,18 +102,20 @@ def setup(
     (+ log group) in parallel, so the role propagates while the bucket is made, then the
     function, its configuration and URL."""
     o = check_options(options)
-    runner = Runner(aws, executor)
+    runner = Runner(aws, executor, reporter)
     observed, bucket = obs.observe(aws, o.bucket)
     infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
     plan(infra, observed)
     local = o.from_env or aws.is_emulator
-    zip_bytes = (zip_provider or build_zip)(infra.function.runtime, infra.function.arch, local)
+    zip_bytes = _zip_provider(zip_provider, runner.executor.reporter)(
+        infra.function.runtime, infra.function.arch, local
+    )
     desired = replace(infra, function=_with_zip(infra.function, zip_bytes))
     steps = plan(desired, observed)
     if dry_run:
         changed = list(dict.fromkeys(st.name for st in steps))
         doc = _setup_doc(aws, desired, observed, runner, changed)
-        return {**doc, "plan": [st.message for st in steps]}
+        return {**doc, "plan": [st.to_json() for st in steps]}
     with ThreadPoolExecutor(max_workers=2) as pool:
         both = [
             pool.submit(runner.run, plan(desired, observed, ["bucket"])),
@@ -148,6 +165,7 @@ def stage(
     zip_provider: ZipProvider | None = None,
     executor: Executor | None = None,
     env_bucket: str | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
     """One lab stage (create-bucket, create-role, deploy-function, configure, break/fix):
     only `parts` are planned; options not given keep what is deployed."""
@@ -164,11 +182,11 @@ def stage(
     desired = build_desired(
         aws, o, observed, bucket, zip_bytes=None, keep_deployed=True, env_bucket=env_bucket
     )
+    runner = Runner(aws, executor, reporter)
     if zip_provider is not None:  # for the runtime and arch the lab keeps
         f = desired.function
         zip_bytes = zip_provider(f.runtime, f.arch, o.from_env or aws.is_emulator)
         desired = replace(desired, function=_with_zip(f, zip_bytes))
-    runner = Runner(aws, executor)
     runner.run(plan(desired, observed, wanted))
     doc = _setup_doc(aws, desired, observed, runner, runner.changed)
     doc["bucket_preexisting"] = observed.bucket.exists and (
@@ -197,7 +215,11 @@ def deployed(aws: Aws) -> Deployed:
 
 
 def break_bucket(
-    aws: Aws, bucket: str = BROKEN_BUCKET, *, executor: Executor | None = None
+    aws: Aws,
+    bucket: str = BROKEN_BUCKET,
+    *,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Point BUCKET_NAME at a bucket the function cannot write; the real one stays on the
     function's `dogxray:bucket` tag so `fix-bucket` can restore it."""
@@ -207,7 +229,9 @@ def break_bucket(
         raise DogxrayError.usage(
             f"{bucket} is the lab's real bucket", hint="pick a bucket the function cannot write"
         )
-    doc = stage(aws, SetupOptions(), ["config"], executor=executor, env_bucket=bucket)
+    doc = stage(
+        aws, SetupOptions(), ["config"], executor=executor, env_bucket=bucket, reporter=reporter
+    )
     return {
         "function": dep.function_name,
         "bucket_name": bucket,
@@ -222,9 +246,18 @@ def break_bucket(
     }
 
 
-def fix_bucket(aws: Aws, *, executor: Executor | None = None) -> dict[str, Any]:
+def fix_bucket(
+    aws: Aws, *, executor: Executor | None = None, reporter: Reporter = SILENT
+) -> dict[str, Any]:
     dep = deployed(aws)
-    doc = stage(aws, SetupOptions(), ["config"], executor=executor, env_bucket=dep.bucket)
+    doc = stage(
+        aws,
+        SetupOptions(),
+        ["config"],
+        executor=executor,
+        env_bucket=dep.bucket,
+        reporter=reporter,
+    )
     return {
         "function": dep.function_name,
         "bucket_name": dep.bucket,
@@ -262,7 +295,7 @@ def status(aws: Aws) -> dict[str, Any]:
         for st in steps:
             if st.kind in ("bucket", "role") and not getattr(observed, st.kind).exists:
                 continue
-            drift.setdefault(st.kind, []).extend(st.changes or (st.message,))
+            drift.setdefault(st.kind, []).extend(st.changes)  # every repair carries them
     if fn.exists and fn.env.get(ENV_BUCKET_NAME) != env_bucket:
         drift["function"] = [
             f"{d} (broken: run `dogxray fix-bucket`)"
@@ -291,15 +324,23 @@ def status(aws: Aws) -> dict[str, Any]:
 
 
 def create_bucket(
-    aws: Aws, bucket: str | None = None, *, executor: Executor | None = None
+    aws: Aws,
+    bucket: str | None = None,
+    *,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
-    return stage(aws, SetupOptions(bucket=bucket), ["bucket"], executor=executor)
+    return stage(aws, SetupOptions(bucket=bucket), ["bucket"], executor=executor, reporter=reporter)
 
 
 def create_role(
-    aws: Aws, policy: PolicyMode | None = None, *, executor: Executor | None = None
+    aws: Aws,
+    policy: PolicyMode | None = None,
+    *,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
-    return stage(aws, SetupOptions(policy=policy), ["role"], executor=executor)
+    return stage(aws, SetupOptions(policy=policy), ["role"], executor=executor, reporter=reporter)
 
 
 def deploy_function(
@@ -308,6 +349,7 @@ def deploy_function(
     *,
     zip_provider: ZipProvider | None = None,
     executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Create the function, or upload its code when the zip's SHA-256 differs from the
     deployed CodeSha256 (and apply --runtime/--arch/--memory). BUCKET_NAME is kept."""
@@ -317,22 +359,33 @@ def deploy_function(
         aws,
         options,
         parts,
-        zip_provider=zip_provider or build_zip,
+        zip_provider=_zip_provider(zip_provider, executor.reporter if executor else reporter),
         executor=executor,
         env_bucket=fn.env.get(ENV_BUCKET_NAME),
+        reporter=reporter,
     )
 
 
 def configure(
-    aws: Aws, options: SetupOptions, *, executor: Executor | None = None
+    aws: Aws,
+    options: SetupOptions,
+    *,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
 ) -> dict[str, Any]:
     """Function URL (auth NONE + its two permissions), BUCKET_NAME, tracing, timeout."""
-    return stage(aws, options, ["config", "url"], executor=executor)
+    return stage(aws, options, ["config", "url"], executor=executor, reporter=reporter)
 
 
-def cleanup(aws: Aws, *, dry_run: bool = False, executor: Executor | None = None) -> dict[str, Any]:
+def cleanup(
+    aws: Aws,
+    *,
+    dry_run: bool = False,
+    executor: Executor | None = None,
+    reporter: Reporter = SILENT,
+) -> dict[str, Any]:
     """Delete what the lab created (see `dogxray.lab.cleanup`); `remaining` is empty when
     nothing is left under the lab's names and tags."""
     from dogxray.lab import cleanup as _cleanup
 
-    return _cleanup.cleanup(aws, dry_run=dry_run, executor=executor)
+    return _cleanup.cleanup(aws, dry_run=dry_run, executor=executor, reporter=reporter)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from dogxray import render
@@ -24,8 +24,22 @@ def spinner(text: str) -> Iterator[Callable[[str], None]]:
         yield lambda new: status.update(new)
 
 
-def plan(messages: list[str], *, what: str) -> None:
-    """`--dry-run`: what would change, on stdout."""
+class ConsoleReporter:
+    """What the lab commands and the demo hand the control plane (`dogxray.lab.report`)."""
+
+    def progress(self, text: str) -> None:
+        step(text)
+
+    def spinner(self, text: str) -> AbstractContextManager[Callable[[str], None]]:
+        return spinner(text)
+
+
+REPORTER = ConsoleReporter()
+
+
+def plan(steps: list[dict[str, Any]], *, what: str) -> None:
+    """`--dry-run`: what would change (each step's message), on stdout."""
+    messages = [st["message"] for st in steps]
     if not messages:
         render.data(f"{what}: nothing to do, the lab is up to date")
         return

@@ -248,7 +248,9 @@ def test_setup_without_credentials_is_one_clear_message(
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     built: list[str] = []
-    monkeypatch.setattr("dogxray.lab.service.build_zip", lambda *a: built.append("zip") or b"")
+    monkeypatch.setattr(
+        "dogxray.lab.service.build_zip", lambda *a, **kw: built.append("zip") or b""
+    )
     code, out, err = invoke(runner, "setup")
     assert code == 1 and out == "" and built == []
     assert err.splitlines()[0] == "error: no AWS credentials found"

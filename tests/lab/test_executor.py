@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from dogxray.errors import DogxrayError
 from dogxray.lab.executor import Executor, Timing
-from dogxray.lab.models import Step, Wait
+from dogxray.lab.models import Action, Resource, Step, Wait
 
 from .conftest import shared_session
 
@@ -75,21 +75,24 @@ class Clock:
 def rig() -> Iterator[tuple[StubAws, Executor, Clock, list[str]]]:
     aws, clock, shown = StubAws(), Clock(), []
 
-    @contextmanager
-    def spinner(text: str) -> Iterator[Callable[[str], None]]:
-        shown.append(f"start: {text}")
-        try:
-            yield shown.append
-        finally:
-            shown.append("stop")
+    class Shown:
+        def progress(self, text: str) -> None:
+            shown.append(f"progress: {text}")
+
+        @contextmanager
+        def spinner(self, text: str) -> Iterator[Callable[[str], None]]:
+            shown.append(f"start: {text}")
+            try:
+                yield shown.append
+            finally:
+                shown.append("stop")
 
     executor = Executor(
         aws,  # type: ignore[arg-type]
         timing=Timing(waiter_delay=0),
         sleep=clock.sleep,
         clock=clock,
-        progress=lambda _t: None,
-        spinner=spinner,
+        reporter=Shown(),
         now=lambda: NOW,
     )
     with aws.stub, aws.iam_stub:
@@ -102,8 +105,9 @@ def create_step() -> Step:
     return Step(
         name="function",
         message="create function f",
-        kind="function",
-        method=lambda c: c.create_function,
+        action=Action.create,
+        resource=Resource("function", "f"),
+        operation="CreateFunction",
         params={"FunctionName": "f", "Role": ROLE_ARN, "Code": {"ZipFile": b"zip"}},
         wait=Wait.function_active,
         function_name="f",
@@ -114,8 +118,9 @@ def update_step() -> Step:
     return Step(
         name="function-configuration",
         message="update f",
-        kind="function",
-        method=lambda c: c.update_function_configuration,
+        action=Action.update,
+        resource=Resource("function", "f"),
+        operation="UpdateFunctionConfiguration",
         params={"FunctionName": "f", "Timeout": 15},
         wait=Wait.function_updated,
         function_name="f",
@@ -247,8 +252,9 @@ def test_tolerated_codes_mean_already_done(rig) -> None:  # type: ignore[no-unty
     step = Step(
         name="function",
         message="delete function f",
-        kind="function",
-        method=lambda c: c.delete_function,
+        action=Action.delete,
+        resource=Resource("function", "f"),
+        operation="DeleteFunction",
         params={"FunctionName": "f"},
         tolerate=("ResourceNotFoundException",),
     )
@@ -256,19 +262,26 @@ def test_tolerated_codes_mean_already_done(rig) -> None:  # type: ignore[no-unty
 
 
 def test_botocore_without_invoked_via_function_url_is_explained(rig) -> None:  # type: ignore[no-untyped-def]
-    from botocore.exceptions import ParamValidationError
-
-    _, executor, _, _ = rig
-
-    def old_botocore(**_: object) -> None:
-        raise ParamValidationError(report='Unknown parameter in input: "InvokedViaFunctionUrl"')
-
+    """A botocore from before Oct 2025: its AddPermission has no InvokedViaFunctionUrl, so
+    its own parameter validation refuses the step (this client's model is trimmed; it is
+    not stubbed: validation fails before any request)."""
+    aws, executor, _, _ = rig
+    aws.lam = shared_session().client("lambda", region_name="us-east-1")
+    shape = aws.lam.meta.service_model.operation_model("AddPermission").input_shape
+    del shape.members["InvokedViaFunctionUrl"]
     step = Step(
         name="url-permissions",
         message="allow invoke",
-        kind="function-url",
-        method=lambda _c: old_botocore,
-        params={"InvokedViaFunctionUrl": True},
+        action=Action.create,
+        resource=Resource("permission", "p", of=Resource("function-url", "f")),
+        operation="AddPermission",
+        params={
+            "FunctionName": "f",
+            "StatementId": "p",
+            "Action": "lambda:InvokeFunction",
+            "Principal": "*",
+            "InvokedViaFunctionUrl": True,
+        },
     )
     with pytest.raises(DogxrayError) as info:
         executor.run_one(step)
@@ -300,8 +313,9 @@ def test_conflict_on_a_url_step_is_retried(rig) -> None:  # type: ignore[no-unty
     step = Step(
         name="function-url",
         message="create the Function URL of f",
-        kind="function-url",
-        method=lambda c: c.create_function_url_config,
+        action=Action.create,
+        resource=Resource("function-url", "f"),
+        operation="CreateFunctionUrlConfig",
         params={"FunctionName": "f", "AuthType": "NONE"},
     )
     assert executor.run_one(step)["AuthType"] == "NONE"

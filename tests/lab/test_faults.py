@@ -153,7 +153,7 @@ def test_cli_cleanup_that_leaves_something_exits_1(
     setup(lab)
     real = service.cleanup
 
-    def cleanup(aws: object, *, dry_run: bool = False) -> dict:
+    def cleanup(aws: object, *, dry_run: bool = False, **_reporter: object) -> dict:
         if not dry_run:
             _role_survives_deletion(lab)  # on the CLI's own session below
         return real(aws, dry_run=dry_run, executor=lab.executor if not dry_run else None)

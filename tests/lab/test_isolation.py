@@ -394,6 +394,7 @@ def test_function_and_role_of_someone_else_are_kept(lab: Lab) -> None:
     assert doc == {
         "deleted": [],
         "remaining": [],
+        "plan": [],
         "notes": [
             f"kept function {FUNCTION}: it is not tagged dogxray:lab=dog-photo",
             f"kept role {ROLE}: it is not tagged dogxray:lab=dog-photo",

@@ -11,9 +11,10 @@ import pytest
 from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.lab import policies
-from dogxray.lab.cleanup import plan_cleanup
+from dogxray.lab.cleanup import deleted, plan_cleanup
 from dogxray.lab.desired import build_desired
 from dogxray.lab.models import (
+    Action,
     Desired,
     Observed,
     ObservedBucket,
@@ -22,6 +23,7 @@ from dogxray.lab.models import (
     ObservedRole,
     Permission,
     PolicyMode,
+    Resource,
     SetupOptions,
 )
 from dogxray.lab.planner import plan
@@ -29,6 +31,9 @@ from dogxray.lab.planner import plan
 from .conftest import make_zip
 
 BUCKET = "lovely-dogs-123456789012-us-east-1"
+FUNCTION = "dog-photo-function"
+ROLE = "dog-photo-function-role-us-east-1"
+LOG_GROUP = "/aws/lambda/dog-photo-function"
 
 
 class FakeAws:
@@ -38,13 +43,6 @@ class FakeAws:
         self.settings = Settings.from_options(region=region)
         self.region = region
         self.account_id = "123456789012"
-
-
-class Names:
-    """Records which client method a step picks, and never calls AWS."""
-
-    def __getattr__(self, name: str) -> str:
-        return name
 
 
 NOTHING = Observed(
@@ -103,16 +101,51 @@ def matching(d: Desired) -> Observed:
 
 def test_empty_account_plans_the_whole_lab_in_order() -> None:
     steps = plan(desired(), NOTHING)
-    assert [(s.name, s.method(Names())) for s in steps] == [
-        ("bucket", "create_bucket"),
-        ("bucket", "put_bucket_tagging"),
-        ("role", "create_role"),
-        ("role-policy", "put_role_policy"),
-        ("log-group", "create_log_group"),
-        ("function", "create_function"),
-        ("function-url", "create_function_url_config"),
-        ("url-permissions", "add_permission"),
-        ("url-permissions", "add_permission"),
+    assert [(s.name, s.service, s.operation, s.action, str(s.resource)) for s in steps] == [
+        ("bucket", "s3", "CreateBucket", Action.create, f"bucket {BUCKET}"),
+        ("bucket", "s3", "PutBucketTagging", Action.tag, f"bucket {BUCKET}"),
+        ("role", "iam", "CreateRole", Action.create, f"role {ROLE}"),
+        (
+            "role-policy",
+            "iam",
+            "PutRolePolicy",
+            Action.create,
+            f"inline policy dog-photo-function-policy of role {ROLE}",
+        ),
+        ("log-group", "logs", "CreateLogGroup", Action.create, f"log group {LOG_GROUP}"),
+        ("function", "lambda", "CreateFunction", Action.create, f"function {FUNCTION}"),
+        (
+            "function-url",
+            "lambda",
+            "CreateFunctionUrlConfig",
+            Action.create,
+            f"the Function URL of {FUNCTION}",
+        ),
+        (
+            "url-permissions",
+            "lambda",
+            "AddPermission",
+            Action.create,
+            f"permission FunctionURLAllowPublicAccess of the Function URL of {FUNCTION}",
+        ),
+        (
+            "url-permissions",
+            "lambda",
+            "AddPermission",
+            Action.create,
+            f"permission FunctionURLAllowInvokeAction of the Function URL of {FUNCTION}",
+        ),
+    ]
+    assert [s.kind for s in steps] == [
+        "bucket",
+        "bucket",
+        "role",
+        "role",
+        "log-group",
+        "function",
+        "function-url",
+        "function-url",
+        "function-url",
     ]
     create = steps[5]
     assert create.params["TracingConfig"] == {"Mode": "Active"}
@@ -194,8 +227,11 @@ def test_drift_becomes_targeted_updates() -> None:
         "tracing is PassThrough, expected Active",
         f"BUCKET_NAME is aws-bucket, expected {BUCKET}",
     )
-    assert steps[1].method(Names()) == "remove_permission"
-    assert steps[1].params["StatementId"] == "open"  # an unconditioned public invoke
+    assert (steps[1].operation, steps[1].action) == ("RemovePermission", Action.delete)
+    assert steps[1].params == {  # an unconditioned public invoke
+        "FunctionName": FUNCTION,
+        "StatementId": "open",
+    }
     assert steps[2].params["StatementId"] == "FunctionURLAllowInvokeAction"
 
 
@@ -212,11 +248,20 @@ def test_new_code_only_when_the_sha_differs() -> None:
 def test_policy_mode_switch() -> None:
     d = desired(policy=PolicyMode.console)
     steps = plan(d, matching(desired()), ["role"])
-    assert [s.method(Names()) for s in steps] == [
-        "delete_role_policy",
-        "attach_role_policy",
-        "attach_role_policy",
-        "attach_role_policy",
+    assert [(s.operation, dict(s.params)) for s in steps] == [
+        ("DeleteRolePolicy", {"RoleName": ROLE, "PolicyName": "dog-photo-function-policy"}),
+        *[
+            ("AttachRolePolicy", {"RoleName": ROLE, "PolicyArn": arn})
+            for arn in d.role.managed_arns
+        ],
+    ]
+    assert len(d.role.managed_arns) == 3
+    o = matching(desired())
+    console = replace(o, role=replace(o.role, inline={}, attached=d.role.managed_arns))
+    back = plan(desired(), console, ["role"])  # console -> least-privilege
+    assert [(s.operation, s.action) for s in back] == [
+        ("PutRolePolicy", Action.create),
+        *[("DetachRolePolicy", Action.detach)] * 3,
     ]
 
 
@@ -228,7 +273,12 @@ def test_bucket_of_another_account_is_refused() -> None:
 
 def test_untagged_bucket_adopted_only_under_the_default_name_and_when_empty() -> None:
     own = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=True, empty=True))
-    assert [s.method(Names()) for s in plan(desired(), own, ["bucket"])] == ["put_bucket_tagging"]
+    [tag] = plan(desired(), own, ["bucket"])
+    assert (tag.operation, tag.action, tag.changes) == (
+        "PutBucketTagging",
+        Action.tag,
+        ("not tagged as this lab's",),
+    )
     full = replace(own, bucket=replace(own.bucket, empty=False))
     assert plan(desired(), full, ["bucket"]) == []  # someone's own photos: never adopted
     d = replace(desired(), bucket=replace(desired().bucket, name="mine", adopt_untagged=False))
@@ -252,15 +302,25 @@ def test_cleanup_plan_keeps_what_dogxray_did_not_create() -> None:
         o.role,
         "/aws/lambda/dog-photo-function",
         [o.bucket, foreign],
-        "dog-photo-function",
-        "dog-photo-function-role",
+        FUNCTION,
+        ROLE,
     )
-    assert [s.method(Names()) for s in steps[:5]] == [
-        "delete_function_url_config",
-        "delete_function",
-        "delete_log_group",
-        "delete_role_policy",
-        "delete_role",
+    assert [(s.service, s.operation, dict(s.params)) for s in steps] == [
+        ("lambda", "DeleteFunctionUrlConfig", {"FunctionName": FUNCTION}),
+        ("lambda", "DeleteFunction", {"FunctionName": FUNCTION}),
+        ("logs", "DeleteLogGroup", {"logGroupName": LOG_GROUP}),
+        ("iam", "DeleteRolePolicy", {"RoleName": ROLE, "PolicyName": "dog-photo-function-policy"}),
+        ("iam", "DeleteRole", {"RoleName": ROLE}),
+        ("s3", None, {"Bucket": BUCKET}),  # composite: every version and delete marker
+        ("s3", "DeleteBucket", {"Bucket": BUCKET}),
     ]
-    assert [s.params.get("Bucket") for s in steps[5:]] == [BUCKET, BUCKET]
+    assert steps[5].action is Action.empty and steps[5].resource == Resource("bucket", BUCKET)
+    assert deleted(steps) == [
+        f"the Function URL of {FUNCTION}",
+        f"function {FUNCTION}",
+        f"log group {LOG_GROUP}",
+        f"inline policy dog-photo-function-policy of role {ROLE}",
+        f"role {ROLE}",
+        f"bucket {BUCKET}",
+    ]
     assert notes == ["kept bucket mine: dogxray did not create it"]

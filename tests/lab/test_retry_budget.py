@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSResponse
 
 from dogxray.aws import MAX_ATTEMPTS, ClientError, error_code
 from dogxray.lab import service
-from dogxray.lab.models import SetupOptions, Step, Wait
+from dogxray.lab.models import Action, Resource, SetupOptions, Step, Wait
 
 from .conftest import Lab, tiny_zip
 
@@ -64,8 +64,9 @@ def update_step(lab: Lab) -> Step:
     return Step(
         name="function-configuration",
         message=f"update {name}",
-        kind="function",
-        method=lambda c: c.update_function_configuration,
+        action=Action.update,
+        resource=Resource("function", name),
+        operation="UpdateFunctionConfiguration",
         params={"FunctionName": name, "Timeout": 20},
         wait=Wait.function_updated,
         function_name=name,

@@ -245,6 +245,7 @@ def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) 
         "deleted": [],
         "remaining": [],
         "notes": [],
+        "plan": [],
     }
 
 
@@ -270,7 +271,7 @@ def test_dry_run_mutates_nothing(lab: Lab) -> None:
         lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip, executor=lab.executor
     )
     assert lab.calls.mutating == []
-    assert doc["changed"][0] == "bucket" and doc["plan"][0].startswith("create bucket")
+    assert doc["changed"][0] == "bucket" and doc["plan"][0]["operation"] == "CreateBucket"
     assert lab.client("s3").list_buckets()["Buckets"] == []
     run_setup(lab)
     lab.calls.clear()

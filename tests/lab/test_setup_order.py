@@ -101,5 +101,6 @@ def test_a_zip_that_cannot_be_built_changes_nothing(lab: Lab) -> None:
 def test_dry_run_builds_and_plans_but_changes_nothing(lab: Lab) -> None:
     doc = service.setup(lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip)
     assert lab.calls.mutating == []
-    assert doc["plan"][0].startswith("create bucket ")
-    assert any(line.startswith("create function ") for line in doc["plan"])
+    assert doc["plan"][0]["operation"] == "CreateBucket"
+    assert doc["plan"][0]["message"].startswith("create bucket ")
+    assert any(st["operation"] == "CreateFunction" for st in doc["plan"])
