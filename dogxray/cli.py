@@ -149,5 +149,7 @@ def main() -> None:
 # Register the command modules (they import `command` from here).
 import dogxray.commands.lab  # noqa: E402
 import dogxray.commands.local  # noqa: E402
+import dogxray.commands.logs  # noqa: E402
+import dogxray.commands.map  # noqa: E402
 import dogxray.commands.package  # noqa: E402
 import dogxray.commands.traces  # noqa: E402, F401
