@@ -1,0 +1,74 @@
+"""What `dogxray map` calls: the lab's traces in a window -> the service graph.
+
+Uses the trace fetcher as `traces` does (summaries scoped to the function, documents in
+batches of 5) and builds the graph from the trace trees, on AWS and on the emulator
+alike, so the map and the waterfalls always agree. (X-Ray's GetServiceGraph is not used
+yet: it aggregates every service of the account, and the emulator does not serve it.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dogxray.errors import DogxrayError
+from dogxray.traces.analysis import passes_through
+from dogxray.traces.fetch import Fetcher, Progress
+from dogxray.traces.graph import Graph, find_node, graph_json, label, node_detail
+from dogxray.traces.model import build_trace
+from dogxray.traces.window import parse_since
+
+
+def build_graph(
+    aws: Any, settings: Any, window: tuple[Any, Any], progress: Progress | None = None
+) -> Graph:
+    function = settings.function_name
+    fetcher = Fetcher(aws, progress=progress)
+    fetcher.check_destination()
+    graph = Graph()
+    seen: set[str] = set()
+    for found in fetcher.summaries(window[0], window[1], function):
+        ids = [s.id for s in found if s.id not in seen and s.in_scope is not False]
+        seen.update(ids)
+        for trace_id, docs in fetcher.documents(ids):
+            if not docs:
+                continue
+            trace = build_trace(trace_id, docs)
+            if passes_through(trace, function):
+                graph.add(trace)
+    return graph
+
+
+def service_map(
+    aws: Any, settings: Any, *, since: str = "10m", progress: Progress | None = None
+) -> dict[str, Any]:
+    """The `map` document (nodes, edges, statistics); a note when it is empty."""
+    window = parse_since(since)
+    graph = build_graph(aws, settings, window, progress)
+    result = graph_json(graph, window)
+    if not graph.traces:
+        from dogxray.traces.service import why_empty
+
+        result["note"] = why_empty(aws, settings, since, False)
+    return result
+
+
+def node_panel(
+    aws: Any, settings: Any, name: str, *, since: str = "10m", progress: Progress | None = None
+) -> dict[str, Any]:
+    """The `map --node NAME` document: the console's side panel for one node."""
+    window = parse_since(since)
+    graph = build_graph(aws, settings, window, progress)
+    found = find_node(graph, name)
+    if not found:
+        known = ", ".join(label(k) for k in graph.nodes) or "none (no traces in the window)"
+        raise DogxrayError(
+            f"no node {name!r} in the map of the last {since}",
+            where=f"nodes: {known}",
+            hint="use a node name from `dogxray map`, or lambda, function, s3",
+        )
+    if len(found) > 1:
+        raise DogxrayError.usage(
+            f"--node {name!r} matches {len(found)} nodes: " + ", ".join(label(k) for k in found),
+            hint="use the full label, e.g. --node 'NAME (TYPE)'",
+        )
+    return node_detail(graph, found[0], window)
