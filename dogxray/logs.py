@@ -399,6 +399,46 @@ def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
     return request_id, int(trace.start * 1000) - 1000, int(trace.end * 1000) + 5000
 
 
+def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
+    """The log lines of a trace's invocation, for under its waterfall (`trace ID`).
+    Never fails the trace: a problem becomes a `note`."""
+    from dogxray.traces.fetch import trace_id_time
+
+    found: dict[str, Any] = {"request_id": None, "events": [], "note": None}
+    ids: list[str] = []
+    stack = list(detail.get("nodes") or [])
+    while stack:
+        node = stack.pop()
+        if node.get("origin") in ("AWS::Lambda", "AWS::Lambda::Function"):
+            request_id = (node.get("aws") or {}).get("request_id")
+            if node["origin"] == "AWS::Lambda":  # the service's segment names it first
+                ids.insert(0, request_id)
+            else:
+                ids.append(request_id)
+        stack.extend(node.get("children") or [])
+    request_id = next((str(i) for i in ids if i), None)
+    if request_id is None:
+        found["note"] = "no log lines: the trace has no Lambda request id"
+        return found
+    found["request_id"] = request_id
+    start_ms = int(trace_id_time(detail["id"]) * 1000) - 1000
+    end_ms = start_ms + int(detail.get("duration_ms") or 0) + 7000  # id time is whole seconds
+    try:
+        raw = _ordered(raw_events(aws.client("logs"), settings.log_group_name, start_ms, end_ms))
+    except Exception as exc:
+        from dogxray.aws import error_message
+
+        found["note"] = f"no log lines: {error_message(exc)}"
+        return found
+    found["events"], _ = select(LogParser().feed(raw), request_id=request_id)
+    if not found["events"]:
+        found["note"] = (
+            f"no log lines of request {request_id} yet (CloudWatch needs a few seconds); "
+            f"re-run, or `dogxray logs --trace {detail['id']}`"
+        )
+    return found
+
+
 def follow(
     aws: Any,
     settings: Any,

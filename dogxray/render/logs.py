@@ -121,3 +121,14 @@ def stream_json(events: list[dict[str, Any]]) -> None:
     """`--follow --output json`: one event a line (JSON Lines), as they arrive."""
     for event in events:
         render.data(json.dumps(event, default=str))
+
+
+def under_waterfall(found: dict[str, Any]) -> None:
+    """`dogxray trace ID`: the invocation's log lines below the waterfall."""
+    if found["events"]:
+        render.data("")
+        render.data(f"log lines of request {found['request_id']}:")
+        for line in lines(found["events"]):
+            render.data(line)
+    if found["note"]:
+        render.progress(f"note: {found['note']}")

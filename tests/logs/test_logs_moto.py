@@ -232,3 +232,27 @@ def test_missing_log_group_is_a_note_and_exit_0(aws_mock: Any) -> None:
 def test_bad_input_exits_2(args: list[str], message: str) -> None:
     result = cli("logs", *args)
     assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
+
+
+def test_trace_prints_its_log_lines_under_the_waterfall(aws_mock: Any) -> None:
+    start = time.time() - 30
+    trace_id, docs = rebase(load("fault_separate"), start=start, serial=9)
+    aws_mock.client("xray").put_trace_segments(TraceSegmentDocuments=docs)
+    request_id = json.loads(docs[0])["aws"]["request_id"]
+    quiet = cli("trace", trace_id)  # no log group yet: the waterfall, and a note
+    assert quiet.exit_code == 0 and "log lines" not in quiet.stdout
+    assert quiet.stderr.startswith("note: no log lines:")
+    client = aws_mock.client("logs")
+    first_ms = int(start * 1000) + 100
+    put(client, "s", invocation(request_id, failed=True), start_ms=first_ms)
+    put(client, "t", invocation(RIDS[2]), start_ms=first_ms)  # another request, same time
+    result = cli("trace", trace_id)
+    assert result.exit_code == 0, result.output
+    when = datetime.fromtimestamp(first_ms / 1000, timezone.utc)
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.") + f"{first_ms % 1000:03d}"[:3]
+    tail = result.stdout.splitlines()[-8:]
+    assert tail[:2] == ["", f"log lines of request {request_id}:"]
+    assert tail[2].startswith(f"{stamp[:-3]}") and "c0ffee00  ERROR  husky" in tail[2]
+    assert "[ERROR] NoSuchBucket: The specified bucket does not exist" in tail[3]
+    assert tail[-1].endswith("c0ffee00  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB")
+    assert RIDS[2][:8] not in result.stdout and result.stderr == ""
