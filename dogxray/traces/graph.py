@@ -188,6 +188,7 @@ def graph_json(graph: Graph, window: tuple[Any, Any]) -> dict[str, Any]:
     ids = {key: index for index, key in enumerate(keys)}
     return {
         "window": {"start": iso(window[0]), "end": iso(window[1]), "minutes": round(minutes, 2)},
+        "source": "traces",
         "traces": graph.traces,
         "nodes": [
             {

@@ -1,9 +1,10 @@
 """What `dogxray map` calls: the lab's traces in a window -> the service graph.
 
-Uses the trace fetcher as `traces` does (summaries scoped to the function, documents in
-batches of 5) and builds the graph from the trace trees, on AWS and on the emulator
-alike, so the map and the waterfalls always agree. (X-Ray's GetServiceGraph is not used
-yet: it aggregates every service of the account, and the emulator does not serve it.)
+On AWS the map comes from X-Ray's GetServiceGraph (`service_graph.py`: paginated, scoped
+to what connects to the function). On a custom endpoint (moto, the emulator), and when
+that graph is empty or not readable, it is built from the trace trees: the trace fetcher
+as `traces` uses it (summaries scoped to the function, documents in batches of 5).
+`--node` always uses the traces: the exceptions and the histogram need them.
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ def build_graph(
 def service_map(
     aws: Any, settings: Any, *, since: str = "10m", progress: Progress | None = None
 ) -> dict[str, Any]:
-    """The `map` document (nodes, edges, statistics); a note when it is empty."""
+    """The `map` document (nodes, edges, statistics); a note when it is empty. On AWS
+    from GetServiceGraph; from the traces on a custom endpoint, or when X-Ray's graph
+    has nothing of the function (or the identity may not read it)."""
     window = parse_since(since)
+    if not aws.is_local:
+        result = _from_service_graph(aws, settings, window)
+        if result is not None:
+            return result
     graph = build_graph(aws, settings, window, progress)
     result = graph_json(graph, window)
     if not graph.traces:
@@ -50,6 +57,21 @@ def service_map(
 
         result["note"] = why_empty(aws, settings, since, False)
     return result
+
+
+def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict | None:
+    from dogxray.aws import ClientError, error_code
+    from dogxray.traces import service_graph
+    from dogxray.traces.fetch import DENIED_CODES, NOT_IMPLEMENTED_CODES
+
+    try:
+        services = service_graph.fetch(aws.client("xray"), window[0], window[1])
+    except ClientError as exc:
+        if error_code(exc) in NOT_IMPLEMENTED_CODES + DENIED_CODES:
+            return None
+        raise
+    result = service_graph.map_document(services, settings.function_name, window)
+    return result if result["nodes"] else None
 
 
 def node_panel(

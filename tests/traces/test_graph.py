@@ -221,7 +221,8 @@ def check_stats(stats: dict[str, Any]) -> None:
 
 def test_json_shape() -> None:
     result = small()
-    assert set(result) == {"window", "traces", "nodes", "edges"}
+    assert set(result) == {"window", "source", "traces", "nodes", "edges"}
+    assert result["source"] == "traces"
     assert result["window"] == {
         "start": "2025-11-24T16:00:00.000Z",
         "end": "2025-11-24T16:10:00.000Z",
