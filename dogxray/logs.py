@@ -31,6 +31,7 @@ from dogxray.errors import DogxrayError
 POLL_SECONDS = 2.0  # as `aws logs tail --follow`
 FOLLOW_LOOKBACK_MS = 10_000  # late-ingested events from other streams are still seen
 OK_OUTCOMES = ("ok", "redirect")
+_sleep = time.sleep  # looked up at call time: the CLI test replaces it
 KINDS = ("start", "end", "report", "app", "error", "other")
 
 _START_RE = re.compile(r"^START RequestId: (?P<id>[\w-]+)(?: Version: (?P<version>\S+))?")
@@ -447,7 +448,7 @@ def follow(
     since: str = "10m",
     errors_only: bool = False,
     request_id: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     interval: float = POLL_SECONDS,
     max_polls: int | None = None,
     page_limit: int | None = None,
@@ -469,7 +470,7 @@ def follow(
     polls = 0
     while max_polls is None or polls < max_polls:
         if polls:
-            sleep(interval)
+            (sleep or _sleep)(interval)
         polls += 1
         start = max(0, cursor - FOLLOW_LOOKBACK_MS) if seen else cursor
         try:

@@ -34,15 +34,18 @@ def logs(
 
     aws = connect()
     if follow:
-        service.follow(
-            aws,
-            settings(),
-            show.stream_json if output is Output.json else show.stream_text,
-            since=since,
-            errors_only=errors,
-            request_id=request_id,
-            note=lambda text: show.note({"note": text}),
-        )
+        try:
+            service.follow(
+                aws,
+                settings(),
+                show.stream_json if output is Output.json else show.stream_text,
+                since=since,
+                errors_only=errors,
+                request_id=request_id,
+                note=lambda text: show.note({"note": text}),
+            )
+        except KeyboardInterrupt:
+            return  # Ctrl-C is how --follow ends: exit 0, nothing to report
         return
     result = service.read_logs(
         aws, settings(), since=since, errors_only=errors, request_id=request_id, trace_id=trace

@@ -256,3 +256,34 @@ def test_trace_prints_its_log_lines_under_the_waterfall(aws_mock: Any) -> None:
     assert "[ERROR] NoSuchBucket: The specified bucket does not exist" in tail[3]
     assert tail[-1].endswith("c0ffee00  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB")
     assert RIDS[2][:8] not in result.stdout and result.stderr == ""
+
+
+def test_cli_follow_streams_until_ctrl_c(aws_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = aws_mock.client("logs")
+    base = now_ms() - 10_000
+    put(client, "s", invocation(RIDS[0]), start_ms=base)
+    naps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 1:
+            put(client, "s", invocation(RIDS[1], failed=True), start_ms=base + 1000)
+        elif len(naps) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(logs, "_sleep", sleep)
+    result = cli("logs", "--follow", "--output", "json")
+    assert result.exit_code == 0 and result.stderr == ""
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(e["request_id"], e["kind"]) for e in lines] == [
+        (RIDS[0], "start"),
+        (RIDS[0], "app"),
+        (RIDS[0], "end"),
+        (RIDS[0], "report"),
+        (RIDS[1], "start"),
+        (RIDS[1], "app"),
+        (RIDS[1], "error"),
+        (RIDS[1], "end"),
+        (RIDS[1], "report"),
+    ]
+    assert naps == [2.0, 2.0, 2.0]
