@@ -1,9 +1,10 @@
 """What `dogxray map` calls: the lab's traces in a window -> the service graph.
 
-On AWS the map comes from X-Ray's GetServiceGraph (`service_graph.py`: paginated, scoped
-to what connects to the function). On a custom endpoint (moto, the emulator), and when
-that graph is empty or not readable, it is built from the trace trees: the trace fetcher
-as `traces` uses it (summaries scoped to the function, documents in batches of 5).
+The map comes from X-Ray's GetServiceGraph (`service_graph.py`: paginated, scoped to what
+connects to the function) wherever it has the function: AWS, and an emulator that
+implements it. Otherwise (moto's empty graph, no such API, access denied) it is built
+from the trace trees: the trace fetcher as `traces` uses it (summaries scoped to the
+function, documents in batches of 5).
 `--node` always uses the traces: the exceptions and the histogram need them.
 """
 
@@ -42,14 +43,14 @@ def build_graph(
 def service_map(
     aws: Any, settings: Any, *, since: str = "10m", progress: Progress | None = None
 ) -> dict[str, Any]:
-    """The `map` document (nodes, edges, statistics); a note when it is empty. On AWS
-    from GetServiceGraph; from the traces on a custom endpoint, or when X-Ray's graph
-    has nothing of the function (or the identity may not read it)."""
+    """The `map` document (nodes, edges, statistics); a note when it is empty. From
+    GetServiceGraph (one or a few calls); from the traces when the endpoint's graph has
+    nothing of the function (moto answers an empty graph), lacks the API, or the
+    identity may not read it."""
     window = parse_since(since)
-    if not aws.is_local:
-        result = _from_service_graph(aws, settings, window)
-        if result is not None:
-            return result
+    result = _from_service_graph(aws, settings, window)
+    if result is not None:
+        return result
     graph = build_graph(aws, settings, window, progress)
     result = graph_json(graph, window)
     if not graph.traces:
