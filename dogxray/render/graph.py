@@ -141,7 +141,6 @@ def picture(result: dict[str, Any], width: int) -> list[Text] | None:
     rows = [Text() for _ in range(height)]
     mid = 3
     for index, column in enumerate(columns):
-        stacked = len(column) > 1 or index == len(columns) - 1
         boxes = [_box(node, inners[index]) for node in column]
         for row in range(height):
             which, line = divmod(row, 7)
@@ -234,9 +233,13 @@ def panel_lines(detail: dict[str, Any]) -> list[Text]:
     node = detail["node"]
     lines = [Text(_label(node), style="bold"), *_stats_lines(node["stats"])]
     status = detail["status"]
-    http = ", ".join(f"{code} x{count}" for code, count in status["http"].items())
+    http = ", ".join(f"{code} x{n}" for code, n in status["http"].items() if code != "none")
     lines.append(
-        Text("status: " + "  ".join(f"{s} {status[s]}" for s, _, _ in RING) + f"  (HTTP {http})")
+        Text(
+            "status: "
+            + "  ".join(f"{s} {status[s]}" for s, _, _ in RING)
+            + (f"  (HTTP {http})" if http else "")
+        )
     )
     lines.append(Text("response time (ms)"))
     top = max((b["count"] for b in detail["histogram"]), default=0)

@@ -112,8 +112,8 @@ class Graph:
             self.edge(caller, key).samples.append(sample)
             for call in _calls(function):
                 target = downstream_key(call)
-                merged = [call, *(c for c in call.children if c.inferred)]
-                down = _sample(trace, call, merged)
+                merged = [c for c in call.children if c.inferred]
+                down = _sample(trace, call, [call, *merged], merged)
                 self.node(target).samples.append(down)
                 self.edge(key, target).samples.append(down)
 
@@ -145,16 +145,20 @@ def downstream_key(call: Node) -> tuple[str, str]:
     return (call.name, "remote")  # the X-Ray SDK names a remote call by its URL's host
 
 
-def _sample(trace: Trace, node: Node, parts: list[Node]) -> Sample:
-    fault = node.fault or any(p.fault for p in parts[1:] if p.inferred)
-    error = node.error or any(p.error for p in parts[1:] if p.inferred)
-    throttle = node.throttle or any(p.throttle for p in parts[1:] if p.inferred)
-    status = node.http_status
-    if status is None:  # an inferred segment may carry what the call's subsegment lacks
-        status = next((p.http_status for p in parts[1:] if p.inferred and p.http_status), None)
+def _sample(
+    trace: Trace, node: Node, sources: list[Node], inferred: list[Node] | None = None
+) -> Sample:
+    """One request at `node`: its status (merged with the inferred segments of a call),
+    its duration, and the exceptions recorded on `sources`."""
+    parts = [node, *(inferred or [])]
+    fault = any(p.fault for p in parts)
+    error = any(p.error for p in parts)
+    throttle = any(p.throttle for p in parts)
+    # an inferred segment may carry the status the call's subsegment lacks
+    status = next((p.http_status for p in parts if p.http_status is not None), None)
     seen: set[tuple[str, str]] = set()
     exceptions: list[tuple[str, str, bool]] = []
-    for part in parts:
+    for part in sources:
         for exc in part.exceptions if not part.propagated else []:
             key = (exc["type"], exc["message"])
             if key not in seen:

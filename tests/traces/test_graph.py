@@ -162,6 +162,63 @@ def test_node_panel_of_the_broken_bucket() -> None:
     }
 
 
+def test_function_status_is_its_own_not_its_calls() -> None:
+    graph = graph_of("success_embedded", "fault_separate")
+    detail = node_detail(graph, FUNCTION, WINDOW)
+    assert detail["status"] == {
+        "ok": 1,
+        "error": 0,
+        "fault": 1,
+        "throttle": 0,
+        "http": {"none": 2},
+    }  # the inferred S3 segment's 200 is the bucket's, not the function's
+
+
+def lines_of(lines: list[Any], width: int = 80) -> list[str]:
+    buffer = io.StringIO()
+    console = Console(width=width, file=buffer, color_system=None)
+    for line in lines:
+        console.print(line)
+    return buffer.getvalue().splitlines()
+
+
+def test_a_chain_is_drawn_with_straight_arrows() -> None:
+    result = graph_json(graph_of("success_embedded", without="call_dog_api"), WINDOW)
+    assert lines_of(show.picture(result, 80)) == [
+        "┌────────┐    ┌────────────────┐    ┌────────────────┐    ┌────────────────┐",
+        "│client  │    │dog-photo-funct…│    │dog-photo-funct…│    │lovely-dogs-123…│",
+        "│        │    │Lambda service  │    │Lambda function │    │S3 bucket       │",
+        "│1 req   │───▶│1 req 0.1/min   │───▶│1 req 0.1/min   │───▶│1 req 0.1/min   │",
+        "│        │    │avg 1,160 ms    │    │avg 1,100 ms    │    │avg 93.0 ms     │",
+        "│        │    │████████████████│    │████████████████│    │████████████████│",
+        "└────────┘    └────────────────┘    └────────────────┘    └────────────────┘",
+    ]
+    assert show.picture(result, 79) is None
+
+
+def test_node_panel_text_exact() -> None:
+    graph = graph_of("success_embedded", "fault_separate", without="images.dog.ceo")
+    assert lines_of(show.panel_lines(node_detail(graph, BROKEN, WINDOW))) == [
+        "aws-bucket (AWS::S3::Bucket)",
+        "  1 req  0.1/min  avg 93.0 ms",
+        "  p50 93.0  p95 93.0  p99 93.0 ms",
+        "  ░░░░░░░░░░░░░░░░░░░░  ok 0  error 0  throttle 0  fault 1",
+        "status: ok 0  error 0  throttle 0  fault 1  (HTTP 404 x1)",
+        "response time (ms)",
+        "     93.0 ..    93.0  ██████████████████████████████ 1",
+        "exceptions",
+        "  1x NoSuchBucket: The specified bucket does not exist (remote)",
+        "     newest: 1-69248102-0000000000005a17c0de0002",
+        "open one with `dogxray trace ID`",
+    ]
+    function = lines_of(show.panel_lines(node_detail(graph, FUNCTION, WINDOW)))
+    assert function[4] == "status: ok 1  error 0  throttle 0  fault 1"
+    assert function[6:8] == [
+        "      890 ..     911  ██████████████████████████████ 1",
+        "      911 ..     932  0",
+    ]
+
+
 def test_exceptions_count_per_trace_and_keep_the_three_newest_ids() -> None:
     graph = Graph()
     recording = load("fault_separate")
