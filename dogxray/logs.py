@@ -112,7 +112,8 @@ def read_logs(
         raise DogxrayError(
             f"no log lines of {what} in {group}",
             where=f"{result['window']['start']} .. {result['window']['end']}",
-            hint="CloudWatch needs a few seconds to receive new lines; re-run, or widen --since",
+            hint="CloudWatch needs a few seconds to receive new lines; re-run"
+            + ("" if trace_id else ", or widen --since"),
         )
     result["events"], result["invocations"] = events, summaries
     if not events:
