@@ -151,6 +151,8 @@ import dogxray.commands.analyze  # noqa: E402
 import dogxray.commands.lab  # noqa: E402
 import dogxray.commands.load  # noqa: E402
 import dogxray.commands.local  # noqa: E402
+import dogxray.commands.logs  # noqa: E402
+import dogxray.commands.map  # noqa: E402
 import dogxray.commands.metrics  # noqa: E402
 import dogxray.commands.package  # noqa: E402
 import dogxray.commands.traces  # noqa: E402, F401

@@ -59,3 +59,7 @@ def trace(
         show.emit_json(detail)
     else:
         show.waterfall(detail, region=aws.region, is_local=aws.is_local)
+        from dogxray import logs
+        from dogxray.render.logs import under_waterfall
+
+        under_waterfall(logs.trace_logs(aws, settings(), detail))

@@ -1,0 +1,56 @@
+"""Command: logs (the function's CloudWatch log group, one invocation, or follow)."""
+
+from __future__ import annotations
+
+import typer
+
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.errors import DogxrayError
+from dogxray.render import logs as show
+from dogxray.traces.window import parse_since, validate_trace_id
+
+
+@command("logs")
+def logs(
+    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new lines (Ctrl-C)"),
+    errors: bool = typer.Option(False, "--errors", help="only invocations that failed"),
+    request_id: str | None = typer.Option(None, "--request-id", help="one invocation's lines"),
+    trace: str | None = typer.Option(None, "--trace", help="the invocation of this X-Ray trace"),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """The function's logs: one line per invocation (REPORT), its JSON line, errors."""
+    parse_since(since)  # bad input -> exit 2 before any AWS call
+    if trace is not None:
+        trace = validate_trace_id(trace)
+        if request_id is not None or follow:
+            raise DogxrayError.usage(
+                "--trace does not combine with --request-id or --follow",
+                hint="--trace finds the request id itself; it shows one finished invocation",
+            )
+    if request_id is not None and not request_id.strip():
+        raise DogxrayError.usage("--request-id is empty", hint="e.g. --request-id c0ffee00-...")
+    from dogxray import logs as service
+
+    aws = connect()
+    if follow:
+        try:
+            service.follow(
+                aws,
+                settings(),
+                show.stream_json if output is Output.json else show.stream_text,
+                since=since,
+                errors_only=errors,
+                request_id=request_id,
+                note=lambda text: show.note({"note": text}),
+            )
+        except KeyboardInterrupt:
+            return  # Ctrl-C is how --follow ends: exit 0, nothing to report
+        return
+    result = service.read_logs(
+        aws, settings(), since=since, errors_only=errors, request_id=request_id, trace_id=trace
+    )
+    if output is Output.json:
+        show.emit_json(result)
+    else:
+        show.text(result)

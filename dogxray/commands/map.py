@@ -1,0 +1,58 @@
+"""Command: map (the service graph) and map --node (one node's side panel)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+from dogxray.cli import command, connect, settings
+from dogxray.errors import DogxrayError
+from dogxray.render import graph as show
+from dogxray.traces.window import parse_since
+
+
+class MapOutput(str, Enum):
+    text = "text"
+    json = "json"
+    mermaid = "mermaid"
+
+
+@command("map")
+def service_map(
+    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    node: str | None = typer.Option(
+        None, "--node", help="one node's panel: histogram, status counts, exceptions"
+    ),
+    output: MapOutput = typer.Option(
+        MapOutput.text, "--output", "-o", help="text, json (one document) or mermaid"
+    ),
+) -> None:
+    """The service map of the lab's traces: client, Lambda, function, S3, Dog API."""
+    parse_since(since)  # bad input -> exit 2 before any AWS call
+    if node is not None and not node.strip():
+        raise DogxrayError.usage("--node is empty", hint="e.g. --node s3 or --node function")
+    if node is not None and output is MapOutput.mermaid:
+        raise DogxrayError.usage(
+            "--output mermaid draws the whole map", hint="drop --node, or use text or json"
+        )
+    from dogxray.render.traces import fetch_progress
+    from dogxray.traces import mapping
+
+    aws = connect()
+    with fetch_progress() as progress:
+        if node is not None:
+            detail = mapping.node_panel(aws, settings(), node, since=since, progress=progress)
+        else:
+            result = mapping.service_map(aws, settings(), since=since, progress=progress)
+    if node is not None:
+        if output is MapOutput.json:
+            show.emit_json(detail)
+        else:
+            show.panel(detail)
+    elif output is MapOutput.json:
+        show.emit_json(result)
+    elif output is MapOutput.mermaid:
+        show.emit_mermaid(result)
+    else:
+        show.text(result)

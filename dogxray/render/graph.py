@@ -1,0 +1,327 @@
+"""`dogxray map` output: a left-to-right picture of the service graph (boxes, arrows, the
+health ring as a coloured bar), a per-node list, the node panel, and Mermaid.
+
+The lab's graph is a chain that fans out at the end (client -> Lambda -> function ->
+S3 bucket and Dog API hosts); that shape is drawn as boxes when it fits the width
+(80 columns), otherwise (narrower terminal, another shape) only the vertical list is
+printed. Functions return rich `Text` lines (pure; tests render them at a fixed width).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from dogxray import render
+
+PICTURE_MIN_WIDTH = 80
+INNER = 16  # a box's inner width
+CLIENT_INNER = 8
+ARROW = 4
+LIST_BAR = 20
+HIST_BAR = 30
+RING = (  # status, glyph, colour (glyphs differ so the ring reads without colour)
+    ("ok", "█", "green"),
+    ("error", "▓", "yellow"),
+    ("throttle", "▒", "magenta"),
+    ("fault", "░", "red"),
+)
+SHORT_TYPES = {
+    "AWS::Lambda": "Lambda service",
+    "AWS::Lambda::Function": "Lambda function",
+    "AWS::S3::Bucket": "S3 bucket",
+    "remote": "remote host",
+}
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def ring(stats: dict[str, Any], width: int) -> Text:
+    """The health ring as a bar: each status's share of `width` cells (largest
+    remainder; a status that happened gets at least one cell)."""
+    total = stats["requests"]
+    if not total:
+        return Text("·" * width, style="dim")
+    raw = {s: stats[s] * width / total for s, _, _ in RING}
+    cells = {s: int(v) for s, v in raw.items()}
+    for s in raw:
+        if stats[s] and not cells[s]:
+            cells[s] = 1
+    while sum(cells.values()) > width:
+        biggest = max(cells, key=lambda s: cells[s])
+        cells[biggest] -= 1
+    for s in sorted(raw, key=lambda s: raw[s] - int(raw[s]), reverse=True):
+        if sum(cells.values()) >= width:
+            break
+        if stats[s]:
+            cells[s] += 1
+    bar = Text()
+    for status, glyph, colour in RING:
+        bar.append(glyph * cells[status], style=colour)
+    return bar
+
+
+def legend() -> Text:
+    line = Text("ring: ")
+    for number, (status, glyph, colour) in enumerate(RING):
+        line.append(("  " if number else "") + glyph, style=colour)
+        line.append(f" {status}")
+    return line
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
+    """7 lines: border, name, type, requests, latency, ring, border."""
+    top, bottom = "┌" + "─" * inner + "┐", "└" + "─" * inner + "┘"
+    if node is None:
+        return [Text(" " * (inner + 2)) for _ in range(7)]
+    stats = node["stats"]
+    if node["type"] == "client":
+        body = [node["name"], "", f"{stats['requests']} req", "", ""]
+    else:
+        body = [
+            node["name"],
+            SHORT_TYPES.get(node["type"], node["type"]),
+            f"{stats['requests']} req {stats['per_minute'] or 0:.1f}/min",
+            f"avg {ms(stats['avg_ms'])} ms",
+        ]
+    lines = [Text(top)]
+    for text in body[:4]:
+        lines.append(Text.assemble("│", _fit(text, inner).ljust(inner), "│"))
+    if node["type"] == "client":
+        lines.append(Text("│" + " " * inner + "│"))
+    else:
+        lines.append(Text.assemble("│", ring(stats, inner), "│"))
+    lines.append(Text(bottom))
+    return lines
+
+
+def _columns(result: dict[str, Any]) -> list[list[dict[str, Any]]] | None:
+    """Nodes by column when the graph is a chain that fans out only at its end."""
+    nodes = {n["id"]: n for n in result["nodes"]}
+    out: dict[int, list[int]] = {}
+    for edge in result["edges"]:
+        out.setdefault(edge["source"], []).append(edge["target"])
+    targets = {e["target"] for e in result["edges"]}
+    roots = [i for i in nodes if i not in targets]
+    if len(roots) != 1:
+        return None
+    columns, current = [[nodes[roots[0]]]], roots[0]
+    while len(out.get(current, [])) == 1:
+        current = out[current][0]
+        columns.append([nodes[current]])
+    if out.get(current):
+        leaves = out[current]
+        if any(out.get(leaf) for leaf in leaves):
+            return None
+        columns.append([nodes[leaf] for leaf in leaves])
+    placed = sum(len(c) for c in columns)
+    return columns if placed == len(nodes) else None
+
+
+def picture(result: dict[str, Any], width: int) -> list[Text] | None:
+    """Boxes left to right, or None when the graph does not fit `width` columns."""
+    columns = _columns(result)
+    if columns is None or width < PICTURE_MIN_WIDTH:
+        return None
+    inners = [CLIENT_INNER if col[0]["type"] == "client" else INNER for col in columns]
+    needed = sum(i + 2 for i in inners) + ARROW * (len(columns) - 1)
+    if needed > width:
+        return None
+    last = columns[-1]
+    height = 7 * len(last)
+    rows = [Text() for _ in range(height)]
+    mid = 3
+    for index, column in enumerate(columns):
+        boxes = [_box(node, inners[index]) for node in column]
+        for row in range(height):
+            which, line = divmod(row, 7)
+            box = boxes[which] if which < len(boxes) else _box(None, inners[index])
+            rows[row].append_text(box[line])
+        if index == len(columns) - 1:
+            break
+        fan = len(columns[index + 1]) if index + 1 == len(columns) - 1 else 1
+        stacked = fan > 1
+        for row in range(height):
+            which, line = divmod(row, 7)
+            if not stacked:
+                rows[row].append("───▶" if row == mid else " " * ARROW)
+            elif line != mid or which >= fan:
+                down = which < fan - 1 or (which == fan - 1 and line < mid)
+                rows[row].append(" │  " if down and row > mid else " " * ARROW)
+            elif which == 0:
+                rows[row].append("─┬─▶")
+            elif which == fan - 1:
+                rows[row].append(" └─▶")
+            else:
+                rows[row].append(" ├─▶")
+    for row in rows:
+        row.rstrip()
+    return rows
+
+
+def _label(node: dict[str, Any]) -> str:
+    return node["name"] if node["type"] == "client" else f"{node['name']} ({node['type']})"
+
+
+def _stats_lines(stats: dict[str, Any], indent: str = "  ") -> list[Text]:
+    """Three lines that fit 60 columns: volume and mean, percentiles, the ring."""
+    counts = "  ".join(f"{s} {stats[s]}" for s, _, _ in RING)
+    return [
+        Text(
+            f"{indent}{stats['requests']} req  {stats['per_minute'] or 0:.1f}/min  "
+            f"avg {ms(stats['avg_ms'])} ms"
+        ),
+        Text(
+            f"{indent}p50 {ms(stats['p50_ms'])}  p95 {ms(stats['p95_ms'])}  "
+            f"p99 {ms(stats['p99_ms'])} ms"
+        ),
+        Text.assemble(indent, ring(stats, LIST_BAR), "  " + counts),
+    ]
+
+
+def _failures(stats: dict[str, Any]) -> str:
+    return "".join(f"  {s} {stats[s]}" for s in ("error", "throttle", "fault") if stats[s])
+
+
+def node_list(result: dict[str, Any]) -> list[Text]:
+    """Every node with its statistics and its outgoing edges (any width, any shape)."""
+    nodes = {n["id"]: n for n in result["nodes"]}
+    lines: list[Text] = []
+    for node in result["nodes"]:
+        lines.append(Text(_label(node), style="bold"))
+        if node["type"] != "client":
+            lines.extend(_stats_lines(node["stats"]))
+        for edge in result["edges"]:
+            if edge["source"] == node["id"]:
+                stats = edge["stats"]
+                lines.append(
+                    Text(
+                        f"  -> {nodes[edge['target']]['name']}  {stats['requests']} req  "
+                        f"avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
+                    )
+                )
+    return lines
+
+
+def map_lines(result: dict[str, Any], width: int) -> list[Text]:
+    window = result["window"]
+    lines = [Text(f"{result['traces']} traces since {window['start']}")]
+    if not result["nodes"]:
+        return lines
+    drawn = picture(result, width)
+    if drawn is not None:
+        lines.extend(drawn)
+        lines.append(legend())
+        lines.append(Text(""))
+    lines.extend(node_list(result))
+    if drawn is None:
+        lines.append(legend())
+    return lines
+
+
+def panel_lines(detail: dict[str, Any]) -> list[Text]:
+    """`map --node`: statistics, status counts, histogram, exceptions."""
+    node = detail["node"]
+    lines = [Text(_label(node), style="bold"), *_stats_lines(node["stats"])]
+    status = detail["status"]
+    http = ", ".join(f"{code} x{n}" for code, n in status["http"].items() if code != "none")
+    lines.append(
+        Text(
+            "status: "
+            + "  ".join(f"{s} {status[s]}" for s, _, _ in RING)
+            + (f"  (HTTP {http})" if http else "")
+        )
+    )
+    lines.append(Text("response time (ms)"))
+    top = max((b["count"] for b in detail["histogram"]), default=0)
+    for bucket in detail["histogram"]:
+        size = round(bucket["count"] * HIST_BAR / top) if top else 0
+        lines.append(
+            Text.assemble(
+                f"  {ms(bucket['from_ms']):>7} .. {ms(bucket['to_ms']):>7}  ",
+                ("█" * size, "cyan"),
+                f" {bucket['count']}" if size else f"{bucket['count']}",
+            )
+        )
+    if not detail["exceptions"]:
+        lines.append(Text("exceptions: none"))
+    else:
+        lines.append(Text("exceptions"))
+    for exc in detail["exceptions"]:
+        remote = " (remote)" if exc["remote"] else ""
+        lines.append(Text(f"  {exc['count']}x {exc['type']}: {exc['message']}{remote}"))
+        lines.append(Text("     newest: " + " ".join(exc["trace_ids"])))
+    if detail["exceptions"]:
+        lines.append(Text("open one with `dogxray trace ID`"))
+    return lines
+
+
+def mermaid(result: dict[str, Any]) -> str:
+    """A `flowchart LR` for Markdown; nodes with faults/errors get a coloured border."""
+    lines = ["flowchart LR"]
+    marked: dict[str, list[str]] = {"fault": [], "error": []}
+    for node in result["nodes"]:
+        stats, ident = node["stats"], f"n{node['id']}"
+        name = node["name"].replace('"', "#quot;")
+        if node["type"] == "client":
+            lines.append(f'    {ident}(["{name}"])')
+            continue
+        failures = _failures(stats).strip().replace("  ", ", ")
+        text = (
+            f"{name}<br/>{node['type']}<br/>{stats['requests']} req, avg {ms(stats['avg_ms'])} ms"
+        )
+        if failures:
+            text += f"<br/>{failures}"
+        lines.append(f'    {ident}["{text}"]')
+        if stats["fault"]:
+            marked["fault"].append(ident)
+        elif stats["error"] or stats["throttle"]:
+            marked["error"].append(ident)
+    for edge in result["edges"]:
+        stats = edge["stats"]
+        label = f"{stats['requests']} req, avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
+        lines.append(f'    n{edge["source"]} -->|"{label.replace("  ", ", ")}"| n{edge["target"]}')
+    lines.append("    classDef fault stroke:#d62728,stroke-width:3px")
+    lines.append("    classDef error stroke:#ff7f0e,stroke-width:3px")
+    for kind, idents in marked.items():
+        if idents:
+            lines.append(f"    class {','.join(idents)} {kind}")
+    return "\n".join(lines)
+
+
+def _print(lines: list[Text]) -> None:
+    for line in lines:
+        render.out.print(line, soft_wrap=True, markup=False)
+
+
+def note(result: dict[str, Any]) -> None:
+    if result.get("note"):
+        render.progress(f"note: {result['note']}")
+
+
+def text(result: dict[str, Any]) -> None:
+    _print(map_lines(result, render.out.width))
+    note(result)
+
+
+def panel(detail: dict[str, Any]) -> None:
+    _print(panel_lines(detail))
+
+
+def emit_mermaid(result: dict[str, Any]) -> None:
+    render.data(mermaid(result))
+    note(result)
+
+
+def emit_json(result: dict[str, Any]) -> None:
+    note(result)
+    render.json_doc({k: v for k, v in result.items() if k != "note"})

@@ -1,0 +1,296 @@
+"""The service graph of the lab, built from trace trees (pure; no AWS calls).
+
+Nodes, as the X-Ray console draws them: the client; the Lambda service (`AWS::Lambda`
+segment) and the function (`AWS::Lambda::Function` segment), both named after the
+function; one `AWS::S3::Bucket` node per bucket the function's `aws` S3 subsegments
+wrote to (`aws.bucket_name`); one `remote` node per URL host the function called;
+other `aws` calls as `AWS::<name>`. Edges: client -> Lambda -> function -> downstream.
+
+Counting (X-Ray's rules): a request is a fault (5xx or `fault`), else a throttle (429
+or `throttle`), else an error (4xx or `error`), else ok. A node's statistics are its
+own segments (service nodes) or the calls made to it (inferred downstream nodes); an
+edge's are the calls over it as the caller saw them. An inferred segment under a call
+(real X-Ray's `AWS::S3` document) is merged into that call. Exceptions are counted once
+per trace per (type, message) on the node where they were recorded (the function node
+also shows those of its subsegments, as the console's function node does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dogxray.traces.analysis import percentile
+from dogxray.traces.model import Node, Trace, ms
+
+CLIENT = ("client", "client")
+HISTOGRAM_BINS = 10
+MAX_TRACE_IDS = 3
+
+
+@dataclass
+class Sample:
+    trace_id: str
+    start: float
+    duration_ms: float
+    status: str  # ok | error | fault | throttle
+    http_status: int | None
+    exceptions: list[tuple[str, str, bool]] = field(default_factory=list)
+
+
+@dataclass
+class Tally:
+    """Requests seen at a node or over an edge."""
+
+    samples: list[Sample] = field(default_factory=list)
+
+    def stats(self, minutes: float) -> dict[str, Any]:
+        count = len(self.samples)
+        by = {s: sum(1 for x in self.samples if x.status == s) for s in STATUSES}
+        times = sorted(x.duration_ms for x in self.samples)
+        return {
+            "requests": count,
+            **by,
+            "health": {s: (round(by[s] / count, 4) if count else 0.0) for s in STATUSES},
+            "avg_ms": round(sum(times) / count, 1) if count else None,
+            "p50_ms": percentile(times, 50),
+            "p95_ms": percentile(times, 95),
+            "p99_ms": percentile(times, 99),
+            "max_ms": times[-1] if times else None,
+            "per_minute": round(count / minutes, 2) if minutes > 0 else None,
+        }
+
+
+STATUSES = ("ok", "error", "fault", "throttle")
+
+
+def classify(fault: bool, error: bool, throttle: bool, http_status: int | None) -> str:
+    status = http_status or 0
+    if fault or status >= 500:
+        return "fault"
+    if throttle or status == 429:
+        return "throttle"
+    if error or 400 <= status < 500:
+        return "error"
+    return "ok"
+
+
+@dataclass
+class Graph:
+    nodes: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    edges: dict[tuple[tuple[str, str], tuple[str, str]], Tally] = field(default_factory=dict)
+    traces: int = 0
+
+    def node(self, key: tuple[str, str]) -> Tally:
+        return self.nodes.setdefault(key, Tally())
+
+    def edge(self, source: tuple[str, str], target: tuple[str, str]) -> Tally:
+        self.node(source)
+        self.node(target)
+        return self.edges.setdefault((source, target), Tally())
+
+    def add(self, trace: Trace) -> None:
+        """Count one trace (of the lab's function) into the graph."""
+        self.traces += 1
+        segments = [n for n, _ in trace.walk() if n.is_segment and not n.inferred]
+        service = next((n for n in segments if n.origin == "AWS::Lambda"), None)
+        functions = [n for n in segments if n.origin == "AWS::Lambda::Function"]
+        caller = CLIENT
+        if service is not None:
+            key = (service.name, "AWS::Lambda")
+            sample = _sample(trace, service, [service])
+            self.node(key).samples.append(sample)
+            self.node(CLIENT).samples.append(sample)  # the client: what it sent and saw
+            self.edge(CLIENT, key).samples.append(sample)
+            caller = key
+        for function in functions:
+            key = (function.name, "AWS::Lambda::Function")
+            sample = _sample(trace, function, list(_subtree(function)))
+            self.node(key).samples.append(sample)
+            if caller == CLIENT:
+                self.node(CLIENT).samples.append(sample)
+            self.edge(caller, key).samples.append(sample)
+            for call in _calls(function):
+                target = downstream_key(call)
+                merged = [c for c in call.children if c.inferred]
+                down = _sample(trace, call, [call, *merged], merged)
+                self.node(target).samples.append(down)
+                self.edge(key, target).samples.append(down)
+
+
+def _subtree(node: Node) -> Any:
+    yield node
+    for child in node.children:
+        yield from _subtree(child)
+
+
+def _calls(function: Node) -> Any:
+    """The function's outermost downstream calls (namespace aws or remote)."""
+    stack = list(reversed(function.children))
+    while stack:
+        node = stack.pop()
+        if node.inferred or node.is_segment:
+            continue
+        if node.namespace in ("aws", "remote"):
+            yield node
+            continue
+        stack.extend(reversed(node.children))
+
+
+def downstream_key(call: Node) -> tuple[str, str]:
+    if call.namespace == "aws":
+        if call.name.lower() in ("s3", "amazon s3") or call.aws.get("bucket_name"):
+            return (str(call.aws.get("bucket_name") or call.name), "AWS::S3::Bucket")
+        return (call.name, f"AWS::{call.name}")
+    return (call.name, "remote")  # the X-Ray SDK names a remote call by its URL's host
+
+
+def _sample(
+    trace: Trace, node: Node, sources: list[Node], inferred: list[Node] | None = None
+) -> Sample:
+    """One request at `node`: its status (merged with the inferred segments of a call),
+    its duration, and the exceptions recorded on `sources`."""
+    parts = [node, *(inferred or [])]
+    fault = any(p.fault for p in parts)
+    error = any(p.error for p in parts)
+    throttle = any(p.throttle for p in parts)
+    # an inferred segment may carry the status the call's subsegment lacks
+    status = next((p.http_status for p in parts if p.http_status is not None), None)
+    seen: set[tuple[str, str]] = set()
+    exceptions: list[tuple[str, str, bool]] = []
+    for part in sources:
+        for exc in part.exceptions if not part.propagated else []:
+            key = (exc["type"], exc["message"])
+            if key not in seen:
+                seen.add(key)
+                exceptions.append((exc["type"], exc["message"], bool(exc["remote"])))
+    return Sample(
+        trace_id=trace.id,
+        start=trace.start,
+        duration_ms=ms(trace.node_end(node) - node.start),
+        status=classify(fault, error, throttle, status),
+        http_status=status,
+        exceptions=exceptions,
+    )
+
+
+def label(key: tuple[str, str]) -> str:
+    return key[0] if key == CLIENT else f"{key[0]} ({key[1]})"
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str, str]:
+    rank = {"client": 0, "AWS::Lambda": 1, "AWS::Lambda::Function": 2}.get(key[1], 3)
+    return (rank, key[1], key[0])
+
+
+def graph_json(graph: Graph, window: tuple[Any, Any]) -> dict[str, Any]:
+    """The `map --output json` document."""
+    from dogxray.traces.window import iso
+
+    minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+    keys = sorted(graph.nodes, key=_order)
+    ids = {key: index for index, key in enumerate(keys)}
+    return {
+        "window": {"start": iso(window[0]), "end": iso(window[1]), "minutes": round(minutes, 2)},
+        "source": "traces",
+        "traces": graph.traces,
+        "nodes": [
+            {
+                "id": ids[key],
+                "name": key[0],
+                "type": key[1],
+                "stats": graph.nodes[key].stats(minutes),
+            }
+            for key in keys
+        ],
+        "edges": [
+            {"source": ids[s], "target": ids[t], "stats": tally.stats(minutes)}
+            for (s, t), tally in sorted(
+                graph.edges.items(), key=lambda item: (ids[item[0][0]], ids[item[0][1]])
+            )
+        ],
+    }
+
+
+ALIASES = {
+    "lambda": "AWS::Lambda",
+    "function": "AWS::Lambda::Function",
+    "s3": "AWS::S3::Bucket",
+    "bucket": "AWS::S3::Bucket",
+}
+
+
+def find_node(graph: Graph, name: str) -> list[tuple[str, str]]:
+    """Nodes matching `--node NAME`: a name, `name (type)`, a type, or an alias
+    (lambda, function, s3/bucket). A function name alone means the function node."""
+    wanted = name.strip().lower()
+    keys = list(graph.nodes)
+    for test in (
+        lambda k: label(k).lower() == wanted,
+        lambda k: k[0].lower() == wanted,
+        lambda k: k[1].lower() == wanted or k[1].lower() == ALIASES.get(wanted, "").lower(),
+    ):
+        found = sorted((k for k in keys if test(k)), key=_order)
+        if len(found) > 1 and all(k[0] == found[0][0] for k in found):
+            preferred = [k for k in found if k[1] == "AWS::Lambda::Function"]
+            found = preferred or found
+        if found:
+            return found
+    return []
+
+
+def node_detail(graph: Graph, key: tuple[str, str], window: tuple[Any, Any]) -> dict[str, Any]:
+    """The `map --node` document: stats, histogram, status counts, exceptions."""
+    minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+    tally = graph.nodes[key]
+    http: dict[str, int] = {}
+    for sample in tally.samples:
+        code = "none" if sample.http_status is None else str(sample.http_status)
+        http[code] = http.get(code, 0) + 1
+    return {
+        "node": {"name": key[0], "type": key[1], "stats": tally.stats(minutes)},
+        "histogram": histogram([s.duration_ms for s in tally.samples]),
+        "status": {
+            **{s: sum(1 for x in tally.samples if x.status == s) for s in STATUSES},
+            "http": dict(sorted(http.items())),
+        },
+        "exceptions": exceptions(tally.samples),
+    }
+
+
+def histogram(values: list[float], bins: int = HISTOGRAM_BINS) -> list[dict[str, Any]]:
+    """Equal-width bins from the fastest to the slowest response (the console's chart)."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    width = (high - low) / bins if high > low else 1.0
+    count = bins if high > low else 1
+    counts = [0] * count
+    for value in values:
+        counts[min(count - 1, int((value - low) / width))] += 1
+    return [
+        {
+            "from_ms": round(low + i * width, 1),
+            "to_ms": round(low + (i + 1) * width, 1) if high > low else round(high, 1),
+            "count": counts[i],
+        }
+        for i in range(count)
+    ]
+
+
+def exceptions(samples: list[Sample]) -> list[dict[str, Any]]:
+    """Grouped by (type, message): traces seen, newest trace ids first."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for sample in samples:
+        for etype, message, remote in sample.exceptions:
+            group = groups.setdefault(
+                (etype, message),
+                {"type": etype, "message": message, "remote": remote, "count": 0, "seen": []},
+            )
+            group["count"] += 1
+            group["seen"].append((sample.start, sample.trace_id))
+    result = []
+    for group in sorted(groups.values(), key=lambda g: (-g["count"], g["type"], g["message"])):
+        newest = sorted(group.pop("seen"), reverse=True)[:MAX_TRACE_IDS]
+        result.append({**group, "trace_ids": [tid for _, tid in newest]})
+    return result

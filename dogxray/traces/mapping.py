@@ -1,0 +1,97 @@
+"""What `dogxray map` calls: the lab's traces in a window -> the service graph.
+
+The map comes from X-Ray's GetServiceGraph (`service_graph.py`: paginated, scoped to what
+connects to the function) wherever it has the function: AWS, and an emulator that
+implements it. Otherwise (moto's empty graph, no such API, access denied) it is built
+from the trace trees: the trace fetcher as `traces` uses it (summaries scoped to the
+function, documents in batches of 5).
+`--node` always uses the traces: the exceptions and the histogram need them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dogxray.errors import DogxrayError
+from dogxray.traces.analysis import passes_through
+from dogxray.traces.fetch import Fetcher, Progress
+from dogxray.traces.graph import Graph, find_node, graph_json, label, node_detail
+from dogxray.traces.model import build_trace
+from dogxray.traces.window import parse_since
+
+
+def build_graph(
+    aws: Any, settings: Any, window: tuple[Any, Any], progress: Progress | None = None
+) -> Graph:
+    function = settings.function_name
+    fetcher = Fetcher(aws, progress=progress)
+    fetcher.check_destination()
+    graph = Graph()
+    seen: set[str] = set()
+    for found in fetcher.summaries(window[0], window[1], function):
+        ids = [s.id for s in found if s.id not in seen and s.in_scope is not False]
+        seen.update(ids)
+        for trace_id, docs in fetcher.documents(ids):
+            if not docs:
+                continue
+            trace = build_trace(trace_id, docs)
+            if passes_through(trace, function):
+                graph.add(trace)
+    return graph
+
+
+def service_map(
+    aws: Any, settings: Any, *, since: str = "10m", progress: Progress | None = None
+) -> dict[str, Any]:
+    """The `map` document (nodes, edges, statistics); a note when it is empty. From
+    GetServiceGraph (one or a few calls); from the traces when the endpoint's graph has
+    nothing of the function (moto answers an empty graph), lacks the API, or the
+    identity may not read it."""
+    window = parse_since(since)
+    result = _from_service_graph(aws, settings, window)
+    if result is not None:
+        return result
+    graph = build_graph(aws, settings, window, progress)
+    result = graph_json(graph, window)
+    if not graph.traces:
+        from dogxray.traces.service import why_empty
+
+        result["note"] = why_empty(aws, settings, since, False)
+    return result
+
+
+def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict | None:
+    from dogxray.aws import ClientError, error_code
+    from dogxray.traces import service_graph
+    from dogxray.traces.fetch import DENIED_CODES, NOT_IMPLEMENTED_CODES
+
+    try:
+        services = service_graph.fetch(aws.client("xray"), window[0], window[1])
+    except ClientError as exc:
+        if error_code(exc) in NOT_IMPLEMENTED_CODES + DENIED_CODES:
+            return None
+        raise
+    result = service_graph.map_document(services, settings.function_name, window)
+    return result if result["nodes"] else None
+
+
+def node_panel(
+    aws: Any, settings: Any, name: str, *, since: str = "10m", progress: Progress | None = None
+) -> dict[str, Any]:
+    """The `map --node NAME` document: the console's side panel for one node."""
+    window = parse_since(since)
+    graph = build_graph(aws, settings, window, progress)
+    found = find_node(graph, name)
+    if not found:
+        known = ", ".join(label(k) for k in graph.nodes) or "none (no traces in the window)"
+        raise DogxrayError(
+            f"no node {name!r} in the map of the last {since}",
+            where=f"nodes: {known}",
+            hint="use a node name from `dogxray map`, or lambda, function, s3",
+        )
+    if len(found) > 1:
+        raise DogxrayError.usage(
+            f"--node {name!r} matches {len(found)} nodes: " + ", ".join(label(k) for k in found),
+            hint="use the full label, e.g. --node 'NAME (TYPE)'",
+        )
+    return node_detail(graph, found[0], window)

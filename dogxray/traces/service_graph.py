@@ -1,0 +1,198 @@
+"""The map from X-Ray's own `GetServiceGraph` (real AWS): paginated, scoped to what the
+lab's function connects to, converted to the `map` document that `graph.graph_json`
+builds from traces (same keys, so text, JSON and Mermaid do not care which source).
+
+Scope: the function's services (`AWS::Lambda`, `AWS::Lambda::Function` named after it)
+and everything downstream of them along the graph's edges; a `client` node in front of
+the root ones (X-Ray draws the client; the API lists it only sometimes). Statistics:
+`SummaryStatistics` (counts; `TotalResponseTime` in seconds) and `ResponseTimeHistogram`
+(`Value` in seconds, `Count`) for the percentiles, with the project's nearest-rank rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from dogxray.traces.analysis import percentile
+from dogxray.traces.graph import STATUSES
+from dogxray.traces.window import iso
+
+FUNCTION_TYPES = ("AWS::Lambda", "AWS::Lambda::Function")
+
+
+def fetch(client: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Every service of the window, over all pages (a service split across pages keeps
+    its first copy, with the edges of all copies)."""
+    params: dict[str, Any] = {
+        "StartTime": start.astimezone(timezone.utc),
+        "EndTime": end.astimezone(timezone.utc),
+    }
+    services: dict[int, dict[str, Any]] = {}
+    while True:
+        page = client.get_service_graph(**params)
+        for service in page.get("Services") or []:
+            known = services.get(service["ReferenceId"])
+            if known is None:
+                services[service["ReferenceId"]] = {
+                    **service,
+                    "Edges": list(service.get("Edges") or []),
+                }
+            else:
+                known["Edges"].extend(service.get("Edges") or [])
+        token = page.get("NextToken")
+        if not token or token == params.get("NextToken"):
+            return list(services.values())
+        params["NextToken"] = token
+
+
+def _times(histogram: Iterable[dict[str, Any]]) -> list[float]:
+    values: list[float] = []
+    for entry in histogram:
+        values.extend(
+            [round(float(entry.get("Value", 0.0)) * 1000.0, 1)] * int(entry.get("Count", 0))
+        )
+    return sorted(values)
+
+
+def stats(summary: dict[str, Any] | None, histogram: Any, minutes: float) -> dict[str, Any]:
+    """X-Ray's SummaryStatistics + ResponseTimeHistogram -> the `map` statistics."""
+    summary = summary or {}
+    errors = summary.get("ErrorStatistics") or {}
+    faults = summary.get("FaultStatistics") or {}
+    counts = {
+        "ok": int(summary.get("OkCount") or 0),
+        "error": int(errors.get("OtherCount") or 0),
+        "fault": int(faults.get("TotalCount") or 0),
+        "throttle": int(errors.get("ThrottleCount") or 0),
+    }
+    total = int(summary.get("TotalCount") or sum(counts.values()))
+    times = _times(histogram or [])
+    seconds = summary.get("TotalResponseTime")
+    return {
+        "requests": total,
+        **counts,
+        "health": {s: (round(counts[s] / total, 4) if total else 0.0) for s in STATUSES},
+        "avg_ms": round(float(seconds) * 1000.0 / total, 1)
+        if total and seconds is not None
+        else None,
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "p99_ms": percentile(times, 99),
+        "max_ms": times[-1] if times else None,
+        "per_minute": round(total / minutes, 2) if minutes > 0 else None,
+    }
+
+
+def _sum(parts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Summary statistics and histogram of several services or edges added up."""
+    total: dict[str, Any] = {
+        "OkCount": 0,
+        "ErrorStatistics": {"ThrottleCount": 0, "OtherCount": 0},
+        "FaultStatistics": {"TotalCount": 0},
+        "TotalCount": 0,
+        "TotalResponseTime": 0.0,
+    }
+    histogram: list[dict[str, Any]] = []
+    for part in parts:
+        summary = part.get("SummaryStatistics") or {}
+        total["OkCount"] += int(summary.get("OkCount") or 0)
+        for group, key in (
+            ("ErrorStatistics", "ThrottleCount"),
+            ("ErrorStatistics", "OtherCount"),
+            ("FaultStatistics", "TotalCount"),
+        ):
+            total[group][key] += int((summary.get(group) or {}).get(key) or 0)
+        total["TotalCount"] += int(summary.get("TotalCount") or 0)
+        total["TotalResponseTime"] += float(summary.get("TotalResponseTime") or 0.0)
+        histogram.extend(part.get("ResponseTimeHistogram") or [])
+    return total, histogram
+
+
+def _is_function(service: dict[str, Any], function: str) -> bool:
+    names = {service.get("Name"), *(service.get("Names") or [])}
+    return service.get("Type") in FUNCTION_TYPES and function in names
+
+
+def _rank(service: dict[str, Any]) -> tuple[int, str, str]:
+    kind = str(service.get("Type") or "")
+    rank = {"client": 0, "AWS::Lambda": 1, "AWS::Lambda::Function": 2}.get(kind, 3)
+    return (rank, kind, str(service.get("Name") or ""))
+
+
+def map_document(
+    services: list[dict[str, Any]], function: str, window: tuple[datetime, datetime]
+) -> dict[str, Any]:
+    """The lab's part of the service graph as the `map` document."""
+    minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+    by_ref = {s["ReferenceId"]: s for s in services}
+    ours = [s["ReferenceId"] for s in services if _is_function(s, function)]
+    keep, stack = set(ours), list(ours)
+    while stack:  # everything downstream of the function
+        for edge in by_ref[stack.pop()].get("Edges") or []:
+            target = edge.get("ReferenceId")
+            if target in by_ref and target not in keep:
+                keep.add(target)
+                stack.append(target)
+    targets = {e.get("ReferenceId") for r in keep for e in by_ref[r].get("Edges") or []}
+    roots = sorted((r for r in keep if r not in targets), key=lambda r: _rank(by_ref[r]))
+    clients = [s for s in services if s.get("Type") == "client"]
+    client_ref = clients[0]["ReferenceId"] if clients else None
+    chosen = sorted((by_ref[r] for r in keep), key=_rank)
+    nodes_out: list[dict[str, Any]] = []
+    ids: dict[Any, int] = {}
+    client_edges = {
+        e.get("ReferenceId"): e for e in (by_ref.get(client_ref) or {}).get("Edges") or []
+    }
+    into_roots = [client_edges.get(r) or by_ref[r] for r in roots]  # what the client saw
+    if roots:
+        sent = _sum(into_roots)
+        nodes_out.append(
+            {"id": 0, "name": "client", "type": "client", "stats": stats(*sent, minutes)}
+        )
+    for service in chosen:
+        ids[service["ReferenceId"]] = len(nodes_out)
+        nodes_out.append(
+            {
+                "id": len(nodes_out),
+                "name": str(service.get("Name")),
+                "type": str(service.get("Type") or "remote"),
+                "stats": stats(
+                    service.get("SummaryStatistics"), service.get("ResponseTimeHistogram"), minutes
+                ),
+            }
+        )
+    edges_out: list[dict[str, Any]] = []
+    for root, source in zip(roots, into_roots, strict=True):  # the client calls the roots
+        edges_out.append(
+            {
+                "source": 0,
+                "target": ids[root],
+                "stats": stats(
+                    source.get("SummaryStatistics"), source.get("ResponseTimeHistogram"), minutes
+                ),
+            }
+        )
+    for service in chosen:
+        for edge in service.get("Edges") or []:
+            if edge.get("ReferenceId") in ids:
+                edges_out.append(
+                    {
+                        "source": ids[service["ReferenceId"]],
+                        "target": ids[edge["ReferenceId"]],
+                        "stats": stats(
+                            edge.get("SummaryStatistics"),
+                            edge.get("ResponseTimeHistogram"),
+                            minutes,
+                        ),
+                    }
+                )
+    edges_out.sort(key=lambda e: (e["source"], e["target"]))
+    return {
+        "window": {"start": iso(window[0]), "end": iso(window[1]), "minutes": round(minutes, 2)},
+        "source": "service-graph",
+        "traces": None,
+        "nodes": nodes_out,
+        "edges": edges_out,
+    }
