@@ -148,6 +148,7 @@ def main() -> None:
 
 # Register the command modules (they import `command` from here).
 import dogxray.commands.analyze  # noqa: E402
+import dogxray.commands.inject  # noqa: E402
 import dogxray.commands.lab  # noqa: E402
 import dogxray.commands.load  # noqa: E402
 import dogxray.commands.local  # noqa: E402

@@ -162,13 +162,17 @@ def setup(
 @command("status")
 def status(output: Output = OUTPUT_OPTION) -> None:
     """What exists, and what differs from the lab's configuration."""
-    from dogxray.lab import service
+    from dogxray.lab import inject, service
 
-    doc = service.status(connect())
+    aws = connect()
+    doc = service.status(aws)
+    active = inject.active(aws) if any(r["exists"] for r in doc["resources"]) else None
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc({**doc, "injection": active.to_json() if active else None})
     else:
         show.status(doc)
+        if active:
+            show.injection(active.describe())
 
 
 @command("break-bucket")

@@ -160,6 +160,8 @@ def build_desired(
     role_arn = f"arn:{part}:iam::{account}:role/{role_name}"
     lab_tags = {TAG_LAB: s.lab, TAG_BUCKET: bucket}
     env = {**fn.env, **o.env, ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or bucket}
+    for name in o.env_remove:
+        env.pop(name, None)
     return Desired(
         lab=s.lab,
         region=region,

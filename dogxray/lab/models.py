@@ -302,4 +302,5 @@ class SetupOptions:
     tracing: bool | None = None
     url: bool | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    env_remove: frozenset[str] = frozenset()  # variables to drop (e.g. `inject --off`)
     from_env: bool = False

@@ -104,3 +104,8 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
             render.data("verified: nothing remains under the lab's names and tags")
     for note in doc["notes"]:
         render.progress(note)
+
+
+def injection(description: str) -> None:
+    """`status` of a lab with fault injection on: a state, not drift."""
+    render.data(f"injection: {description}; `dogxray inject --off` removes it")

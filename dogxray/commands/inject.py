@@ -1,0 +1,54 @@
+"""Command: inject (latency and failures in the deployed function, for the triage lab)."""
+
+from __future__ import annotations
+
+import typer
+
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.config import INJECT_STEPS
+from dogxray.traces.window import parse_duration
+
+
+@command("inject")
+def inject(
+    latency: str | None = typer.Option(None, "--latency", help="added latency, e.g. 5s"),
+    failure_rate: float = typer.Option(
+        0.0, "--failure-rate", help="share of requests that fail, 0-1"
+    ),
+    rate: float | None = typer.Option(
+        None, "--rate", help="share of requests delayed (default: the failure rate, else 1)"
+    ),
+    at: str = typer.Option(
+        INJECT_STEPS[0], "--at", help=f"the step it runs before: {' or '.join(INJECT_STEPS)}"
+    ),
+    off: bool = typer.Option(False, "--off", help="remove the injection"),
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Make the function slow and/or fail on a share of requests (an `injected_fault`
+    subsegment and `InjectedFailure` in the traces); --off ends it."""
+    from dogxray.lab import inject as service
+    from dogxray.render.lab import REPORTER
+
+    wanted = None
+    if not off:
+        latency_ms = (
+            round(parse_duration(latency, option="--latency", maximum_s=900) * 1000)
+            if latency
+            else 0
+        )
+        wanted = service.check(latency_ms, failure_rate, rate, at)
+    doc = service.inject(connect(), wanted, reporter=REPORTER)
+    if output is Output.json:
+        render.json_doc(doc)
+        return
+    if wanted is None:
+        render.data(
+            f"injection {'removed from' if doc['changed'] else 'already off on'} {doc['function']}"
+        )
+    else:
+        state = "now" if doc["changed"] else "already"
+        render.data(f"{doc['function']} {state} injects: {wanted.describe()}")
+        render.progress(
+            "next: `dogxray load --requests 100`, then `dogxray analyze` and `dogxray map`"
+        )

@@ -1,0 +1,128 @@
+"""`dogxray inject` with moto: the environment round trip, `status` showing it as such
+(not drift), `setup` keeping it, `--off` ending it; bad input refused before any call."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dogxray import config
+from dogxray.package import PAYLOAD_DIR
+
+from .conftest import tiny_zip
+from .test_cli import DEAD_ENDPOINT, invoke
+
+FUNCTION = "dog-photo-function"
+
+
+@pytest.fixture
+def runner(moto: None, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
+    return CliRunner()
+
+
+def function_env(runner: CliRunner) -> dict[str, str]:
+    import boto3
+
+    cfg = boto3.client("lambda", region_name="us-east-1").get_function_configuration(
+        FunctionName=FUNCTION
+    )
+    return dict(cfg["Environment"]["Variables"])
+
+
+def test_inject_round_trip(runner: CliRunner) -> None:
+    assert invoke(runner, "setup")[0] == 0
+    code, out, err = invoke(runner, "inject", "--latency", "5s", "--failure-rate", "0.3")
+    assert code == 0, err
+    assert out == (
+        "dog-photo-function now injects: +5000 ms on 30% of requests, 30% of requests fail "
+        "(before call_dog_api)\n"
+    )
+    env = function_env(runner)
+    assert {k: v for k, v in env.items() if k.startswith("DOGXRAY_INJECT_")} == {
+        "DOGXRAY_INJECT_LATENCY_MS": "5000",
+        "DOGXRAY_INJECT_LATENCY_RATE": "0.3",
+        "DOGXRAY_INJECT_FAILURE_RATE": "0.3",
+        "DOGXRAY_INJECT_AT": "call_dog_api",
+    }
+    code, out, _ = invoke(runner, "status")
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "injection: +5000 ms on 30% of requests, 30% of requests fail (before call_dog_api); "
+        "`dogxray inject --off` removes it"
+    )
+    doc = json.loads(invoke(runner, "status", "--output", "json")[1])
+    assert all(not r["drift"] for r in doc["resources"])  # a state, not drift
+    assert doc["injection"] == {
+        "latency_ms": 5000,
+        "latency_rate": 0.3,
+        "failure_rate": 0.3,
+        "at": "call_dog_api",
+        "seed": None,
+    }
+    again = json.loads(invoke(runner, "setup", "--output", "json")[1])
+    assert again["changed"] == []  # setup keeps the injection
+    assert function_env(runner)["DOGXRAY_INJECT_LATENCY_MS"] == "5000"
+    code, out, _ = invoke(runner, "inject", "--off")
+    assert (code, out) == (0, "injection removed from dog-photo-function\n")
+    assert not [k for k in function_env(runner) if k.startswith("DOGXRAY_INJECT_")]
+    assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"
+    assert json.loads(invoke(runner, "status", "--output", "json")[1])["injection"] is None
+    assert invoke(runner, "inject", "--off")[1] == "injection already off on dog-photo-function\n"
+
+
+def test_latency_alone_hits_every_request_and_can_move(runner: CliRunner) -> None:
+    invoke(runner, "setup")
+    code, out, _ = invoke(runner, "inject", "--latency", "800ms", "--at", "save_dog_to_s3")
+    assert code == 0
+    assert out == (
+        "dog-photo-function now injects: +800 ms on 100% of requests (before save_dog_to_s3)\n"
+    )
+    env = function_env(runner)
+    assert env["DOGXRAY_INJECT_LATENCY_RATE"] == "1" and env["DOGXRAY_INJECT_FAILURE_RATE"] == "0"
+
+
+def test_latency_beyond_the_function_timeout_is_refused(runner: CliRunner) -> None:
+    invoke(runner, "setup")
+    code, _, err = invoke(runner, "inject", "--latency", "20s")
+    assert code == 2
+    assert err.splitlines() == [
+        "error: --latency 20000 ms would hit the function's 15 s timeout",
+        "hint: inject less, or raise it first: `dogxray configure --timeout 30`",
+    ]
+    assert not [k for k in function_env(runner) if k.startswith("DOGXRAY_INJECT_")]
+
+
+def test_before_setup_says_so(runner: CliRunner) -> None:
+    code, _, err = invoke(runner, "inject", "--failure-rate", "0.5")
+    assert code == 1 and err.startswith("error: nothing deployed")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "error: nothing to inject"),
+        (["--failure-rate", "1.5"], "error: --failure-rate 1.5 is outside 0-1"),
+        (["--latency", "1s", "--rate", "-0.1"], "error: --rate -0.1 is outside 0-1"),
+        (["--latency", "soon"], "error: invalid --latency 'soon'"),
+        (["--latency", "1s", "--at", "nowhere"], "error: --at 'nowhere' is not a step of the lab"),
+    ],
+)
+def test_bad_input_exits_2_before_any_call(args: list[str], message: str) -> None:
+    from dogxray.cli import app
+
+    result = CliRunner().invoke(app, [*DEAD_ENDPOINT, "inject", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0] == message
+
+
+def test_the_payload_reads_the_same_names() -> None:
+    """config.py is the one place of names; the payload (which never imports dogxray)
+    spells them again, and they must agree."""
+    source = (PAYLOAD_DIR / "injection.py").read_text()
+    for name in config.INJECT_ENV:
+        assert f'"{name}"' in source
+    assert 'STEPS = ("call_dog_api", "save_dog_to_s3")' in source
+    assert config.INJECT_STEPS == ("call_dog_api", "save_dog_to_s3")
