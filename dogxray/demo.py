@@ -65,11 +65,13 @@ def run(
     settings: Settings,
     *,
     local: bool,
+    triage: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], float] = time.time,
 ) -> DemoReport:
-    """Run stages 1-6; always attempt cleanup once something was created."""
+    """Run stages 1-6 (with `triage`, the triage lab's 7a-7e before the cleanup); always
+    attempt cleanup once something was created."""
     from dogxray.aws import Aws
 
     report = DemoReport()
@@ -84,6 +86,11 @@ def run(
             runner.stage("5b", "Break the bucket", runner.break_it)
             runner.stage("5c", "Find the failure in X-Ray", runner.find_fault)
             runner.stage("5d", "Fix the bucket", runner.fix_it)
+            if triage:
+                from dogxray.triage_demo import Triage
+
+                for number, title, body in Triage(runner).stages():
+                    runner.stage(number, title, body)
         except _StageFailed:
             pass
         finally:
@@ -108,6 +115,7 @@ class _Runner:
         self.sleep = sleep
         self.clock = clock
         self.now = now
+        self.reporter = REPORTER
         self.probed_at = 0.0  # wall-clock time of the last request to the Function URL
         self.url = ""
         self.bucket = ""
@@ -132,6 +140,28 @@ class _Runner:
             show.stage_end(stage)
         if not stage.ok and not always:
             raise _StageFailed(number)
+
+    def wait_until(self, ready: Callable[[], Any], what: str, wait: float | None = None) -> Any:
+        """Poll `ready` until it returns something (AWS indexes and publishes with a delay;
+        the emulator at once); None when the wait is over."""
+        limit = (
+            wait
+            if wait is not None
+            else (LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S)
+        )
+        deadline = self.clock() + limit
+        said = False
+        while True:
+            found = ready()
+            if found is not None or self.clock() >= deadline:
+                return found
+            if not said:
+                render.progress(f"waiting up to {limit:.0f} s for {what} ...")
+                said = True
+            self.sleep(TRACE_POLL_S)
+
+    def probe(self) -> Any:
+        return self._probe()
 
     def say(self, stage: Stage, line: str) -> None:
         stage.evidence.append(line)

@@ -90,6 +90,9 @@ def test(
 def demo(
     local: bool = typer.Option(False, "--local", help="run in the embedded offline emulator"),
     yes: bool = typer.Option(False, "--yes", "-y", help="run against AWS without asking"),
+    triage: bool = typer.Option(
+        False, "--triage", help="also the triage lab: inject, load, analyze, metrics, off"
+    ),
 ) -> None:
     """The whole lab end to end, narrated, verifying every stage."""
     from dogxray import demo as lab_demo
@@ -99,7 +102,7 @@ def demo(
         show.confirm_aws_demo(settings(), where=lambda: connect().backend)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(settings(), local=local)
+        report = lab_demo.run(settings(), local=local, triage=triage)
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

@@ -132,3 +132,12 @@ def test_browser_renders_the_dog(emulator_cli: Cli, tmp_path: Path) -> None:
     assert 'data-width="' in result.stdout, result.stderr[-2000:]
     width = result.stdout.split('data-width="', 1)[1].split('"', 1)[0]
     assert width.isdigit() and int(width) > 0, f"image did not render: {width}"
+
+
+def test_demo_local_triage_names_the_injected_cause(tmp_path: Path) -> None:
+    result = Cli(base_env(tmp_path))("demo", "--local", "--triage")
+    assert "demo passed: every stage checked" in result.stdout
+    for stage in ("7a", "7b", "7c", "7d", "7e", "6"):
+        assert f"Stage {stage}:" in result.stderr
+    assert "failed with InjectedFailure on injected_fault" in result.stderr
+    assert "injection off; the Function URL answers HTTP 200" in result.stderr

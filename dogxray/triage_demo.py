@@ -1,0 +1,129 @@
+"""`dogxray demo --triage`: the X-Ray triage lab after the main lab's stages.
+
+Inject a hang and failures, put the function under load, let `analyze` name the cause,
+read the metrics, turn the injection off. Every stage is verified like the main lab's;
+the demo's cleanup removes everything, so it always ends with no injection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dogxray.errors import DogxrayError
+from dogxray.render import demo as show
+
+if TYPE_CHECKING:
+    from dogxray.demo import Stage, _Runner
+
+LATENCY_MS = 2000  # long enough to stand out, short enough for a demo
+FAILURE_RATE = 0.3
+REQUESTS = 30
+CONCURRENCY = 5
+METRICS_WAIT_S = 180  # Lambda publishes metrics a minute or two late on AWS
+METRICS_POLL_S = 15
+
+
+class Triage:
+    """The triage stages, sharing the main demo's runner (clock, sleep, probe)."""
+
+    def __init__(self, runner: _Runner) -> None:
+        self.runner = runner
+        self.started_at = 0.0
+
+    def stages(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("7a", "Inject a hang and failures", self.inject),
+            ("7b", "Put the function under load", self.load),
+            ("7c", "Let the traces find the cause", self.analyze),
+            ("7d", "Read the metrics", self.metrics),
+            ("7e", "Turn the injection off", self.off),
+        ]
+
+    def inject(self, stage: Stage) -> None:
+        from dogxray.lab import inject
+
+        show.narrate(
+            "Triage lab: add code that sleeps and throws on random requests "
+            "(the lab's hangingException), then deploy it."
+        )
+        wanted = inject.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
+        inject.inject(self.runner.aws, wanted, reporter=self.runner.reporter)
+        self.runner.say(stage, f"the function now injects: {wanted.describe()}")
+
+    def load(self, stage: Stage) -> None:
+        from dogxray import load
+
+        show.narrate("Triage lab: submit a few dozen requests from the website.")
+        self.started_at = self.runner.now()
+        doc = load.load(self.runner.aws, requests_count=REQUESTS, concurrency=CONCURRENCY)
+        s = doc["status"]
+        self.runner.say(
+            stage,
+            f"{doc['requests']} requests: 2xx {s['2xx']}, 5xx {s['5xx']}, 429 {s['429']}; "
+            f"p50 {doc['latency_ms']['p50']} ms, max {doc['latency_ms']['max']} ms",
+        )
+        if not s["5xx"] or not s["2xx"]:
+            raise DogxrayError("expected both successes and injected failures under load")
+
+    def analyze(self, stage: Stage) -> None:
+        from dogxray.traces import triage
+        from dogxray.traces.window import iso
+
+        show.narrate(
+            "Console: the service map's ring turns red; zoom the latency histogram on the "
+            "slow blip, view those traces, open the hangingException subsegment."
+        )
+        since = iso(self.started_at - 10) or "10m"
+
+        def ready() -> dict[str, Any] | None:
+            doc = triage.analyze(self.runner.aws, self.runner.settings, since=since)
+            return doc if doc["traces"] >= REQUESTS * 0.9 else None
+
+        doc = self.runner.wait_until(ready, "X-Ray to index the load's traces")
+        if doc is None:
+            raise DogxrayError("X-Ray did not return the load's traces in time")
+        nodes, clusters = doc["slow"]["nodes"], doc["faulty"]["exceptions"]
+        slow = nodes[0]["node"] if nodes else None
+        exc = clusters[0] if clusters else None
+        self.runner.say(
+            stage,
+            f"{doc['slow']['count']} slow of {doc['traces']}: {slow} takes "
+            f"{nodes[0]['median_ms'] if nodes else 0:.0f} ms more",
+        )
+        if exc:
+            self.runner.say(stage, f"{exc['count']} failed with {exc['type']} on {exc['node']}")
+        if slow != "injected_fault" or not exc or exc["type"] != "InjectedFailure":
+            raise DogxrayError("analyze did not name the injected subsegment and exception")
+
+    def metrics(self, stage: Stage) -> None:
+        from dogxray import metrics
+
+        show.narrate("Console: Lambda > Monitor: invocations, errors, duration.")
+        function = self.runner.settings.function_name
+
+        def ready() -> dict[str, Any] | None:
+            doc = metrics.metrics(self.runner.aws, function, since="15m", period="1m")
+            return doc if doc["invocations"]["total"] >= REQUESTS else None
+
+        doc = self.runner.wait_until(ready, "CloudWatch to publish the metrics", METRICS_WAIT_S)
+        if doc is None:
+            raise DogxrayError("no AWS/Lambda metrics for the load were published in time")
+        self.runner.say(
+            stage,
+            f"Invocations {doc['invocations']['total']:.0f}, Errors {doc['errors']['total']:.0f}, "
+            f"Duration p99 {doc['duration_ms']['p99_max'] or 0:.0f} ms",
+        )
+        if not doc["errors"]["total"]:
+            raise DogxrayError("the Errors metric does not show the injected failures")
+
+    def off(self, stage: Stage) -> None:
+        from dogxray.lab import inject
+
+        show.narrate("Triage lab: remove the terrible code and deploy again.")
+        inject.inject(self.runner.aws, None, reporter=self.runner.reporter)
+        if inject.active(self.runner.aws) is not None:
+            raise DogxrayError("the injection is still on")
+        result = self.runner.probe()
+        if not result.ok:
+            raise DogxrayError(result.failure or "the function still fails without injection")
+        self.runner.say(stage, f"injection off; the Function URL answers HTTP {result.status}")
