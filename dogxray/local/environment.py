@@ -93,7 +93,7 @@ def _reserved(fn: Any) -> int | None:
         return None
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
@@ -141,7 +141,7 @@ class ExecutionEnvironment:
                 self._outputs.put(lines)
                 lines = []
             else:
-                lines.append((_now_ms(), line.replace("\r", "\n")))
+                lines.append((now_ms(), line.replace("\r", "\n")))
         self._outputs.put(lines)
 
     @property

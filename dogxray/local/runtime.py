@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dogxray.local.environment import BOOTSTRAP as BOOTSTRAP  # re-exported (tests)
-from dogxray.local.environment import ExecutionEnvironment, FunctionSpec, Spawner, _now_ms
+from dogxray.local.environment import ExecutionEnvironment, FunctionSpec, Spawner, now_ms
 from dogxray.local.pool import Lease, Pool, Throttled
 from dogxray.local.records import (
     Invocation,
@@ -135,7 +135,7 @@ class Runtime:
             self.cold_starts += 1
         inv.init_start = time.time()
         inv.logs.append(
-            (_now_ms(), f"INIT_START Runtime Version: {spec.runtime.replace('python', 'python:')}")
+            (now_ms(), f"INIT_START Runtime Version: {spec.runtime.replace('python', 'python:')}")
         )
         adopted = self.pool.adopt(lease, env)
         reply = env.wait_reply(max(INIT_LIMIT_S, spec.timeout)) if adopted else None
@@ -162,7 +162,7 @@ class Runtime:
         """One invocation in `env`; True if the environment may serve another."""
         inv.invoke_start = time.time()
         deadline = inv.invoke_start + spec.timeout
-        inv.logs.append((_now_ms(), f"START RequestId: {inv.request_id} Version: $LATEST"))
+        inv.logs.append((now_ms(), f"START RequestId: {inv.request_id} Version: $LATEST"))
         request = {
             "id": inv.request_id,
             "event": event,
@@ -188,7 +188,7 @@ class Runtime:
                 duration_ms = spec.timeout * 1000.0
                 message = f"Task timed out after {spec.timeout:.2f} seconds"
                 stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-                inv.logs.append((_now_ms(), f"{stamp} {inv.request_id} {message}"))
+                inv.logs.append((now_ms(), f"{stamp} {inv.request_id} {message}"))
                 inv.error = {
                     "errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {inv.request_id} Error: {message}",
@@ -202,7 +202,7 @@ class Runtime:
         self, inv: Invocation, spec: FunctionSpec, *, duration_ms: float, max_mb: int
     ) -> None:
         if not any(text.startswith("START RequestId") for _, text in inv.logs):
-            inv.logs.append((_now_ms(), f"START RequestId: {inv.request_id} Version: $LATEST"))
+            inv.logs.append((now_ms(), f"START RequestId: {inv.request_id} Version: $LATEST"))
         inv.duration_ms = duration_ms
         parts = [
             f"REPORT RequestId: {inv.request_id}",
@@ -220,8 +220,8 @@ class Runtime:
             )
         if inv.timed_out:
             parts.append("Status: timeout")
-        inv.logs.append((_now_ms(), f"END RequestId: {inv.request_id}"))
-        inv.logs.append((_now_ms(), "\t".join(parts)))
+        inv.logs.append((now_ms(), f"END RequestId: {inv.request_id}"))
+        inv.logs.append((now_ms(), "\t".join(parts)))
 
     def stop(self) -> None:
         """Kill every execution environment."""
