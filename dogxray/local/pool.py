@@ -246,9 +246,9 @@ class Pool:
                     self._idle[arn] = keep
                 else:
                     del self._idle[arn]
+            self.reclaimed += len(doomed)  # counted before they go: tests wait on either
         for entry in doomed:
             entry.env.kill()
-        self.reclaimed += len(doomed)
         return len(doomed)
 
     def start(self) -> Pool:

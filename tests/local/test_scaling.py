@@ -145,8 +145,8 @@ def test_beyond_the_account_limit_requests_get_429_and_throttled_traces(
     before = environment_pids()
     name, url, arn = deploy(lab, tmp_path / "gate")
     held = Held(url, tmp_path / "gate", 5)  # 3 + 2 at once
-    assert wait_for(lambda: pool.busy(arn) == 3 and held.statuses() == [429, 429])
-    assert len(environment_pids() - before) == 3
+    assert wait_for(lambda: held.statuses() == [429, 429] and len(environment_pids() - before) == 3)
+    assert pool.busy(arn) == 3
     responses = held.open()
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 429, 429]
     for response in (r for r in responses if r.status_code == 429):
