@@ -100,6 +100,22 @@ def ab(url: str, requests: int, concurrency: int) -> dict[str, float] | str:
     }
 
 
+def environments(emulator_pid: int) -> tuple[int, int]:
+    """The emulator's execution environments now: (count, total RSS in MB), from /proc."""
+    count, rss_kb = 0, 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["PPid"]) == emulator_pid and b"bootstrap.py" in cmdline:
+            count += 1
+            rss_kb += int(fields.get("VmRSS", "0 kB").split()[0])
+    return count, rss_kb // 1024
+
+
 def row(label: str, rps: float, p50: float | None, p99: float | None, extra: str) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
@@ -138,6 +154,8 @@ def main() -> None:
                     extra = f"non-2xx {figures['non_2xx']:.0f}, failed {figures['failed']:.0f}"
                     p50, p99 = figures["p50"], figures["p99"]
                     print(row("ab -k (warm)", figures["rps"], p50, p99, extra))
+                live, rss = environments(proc.pid)
+                print(f"  live execution environments: {live}, {rss} MB resident in all")
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
