@@ -23,6 +23,8 @@ ENV_PROFILE = "AWS_PROFILE"
 ENV_NO_COLOR = "NO_COLOR"
 ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
+ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account limit
+ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
 # set on the function
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_DOG_API_URL = "DOG_API_URL"
@@ -51,6 +53,16 @@ DEFAULT_TIMEOUT_S = 15
 HANDLER = "lambda_function.lambda_handler"
 DOG_API_URL = "https://dog.ceo/api/breeds/image/random"
 BROKEN_BUCKET = "aws-bucket"  # exists, belongs to someone else: PutObject is denied
+
+# The emulator's account concurrency limit (AWS: 1,000 per region). Every execution
+# environment is a Python subprocess (~40-70 MB, ~0.3 s of CPU to start); on a 2-core
+# machine more than ~10 only queue for the CPU and swap, while 10 is enough to show
+# scale-out, cold starts and throttles at `dogxray load --concurrency 10`.
+LOCAL_CONCURRENCY = 10
+LOCAL_CONCURRENCY_MAX = 100  # `load --concurrency` goes no higher either
+# Idle environments are stopped after this long, as Lambda reclaims them (it keeps them
+# for minutes, unspecified); 5 minutes keeps the lab warm between commands.
+LOCAL_IDLE_TIMEOUT_S = 300.0
 
 # dogxray's emulator answers this path on its AWS endpoint, so a client can tell it from
 # any other endpoint (a plain moto server, LocalStack) before choosing what zip to build.

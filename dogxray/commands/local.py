@@ -10,6 +10,7 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX
 from dogxray.errors import DogxrayError
 
 # --- `dogxray local`: the embedded emulator in the foreground -------------------------
@@ -20,6 +21,14 @@ def local(
     port: int = typer.Option(
         4566, "--port", min=0, max=65535, help="AWS endpoint port on 127.0.0.1 (0 = any free)"
     ),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        min=1,
+        max=LOCAL_CONCURRENCY_MAX,
+        help="account limit of busy execution environments; more requests get 429 "
+        f"[default: ${ENV_LOCAL_CONCURRENCY} or {LOCAL_CONCURRENCY}]",
+    ),
 ) -> None:
     """Run the offline emulator until Ctrl-C; point other commands at it with the printed
     `export` lines (AWS endpoint, dummy credentials)."""
@@ -28,13 +37,14 @@ def local(
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        emu = Emulator(port=port).start()
+        emu = Emulator(port=port, concurrency=concurrency).start()
         try:
             for name, value in emu.client_env.items():
                 render.data(f"export {name}={value}")
             render.progress(
                 f"dogxray emulator on 127.0.0.1: AWS endpoint {emu.endpoint_url}, "
-                f"Function URLs under {emu.gateway_url}/, Dog API {emu.dog_api_url}"
+                f"Function URLs under {emu.gateway_url}/, Dog API {emu.dog_api_url}; "
+                f"up to {emu.concurrency} concurrent execution environments"
             )
             render.progress("run the export lines above in another shell; Ctrl-C stops")
             try:

@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,11 +31,27 @@ class Emulator:
 
     moto keeps its state in process-wide globals: `fresh=True` empties it at start (do not
     run `mock_aws` in the same process while an emulator is up: it resets that state).
+    `concurrency` is the account limit of busy execution environments (default
+    $DOGXRAY_LOCAL_CONCURRENCY or 10), `idle_timeout_s` how long an idle one lives
+    (default $DOGXRAY_LOCAL_IDLE_TIMEOUT or 300), measured on `clock` (tests inject one).
     """
 
-    def __init__(self, port: int = 0, *, fresh: bool = True) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        fresh: bool = True,
+        concurrency: int | None = None,
+        idle_timeout_s: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        from dogxray.local.pool import parse_idle_timeout, parse_limit
+
         self.port = port
         self.fresh = fresh
+        self.concurrency = parse_limit(concurrency)  # bad input fails before anything starts
+        self.idle_timeout_s = parse_idle_timeout(idle_timeout_s)
+        self.clock = clock
         self.endpoint_url = ""
         self.gateway_url = ""
         self.dog_api_url = ""
@@ -70,6 +87,7 @@ class Emulator:
         from dogxray.local import moto_patches
         from dogxray.local.dog_api import DogApi
         from dogxray.local.gateway import Gateway
+        from dogxray.local.pool import Pool
         from dogxray.local.runtime import Runtime
         from dogxray.local.xray_daemon import XRayDaemon
 
@@ -103,6 +121,11 @@ class Emulator:
             endpoint_url=self.endpoint_url,
             daemon=daemon,
             dog_api_url=self.dog_api_url,
+            pool=Pool(
+                limit=self.concurrency,
+                idle_timeout_s=self.idle_timeout_s,
+                **({"clock": self.clock} if self.clock else {}),
+            ).start(),
         )
         self._parts.append(self.runtime)
         gateway.runtime = self.runtime

@@ -3,6 +3,8 @@
 A request becomes a payload-format-2.0 event, the function runs in the emulated
 runtime, and its result is mapped back to HTTP as Function URLs do. The function's
 resource policy is honoured: auth type NONE needs both public statements (403 otherwise).
+A request the runtime throttles (no free execution environment within the function's
+reserved concurrency or the account limit) gets the 429 a throttled Function URL answers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dogxray.local.runtime import Runtime
 
 MAX_PAYLOAD = 6 * 1024 * 1024
 JSON = {"Content-Type": "application/json"}
+THROTTLED = b'{"Message":"Rate Exceeded."}'
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -150,6 +153,8 @@ def build_event(
 
 def map_response(inv: Invocation) -> tuple[int, dict[str, str], list[str], bytes]:
     """The function's result as (status, headers, cookies, body), as Function URLs map it."""
+    if inv.throttled:
+        return 429, {**JSON, "x-amzn-ErrorType": "TooManyRequestsException"}, [], THROTTLED
     failed = (502, dict(JSON), [], b"Internal Server Error")
     if not inv.ok or inv.payload is None or len(inv.payload) > MAX_PAYLOAD:
         return failed

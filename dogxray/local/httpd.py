@@ -41,6 +41,13 @@ class QuietHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         return
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """HTTP/1.0 keep-alive (`ab -k`) needs the server to say it keeps the connection,
+        or the client waits for a close that never comes."""
+        super().send_response(code, message)
+        if self.request_version == "HTTP/1.0" and not self.close_connection:
+            self.send_header("Connection", "keep-alive")
+
     def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         for name, value in (headers or {}).items():

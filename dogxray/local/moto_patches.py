@@ -4,7 +4,8 @@
 - `AddPermission`'s `FunctionUrlAuthType` / `InvokedViaFunctionUrl` become the policy
   conditions real Lambda stores (moto keeps them as unknown raw keys).
 - `UpdateFunctionConfiguration` honours `TracingConfig` (moto ignores it).
-- `Invoke` runs the function in the emulator's runtime (moto would need Docker).
+- `Invoke` runs the function in the emulator's runtime (moto would need Docker); a
+  throttled one fails with Lambda's TooManyRequestsException (HTTP 429).
 - Deleting a function, or changing its code or configuration, stops its execution
   environment at once (after the invocation it is running), as Lambda does.
 - The server answers keep-alive clients without the ~40 ms Nagle/delayed-ACK stall.
@@ -18,6 +19,7 @@ from typing import Any
 
 from moto.awslambda import models as lambda_models
 from moto.awslambda import policy as lambda_policy
+from moto.awslambda.exceptions import LambdaClientError
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
 from dogxray.local import cloudwatch_stats
@@ -57,6 +59,23 @@ def invoke_payload(inv: Any, request_headers: Any, response_headers: Any) -> byt
         response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
     response_headers["x-amzn-RequestId"] = inv.request_id
     return payload.encode()
+
+
+class TooManyRequests(LambdaClientError):
+    """Invoke's throttle error, with the `Reason` and `Type` fields Lambda adds."""
+
+    code = 429
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps(
+            {
+                "__type": "TooManyRequestsException",
+                "message": "Rate Exceeded.",
+                "Reason": reason,
+                "Type": "User",
+            }
+        )
 
 
 def url_conditions(statement: dict[str, Any]) -> None:
@@ -111,7 +130,9 @@ def apply(gateway_base: str) -> None:
         if runtime is None:
             return moto_invoke(self, body, request_headers, response_headers)
         inv = runtime.invoke(self, json.loads(body) if body else {})
-        runtime.record(inv, 200)
+        runtime.record(inv, 429 if inv.throttled else 200)
+        if inv.throttled:
+            raise TooManyRequests(inv.throttled)
         return invoke_payload(inv, request_headers, response_headers)
 
     lambda_models.LambdaFunction.invoke = invoke  # type: ignore[method-assign]

@@ -1,6 +1,7 @@
-"""What the Lambda service records about an invocation: CloudWatch log lines and the
-`AWS::Lambda` / `AWS::Lambda::Function` X-Ray segments. Written straight into moto's
-back ends, synchronously, so they are queryable as soon as the gateway answers."""
+"""What the Lambda service records about an invocation: CloudWatch log lines, the
+`AWS::Lambda` / `AWS::Lambda::Function` X-Ray segments and the `AWS/Lambda` metrics.
+Written straight into moto's back ends, synchronously, so they are queryable as soon as
+the gateway answers."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.logs.models import logs_backends
 
 from dogxray.local.xray_daemon import store_segment
 
 _logs_lock = threading.Lock()
+_metrics_lock = threading.Lock()
+NAMESPACE = "AWS/Lambda"
 
 
 def new_id() -> str:
@@ -53,6 +58,8 @@ class Invocation:
     init_ms: float = 0.0
     duration_ms: float = 0.0  # the handler's own time, as REPORT prints it
     logs: list[tuple[int, str]] = field(default_factory=list)
+    throttled: str | None = None  # TooManyRequestsException reason: it never ran
+    concurrent: int = 0  # the function's busy environments when it started, this one too
 
     @property
     def ok(self) -> bool:
@@ -124,6 +131,8 @@ def service_segments(inv: Invocation, status: int) -> list[dict[str, Any]]:
         "aws": {"request_id": inv.request_id},
         **_flags(status),
     }
+    if inv.throttled:  # Lambda never reached the function: its service segment only
+        return [lambda_segment]
     subsegments: list[dict[str, Any]] = []
     if inv.cold and inv.init_start is not None and inv.init_end is not None:
         subsegments.append(_sub("Initialization", inv.init_start, inv.init_end, inv))
@@ -170,3 +179,31 @@ def record_trace(inv: Invocation, status: int) -> None:
         return
     for segment in service_segments(inv, status):
         store_segment(json.dumps(segment), inv.account_id, inv.region)
+
+
+def publish_metrics(inv: Invocation) -> None:
+    """The `AWS/Lambda` datapoints Lambda publishes for one request (FunctionName
+    dimension): a throttle counts in Throttles only, as it is no invocation."""
+    when = datetime.fromtimestamp(inv.received, timezone.utc).replace(tzinfo=None)  # moto's
+    if inv.throttled:
+        points = [("Throttles", 1.0, "Count")]
+    else:
+        points = [
+            ("Invocations", 1.0, "Count"),
+            ("Errors", 0.0 if inv.ok else 1.0, "Count"),
+            ("Duration", inv.duration_ms, "Milliseconds"),
+            ("ConcurrentExecutions", float(inv.concurrent), "Count"),
+        ]
+    dimensions = [{"Name": "FunctionName", "Value": inv.function_name}]
+    data = [
+        {
+            "MetricName": name,
+            "Value": value,
+            "Unit": unit,
+            "Timestamp": when,
+            "Dimensions": dimensions,
+        }
+        for name, value, unit in points
+    ]
+    with _metrics_lock:
+        cloudwatch_backends[inv.account_id][inv.region].put_metric_data(NAMESPACE, data)

@@ -109,8 +109,10 @@ def test_100_concurrent_requests_complete_without_tracebacks(
     lab.client("lambda").delete_function(FunctionName=name)
     err = capfd.readouterr().err
     assert len(statuses) == 100
-    assert all(s == 200 or str(s).startswith("refused") for s in statuses), statuses
-    print(f"100 concurrent: {statuses.count(200)} ok, {100 - statuses.count(200)} refused")
+    # beyond the account concurrency limit Lambda throttles (429), as the emulator does
+    assert all(s in (200, 429) or str(s).startswith("refused") for s in statuses), statuses
+    assert statuses.count(200) >= 1
+    print(f"100 concurrent: {statuses.count(200)} ok, {statuses.count(429)} throttled")
     assert "Traceback" not in err
 
 

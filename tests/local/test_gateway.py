@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import requests
 
@@ -14,6 +15,7 @@ from tests.local.conftest import Lab
 
 ECHO = """
 import json
+import socket
 def handler(event, context):
     return {"statusCode": 201, "headers": {"content-type": "application/json", "x-echo": "1"},
             "cookies": ["a=1", "b=2"], "body": json.dumps(event)}
@@ -163,3 +165,23 @@ def test_build_event_omits_empty_query_parameters() -> None:
     )
     assert "queryStringParameters" not in event and "cookies" not in event
     assert event["requestContext"]["time"] == "01/Jan/1970:00:00:00 +0000"
+
+
+def test_http_1_0_keep_alive_is_answered_as_such(lab: Lab) -> None:
+    """`ab -k` speaks HTTP/1.0 with `Connection: Keep-Alive`: two requests, one socket."""
+    _, url = lab.deploy({"app.py": ECHO})
+    host, port = url.removeprefix("http://").split("/", 1)[0].split(":")
+    path = "/" + url.removeprefix("http://").split("/", 1)[1]
+    request = f"GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: Keep-Alive\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        for _ in range(2):
+            sock.sendall(request)
+            status = stream.readline()
+            headers = {}
+            while (line := stream.readline().strip()) != b"":
+                name, _, value = line.decode().partition(":")
+                headers[name.lower()] = value.strip()
+            assert status.startswith(b"HTTP/1.1 201"), status
+            assert headers["connection"] == "keep-alive"
+            stream.read(int(headers["content-length"]))
