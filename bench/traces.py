@@ -7,8 +7,9 @@ moto server on loopback, then measures, each as a subprocess: wall time, peak me
   1. `dogxray --endpoint-url URL traces --stats --since 10m --output json`
   2. `aws xray get-trace-summaries`, then `aws xray batch-get-traces` 5 ids at a time,
      sequentially (what a user would script).
+  3. `dogxray analyze --since 10m --output json` (the triage comparison; target < 2 s).
 Targets: dogxray < 3 s for 1,000 traces; wall-time ratio dogxray / AWS CLI < 0.2.
-Run: .venv/bin/python bench/traces.py
+Run: .venv/bin/python bench/traces.py [--no-aws-cli]
 """
 
 from __future__ import annotations
@@ -98,6 +99,14 @@ def run_dogxray(endpoint: str, env: dict[str, str]) -> tuple[float, int, int, di
     return wall, rss, calls, json.loads(out)
 
 
+def run_analyze(endpoint: str, env: dict[str, str]) -> tuple[float, int, dict]:
+    args = ["--endpoint-url", endpoint, "analyze", "--since", "10m", "-o", "json"]
+    wall, rss, out, err, code = measured(sys.executable, "-mdogxray", args, env)
+    if code != 0:
+        raise SystemExit(f"dogxray analyze failed ({code}):\n{err}")
+    return wall, rss, json.loads(out)
+
+
 def run_aws_cli(endpoint: str, env: dict[str, str]) -> tuple[float, int, int, int]:
     script = aws_cli()[0]
     python = str(Path(script).parent / "python")
@@ -125,9 +134,11 @@ def run_aws_cli(endpoint: str, env: dict[str, str]) -> tuple[float, int, int, in
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
+    with_cli = "--no-aws-cli" not in sys.argv
     env = dummy_env()
     env["NO_COLOR"] = "1"
-    aws_cli()  # install outside the measurement
+    if with_cli:
+        aws_cli()  # install outside the measurement
     with moto_server() as endpoint:
         began = time.perf_counter()
         populate(endpoint)
@@ -141,6 +152,15 @@ def main() -> None:
             f"{d_calls} API calls; count={stats['count']} faults={stats['faults']} "
             f"save_dog_to_s3 p95={stats['subsegments']['save_dog_to_s3']['p95_ms']} ms"
         )
+        n_wall, n_rss, found = run_analyze(endpoint, env)
+        print(
+            f"dogxray analyze: {n_wall:.2f} s wall, {n_rss / 1024:.1f} MiB peak RSS; "
+            f"{found['traces']} traces, {found['faulty']['count']} faulty, top exception "
+            f"{found['faulty']['exceptions'][0]['type']}  "
+            f"[target < 2 s: {'met' if n_wall < 2 else 'MISSED'}]"
+        )
+        if not with_cli:
+            return
         a_wall, a_rss, a_calls, a_traces = run_aws_cli(endpoint, env)
         print(
             f"AWS CLI (summaries + batch-get-traces x5, sequential): {a_wall:.2f} s wall, "
