@@ -261,13 +261,14 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
     """The inferred segments X-Ray adds to a trace (outermost `aws` calls not answered by
     an instrumented segment)."""
     _, by_id = _index(documents)
+    sent = {str(d.get("parent_id")) for d in documents if d.get("inferred")}
     result = []
     for node in by_id.values():
         sub = node.doc
         if node.is_segment or sub.get("namespace") != "aws" or sub.get("end_time") is None:
             continue
-        if any(c.is_segment for c in node.children):
-            continue
+        if any(c.is_segment for c in node.children) or str(sub.get("id")) in sent:
+            continue  # answered by an instrumented service, or already inferred
         ancestor = by_id.get(node.parent_id) if node.parent_id else None
         nested = False
         while ancestor is not None and not ancestor.is_segment:
