@@ -224,4 +224,9 @@ def test_map_comes_from_the_service_graph(
         return nodes, edges
 
     assert shape(from_graph) == shape(from_traces)
+    monkeypatch.undo()  # the emulator's service graph again: the text map says so
+    text = CliRunner().invoke(app, [*endpoint, "--lab", LAB, "map"], env={"COLUMNS": "100"})
+    assert text.exit_code == 0, text.output
+    assert text.output.startswith("X-Ray service graph since ")
+    assert f"{BROKEN} (AWS::S3::Bucket)" in text.output
     assert len(from_graph["nodes"]) == 6 and len(from_graph["edges"]) == 5
