@@ -45,6 +45,8 @@ def main() -> None:
         endpoint = emu.endpoint_url
         populate(endpoint)
         print(f"put {LAB_TRACES} lab traces (+50 others) into the emulator's X-Ray")
+        wall, peak, *_ = measured(sys.executable, "-mdogxray", ["--help"], env)
+        print(f"floor, dogxray --help (no boto3): {wall:.2f} s wall, {peak / 1024:.1f} MiB peak")
         for run in ("first", "again"):
             wall, peak, doc = dogxray(endpoint, env, "map", "--since", "10m", "-o", "json")
             edges = sum(e["stats"]["requests"] for e in doc["edges"] if e["source"] == 0)

@@ -283,7 +283,23 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
 
 
 def _stored(trace: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(segment.raw) for segment in list(trace["segments"])]
+    """A trace's documents from moto's parsed segments (no second JSON parse)."""
+    return [
+        {
+            **segment.misc,
+            "id": segment.id,
+            "name": segment.name,
+            "trace_id": segment.trace_id,
+            "start_time": segment.start_time,
+            "end_time": segment.end_time,
+            "parent_id": segment.parent_id,
+            "origin": segment.origin,
+            "http": segment.http,
+            "aws": segment.aws,
+            "subsegments": segment.subsegments,
+        }
+        for segment in list(trace["segments"])
+    ]
 
 
 def _calls_of(backend: Any, trace_id: str, trace: dict[str, Any]) -> list[Call]:
