@@ -230,3 +230,43 @@ def test_map_comes_from_the_service_graph(
     assert text.output.startswith("X-Ray service graph since ")
     assert f"{BROKEN} (AWS::S3::Bucket)" in text.output
     assert len(from_graph["nodes"]) == 6 and len(from_graph["edges"]) == 5
+
+
+def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) -> None:
+    """The inferred bucket segment sits under the PutObject call (as in the console's
+    timeline); the root cause stays save_dog_to_s3 / NoSuchBucket; no node is doubled."""
+    from dogxray.cli import app
+
+    base = ["--endpoint-url", lab.emu.endpoint_url, "--region", "us-east-1", "--lab", LAB]
+    result = CliRunner().invoke(app, [*base, "trace", run["broken"], "--output", "json"])
+    assert result.exit_code == 0, result.output
+    detail = json.loads(result.output)
+    assert detail["root_cause"]["segment"] == "save_dog_to_s3"
+    assert detail["root_cause"]["exception"] == "NoSuchBucket"
+
+    def walk(node: dict[str, Any]) -> Any:
+        yield node
+        for child in node["children"]:
+            yield from walk(child)
+
+    nodes = [n for root in detail["nodes"] for n in walk(root)]
+    (call,) = [n for n in nodes if n["namespace"] == "aws"]
+    (inferred,) = call["children"]
+    assert (inferred["name"], inferred["origin"]) == (BROKEN, "AWS::S3::Bucket")
+    assert inferred["fault"] is True and inferred["http_status"] == 404
+    assert [e["type"] for e in inferred["exceptions"]] == ["NoSuchBucket"]
+    assert [n["name"] for n in nodes].count(BROKEN) == 1
+
+    text = CliRunner().invoke(app, [*base, "trace", run["broken"]], env={"COLUMNS": "160"})
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    rows = [line.split("|")[-1].strip() for line in lines]  # the NODE column
+    at = next(i for i, row in enumerate(rows) if row.startswith("s3  "))
+    assert rows[at + 1].startswith(f"{BROKEN}  (AWS::S3::Bucket)  PutObject")
+    assert "FAULT,ERROR" in rows[at + 1] and "HTTP 404" in rows[at + 1]
+
+    listed = CliRunner().invoke(app, [*base, "traces", "--output", "json"])
+    assert listed.exit_code == 0, listed.output
+    by_id = {row["id"]: row for row in json.loads(listed.output)["traces"]}
+    assert by_id[run["broken"]]["root_cause"]["segment"] == "save_dog_to_s3"
+    assert by_id[run["broken"]]["status"] == 502 and by_id[run["ok"]]["root_cause"] is None
