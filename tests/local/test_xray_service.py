@@ -5,6 +5,8 @@ inferred segments of BatchGetTraces, checked with boto3 against the lab's real p
 from __future__ import annotations
 
 import json
+import math
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -18,12 +20,15 @@ from tests.local.conftest import Lab
 
 BUCKET = "local-tests-graph"
 BROKEN = "aws-bucket"
+PAUSE_S = 2.5  # between the other tests' traces (same emulator) and this module's
 LAB = "xsvc-graph"  # the function is named after the lab, as `setup` names it
 
 
 @pytest.fixture(scope="module")
 def run(lab: Lab) -> dict[str, Any]:
-    """The lab's payload once with its bucket, once with the missing one."""
+    """The lab's payload once with its bucket, once with the missing one. The emulator is
+    shared with the directory's other tests (the Dog API host, the missing bucket): every
+    query is scoped to the time since `began`."""
     built = package.build_package(from_env=True)
     lab.client("s3").create_bucket(Bucket=BUCKET)
     name, url = lab.deploy(
@@ -34,6 +39,8 @@ def run(lab: Lab) -> dict[str, Any]:
         env={"BUCKET_NAME": BUCKET},
         name=f"{LAB}-function",
     )
+    began = time.time()
+    time.sleep(PAUSE_S)  # no other test's segment starts inside this module's window
     ok = requests.get(url, timeout=20)
     assert ok.status_code == 200, ok.text
     lab.client("lambda").update_function_configuration(
@@ -41,7 +48,7 @@ def run(lab: Lab) -> dict[str, Any]:
     )
     broken = requests.get(url, timeout=20)
     assert broken.status_code == 502
-    return {"name": name, "ok": _trace_id(ok), "broken": _trace_id(broken)}
+    return {"name": name, "ok": _trace_id(ok), "broken": _trace_id(broken), "began": began}
 
 
 def _trace_id(response: requests.Response) -> str:
@@ -53,10 +60,15 @@ def _documents(lab: Lab, trace_id: str) -> list[dict[str, Any]]:
     return [json.loads(s["Document"]) for t in traces for s in t["Segments"]]
 
 
-def _graph(lab: Lab, **params: Any) -> list[dict[str, Any]]:
-    now = datetime.now(timezone.utc)
+def _since(run: dict[str, Any]) -> str:
+    """A `--since` that starts at most a second before the module's traces."""
+    return f"{math.ceil(time.time() - run['began'])}s"
+
+
+def _graph(lab: Lab, run: dict[str, Any]) -> list[dict[str, Any]]:
     xray = lab.client("xray")
-    params = {"StartTime": now - timedelta(minutes=10), "EndTime": now, **params}
+    began = datetime.fromtimestamp(run["began"], timezone.utc)
+    params = {"StartTime": began, "EndTime": datetime.now(timezone.utc)}
     services: list[dict[str, Any]] = []
     for page in xray.get_paginator("get_service_graph").paginate(**params):
         services.extend(page["Services"])
@@ -114,7 +126,7 @@ def test_inferred_s3_segments_in_batch_get_traces(lab: Lab, run: dict[str, Any])
 
 
 def test_service_graph_of_the_lab(lab: Lab, run: dict[str, Any]) -> None:
-    services = _graph(lab)
+    services = _graph(lab, run)
     name = run["name"]
     service = _of(services, name, "AWS::Lambda")
     function = _of(services, name, "AWS::Lambda::Function")
@@ -160,13 +172,14 @@ def test_service_graph_of_the_lab(lab: Lab, run: dict[str, Any]) -> None:
 def test_service_graph_window_and_pagination(
     lab: Lab, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    everything = _graph(lab)
+    everything = _graph(lab, run)
     monkeypatch.setattr(xray_service, "SERVICES_PER_PAGE", 2)
     xray = lab.client("xray")
     now = datetime.now(timezone.utc)
-    first = xray.get_service_graph(StartTime=now - timedelta(minutes=10), EndTime=now)
+    began = datetime.fromtimestamp(run["began"], timezone.utc)
+    first = xray.get_service_graph(StartTime=began, EndTime=now)
     assert len(first["Services"]) == 2 and first["NextToken"]
-    paged = _graph(lab)  # boto3's paginator follows NextToken to the end
+    paged = _graph(lab, run)  # boto3's paginator follows NextToken to the end
     assert [s["ReferenceId"] for s in paged] == [s["ReferenceId"] for s in everything]
     assert paged == everything
     # a window before the lab ran has nothing
@@ -196,10 +209,10 @@ def test_map_comes_from_the_service_graph(
     from dogxray.cli import app
 
     endpoint = ["--endpoint-url", lab.emu.endpoint_url, "--region", "us-east-1"]
-    args = [*endpoint, "--lab", LAB, "map", "--since", "10m", "--output", "json"]
+    args = [*endpoint, "--lab", LAB, "map", "--since", _since(run), "--output", "json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    from_graph = json.loads(result.output)
+    from_graph = json.loads(result.stdout)
     assert from_graph["source"] == "service-graph"
 
     from moto.xray.responses import XRayResponse
@@ -209,7 +222,7 @@ def test_map_comes_from_the_service_graph(
     monkeypatch.setattr(XRayResponse, "service_graph", original)  # moto's empty graph
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    from_traces = json.loads(result.output)
+    from_traces = json.loads(result.stdout)
     assert from_traces["source"] == "traces" and from_traces["traces"] == 2
 
     def shape(doc: dict[str, Any]) -> tuple[list, list]:
@@ -225,10 +238,11 @@ def test_map_comes_from_the_service_graph(
 
     assert shape(from_graph) == shape(from_traces)
     monkeypatch.undo()  # the emulator's service graph again: the text map says so
-    text = CliRunner().invoke(app, [*endpoint, "--lab", LAB, "map"], env={"COLUMNS": "100"})
+    args = [*endpoint, "--lab", LAB, "map", "--since", _since(run)]
+    text = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
     assert text.exit_code == 0, text.output
-    assert text.output.startswith("X-Ray service graph since ")
-    assert f"{BROKEN} (AWS::S3::Bucket)" in text.output
+    assert text.stdout.startswith("X-Ray service graph since ")
+    assert f"{BROKEN} (AWS::S3::Bucket)" in text.stdout
     assert len(from_graph["nodes"]) == 6 and len(from_graph["edges"]) == 5
 
 
@@ -240,7 +254,7 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
     base = ["--endpoint-url", lab.emu.endpoint_url, "--region", "us-east-1", "--lab", LAB]
     result = CliRunner().invoke(app, [*base, "trace", run["broken"], "--output", "json"])
     assert result.exit_code == 0, result.output
-    detail = json.loads(result.output)
+    detail = json.loads(result.stdout)
     assert detail["root_cause"]["segment"] == "save_dog_to_s3"
     assert detail["root_cause"]["exception"] == "NoSuchBucket"
 
@@ -259,7 +273,7 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
 
     text = CliRunner().invoke(app, [*base, "trace", run["broken"]], env={"COLUMNS": "160"})
     assert text.exit_code == 0, text.output
-    lines = text.output.splitlines()
+    lines = text.stdout.splitlines()
     rows = [line.split("|")[-1].strip() for line in lines]  # the NODE column
     at = next(i for i, row in enumerate(rows) if row.startswith("s3  "))
     assert rows[at + 1].startswith(f"{BROKEN}  (AWS::S3::Bucket)  PutObject")
@@ -267,6 +281,6 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
 
     listed = CliRunner().invoke(app, [*base, "traces", "--output", "json"])
     assert listed.exit_code == 0, listed.output
-    by_id = {row["id"]: row for row in json.loads(listed.output)["traces"]}
+    by_id = {row["id"]: row for row in json.loads(listed.stdout)["traces"]}
     assert by_id[run["broken"]]["root_cause"]["segment"] == "save_dog_to_s3"
     assert by_id[run["broken"]]["status"] == 502 and by_id[run["ok"]]["root_cause"] is None
