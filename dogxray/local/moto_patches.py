@@ -22,7 +22,7 @@ from moto.awslambda import policy as lambda_policy
 from moto.awslambda.exceptions import LambdaClientError
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from dogxray.local import cloudwatch_stats
+from dogxray.local import cloudwatch_stats, xray_service
 
 _state: dict[str, Any] = {"gateway": None, "runtime": None}
 _applied: list[bool] = []
@@ -44,6 +44,7 @@ def detach() -> None:
     _state["gateway"] = None
     _state["runtime"] = None
     cloudwatch_stats.detach()
+    xray_service.detach()
 
 
 def invoke_payload(inv: Any, request_headers: Any, response_headers: Any) -> bytes:
@@ -100,6 +101,7 @@ def apply(gateway_base: str) -> None:
     """Point new Function URLs at `gateway_base`; patch moto once per process."""
     _state["gateway"] = gateway_base
     cloudwatch_stats.apply()  # Duration p50/p99 for `dogxray metrics`, as on AWS
+    xray_service.apply()  # GetServiceGraph, GetTraceGraph, inferred segments
     if _applied:
         return
     _applied.append(True)

@@ -214,7 +214,11 @@ def node_list(result: dict[str, Any]) -> list[Text]:
 
 def map_lines(result: dict[str, Any], width: int) -> list[Text]:
     window = result["window"]
-    lines = [Text(f"{result['traces']} traces since {window['start']}")]
+    if result["traces"] is None:  # GetServiceGraph counts requests, not traces
+        head = f"X-Ray service graph since {window['start']}"
+    else:
+        head = f"{result['traces']} traces since {window['start']}"
+    lines = [Text(head)]
     if not result["nodes"]:
         return lines
     drawn = picture(result, width)

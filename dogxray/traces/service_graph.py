@@ -137,14 +137,13 @@ def map_document(
                 stack.append(target)
     targets = {e.get("ReferenceId") for r in keep for e in by_ref[r].get("Edges") or []}
     roots = sorted((r for r in keep if r not in targets), key=lambda r: _rank(by_ref[r]))
-    clients = [s for s in services if s.get("Type") == "client"]
-    client_ref = clients[0]["ReferenceId"] if clients else None
     chosen = sorted((by_ref[r] for r in keep), key=_rank)
     nodes_out: list[dict[str, Any]] = []
     ids: dict[Any, int] = {}
-    client_edges = {
-        e.get("ReferenceId"): e for e in (by_ref.get(client_ref) or {}).get("Edges") or []
-    }
+    client_edges: dict[Any, dict[str, Any]] = {}  # X-Ray may list a client per root
+    for client in (s for s in services if s.get("Type") == "client"):
+        for edge in client.get("Edges") or []:
+            client_edges.setdefault(edge.get("ReferenceId"), edge)
     into_roots = [client_edges.get(r) or by_ref[r] for r in roots]  # what the client saw
     if roots:
         sent = _sum(into_roots)
