@@ -39,6 +39,7 @@ class Stage:
 @dataclass
 class DemoReport:
     stages: list[Stage] = field(default_factory=list)
+    html_path: str | None = None  # the HTML report written before cleanup
 
     @property
     def ok(self) -> bool:
@@ -84,6 +85,7 @@ def run(
             runner.stage("5b", "Break the bucket", runner.break_it)
             runner.stage("5c", "Find the failure in X-Ray", runner.find_fault)
             runner.stage("5d", "Fix the bucket", runner.fix_it)
+            runner.write_html_report()
         except _StageFailed:
             pass
         finally:
@@ -260,6 +262,27 @@ class _Runner:
         self.say(
             stage, f"BUCKET_NAME restored; the Function URL answers HTTP {result.status} again"
         )
+
+    def write_html_report(self) -> None:
+        """Stage 5 as one HTML page (`dogxray report`), in a new temporary directory that
+        outlives the demo (the demo writes nowhere else); never fails the demo."""
+        import tempfile
+        from pathlib import Path
+
+        from dogxray import report
+        from dogxray.aws import ClientError
+        from dogxray.render import report as page
+
+        try:
+            data = report.gather(self.aws, self.settings, since="1h")
+            path = Path(tempfile.mkdtemp(prefix="dogxray-report-")) / report.REPORT_NAME
+            report.write(path, page.html(data))
+        except (DogxrayError, ClientError) as exc:
+            what = exc.what if isinstance(exc, DogxrayError) else str(exc)
+            render.progress(f"warning: no HTML report: {what}")
+            return
+        self.report.html_path = str(path)
+        show.evidence(f"HTML report: {path}")
 
     def clean(self, stage: Stage) -> None:
         from dogxray.lab import service

@@ -24,7 +24,7 @@ from dogxray import render
 from dogxray.render.logs import lines as log_lines
 
 BOX_W, BOX_H = 210, 66
-COL_GAP, ROW_GAP = 70, 26
+COL_GAP, ROW_GAP = 120, 26
 MARGIN = 16
 RING_R, RING_STROKE = 19, 7
 COLOURS = {"ok": "#3c9a3c", "error": "#e0a800", "throttle": "#8e44ad", "fault": "#d0312d"}
@@ -126,8 +126,8 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
         edges.append(
             {
                 "d": f"M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}",
-                "lx": mid,
-                "ly": (y1 + y2) / 2 - 5,
+                "lx": x2 - COL_GAP / 2 + 4,  # above the curve's flat end: fanned labels part
+                "ly": y2 - 6,
                 "stats": edge["stats"],
                 "avg": _ms(edge["stats"]["avg_ms"]),
                 "source": a["name"],
