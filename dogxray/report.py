@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dogxray.errors import DogxrayError
-from dogxray.traces.analysis import analyse, passes_through, root_cause
+from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
 from dogxray.traces.model import Trace, build_trace, node_json
@@ -69,6 +69,43 @@ def _detail(trace: Trace) -> dict[str, Any]:
     return result
 
 
+class Collector:
+    """Everything the page shows, fed one trace tree at a time (pure; no AWS calls)."""
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+        self.graph = Graph()
+        self.rows: list[TraceRow] = []
+        self.candidates = _Candidates()
+
+    def add(self, trace: Trace) -> None:
+        if not passes_through(trace, self.function):
+            return
+        self.graph.add(trace)
+        row = analyse(trace)
+        self.rows.append(row)
+        self.candidates.offer(trace, row.fault)
+
+    def result(self, window: tuple[Any, Any], since: str) -> dict[str, Any]:
+        """The report document; `waterfalls[].logs` left None (see `gather`)."""
+        rows = sorted(self.rows, key=lambda r: (r.start, r.id), reverse=True)
+        return {
+            "function": self.function,
+            "generated": iso(time.time()),
+            "window": {"start": iso(window[0]), "end": iso(window[1]), "since": since},
+            "count": len(rows),
+            "faults": sum(1 for r in rows if r.fault),
+            "errors": sum(1 for r in rows if r.error),
+            "map": graph_json(self.graph, window),
+            "histogram": histogram([r.duration_ms for r in rows]),
+            "traces": [r.to_json() for r in rows],
+            "waterfalls": [
+                {"reason": reason, "trace": detail, "logs": None}
+                for reason, detail in self.candidates.pick()
+            ],
+        }
+
+
 def gather(
     aws: Any,
     settings: Any,
@@ -82,43 +119,21 @@ def gather(
     function = settings.function_name
     fetcher = Fetcher(aws, progress=progress)
     fetcher.check_destination()
-    graph = Graph()
-    rows = []
-    candidates = _Candidates()
+    collector = Collector(function)
     seen: set[str] = set()
     for found in fetcher.summaries(window[0], window[1], function):
         ids = [s.id for s in found if s.id not in seen and s.in_scope is not False]
         seen.update(ids)
         for trace_id, docs in fetcher.documents(ids):
-            if not docs:
-                continue
-            trace = build_trace(trace_id, docs)
-            if not passes_through(trace, function):
-                continue
-            graph.add(trace)
-            row = analyse(trace)
-            rows.append(row)
-            candidates.offer(trace, row.fault)
-    rows.sort(key=lambda r: (r.start, r.id), reverse=True)
-    waterfalls = []
-    for reason, detail in candidates.pick():
-        found_logs = _logs(aws, settings, detail) if logs else None
-        waterfalls.append({"reason": reason, "trace": detail, "logs": found_logs})
-    result: dict[str, Any] = {
-        "function": function,
-        "region": aws.region,
-        "backend": getattr(aws, "backend", aws.region),
-        "generated": iso(time.time()),
-        "window": {"start": iso(window[0]), "end": iso(window[1]), "since": since},
-        "count": len(rows),
-        "faults": sum(1 for r in rows if r.fault),
-        "errors": sum(1 for r in rows if r.error),
-        "map": graph_json(graph, window),
-        "histogram": histogram([r.duration_ms for r in rows]),
-        "traces": [r.to_json() for r in rows],
-        "waterfalls": waterfalls,
-    }
-    if not rows:
+            if docs:
+                collector.add(build_trace(trace_id, docs))
+    result = collector.result(window, since)
+    result["region"] = aws.region
+    result["backend"] = getattr(aws, "backend", aws.region)
+    if logs:
+        for item in result["waterfalls"]:
+            item["logs"] = _logs(aws, settings, item["trace"])
+    if not result["count"]:
         from dogxray.traces.service import why_empty
 
         result["note"] = why_empty(aws, settings, since, False)

@@ -110,7 +110,7 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
             "x": x,
             "y": y,
             "name": node["name"],
-            "label": _cut(node["name"], 21),
+            "label": _cut(node["name"], 20),
             "type": node["type"],
             "short_type": SHORT_TYPES.get(node["type"], node["type"]),
             "stats": stats,
@@ -239,6 +239,7 @@ def html(data: dict[str, Any]) -> str:
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)  # fmt: skip
     template = env.from_string(source)
+    data = {"backend": data.get("region", ""), **data}
     waterfalls = [_waterfall(item) for item in data["waterfalls"]]
     return template.render(
         data=data,
