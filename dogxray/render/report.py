@@ -23,8 +23,8 @@ from typing import Any
 from dogxray import render
 from dogxray.render.logs import lines as log_lines
 
-BOX_W, BOX_H = 210, 66
-COL_GAP, ROW_GAP = 120, 26
+BOX_W, BOX_H = 200, 66
+COL_GAP, ROW_GAP = 104, 26
 MARGIN = 16
 RING_R, RING_STROKE = 19, 7
 COLOURS = {"ok": "#3c9a3c", "error": "#e0a800", "throttle": "#8e44ad", "fault": "#d0312d"}
