@@ -8,9 +8,10 @@ subprocess: wall time and peak memory (VmHWM) of
   1. `dogxray map --since 10m`                  (built from the traces on an endpoint)
   2. `dogxray map --node aws-bucket --since 10m`
   3. `dogxray logs --since 1h --output json`
+  4. `dogxray report --since 1h --output <temp>/report.html` (and the page's size)
 and, beside them, the AWS CLI: `aws logs filter-log-events` (all pages) for the same
 logs, and `aws xray get-service-graph` (moto answers it with an empty graph).
-Targets: `map` under 1 s, memory bounded by the traces kept.
+Targets: `map` under 1 s, `report` under 3 s and 2 MB, memory bounded by the traces kept.
 Run: .venv/bin/python bench/stage5.py
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -97,6 +99,16 @@ def main() -> None:
             f"dogxray logs --since 1h: {wall:.2f} s wall, {peak / 1024:.1f} MiB peak; "
             f"{len(logs['events'])} events, {len(logs['invocations'])} invocations"
         )
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "report.html"
+            wall, peak, out = dogxray(endpoint, env, "report", "--since", "1h", "-o", str(target))
+            size = target.stat().st_size
+            print(
+                f"dogxray report --since 1h: {wall:.2f} s wall, {peak / 1024:.1f} MiB peak; "
+                f"{out.splitlines()[0]}; {size / 1024:,.0f} KiB "
+                f"(targets < 3 s: {'met' if wall < 3 else 'MISSED'}, "
+                f"< 2 MB: {'met' if size < 2 * 1024 * 1024 else 'MISSED'})"
+            )
         if cli is None:
             return
         script = cli[0]

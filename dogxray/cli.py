@@ -156,4 +156,5 @@ import dogxray.commands.logs  # noqa: E402
 import dogxray.commands.map  # noqa: E402
 import dogxray.commands.metrics  # noqa: E402
 import dogxray.commands.package  # noqa: E402
+import dogxray.commands.report  # noqa: E402
 import dogxray.commands.traces  # noqa: E402, F401

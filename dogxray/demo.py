@@ -39,6 +39,7 @@ class Stage:
 @dataclass
 class DemoReport:
     stages: list[Stage] = field(default_factory=list)
+    html_path: str | None = None  # the HTML report written before cleanup
 
     @property
     def ok(self) -> bool:
@@ -91,6 +92,7 @@ def run(
 
                 for number, title, body in Triage(runner).stages():
                     runner.stage(number, title, body)
+            runner.write_html_report()
         except _StageFailed:
             pass
         finally:
@@ -290,6 +292,27 @@ class _Runner:
         self.say(
             stage, f"BUCKET_NAME restored; the Function URL answers HTTP {result.status} again"
         )
+
+    def write_html_report(self) -> None:
+        """Stage 5 as one HTML page (`dogxray report`), in a new temporary directory that
+        outlives the demo (the demo writes nowhere else); never fails the demo."""
+        import tempfile
+        from pathlib import Path
+
+        from dogxray import report
+        from dogxray.aws import ClientError
+        from dogxray.render import report as page
+
+        try:
+            data = report.gather(self.aws, self.settings, since="1h")
+            path = Path(tempfile.mkdtemp(prefix="dogxray-report-")) / report.REPORT_NAME
+            report.write(path, page.html(data))
+        except (DogxrayError, ClientError) as exc:
+            what = exc.what if isinstance(exc, DogxrayError) else str(exc)
+            render.progress(f"warning: no HTML report: {what}")
+            return
+        self.report.html_path = str(path)
+        show.evidence(f"HTML report: {path}")
 
     def clean(self, stage: Stage) -> None:
         from dogxray.lab import service

@@ -7,7 +7,9 @@ import typer
 from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import traces as show
-from dogxray.traces.window import parse_since, validate_trace_id
+from dogxray.traces.window import parse_duration, parse_since, validate_trace_id
+
+MAX_DURATION_S = 3600.0
 
 
 @command("traces")
@@ -16,10 +18,17 @@ def traces(
     limit: int = typer.Option(20, "--limit", help="at most this many traces (newest first)"),
     errors: bool = typer.Option(False, "--errors", help="only traces with a fault or error"),
     stats: bool = typer.Option(False, "--stats", help="latency percentiles instead of a list"),
+    min_duration: str = typer.Option(
+        None, "--min-duration", help="only traces slower than this, e.g. 500ms or 2s"
+    ),
+    max_duration: str = typer.Option(
+        None, "--max-duration", help="only traces faster than this, e.g. 3s"
+    ),
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """Recent traces of this lab's function, with timings and root causes."""
     parse_since(since)  # bad input -> exit 2 before any AWS call
+    duration = response_time(min_duration, max_duration)
     if limit < 1:
         raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
     if stats and errors:
@@ -31,10 +40,18 @@ def traces(
     aws = connect()
     with show.fetch_progress() as progress:
         if stats:
-            result = service.trace_stats(aws, settings(), since=since, progress=progress)
+            result = service.trace_stats(
+                aws, settings(), since=since, progress=progress, duration=duration
+            )
         else:
             result = service.list_traces(
-                aws, settings(), since=since, limit=limit, errors_only=errors, progress=progress
+                aws,
+                settings(),
+                since=since,
+                limit=limit,
+                errors_only=errors,
+                progress=progress,
+                duration=duration,
             )
     if output is Output.json:
         show.emit_json(result)
@@ -42,6 +59,23 @@ def traces(
         show.stats_table(result)
     else:
         show.table(result)
+
+
+def response_time(
+    min_duration: str | None, max_duration: str | None
+) -> tuple[float | None, float | None]:
+    """`--min-duration/--max-duration` -> (above, below) in seconds; exit 2 when empty."""
+    bounds = tuple(
+        None if text is None else parse_duration(text, option=option, maximum_s=MAX_DURATION_S)
+        for text, option in ((min_duration, "--min-duration"), (max_duration, "--max-duration"))
+    )
+    above, below = bounds
+    if above is not None and below is not None and above >= below:
+        raise DogxrayError.usage(
+            f"--min-duration {min_duration} is not below --max-duration {max_duration}",
+            hint="the range keeps traces slower than the minimum and faster than the maximum",
+        )
+    return above, below
 
 
 @command("trace")

@@ -116,3 +116,5 @@ def summary(report: DemoReport) -> None:
     out.print(table)
     verdict = "every stage checked" if report.ok else "some stage failed"
     out.print(f"demo {'passed' if report.ok else 'FAILED'}: {verdict}", markup=False)
+    if report.html_path:
+        out.print(f"HTML report: {report.html_path}", markup=False)

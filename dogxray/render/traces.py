@@ -310,7 +310,34 @@ def stats_table(result: dict[str, Any]) -> None:
     header, lines = _stats_lines(result["subsegments"], limit)
     for line in [header, *lines]:
         render.data(line)
+    for line in histogram_lines(result.get("histogram") or [], limit):
+        render.data(line)
     note(result)
+
+
+HIST_BAR = 30
+
+
+def _hist_ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def histogram_lines(bins: list[dict[str, Any]], limit: int | None) -> list[str]:
+    """The response-time histogram as text bars (`traces --stats`), scaled to the
+    fullest bin and to the width left beside the range labels."""
+    if not bins:
+        return []
+    labels = [f"  {_hist_ms(b['from_ms']):>7} .. {_hist_ms(b['to_ms']):>7}  " for b in bins]
+    counts = [str(b["count"]) for b in bins]
+    room = HIST_BAR
+    if limit is not None:
+        room = max(4, min(HIST_BAR, limit - max(map(len, labels)) - 1 - max(map(len, counts))))
+    top = max(b["count"] for b in bins)
+    out = ["response time (ms)"]
+    for label, count, b in zip(labels, counts, bins, strict=True):
+        size = round(b["count"] * room / top) if top else 0
+        out.append(f"{label}{'#' * size} {count}" if size else f"{label}{count}")
+    return out
 
 
 def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, list[str]]:

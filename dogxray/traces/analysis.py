@@ -77,19 +77,45 @@ def client_status(trace: Trace) -> int | None:
 
     The `AWS::Lambda` segment records the invoke's own status, which stays 200 (or is
     absent) when the function itself failed; a Function URL answers such a function
-    error with 502, so that is what the caller saw."""
+    error with 502, so that is what the caller saw. The function failed when its segment,
+    Lambda's `Invocation` subsegment or a handler subsegment directly under them faulted
+    (or errored) with an exception: real unhandled-error traces may carry it only on the
+    handler's subsegment. A failed downstream call alone does not count (the handler may
+    have caught it)."""
     segments = [n for n, _ in trace.walk() if n.is_segment and not n.inferred]
     with_status = [n for n in segments if n.http_status is not None]
     status = with_status[0].http_status if with_status else None
     for origin in ("AWS::Lambda::Function", "AWS::Lambda"):
         status = next((n.http_status for n in with_status if n.origin == origin), status)
     function_failed = any(
-        n.origin == "AWS::Lambda::Function" and (n.fault or n.error) and n.exceptions
-        for n in segments
+        (n.fault or n.error) and n.exceptions
+        for segment in segments
+        if segment.origin == "AWS::Lambda::Function"
+        for n in _handler_level(segment)
     )
     if function_failed and (status is None or status < 400):
         return 502
     return status
+
+
+RUNTIME_SUBSEGMENTS = ("Invocation",)
+
+
+def _handler_level(function: Node) -> list[Node]:
+    """The function's segment, its `Invocation` subsegment(s) and the handler's own
+    subsegments directly under either (not downstream calls, not inferred segments)."""
+    found = [function]
+    for child in function.children:
+        if child.inferred or child.is_segment or child.namespace in ("aws", "remote"):
+            continue
+        found.append(child)
+        if child.name in RUNTIME_SUBSEGMENTS:
+            found += [
+                c
+                for c in child.children
+                if not (c.inferred or c.is_segment or c.namespace in ("aws", "remote"))
+            ]
+    return found
 
 
 def _lab_name(node: Node) -> str:

@@ -6,6 +6,9 @@ trace and drop its documents (memory follows the traces kept, not fetched).
 Scoping: server-side `service("<function>")` on AWS; client-side on a custom endpoint
 (moto answers every FilterExpression with InternalFailure). If AWS itself rejects the
 filter, the rejection is caught before botocore's retries and we fall back at once.
+A response-time range (`traces --min-duration/--max-duration`) joins the same
+expression (`responsetime > N AND responsetime < N`, seconds); callers always check the
+range on the rows too, so the fallback only costs fetching more.
 """
 
 from __future__ import annotations
@@ -174,24 +177,37 @@ class Fetcher:
             )
 
     # --- summaries ---
-    def summaries(self, start: datetime, end: datetime, function_name: str) -> Iterator[list]:
-        """Per time chunk (newest first): that chunk's summaries, newest first."""
+    def summaries(
+        self,
+        start: datetime,
+        end: datetime,
+        function_name: str,
+        response_time: tuple[float | None, float | None] = (None, None),
+    ) -> Iterator[list]:
+        """Per time chunk (newest first): that chunk's summaries, newest first.
+        `response_time`: (above, below) in seconds, filtered server-side when scoped."""
         for begin, stop in chunks(start, end):
             found = [
                 _summary(r, function_name, self.server_scoped)
-                for r in self._summary_pages(begin, stop, function_name)
+                for r in self._summary_pages(begin, stop, function_name, response_time)
             ]
             found.sort(key=lambda s: (s.start, s.id), reverse=True)
             yield found
 
-    def _summary_pages(self, begin: datetime, stop: datetime, function_name: str) -> Iterator:
+    def _summary_pages(
+        self,
+        begin: datetime,
+        stop: datetime,
+        function_name: str,
+        response_time: tuple[float | None, float | None] = (None, None),
+    ) -> Iterator:
         params: dict[str, Any] = {
             "StartTime": begin.astimezone(timezone.utc),
             "EndTime": stop.astimezone(timezone.utc),
             "Sampling": False,
         }
         if self.server_scoped:
-            params["FilterExpression"] = f'service("{function_name}")'
+            params["FilterExpression"] = filter_expression(function_name, *response_time)
         while True:
             try:
                 page = self.client.get_trace_summaries(**params)
@@ -255,6 +271,17 @@ class Fetcher:
             if attempt + 1 < rounds:
                 self.sleep(0.5 * 2**attempt)
         return [(tid, found.get(tid)) for tid in ids]
+
+
+def filter_expression(function_name: str, above: float | None, below: float | None) -> str:
+    """X-Ray's filter for the function's traces, optionally within a response time
+    (seconds, exclusive bounds as the operators say)."""
+    parts = [f'service("{function_name}")']
+    for operator, bound in ((">", above), ("<", below)):
+        if bound is not None:
+            number = f"{bound:.3f}".rstrip("0").rstrip(".")  # no exponent: 0.001, not 1e-03
+            parts.append(f"responsetime {operator} {number}")
+    return " AND ".join(parts)
 
 
 def _doc_trace_id(docs: list) -> str | None:

@@ -41,6 +41,7 @@ class Node:
     cause_ref: str | None = None
     exceptions: list[dict[str, Any]] = field(default_factory=list)  # own or resolved
     propagated: bool = False  # exceptions came from a cause id, not raised here
+    drawn_end: float | None = None  # an open subsegment of a closed segment: its last child
     children: list[Node] = field(default_factory=list)
     parent: Node | None = field(default=None, repr=False)
 
@@ -66,8 +67,12 @@ class Trace:
             stack.extend((child, depth + 1) for child in reversed(node.children))
 
     def node_end(self, node: Node) -> float:
-        """An in-progress node is drawn up to the latest time the trace knows of."""
-        return node.end if node.end is not None else self.end
+        """An in-progress node is drawn up to its last child's end when its segment has
+        ended (X-Ray keeps such subsegments of managed services open), else up to the
+        latest time the trace knows of (the trace is still being recorded)."""
+        if node.end is not None:
+            return node.end
+        return node.drawn_end if node.drawn_end is not None else self.end
 
 
 def ms(seconds: float) -> float:
@@ -156,7 +161,8 @@ def build_trace(trace_id: str, documents: Iterable[dict[str, Any] | str]) -> Tra
             parent.children.append(node)
         else:
             roots.append(node)
-            orphan = orphan or not node.is_segment  # a subsegment whose segment is missing
+            # a subsegment whose segment is missing, or a segment whose parent is
+            orphan = orphan or not node.is_segment or bool(node.parent_id)
     _resolve_exceptions(nodes.values())
 
     for node in nodes.values():
@@ -165,13 +171,30 @@ def build_trace(trace_id: str, documents: Iterable[dict[str, Any] | str]) -> Tra
     starts = [n.start for n in nodes.values()] or [0.0]
     ends = [n.end for n in nodes.values() if n.end is not None] or starts
     start = min(starts)
+    for root in roots:
+        _close_open_subsegments(root, None)
     return Trace(
         id=trace_id,
         roots=roots,
         start=start,
         end=max(max(ends), start),
-        partial=orphan or any(n.in_progress for n in nodes.values()),
+        # open subsegments under ended segments do not make a trace partial; an open
+        # segment (the trace is still being recorded) does
+        partial=orphan or any(n.in_progress and n.drawn_end is None for n in nodes.values()),
     )
+
+
+def _close_open_subsegments(node: Node, segment: Node | None) -> float:
+    """Set `drawn_end` on every open subsegment whose segment has ended: its last
+    child's end, or its own start without children. Returns the node's known end."""
+    segment = node if node.is_segment else segment
+    child_ends = [_close_open_subsegments(child, segment) for child in node.children]
+    if node.end is not None:
+        return node.end
+    if not node.is_segment and segment is not None and segment.end is not None:
+        node.drawn_end = max([node.start, *child_ends])
+        return node.drawn_end
+    return max([node.start, *child_ends])
 
 
 def _resolve_exceptions(nodes: Iterable[Node]) -> None:

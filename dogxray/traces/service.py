@@ -16,8 +16,11 @@ from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause, stats
 from dogxray.traces.fetch import Fetcher, Progress, Summary
+from dogxray.traces.graph import histogram
 from dogxray.traces.model import build_trace, node_json
 from dogxray.traces.window import is_relative, parse_since, validate_trace_id
+
+Range = tuple[float | None, float | None]  # response time in seconds: (above, below)
 
 
 def list_traces(
@@ -28,12 +31,14 @@ def list_traces(
     limit: int = 20,
     errors_only: bool = False,
     progress: Progress | None = None,
+    duration: Range = (None, None),
 ) -> dict[str, Any]:
-    """The newest `limit` traces of the lab's function (SPEC `traces` shape)."""
+    """The newest `limit` traces of the lab's function (SPEC `traces` shape); with
+    `duration` (seconds above, below), only traces within that response time."""
     window = parse_since(since)
     if limit < 1:
         raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
-    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress)
+    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress, duration)
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
     result: dict[str, Any] = {"traces": [row.to_json() for row in rows]}
     if not rows:
@@ -44,12 +49,19 @@ def list_traces(
 
 
 def trace_stats(
-    aws: Aws, settings: Settings, *, since: str = "10m", progress: Progress | None = None
+    aws: Aws,
+    settings: Settings,
+    *,
+    since: str = "10m",
+    progress: Progress | None = None,
+    duration: Range = (None, None),
 ) -> dict[str, Any]:
-    """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape)."""
+    """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape),
+    plus `histogram`: the traces' response times in equal-width bins."""
     window = parse_since(since)
-    rows, skipped = _rows(aws, settings, window, None, False, progress)
+    rows, skipped = _rows(aws, settings, window, None, False, progress, duration)
     result = stats(rows, window)
+    result["histogram"] = histogram([row.duration_ms for row in rows])
     if not rows:
         result["note"] = why_empty(aws, settings, since, False)
     elif skipped:
@@ -89,6 +101,7 @@ def _rows(
     limit: int | None,
     errors_only: bool,
     progress: Progress | None,
+    duration: Range = (None, None),
 ) -> tuple[list[TraceRow], int]:
     """Analysed rows of in-scope traces, newest first; with `limit`, the `limit` newest.
     Also the number of traces X-Ray would not return (their rows are kept, marked
@@ -104,7 +117,7 @@ def _rows(
     rows: list[TraceRow] = []
     seen: set[str] = set()
     skipped = 0
-    for found in fetcher.summaries(window[0], window[1], function):
+    for found in fetcher.summaries(window[0], window[1], function, duration):
         ordered = sorted(found, key=lambda s: (s.latest_start, s.start, s.id), reverse=True)
         candidates = {
             s.id: s
@@ -127,13 +140,20 @@ def _rows(
             if row is None:
                 skipped += docs is None
                 continue
-            if errors_only and not row.failed:
+            if (errors_only and not row.failed) or not within(row.duration_ms, duration):
                 continue
             rows.append(row)
         if limit is not None and len(rows) >= limit:
             break  # older chunks hold only older traces
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
     return (rows if limit is None else rows[:limit]), skipped
+
+
+def within(duration_ms: float, bounds: Range) -> bool:
+    """The client-side twin of `responsetime > above AND responsetime < below`."""
+    above, below = bounds
+    seconds = duration_ms / 1000.0
+    return (above is None or seconds > above) and (below is None or seconds < below)
 
 
 def _enough(rows: list[TraceRow], limit: int, nxt: Summary) -> bool:

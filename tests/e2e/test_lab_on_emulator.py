@@ -23,6 +23,14 @@ def test_demo_local_checks_every_stage(tmp_path: Path) -> None:
     assert "FAILED" not in result.stdout
     assert "root cause: save_dog_to_s3 raised NoSuchBucket" in result.stderr
     assert "nothing is left under the lab's names and tags" in result.stderr
+    # the HTML report, in a temporary directory of its own that outlives the demo
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("HTML report: "), result.stdout
+    page = Path(last.removeprefix("HTML report: "))
+    assert page.parent.parent == tmp_path and page.parent.name.startswith("dogxray-report-")
+    html = page.read_text()
+    assert 'id="service-map"' in html and 'class="wf waterfall"' in html
+    assert "NoSuchBucket" in html
 
 
 def test_demo_local_stopped_by_sigterm_cleans_up_and_leaves_no_files(tmp_path: Path) -> None:

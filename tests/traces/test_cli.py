@@ -77,6 +77,7 @@ STATS = {
         "call_dog_api": SUB_STATS,
         "save_dog_to_s3": SUB_STATS,
     },
+    "histogram": [{"from_ms": NUMBER, "to_ms": NUMBER, "count": int}],
 }
 
 

@@ -119,7 +119,13 @@ def test_function_error_under_an_invoke_status_of_200_is_a_502(recorded: Any) ->
     }
     assert client_status(build_trace(rec["trace_id"], docs)) == 502
     function.pop("cause")
-    function.pop("error")  # the function did not fail: the recorded status stands
+    function.pop("error")
+    # the handler's subsegment under Invocation still carries the fault: it failed
+    assert client_status(build_trace(rec["trace_id"], docs)) == 502
+    handler = function["subsegments"][0]["subsegments"][0]
+    assert handler["name"] == "get_dog_images"
+    handler.pop("fault")
+    handler.pop("cause")  # the handler caught the S3 failure: the recorded status stands
     assert client_status(build_trace(rec["trace_id"], docs)) == 200
 
 

@@ -1,0 +1,173 @@
+"""What `dogxray report` (and the end of `demo`) calls: one pass over the lab's traces in
+a window -> everything the HTML page shows.
+
+One fetch feeds all parts (the map, the histogram, the table, the waterfalls), so the
+page is consistent: the map is built from the same trace trees (`traces/graph.py`), not
+from GetServiceGraph. Memory follows the traces kept: a compact row per trace, and
+full trees only for the waterfall candidates (every fault trace, newest first, and the
+slowest traces, up to `MAX_WATERFALLS` in all). Log lines are read only for those.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dogxray.errors import DogxrayError
+from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
+from dogxray.traces.fetch import Fetcher, Progress
+from dogxray.traces.graph import Graph, graph_json, histogram
+from dogxray.traces.model import Trace, build_trace, node_json
+from dogxray.traces.window import iso, parse_since
+
+MAX_WATERFALLS = 20
+SLOWEST = 5  # waterfalls kept for the slowest traces; faults get the other slots
+REPORT_NAME = "report.html"
+
+
+@dataclass
+class _Candidates:
+    """The waterfall candidates seen so far: bounded heaps of (key, id, detail)."""
+
+    faults: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    slow: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+
+    def offer(self, trace: Trace, fault: bool) -> None:
+        heap, key, cap = (
+            (self.faults, trace.start, MAX_WATERFALLS)
+            if fault
+            else (self.slow, trace.duration_ms, SLOWEST)
+        )
+        if len(heap) >= cap and (key, trace.id) <= heap[0][:2]:
+            return  # older than the newest faults / faster than the slowest kept
+        item = (key, trace.id, _detail(trace))
+        if len(heap) >= cap:
+            heapq.heapreplace(heap, item)
+        else:
+            heapq.heappush(heap, item)
+
+    def pick(self) -> list[tuple[str, dict[str, Any]]]:
+        """The slowest (up to SLOWEST) and the newest faults filling the rest."""
+        slow = sorted(self.slow, reverse=True)
+        faults = sorted(self.faults, reverse=True)[: MAX_WATERFALLS - len(slow)]
+        return [("fault", d) for _, _, d in faults] + [("slowest", d) for _, _, d in slow]
+
+
+def _detail(trace: Trace) -> dict[str, Any]:
+    """The SPEC `trace` shape (as `trace_detail` returns it)."""
+    result: dict[str, Any] = {
+        "id": trace.id,
+        "duration_ms": trace.duration_ms,
+        "root_cause": root_cause(trace),
+        "nodes": [node_json(node, trace) for node in trace.roots],
+    }
+    if trace.partial:
+        result["partial"] = True
+    return result
+
+
+class Collector:
+    """Everything the page shows, fed one trace tree at a time (pure; no AWS calls)."""
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+        self.graph = Graph()
+        self.rows: list[TraceRow] = []
+        self.candidates = _Candidates()
+
+    def add(self, trace: Trace) -> None:
+        if not passes_through(trace, self.function):
+            return
+        self.graph.add(trace)
+        row = analyse(trace)
+        self.rows.append(row)
+        self.candidates.offer(trace, row.fault)
+
+    def result(self, window: tuple[Any, Any], since: str) -> dict[str, Any]:
+        """The report document; `waterfalls[].logs` left None (see `gather`)."""
+        rows = sorted(self.rows, key=lambda r: (r.start, r.id), reverse=True)
+        return {
+            "function": self.function,
+            "generated": iso(time.time()),
+            "window": {"start": iso(window[0]), "end": iso(window[1]), "since": since},
+            "count": len(rows),
+            "faults": sum(1 for r in rows if r.fault),
+            "errors": sum(1 for r in rows if r.error),
+            "map": graph_json(self.graph, window),
+            "histogram": histogram([r.duration_ms for r in rows]),
+            "traces": [r.to_json() for r in rows],
+            "waterfalls": [
+                {"reason": reason, "trace": detail, "logs": None}
+                for reason, detail in self.candidates.pick()
+            ],
+        }
+
+
+def gather(
+    aws: Any,
+    settings: Any,
+    *,
+    since: str = "1h",
+    progress: Progress | None = None,
+    logs: bool = True,
+) -> dict[str, Any]:
+    """The report's data: map, histogram, table rows, waterfalls with their log lines."""
+    window = parse_since(since)
+    function = settings.function_name
+    fetcher = Fetcher(aws, progress=progress)
+    fetcher.check_destination()
+    collector = Collector(function)
+    seen: set[str] = set()
+    for found in fetcher.summaries(window[0], window[1], function):
+        ids = [s.id for s in found if s.id not in seen and s.in_scope is not False]
+        seen.update(ids)
+        for trace_id, docs in fetcher.documents(ids):
+            if docs:
+                collector.add(build_trace(trace_id, docs))
+    result = collector.result(window, since)
+    result["region"] = aws.region
+    result["backend"] = getattr(aws, "backend", aws.region)
+    if logs:
+        for item in result["waterfalls"]:
+            item["logs"] = _logs(aws, settings, item["trace"])
+    if not result["count"]:
+        from dogxray.traces.service import why_empty
+
+        result["note"] = why_empty(aws, settings, since, False)
+    return result
+
+
+def _logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
+    from dogxray import logs
+
+    return logs.trace_logs(aws, settings, detail)
+
+
+def output_path(output: Path) -> Path:
+    """Where the report goes: a file, or `report.html` inside an existing directory; the
+    parent directory must exist (a typo is not silently created)."""
+    target = output / REPORT_NAME if output.is_dir() else output
+    if not target.parent.is_dir():
+        raise DogxrayError.usage(
+            f"cannot write {target}: the directory {target.parent} does not exist",
+            hint="create it first, or give an existing directory or file path to --output",
+        )
+    return target
+
+
+def write(path: Path, html: str) -> int:
+    """Write beside the target and rename (a browser never sees half a page); the size."""
+    data = html.encode("utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DogxrayError(
+            f"cannot write {path}: {exc.strerror or exc}", hint="choose another --output"
+        ) from exc
+    return len(data)
