@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dogxray import metrics
 from dogxray.aws import Aws
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.config import Settings
 from dogxray.render import metrics as show
 

@@ -11,12 +11,15 @@ import sys
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
 from dogxray.render import lab as show
+
+app = typer.Typer()
+command = registrar(app)
 
 BUCKET_OPTION = typer.Option(
     None,
@@ -46,13 +49,13 @@ def _checked(options: SetupOptions) -> SetupOptions:
 
 
 @command("create-bucket")
-def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
+def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> None:
     """Stage 1: create the photo bucket (region-correct, validated name, tagged)."""
     if bucket is not None:
         validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    doc = service.create_bucket(connect(), bucket, reporter=show.REPORTER)
+    doc = service.create_bucket(connect(ctx), bucket, reporter=show.REPORTER)
     name = doc["bucket"]
     if doc["bucket_preexisting"]:
         show.bucket_switch(
@@ -69,11 +72,11 @@ def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
 
 
 @command("create-role")
-def create_role(policy: PolicyMode | None = POLICY_OPTION) -> None:
+def create_role(ctx: typer.Context, policy: PolicyMode | None = POLICY_OPTION) -> None:
     """Stage 2: the function's role (trusted by Lambda; S3 write, logs, X-Ray write)."""
     from dogxray.lab import service
 
-    doc = service.create_role(connect(), policy, reporter=show.REPORTER)
+    doc = service.create_role(connect(ctx), policy, reporter=show.REPORTER)
     show.stage_result(
         doc["changed"],
         done=f"role ready: {doc['role_arn']}",
@@ -83,6 +86,7 @@ def create_role(policy: PolicyMode | None = POLICY_OPTION) -> None:
 
 @command("deploy-function")
 def deploy_function(
+    ctx: typer.Context,
     runtime: str | None = RUNTIME_OPTION,
     arch: str | None = ARCH_OPTION,
     memory: int | None = MEMORY_OPTION,
@@ -92,7 +96,7 @@ def deploy_function(
     options = _checked(SetupOptions(runtime=runtime, arch=arch, memory=memory, from_env=from_env))
     from dogxray.lab import service
 
-    doc = service.deploy_function(connect(), options, reporter=show.REPORTER)
+    doc = service.deploy_function(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(
         doc["changed"],
         done=f"function deployed: {doc['function_arn']}",
@@ -102,6 +106,7 @@ def deploy_function(
 
 @command("configure")
 def configure(
+    ctx: typer.Context,
     timeout: int | None = typer.Option(None, "--timeout", help="seconds, 1-900 (lab: 15)"),
     tracing: bool | None = typer.Option(
         None, "--tracing/--no-tracing", help="X-Ray active tracing (lab: on)"
@@ -118,7 +123,7 @@ def configure(
     )
     from dogxray.lab import service
 
-    doc = service.configure(connect(), options, reporter=show.REPORTER)
+    doc = service.configure(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(doc["changed"], done="function configured", unchanged="already configured")
     if doc.get("function_url"):
         render.data(f"Function URL: {doc['function_url']}")
@@ -126,6 +131,7 @@ def configure(
 
 @command("setup")
 def setup(
+    ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="print the plan; change nothing"),
     output: Output = OUTPUT_OPTION,
     bucket: str | None = BUCKET_OPTION,
@@ -150,7 +156,7 @@ def setup(
     )
     from dogxray.lab import service
 
-    doc = service.setup(connect(), options, dry_run=dry_run, reporter=show.REPORTER)
+    doc = service.setup(connect(ctx), options, dry_run=dry_run, reporter=show.REPORTER)
     if output is Output.json:
         render.json_doc(doc)
     elif dry_run:
@@ -160,11 +166,11 @@ def setup(
 
 
 @command("status")
-def status(output: Output = OUTPUT_OPTION) -> None:
+def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
     """What exists, and what differs from the lab's configuration."""
     from dogxray.lab import service
 
-    doc = service.status(connect())
+    doc = service.status(connect(ctx))
     if output is Output.json:
         render.json_doc(doc)
     else:
@@ -173,6 +179,7 @@ def status(output: Output = OUTPUT_OPTION) -> None:
 
 @command("break-bucket")
 def break_bucket(
+    ctx: typer.Context,
     bucket: str = typer.Option(
         BROKEN_BUCKET, "--bucket", help="a bucket the function cannot write"
     ),
@@ -181,26 +188,27 @@ def break_bucket(
     validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    show.bucket_switch(service.break_bucket(connect(), bucket, reporter=show.REPORTER))
+    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER))
 
 
 @command("fix-bucket")
-def fix_bucket() -> None:
+def fix_bucket(ctx: typer.Context) -> None:
     """Stage 5: restore BUCKET_NAME to the lab's bucket."""
     from dogxray.lab import service
 
-    show.bucket_switch(service.fix_bucket(connect(), reporter=show.REPORTER))
+    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER))
 
 
 @command("cleanup")
 def cleanup(
+    ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted"),
 ) -> None:
     """Stage 6: delete everything dogxray created, then prove nothing is left."""
     from dogxray.lab import service
 
-    aws = connect()
+    aws = connect(ctx)
     if dry_run or not yes:
         preview = service.cleanup(aws, dry_run=True)
         if dry_run or not preview["deleted"]:

@@ -9,14 +9,18 @@ import webbrowser
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
+
+app = typer.Typer()
+command = registrar(app)
 
 # --- `dogxray local`: the embedded emulator in the foreground -------------------------
 
 
 @command("local")
 def local(
+    ctx: typer.Context,
     port: int = typer.Option(
         4566, "--port", min=0, max=65535, help="AWS endpoint port on 127.0.0.1 (0 = any free)"
     ),
@@ -57,6 +61,7 @@ def _interrupt(*_: object) -> None:
 # --- `dogxray test` (lab stage 4) and `dogxray demo` (stages 1-6) ----------------------
 @command("test")
 def test(
+    ctx: typer.Context,
     count: int = typer.Option(1, "--count", min=1, max=1000, help="requests to make"),
     open_browser: bool = typer.Option(False, "--open", help="also open the URL in a browser"),
     output: Output = OUTPUT_OPTION,
@@ -66,7 +71,7 @@ def test(
     from dogxray.lab import service
     from dogxray.render import demo as show
 
-    aws = connect()
+    aws = connect(ctx)
     lab = service.deployed(aws)
     if not lab.function_url:
         raise DogxrayError(
@@ -88,6 +93,7 @@ def test(
 
 @command("demo")
 def demo(
+    ctx: typer.Context,
     local: bool = typer.Option(False, "--local", help="run in the embedded offline emulator"),
     yes: bool = typer.Option(False, "--yes", "-y", help="run against AWS without asking"),
 ) -> None:
@@ -95,11 +101,11 @@ def demo(
     from dogxray import demo as lab_demo
     from dogxray.render import demo as show
 
-    if not local and not settings().endpoint_url and not yes:
-        show.confirm_aws_demo(settings(), where=lambda: connect().backend)
+    if not local and not settings(ctx).endpoint_url and not yes:
+        show.confirm_aws_demo(settings(ctx), where=lambda: connect(ctx).backend)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(settings(), local=local)
+        report = lab_demo.run(settings(ctx), local=local)
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

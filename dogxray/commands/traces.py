@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import traces as show
 from dogxray.traces.window import parse_since, validate_trace_id
 
+app = typer.Typer()
+command = registrar(app)
+
 
 @command("traces")
 def traces(
+    ctx: typer.Context,
     since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
     limit: int = typer.Option(20, "--limit", help="at most this many traces (newest first)"),
     errors: bool = typer.Option(False, "--errors", help="only traces with a fault or error"),
@@ -28,13 +32,13 @@ def traces(
         )
     from dogxray.traces import service
 
-    aws = connect()
+    aws = connect(ctx)
     with show.fetch_progress() as progress:
         if stats:
-            result = service.trace_stats(aws, settings(), since=since, progress=progress)
+            result = service.trace_stats(aws, settings(ctx), since=since, progress=progress)
         else:
             result = service.list_traces(
-                aws, settings(), since=since, limit=limit, errors_only=errors, progress=progress
+                aws, settings(ctx), since=since, limit=limit, errors_only=errors, progress=progress
             )
     if output is Output.json:
         show.emit_json(result)
@@ -46,6 +50,7 @@ def traces(
 
 @command("trace")
 def trace(
+    ctx: typer.Context,
     trace_id: str = typer.Argument(..., help="an X-Ray trace id, e.g. from `dogxray traces`"),
     output: Output = OUTPUT_OPTION,
 ) -> None:
@@ -53,7 +58,7 @@ def trace(
     validate_trace_id(trace_id)
     from dogxray.traces import service
 
-    aws = connect()
+    aws = connect(ctx)
     detail = service.trace_detail(aws, trace_id)
     if output is Output.json:
         show.emit_json(detail)
@@ -62,4 +67,4 @@ def trace(
         from dogxray import logs
         from dogxray.render.logs import under_waterfall
 
-        under_waterfall(logs.trace_logs(aws, settings(), detail))
+        under_waterfall(logs.trace_logs(aws, settings(ctx), detail))

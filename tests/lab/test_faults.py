@@ -148,7 +148,7 @@ def test_cli_cleanup_that_leaves_something_exits_1(
 ) -> None:
     from typer.testing import CliRunner
 
-    from dogxray.cli import app
+    from dogxray.app import app
 
     setup(lab)
     real = service.cleanup
@@ -159,8 +159,7 @@ def test_cli_cleanup_that_leaves_something_exits_1(
         return real(aws, dry_run=dry_run, executor=lab.executor if not dry_run else None)
 
     monkeypatch.setattr(service, "cleanup", cleanup)
-    monkeypatch.setattr("dogxray.cli.connect", lambda: lab.aws)
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     result = CliRunner().invoke(app, ["cleanup", "--yes"])
     assert result.exit_code == 1, result.output
     assert (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.config import Settings, default_bucket_name
 from dogxray.lab import service, validate
 from dogxray.lab.models import SetupOptions

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import dogxray.lab
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 
@@ -46,7 +46,7 @@ def test_the_service_layer_is_silent_without_a_reporter(
 
 def test_the_commands_report_each_step(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     result = CliRunner().invoke(app, ["create-bucket"])
     assert result.exit_code == 0, result.stderr
     bucket = "lovely-dogs-123456789012-us-east-1"

@@ -18,7 +18,7 @@ import pytest
 from botocore.validate import ParamValidator
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.lab import cleanup, executor, planner, policies
 from dogxray.lab.cleanup import plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of
@@ -224,7 +224,7 @@ def _step(
 
 def test_setup_dry_run_prints_the_plan_as_data(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     result = CliRunner().invoke(app, ["setup", "--dry-run", "--output", "json"])
     assert result.exit_code == 0, result.stderr
     assert lab.calls.mutating == []

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray import package as pkg
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.errors import DogxrayError
 
 OFFLINE_PIP = (

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray import package as pkg
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.errors import DogxrayError
 
 from .conftest import BUCKET, JPEG, Daemon, DogApi

@@ -165,7 +165,7 @@ faulty: 3 of 10 failed; the faults start at injected_fault (3)
 
 
 def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     def fake(aws: Any, settings: Any, **_: Any) -> dict[str, Any]:
         doc = compare([profile(t) for t in ten_traces()])
@@ -173,7 +173,7 @@ def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
         return doc
 
     monkeypatch.setattr(triage, "analyze", fake)
-    monkeypatch.setattr("dogxray.commands.analyze.connect", lambda: None)
+    monkeypatch.setattr("dogxray.commands.analyze.connect", lambda _ctx: None)
     result = CliRunner().invoke(app, ["analyze"])
     assert result.exit_code == 0, result.output
     assert result.stdout == EXPECTED
@@ -190,7 +190,7 @@ def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_bad_input_exits_2(args: list[str], message: str) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     result = CliRunner().invoke(app, ["analyze", *args])
     assert result.exit_code == 2 and result.stderr.splitlines()[0] == message
