@@ -13,8 +13,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from dogxray import metrics
-from dogxray.aws import Aws
 from dogxray.app import app
+from dogxray.aws import Aws
 from dogxray.config import Settings
 from dogxray.render import metrics as show
 
