@@ -116,6 +116,15 @@ def _to_error(exc: BaseException) -> DogxrayError | None:
     return None
 
 
+def _debug(*values: Any) -> bool:
+    """--debug of the running command, from the context typer passed it."""
+    for value in values:
+        if isinstance(value, typer.Context):
+            found = value.find_object(Settings)
+            return isinstance(found, Settings) and found.debug
+    return False
+
+
 def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a command body; expected failures become one message and an exit code."""
     try:
@@ -126,8 +135,7 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         render.interrupted()
         raise typer.Exit(130) from None
     except Exception as exc:
-        ctx = kwargs.get("ctx")
-        if settings(ctx if isinstance(ctx, typer.Context) else None).debug:
+        if _debug(*args, *kwargs.values()):
             traceback.print_exc()
         error = _to_error(exc)
         if error is None:

@@ -34,7 +34,12 @@ def analyze(
     aws = connect(ctx)
     with progress_view.fetch_progress() as progress:
         doc = triage.analyze(
-            aws, settings(ctx), since=since, threshold_ms=threshold_ms, progress=progress
+            aws,
+            settings(ctx),
+            since=since,
+            threshold_ms=threshold_ms,
+            progress=progress,
+            warn=render.progress,
         )
     if output is Output.json:
         note = doc.pop("note", None)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import webbrowser
+from collections.abc import Callable
 
 import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 
 app = typer.Typer()
@@ -51,6 +54,23 @@ def local(
     finally:
         signal.signal(signal.SIGTERM, previous)
     render.progress("emulator stopped; its temporary files are removed")
+
+
+def confirm_aws_demo(lab: Settings, where: Callable[[], str] | None = None) -> None:
+    """The demo creates (and then deletes) real resources: ask first. `where()` names the
+    back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
+    there is a terminal to ask on."""
+    from dogxray.render import demo as show
+
+    asking = sys.stdin.isatty()
+    show.demo_warning(lab.lab, where() if asking and where is not None else "AWS")
+    if not asking:
+        raise DogxrayError.usage(
+            "refusing to create AWS resources without confirmation",
+            hint="add --yes to run against AWS, or --local to run offline",
+        )
+    if show.ask("continue? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
 
 
 def _interrupt(*_: object) -> None:
@@ -102,10 +122,10 @@ def demo(
     from dogxray.render import demo as show
 
     if not local and not settings(ctx).endpoint_url and not yes:
-        show.confirm_aws_demo(settings(ctx), where=lambda: connect(ctx).backend)
+        confirm_aws_demo(settings(ctx), where=lambda: connect(ctx).backend)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(settings(ctx), local=local)
+        report = lab_demo.run(settings(ctx), local=local, reporter=show.REPORTER)
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

@@ -6,6 +6,7 @@ from enum import Enum
 
 import typer
 
+from dogxray import render
 from dogxray.cli import connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import graph as show
@@ -46,9 +47,13 @@ def service_map(
     aws = connect(ctx)
     with fetch_progress() as progress:
         if node is not None:
-            detail = mapping.node_panel(aws, settings(ctx), node, since=since, progress=progress)
+            detail = mapping.node_panel(
+                aws, settings(ctx), node, since=since, progress=progress, warn=render.progress
+            )
         else:
-            result = mapping.service_map(aws, settings(ctx), since=since, progress=progress)
+            result = mapping.service_map(
+                aws, settings(ctx), since=since, progress=progress, warn=render.progress
+            )
     if node is not None:
         if output is MapOutput.json:
             show.emit_json(detail)

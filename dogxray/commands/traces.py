@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import traces as show
@@ -35,10 +36,18 @@ def traces(
     aws = connect(ctx)
     with show.fetch_progress() as progress:
         if stats:
-            result = service.trace_stats(aws, settings(ctx), since=since, progress=progress)
+            result = service.trace_stats(
+                aws, settings(ctx), since=since, progress=progress, warn=render.progress
+            )
         else:
             result = service.list_traces(
-                aws, settings(ctx), since=since, limit=limit, errors_only=errors, progress=progress
+                aws,
+                settings(ctx),
+                since=since,
+                limit=limit,
+                errors_only=errors,
+                progress=progress,
+                warn=render.progress,
             )
     if output is Output.json:
         show.emit_json(result)
@@ -59,7 +68,7 @@ def trace(
     from dogxray.traces import service
 
     aws = connect(ctx)
-    detail = service.trace_detail(aws, trace_id)
+    detail = service.trace_detail(aws, trace_id, warn=render.progress)
     if output is Output.json:
         show.emit_json(detail)
     else:

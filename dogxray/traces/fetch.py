@@ -35,6 +35,7 @@ NOT_IMPLEMENTED_CODES = (
 )
 DENIED_CODES = ("AccessDeniedException", "AccessDenied")
 Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]  # a warning line; the command layer passes `render.progress`
 
 
 class FilterRejected(Exception):
@@ -113,14 +114,13 @@ def _reject_filter_before_retries(request_dict: dict[str, Any], response: Any, *
         raise FilterRejected(code)
 
 
-def _default_warn(text: str) -> None:
-    from dogxray import render
-
-    render.progress(text)
+def _silent(text: str) -> None:
+    pass
 
 
 class Fetcher:
-    """X-Ray reads for one command. `sleep` and `warn` are injectable for tests."""
+    """X-Ray reads for one command. `warn` is how the command layer hears warnings
+    (silent by default: service code does not print); `sleep` is injectable for tests."""
 
     def __init__(
         self,
@@ -129,10 +129,10 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         workers: int | None = None,
         progress: Progress | None = None,
-        warn: Callable[[str], None] = _default_warn,
+        warn: Warn | None = None,
     ) -> None:
         self.client = aws.client("xray")
-        self.warn = warn
+        self.warn = warn or _silent
         self.is_local = aws.is_local
         self.sleep = sleep
         self.workers = workers or WORKERS

@@ -86,7 +86,6 @@ class FakeXRay:
 
 def runner(monkeypatch: pytest.MonkeyPatch, xray: FakeXRay, *, local: bool = False) -> Any:
     monkeypatch.setattr(traces, "list_traces", xray.list_traces)
-    monkeypatch.setattr(demo.show, "waterfall", lambda detail, aws: None)
     slept: list[float] = []
     run = demo._Runner(
         FakeAws(is_local=local),
@@ -125,7 +124,9 @@ def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
     xray = FakeXRay([[earlier_fault, no_cause_yet], [earlier_fault, explained]])
     run = runner(monkeypatch, xray)
     monkeypatch.setattr(
-        traces, "trace_detail", lambda aws, tid: {"id": tid, "root_cause": explained["root_cause"]}
+        traces,
+        "trace_detail",
+        lambda aws, tid, **_: {"id": tid, "root_cause": explained["root_cause"]},
     )
     stage = demo.Stage("5c", "Find the failure in X-Ray")
     run.find_fault(stage)
@@ -159,15 +160,15 @@ class _Terminal(io.StringIO):
 def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
 ) -> None:
-    from dogxray.render import demo as show
+    from dogxray.commands.local import confirm_aws_demo
 
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
     settings = Settings.from_options(region="us-east-1")
     if proceeds:
-        show.confirm_aws_demo(settings)
+        confirm_aws_demo(settings)
     else:
         with pytest.raises(DogxrayError) as cancelled:
-            show.confirm_aws_demo(settings)
+            confirm_aws_demo(settings)
         assert cancelled.value.exit_code == 2 and cancelled.value.what == "demo cancelled"
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout stays for data
