@@ -117,9 +117,10 @@ def _to_error(exc: BaseException) -> DogxrayError | None:
 
 
 def _debug(*values: Any) -> bool:
-    """--debug of the running command, from the context typer passed it."""
+    """--debug of the running command, from the context typer passed it (typer 0.29
+    passes its vendored click `Context`, a base class of `typer.Context`: duck-typed)."""
     for value in values:
-        if isinstance(value, typer.Context):
+        if callable(getattr(value, "find_object", None)):
             found = value.find_object(Settings)
             return isinstance(found, Settings) and found.debug
     return False
