@@ -235,7 +235,7 @@ class _Runner:
         from dogxray.traces import service as traces
         from dogxray.traces.window import iso
 
-        since = iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else "10m"
+        since = (iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else None) or "10m"
         wait = LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S
         deadline = self.clock() + wait
         waited = False

@@ -178,7 +178,7 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
     from dogxray.traces.fetch import trace_id_time
 
     found: dict[str, Any] = {"request_id": None, "events": [], "note": None}
-    ids: list[str] = []
+    ids: list[str | None] = []
     stack = list(detail.get("nodes") or [])
     while stack:
         node = stack.pop()

@@ -71,7 +71,7 @@ def _median(values: list[float]) -> float:
 def _blame(group: list[Profile], others: list[Profile]) -> list[dict[str, Any]]:
     """Nodes ranked by how much more self time they take in `group` than in `others`."""
     labels = {name for p in group + others for name in p.self_ms}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in labels:
         mine = [p.self_ms.get(name, 0.0) for p in group]
         theirs = [p.self_ms.get(name, 0.0) for p in others]
@@ -113,7 +113,7 @@ def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[
         if p.cause:
             key = (p.cause["exception"], p.cause["message"], p.cause["segment"])
             clusters[key].append(p)
-    exceptions = [
+    exceptions: list[dict[str, Any]] = [
         {"type": t, "message": m, "node": n, "count": len(ps), "traces": _newest(ps)}
         for (t, m, n), ps in clusters.items()
     ]
