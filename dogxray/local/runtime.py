@@ -26,16 +26,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from dogxray.config import DUMMY_CREDENTIALS
+from dogxray.config import DUMMY_CREDENTIALS, RUNTIME_MODULES
 from dogxray.local.bootstrap import END_MARKER
 from dogxray.local.records import Invocation, new_trace_id, record_trace, write_logs
 from dogxray.local.xray_daemon import XRayDaemon
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 INIT_LIMIT_S = 10.0  # Lambda's own limit for the init phase
-# What Lambda's Python runtime provides besides the standard library: the AWS SDK and
-# its dependencies. Anything else must come from the deployed zip, as on Lambda.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+# What Lambda's Python runtime provides besides the standard library (import names; one
+# list in dogxray.config). Anything else must come from the deployed zip, as on Lambda.
+RUNTIME_PACKAGES = RUNTIME_MODULES
 
 
 @dataclass(frozen=True)
