@@ -42,6 +42,8 @@ class Output(str, Enum):
 
 
 OUTPUT_OPTION = typer.Option(Output.text, "--output", "-o", help="text or json (one document)")
+# `--since` of the commands that read the last minutes of traces or logs.
+SINCE_OPTION = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time")
 
 
 def _version(value: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.traces.window import parse_duration, parse_since
 
 app = typer.Typer()
@@ -15,7 +15,7 @@ command = registrar(app)
 @command("analyze")
 def analyze(
     ctx: typer.Context,
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    since: str = SINCE_OPTION,
     threshold: str | None = typer.Option(
         None, "--threshold", help="slower than this is slow, e.g. 1s (default: 2 x median)"
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import logs as show
 from dogxray.traces.window import parse_since, validate_trace_id
@@ -16,7 +16,7 @@ command = registrar(app)
 @command("logs")
 def logs(
     ctx: typer.Context,
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    since: str = SINCE_OPTION,
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new lines (Ctrl-C)"),
     errors: bool = typer.Option(False, "--errors", help="only invocations that failed"),
     request_id: str | None = typer.Option(None, "--request-id", help="one invocation's lines"),

@@ -7,7 +7,7 @@ from enum import Enum
 import typer
 
 from dogxray import render
-from dogxray.cli import connect, registrar, settings
+from dogxray.cli import SINCE_OPTION, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import graph as show
 from dogxray.traces.window import parse_since
@@ -25,7 +25,7 @@ class MapOutput(str, Enum):
 @command("map")
 def service_map(
     ctx: typer.Context,
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    since: str = SINCE_OPTION,
     node: str | None = typer.Option(
         None, "--node", help="one node's panel: histogram, status counts, exceptions"
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import traces as show
 from dogxray.traces.window import parse_since, validate_trace_id
@@ -17,7 +17,7 @@ command = registrar(app)
 @command("traces")
 def traces(
     ctx: typer.Context,
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    since: str = SINCE_OPTION,
     limit: int = typer.Option(20, "--limit", help="at most this many traces (newest first)"),
     errors: bool = typer.Option(False, "--errors", help="only traces with a fault or error"),
     stats: bool = typer.Option(False, "--stats", help="latency percentiles instead of a list"),

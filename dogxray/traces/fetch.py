@@ -20,6 +20,7 @@ from typing import Any
 
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.errors import DogxrayError
+from dogxray.traces.model import Trace, build_trace
 from dogxray.traces.window import chunks
 
 BATCH_SIZE = 5  # BatchGetTraces maximum
@@ -134,6 +135,7 @@ class Fetcher:
         self.client = aws.client("xray")
         self.warn = warn or _silent
         self.is_local = aws.is_local
+        self.region = aws.region
         self.sleep = sleep
         self.workers = workers or WORKERS
         self.progress = progress
@@ -143,6 +145,18 @@ class Fetcher:
             _reject_filter_before_retries,
             unique_id="dogxray-filter-rejected",
         )
+
+    def trace(self, trace_id: str) -> Trace:
+        """One trace by its (validated) id as a tree, or "not found" with how to find one."""
+        _, docs = next(self.documents([trace_id], rounds=2))
+        if not docs:
+            raise DogxrayError(
+                f"trace {trace_id} not found",
+                where=f"X-Ray in {self.region}",
+                hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
+                "--region/--profile, or list recent traces with `dogxray traces`",
+            )
+        return build_trace(trace_id, docs)
 
     # --- Transaction Search ---
     def check_destination(self) -> None:

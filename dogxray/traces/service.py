@@ -18,7 +18,7 @@ from dogxray.errors import DogxrayError
 from dogxray.traces.analysis import TraceRow, analyse, root_cause, stats
 from dogxray.traces.collect import Collected, Fetched
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
-from dogxray.traces.model import build_trace, node_json
+from dogxray.traces.model import node_json
 from dogxray.traces.window import is_relative, parse_since, validate_trace_id
 
 
@@ -70,15 +70,7 @@ def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> dict[s
     trace_id = validate_trace_id(trace_id)
     fetcher = Fetcher(aws, warn=warn)
     fetcher.check_destination()
-    _, docs = next(fetcher.documents([trace_id], rounds=2))
-    if not docs:
-        raise DogxrayError(
-            f"trace {trace_id} not found",
-            where=f"X-Ray in {aws.region}",
-            hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
-            "--region/--profile, or list recent traces with `dogxray traces`",
-        )
-    trace = build_trace(trace_id, docs)
+    trace = fetcher.trace(trace_id)
     result: dict[str, Any] = {
         "id": trace.id,
         "duration_ms": trace.duration_ms,
