@@ -242,7 +242,7 @@ class _Runner:
         while True:
             found = traces.list_traces(
                 self.aws, self.settings, since=since, errors_only=errors_only, warn=self.show.note
-            )["traces"]
+            ).to_json()["traces"]
             done = [t for t in found if ready(t)]
             if done or self.clock() >= deadline:
                 return done
@@ -293,8 +293,8 @@ class _Runner:
             )
         self.fault_trace_id = faults[0]["id"]
         detail = traces.trace_detail(self.aws, self.fault_trace_id, warn=self.show.note)
-        self.show.waterfall(detail, self.aws)
-        cause = detail.get("root_cause")
+        self.show.waterfall(detail.to_json(), self.aws)
+        cause = detail.root_cause
         if not cause or cause.get("segment") != "save_dog_to_s3":
             raise DogxrayError(f"expected the root cause on save_dog_to_s3, got {cause}")
         self.say(

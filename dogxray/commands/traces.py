@@ -36,7 +36,7 @@ def traces(
     aws = connect(ctx)
     with show.fetch_progress() as progress:
         if stats:
-            result = service.trace_stats(
+            result: service.TraceStats | service.TraceList = service.trace_stats(
                 aws, settings(ctx), since=since, progress=progress, warn=render.progress
             )
         else:
@@ -49,12 +49,13 @@ def traces(
                 progress=progress,
                 warn=render.progress,
             )
+    doc = result.to_json()
     if output is Output.json:
-        show.emit_json(result)
+        show.emit_json(doc)
     elif stats:
-        show.stats_table(result)
+        show.stats_table(doc)
     else:
-        show.table(result)
+        show.table(doc)
 
 
 @command("trace")
@@ -69,11 +70,12 @@ def trace(
 
     aws = connect(ctx)
     detail = service.trace_detail(aws, trace_id, warn=render.progress)
+    doc = detail.to_json()
     if output is Output.json:
-        show.emit_json(detail)
+        show.emit_json(doc)
     else:
-        show.waterfall(detail, region=aws.region, is_local=aws.is_local)
+        show.waterfall(doc, region=aws.region, is_local=aws.is_local)
         from dogxray import logs
         from dogxray.render.logs import under_waterfall
 
-        under_waterfall(logs.trace_logs(aws, settings(ctx), detail))
+        under_waterfall(logs.trace_logs(aws, settings(ctx), doc))

@@ -9,17 +9,56 @@ deployed, tracing off); the commands print it on stderr and leave it out of JSON
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.config import Settings
 from dogxray.errors import DogxrayError
-from dogxray.traces.analysis import TraceRow, analyse, root_cause, stats
+from dogxray.traces.analysis import TraceRow, TraceStats, analyse, root_cause, stats
 from dogxray.traces.collect import Collected, Fetched
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.model import node_json
 from dogxray.traces.window import is_relative, parse_since, validate_trace_id
+
+
+@dataclass
+class TraceList:
+    """`traces`: the rows, newest first; `note` says why it is empty or incomplete."""
+
+    traces: list[TraceRow]
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `traces --output json` document (plus `note` when set)."""
+        doc: dict[str, Any] = {"traces": [row.to_json() for row in self.traces]}
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+
+@dataclass
+class TraceDetail:
+    """`trace ID`: one trace as a tree of nodes (`node_json` dicts) with its root cause."""
+
+    id: str
+    duration_ms: float
+    root_cause: dict[str, Any] | None
+    nodes: list[dict[str, Any]]
+    partial: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `trace --output json` document (`partial` only when so)."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "duration_ms": self.duration_ms,
+            "root_cause": self.root_cause,
+            "nodes": self.nodes,
+        }
+        if self.partial:
+            doc["partial"] = True
+        return doc
 
 
 def list_traces(
@@ -31,18 +70,18 @@ def list_traces(
     errors_only: bool = False,
     progress: Progress | None = None,
     warn: Warn | None = None,
-) -> dict[str, Any]:
+) -> TraceList:
     """The newest `limit` traces of the lab's function (SPEC `traces` shape)."""
     window = parse_since(since)
     if limit < 1:
         raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
     rows, skipped = _rows(aws, settings, window, limit, errors_only, progress, warn)
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
-    result: dict[str, Any] = {"traces": [row.to_json() for row in rows]}
+    result = TraceList(rows)
     if not rows:
-        result["note"] = why_empty(aws, settings, since, errors_only)
+        result.note = why_empty(aws, settings, since, errors_only)
     elif skipped:
-        result["note"] = _skipped_note(skipped)
+        result.note = _skipped_note(skipped)
     return result
 
 
@@ -53,33 +92,31 @@ def trace_stats(
     since: str = "10m",
     progress: Progress | None = None,
     warn: Warn | None = None,
-) -> dict[str, Any]:
+) -> TraceStats:
     """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape)."""
     window = parse_since(since)
     rows, skipped = _rows(aws, settings, window, None, False, progress, warn)
     result = stats(rows, window)
     if not rows:
-        result["note"] = why_empty(aws, settings, since, False)
+        result.note = why_empty(aws, settings, since, False)
     elif skipped:
-        result["note"] = _skipped_note(skipped)
+        result.note = _skipped_note(skipped)
     return result
 
 
-def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> dict[str, Any]:
+def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> TraceDetail:
     """One trace as a tree with its root cause (SPEC `trace` shape)."""
     trace_id = validate_trace_id(trace_id)
     fetcher = Fetcher(aws, warn=warn)
     fetcher.check_destination()
     trace = fetcher.trace(trace_id)
-    result: dict[str, Any] = {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": root_cause(trace),
-        "nodes": [node_json(node, trace) for node in trace.roots],
-    }
-    if trace.partial:
-        result["partial"] = True
-    return result
+    return TraceDetail(
+        id=trace.id,
+        duration_ms=trace.duration_ms,
+        root_cause=root_cause(trace),
+        nodes=[node_json(node, trace) for node in trace.roots],
+        partial=trace.partial,
+    )
 
 
 def _rows(

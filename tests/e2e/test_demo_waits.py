@@ -61,6 +61,17 @@ def row(
     return doc
 
 
+class _Listed(traces.TraceList):
+    """A listing of rows already in their JSON form (what the demo reads)."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        super().__init__([])
+        self.doc = doc
+
+    def to_json(self) -> dict[str, Any]:
+        return self.doc
+
+
 @dataclass
 class FakeXRay:
     """Answers poll number n with `polls[min(n, last)]`, inside the requested window."""
@@ -70,18 +81,20 @@ class FakeXRay:
 
     def list_traces(
         self, aws: Any, settings: Any, *, since: str, errors_only: bool, **_: Any
-    ) -> dict[str, Any]:
+    ) -> traces.TraceList:
         self.calls.append(since)
         start = datetime.fromisoformat(since.replace("Z", "+00:00"))
         rows = self.polls[min(len(self.calls) - 1, len(self.polls) - 1)]
-        return {
-            "traces": [
-                r
-                for r in rows
-                if datetime.fromisoformat(r["start"].replace("Z", "+00:00")) >= start
-                and (r["fault"] or not errors_only)
-            ]
-        }
+        return _Listed(
+            {
+                "traces": [
+                    r
+                    for r in rows
+                    if datetime.fromisoformat(r["start"].replace("Z", "+00:00")) >= start
+                    and (r["fault"] or not errors_only)
+                ]
+            }
+        )
 
 
 def runner(monkeypatch: pytest.MonkeyPatch, xray: FakeXRay, *, local: bool = False) -> Any:
@@ -126,7 +139,7 @@ def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
     monkeypatch.setattr(
         traces,
         "trace_detail",
-        lambda aws, tid, **_: {"id": tid, "root_cause": explained["root_cause"]},
+        lambda aws, tid, **_: traces.TraceDetail(tid, 900.0, explained["root_cause"], []),
     )
     stage = demo.Stage("5c", "Find the failure in X-Ray")
     run.find_fault(stage)

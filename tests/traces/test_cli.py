@@ -343,7 +343,7 @@ def test_stats_text_exact(
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     rows = [analyse(build_trace(r["trace_id"], r["documents"])) for r in _timed_rows()]
     rows += _rows()  # + 1 ok, 2 faults, 1 partial: 410/95/790 ms, save_dog_to_s3 missing once
-    show.stats_table(stats(rows, (1764000000.0, 1764003600.0)))
+    show.stats_table(stats(rows, (1764000000.0, 1764003600.0)).to_json())
     # 105 values (save_dog_to_s3: 104): p50 = 53rd (52nd), p95 = 100th (99th), p99 = 104th (103rd).
     assert capsys.readouterr().out.splitlines() == [
         "105 traces, 2 faults, 2 errors (2025-11-24T16:00:00.000Z .. 2025-11-24T17:00:00.000Z)",
