@@ -199,10 +199,10 @@ class _Runner:
             "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
         )
         result = service.setup(self.aws, service.SetupOptions(), reporter=self.show.lab)
-        self.url, self.bucket = result["function_url"], result["bucket"]
+        self.url, self.bucket = result.function_url or "", result.bucket
         self.say(stage, f"bucket {self.bucket}")
-        self.say(stage, f"role {result['role_arn']}")
-        self.say(stage, f"function {result['function_arn']} (tracing Active, timeout 15 s)")
+        self.say(stage, f"role {result.role_arn}")
+        self.say(stage, f"function {result.function_arn} (tracing Active, timeout 15 s)")
         self.say(stage, f"Function URL {self.url}")
 
     def _probe(self) -> Any:
@@ -318,9 +318,9 @@ class _Runner:
 
         self.show.narrate("Console: delete the function, its log group, the role and the bucket.")
         result = service.cleanup(self.aws, reporter=self.show.lab)
-        self.say(stage, f"deleted: {', '.join(result['deleted']) or 'nothing'}")
-        if result["remaining"]:
-            raise DogxrayError(f"left behind: {', '.join(result['remaining'])}")
+        self.say(stage, f"deleted: {', '.join(result.deleted) or 'nothing'}")
+        if result.remaining:
+            raise DogxrayError(f"left behind: {', '.join(result.remaining)}")
         self.say(stage, "nothing is left under the lab's names and tags")
         self.say(stage, "X-Ray traces cannot be deleted; they expire after 30 days")
 

@@ -56,8 +56,8 @@ def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> Non
     from dogxray.lab import service
 
     doc = service.create_bucket(connect(ctx), bucket, reporter=show.REPORTER)
-    name = doc["bucket"]
-    if doc["bucket_preexisting"]:
+    name = doc.bucket
+    if doc.bucket_preexisting:
         show.bucket_switch(
             {
                 "message": f"using existing bucket {name}; dogxray did not create it and will "
@@ -67,7 +67,7 @@ def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> Non
         )
     else:
         show.stage_result(
-            doc["changed"], done=f"bucket {name} created", unchanged=f"bucket {name} exists"
+            doc.changed, done=f"bucket {name} created", unchanged=f"bucket {name} exists"
         )
 
 
@@ -78,9 +78,9 @@ def create_role(ctx: typer.Context, policy: PolicyMode | None = POLICY_OPTION) -
 
     doc = service.create_role(connect(ctx), policy, reporter=show.REPORTER)
     show.stage_result(
-        doc["changed"],
-        done=f"role ready: {doc['role_arn']}",
-        unchanged=f"role is up to date: {doc['role_arn']}",
+        doc.changed,
+        done=f"role ready: {doc.role_arn}",
+        unchanged=f"role is up to date: {doc.role_arn}",
     )
 
 
@@ -98,8 +98,8 @@ def deploy_function(
 
     doc = service.deploy_function(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(
-        doc["changed"],
-        done=f"function deployed: {doc['function_arn']}",
+        doc.changed,
+        done=f"function deployed: {doc.function_arn}",
         unchanged="function code and configuration are up to date (same CodeSha256)",
     )
 
@@ -124,9 +124,9 @@ def configure(
     from dogxray.lab import service
 
     doc = service.configure(connect(ctx), options, reporter=show.REPORTER)
-    show.stage_result(doc["changed"], done="function configured", unchanged="already configured")
-    if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+    show.stage_result(doc.changed, done="function configured", unchanged="already configured")
+    if doc.function_url:
+        render.data(f"Function URL: {doc.function_url}")
 
 
 @command("setup")
@@ -158,11 +158,11 @@ def setup(
 
     doc = service.setup(connect(ctx), options, dry_run=dry_run, reporter=show.REPORTER)
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(doc.to_json())
     elif dry_run:
-        show.plan(doc["plan"], what=f"setup of lab {doc['lab']}")
+        show.plan(doc.plan or [], what=f"setup of lab {doc.lab}")
     else:
-        show.setup_result(doc)
+        show.setup_result(doc.to_json())
 
 
 @command("status")
@@ -172,9 +172,9 @@ def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
 
     doc = service.status(connect(ctx))
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(doc.to_json())
     else:
-        show.status(doc)
+        show.status(doc.to_json())
 
 
 @command("break-bucket")
@@ -188,7 +188,7 @@ def break_bucket(
     validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER))
+    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER).to_json())
 
 
 @command("fix-bucket")
@@ -196,7 +196,7 @@ def fix_bucket(ctx: typer.Context) -> None:
     """Stage 5: restore BUCKET_NAME to the lab's bucket."""
     from dogxray.lab import service
 
-    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER))
+    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER).to_json())
 
 
 @command("cleanup")
@@ -211,23 +211,23 @@ def cleanup(
     aws = connect(ctx)
     if dry_run or not yes:
         preview = service.cleanup(aws, dry_run=True)
-        if dry_run or not preview["deleted"]:
-            show.cleanup_result(preview, dry_run=True)
+        if dry_run or not preview.deleted:
+            show.cleanup_result(preview.to_json(), dry_run=True)
             return
         if not _can_ask():
             raise DogxrayError.usage(
                 "cleanup deletes the lab and needs confirmation, but there is no terminal",
                 hint="re-run with --yes (see what would go with --dry-run)",
             )
-        show.cleanup_result(preview, dry_run=True)
+        show.cleanup_result(preview.to_json(), dry_run=True)
         if not typer.confirm("delete these resources?", default=False, err=True):
             render.progress("cancelled: nothing deleted")
             raise typer.Exit(1)
     doc = service.cleanup(aws, reporter=show.REPORTER)
-    show.cleanup_result(doc, dry_run=False)
-    if doc["remaining"]:
+    show.cleanup_result(doc.to_json(), dry_run=False)
+    if doc.remaining:
         raise DogxrayError(
-            f"cleanup could not verify that the lab is gone: {', '.join(doc['remaining'])} "
+            f"cleanup could not verify that the lab is gone: {', '.join(doc.remaining)} "
             "still exist(s)",
             hint="re-run `dogxray cleanup --yes` (it continues where it stopped); --debug "
             "shows the API calls",

@@ -16,9 +16,9 @@ from .conftest import Lab, tiny_zip
 def test_the_service_layer_is_silent_without_a_reporter(
     lab: Lab, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip)
+    doc = service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip).to_json()
     assert doc["function_url"]
-    assert service.cleanup(lab.aws)["remaining"] == []
+    assert service.cleanup(lab.aws).to_json()["remaining"] == []
     assert capsys.readouterr() == ("", "")
 
 

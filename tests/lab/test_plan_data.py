@@ -438,8 +438,8 @@ def test_cleanup_exposes_its_steps_as_data(lab: Lab) -> None:
     from dogxray.lab import service
     from dogxray.lab.models import SetupOptions
 
-    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
-    dry = service.cleanup(lab.aws, dry_run=True)
+    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor).to_json()
+    dry = service.cleanup(lab.aws, dry_run=True).to_json()
     assert [(st["action"], st["operation"]) for st in dry["plan"]] == [
         ("delete", "DeleteFunctionUrlConfig"),
         ("delete", "DeleteFunction"),
@@ -459,7 +459,7 @@ def test_cleanup_exposes_its_steps_as_data(lab: Lab) -> None:
     ]
     lab.client("s3").put_object(Bucket=BUCKET, Key="dog.jpg", Body=b"woof")
     lab.calls.clear()
-    done = service.cleanup(lab.aws, executor=lab.executor)
+    done = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert done["plan"] == dry["plan"] and done["remaining"] == []
     assert ("s3", "ListObjectVersions") in lab.calls.seen
     assert ("s3", "DeleteObjects") in lab.calls.mutating
