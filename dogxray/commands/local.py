@@ -56,14 +56,14 @@ def local(
     render.progress("emulator stopped; its temporary files are removed")
 
 
-def confirm_aws_demo(lab: Settings, where: Callable[[], str] | None = None) -> None:
+def confirm_aws_demo(options: Settings, where: Callable[[], str] | None = None) -> None:
     """The demo creates (and then deletes) real resources: ask first. `where()` names the
     back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
     there is a terminal to ask on."""
     from dogxray.render import demo as show
 
     asking = sys.stdin.isatty()
-    show.demo_warning(lab.lab, where() if asking and where is not None else "AWS")
+    show.demo_warning(options.lab, where() if asking and where is not None else "AWS")
     if not asking:
         raise DogxrayError.usage(
             "refusing to create AWS resources without confirmation",
