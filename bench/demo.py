@@ -61,7 +61,7 @@ def bench_requests() -> None:
 
     with Emulator(port=0) as emulator, _quiet():
         aws = Aws(Settings.from_options(endpoint_url=emulator.endpoint_url))
-        url = service.setup(aws, service.SetupOptions())["function_url"]
+        url = service.setup(aws, service.SetupOptions()).function_url
         session = requests.Session()
 
         def timed() -> float:

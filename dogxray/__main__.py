@@ -1,5 +1,5 @@
 """`python -m dogxray` is the same as the `dogxray` console script."""
 
-from dogxray.cli import main
+from dogxray.app import main
 
 main()

@@ -1,7 +1,8 @@
-"""The typer app: global options, error handling, and the command modules' registry.
+"""Global options, error handling and the `command` decorator the command modules use.
 
-Commands live in `dogxray/commands/` (one small function each: parse, one service
-call, render). Nothing here imports boto3, moto or the emulator, so `--help` and
+The typer app that assembles the commands is `dogxray.app` (the package root registers
+the command modules, as hatch does); this module imports none of them, so there is no
+cli ⇄ commands cycle. Nothing here imports boto3, moto or the emulator, so `--help` and
 `--version` are instant; command bodies import what they need.
 """
 
@@ -11,33 +12,26 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable
-from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from dogxray import __version__, render
-from dogxray.config import DEFAULT_LAB, Settings
+from dogxray.config import (
+    DEFAULT_LAB,
+    ENV_DEFAULT_REGION,
+    ENV_ENDPOINT_URL,
+    ENV_PROFILE,
+    ENV_REGION,
+    Settings,
+)
 from dogxray.errors import DogxrayError
 
 if TYPE_CHECKING:
     from dogxray.aws import Aws
 
-app = typer.Typer(
-    name="dogxray",
-    help="The AWS 'Lambda X-Ray' lab as commands: build it, prove it, break it, "
-    "see the failure in X-Ray traces, remove it. Add --local to `demo` to run it offline.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
 F = TypeVar("F", bound=Callable[..., Any])
-# The global options of the running invocation (set by the callback; typer >= 0.29 no
-# longer exposes click's context stack, and commands stay free of a ctx parameter).
-_current: ContextVar[Settings | None] = ContextVar("dogxray_settings", default=None)
 
 
 class Output(str, Enum):
@@ -48,6 +42,8 @@ class Output(str, Enum):
 
 
 OUTPUT_OPTION = typer.Option(Output.text, "--output", "-o", help="text or json (one document)")
+# `--since` of the commands that read the last minutes of traces or logs.
+SINCE_OPTION = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time")
 
 
 def _version(value: bool) -> None:
@@ -56,44 +52,60 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+def _explicit(ctx: typer.Context, name: str, value: str | None) -> str | None:
+    """The value only when given on the command line: `Settings.from_options` reads the
+    environment itself (one precedence rule, and its messages name the option only when
+    the option was given). `envvar=` is there so `--help` lists the variables."""
+    source = ctx.get_parameter_source(name)
+    return value if source is not None and source.name == "COMMANDLINE" else None
+
+
 def main_options(
+    ctx: typer.Context,
     lab: str = typer.Option(DEFAULT_LAB, "--lab", help="lab name; derives every resource name"),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile (else AWS_PROFILE)"),
+    profile: str | None = typer.Option(None, "--profile", envvar=ENV_PROFILE, help="AWS profile"),
     region: str | None = typer.Option(
         None,
         "--region",
-        help="AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile, us-east-1)",
+        envvar=[ENV_REGION, ENV_DEFAULT_REGION],
+        help="AWS region (else the profile's, else us-east-1)",
     ),
     endpoint_url: str | None = typer.Option(
-        None, "--endpoint-url", help="custom endpoint, e.g. the emulator (else AWS_ENDPOINT_URL)"
+        None,
+        "--endpoint-url",
+        envvar=ENV_ENDPOINT_URL,
+        help="custom endpoint, e.g. the emulator",
     ),
     debug: bool = typer.Option(False, "--debug", help="show tracebacks and the API call log"),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="print the version and exit"
     ),
 ) -> None:
+    """The global options; the command reads them from `ctx.obj` (a `Settings`)."""
     try:
-        _current.set(
-            Settings.from_options(
-                lab=lab, profile=profile, region=region, endpoint_url=endpoint_url, debug=debug
-            )
+        ctx.obj = Settings.from_options(
+            lab=lab,
+            profile=_explicit(ctx, "profile", profile),
+            region=_explicit(ctx, "region", region),
+            endpoint_url=_explicit(ctx, "endpoint_url", endpoint_url),
+            debug=debug,
         )
     except DogxrayError as exc:
         render.error(exc)
         raise typer.Exit(exc.exit_code) from None
 
 
-def settings() -> Settings:
-    """The global options of the running command."""
-    return _current.get() or Settings.from_options()
+def settings(ctx: typer.Context | None) -> Settings:
+    """The global options of the running command (defaults when run without the app)."""
+    found = ctx.find_object(Settings) if ctx is not None else None
+    return found if isinstance(found, Settings) else Settings.from_options()
 
 
-def connect() -> Aws:
+def connect(ctx: typer.Context | None) -> Aws:
     """A boto3 session for the running command (imports boto3 only now)."""
     from dogxray.aws import Aws
 
-    return Aws(settings())
+    return Aws(settings(ctx))
 
 
 def _to_error(exc: BaseException) -> DogxrayError | None:
@@ -106,6 +118,16 @@ def _to_error(exc: BaseException) -> DogxrayError | None:
     return None
 
 
+def _debug(*values: Any) -> bool:
+    """--debug of the running command, from the context typer passed it (typer 0.29
+    passes its vendored click `Context`, a base class of `typer.Context`: duck-typed)."""
+    for value in values:
+        if callable(getattr(value, "find_object", None)):
+            found = value.find_object(Settings)
+            return isinstance(found, Settings) and found.debug
+    return False
+
+
 def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a command body; expected failures become one message and an exit code."""
     try:
@@ -116,7 +138,7 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         render.interrupted()
         raise typer.Exit(130) from None
     except Exception as exc:
-        if settings().debug:
+        if _debug(*args, *kwargs.values()):
             traceback.print_exc()
         error = _to_error(exc)
         if error is None:
@@ -128,33 +150,19 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise typer.Exit(error.exit_code) from None
 
 
-def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
-    """`@app.command` with dogxray's error handling around the body."""
+def registrar(app: typer.Typer) -> Callable[..., Callable[[F], F]]:
+    """`command(name)`: `@app.command` with dogxray's error handling around the body, for
+    a command module's own `typer.Typer` (merged into `dogxray.app.app`)."""
 
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kw: Any) -> Any:
-            return run_handled(fn, *args, **kw)
+    def command(name: str | None = None, **kwargs: Any) -> Callable[[F], F]:
+        def decorate(fn: F) -> F:
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kw: Any) -> Any:
+                return run_handled(fn, *args, **kw)
 
-        app.command(name, **kwargs)(wrapper)
-        return fn
+            app.command(name, **kwargs)(wrapper)
+            return fn
 
-    return decorate
+        return decorate
 
-
-def main() -> None:
-    app()
-
-
-# Register the command modules (they import `command` from here).
-import dogxray.commands.analyze  # noqa: E402
-import dogxray.commands.inject  # noqa: E402
-import dogxray.commands.lab  # noqa: E402
-import dogxray.commands.load  # noqa: E402
-import dogxray.commands.local  # noqa: E402
-import dogxray.commands.logs  # noqa: E402
-import dogxray.commands.map  # noqa: E402
-import dogxray.commands.metrics  # noqa: E402
-import dogxray.commands.package  # noqa: E402
-import dogxray.commands.report  # noqa: E402
-import dogxray.commands.traces  # noqa: E402, F401
+    return command

@@ -43,6 +43,28 @@ INJECT_ENV = (
 )
 INJECT_STEPS = ("call_dog_api", "save_dog_to_s3")
 
+# --- what Lambda's Python runtime provides (the one list; package build, emulator, tests) ---
+# Besides the standard library: the AWS SDK and its dependencies, as distribution name ->
+# import names. The emulator offers all of them to the function, as Lambda does.
+LAMBDA_RUNTIME_PACKAGES: dict[str, tuple[str, ...]] = {
+    "boto3": ("boto3",),
+    "botocore": ("botocore",),
+    "s3transfer": ("s3transfer",),
+    "jmespath": ("jmespath",),
+    "python-dateutil": ("dateutil",),
+    "six": ("six",),
+    "urllib3": ("urllib3",),
+}
+# Runtime packages a zip may still carry: `requests` needs urllib3 2, newer than some
+# runtimes' botocore pins; the zip comes first on sys.path, so the function uses its own.
+BUNDLED_OVER_RUNTIME = frozenset({"urllib3"})
+# Distributions a payload must not pin (the runtime's copy is the one to use) ...
+NEVER_BUNDLED = frozenset(LAMBDA_RUNTIME_PACKAGES) - BUNDLED_OVER_RUNTIME
+# ... their top-level import names (what a built zip must not contain) ...
+NEVER_BUNDLED_MODULES = tuple(m for d in sorted(NEVER_BUNDLED) for m in LAMBDA_RUNTIME_PACKAGES[d])
+# ... and every import name the runtime provides.
+RUNTIME_MODULES = tuple(m for names in LAMBDA_RUNTIME_PACKAGES.values() for m in names)
+
 # --- lab constants ---
 DEFAULT_LAB = "dog-photo"
 DEFAULT_REGION = "us-east-1"

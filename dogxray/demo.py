@@ -11,13 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
-from dogxray import render
 from dogxray.config import BROKEN_BUCKET, Settings
 from dogxray.errors import DogxrayError
-from dogxray.render import demo as show
-from dogxray.render.lab import REPORTER
+from dogxray.lab.report import SILENT, Reporter
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
 LOCAL_TRACE_WAIT_S = 5
@@ -46,18 +44,72 @@ class DemoReport:
         return bool(self.stages) and all(stage.ok for stage in self.stages)
 
 
+class DemoReporter(Protocol):
+    """What the demo tells the terminal; the command layer passes
+    `dogxray.render.demo.REPORTER`, so this module does not import `dogxray.render`."""
+
+    @property
+    def lab(self) -> Reporter:
+        """The control plane's reporter (setup, break/fix, cleanup steps)."""
+
+    def note(self, text: str) -> None:
+        """A progress line ("starting the embedded emulator ...")."""
+
+    def stage_start(self, stage: Stage) -> None: ...
+
+    def stage_end(self, stage: Stage) -> None: ...
+
+    def narrate(self, text: str) -> None:
+        """What the console guide would have you click."""
+
+    def evidence(self, line: str) -> None: ...
+
+    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+        """The fault trace, as `dogxray trace` shows it."""
+
+    def html_report(self, data: Any) -> str | None:
+        """Stage 5 as one HTML page (`dogxray report`); None: write no page."""
+
+
+class SilentDemo:
+    """The default: the demo runs, checks and returns its report without output."""
+
+    lab: Reporter = SILENT
+
+    def note(self, text: str) -> None:
+        pass
+
+    def stage_start(self, stage: Stage) -> None:
+        pass
+
+    def stage_end(self, stage: Stage) -> None:
+        pass
+
+    def narrate(self, text: str) -> None:
+        pass
+
+    def evidence(self, line: str) -> None:
+        pass
+
+    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+        pass
+
+    def html_report(self, data: Any) -> str | None:
+        return None
+
+
 class _StageFailed(Exception):
     pass
 
 
 @contextmanager
-def _local_endpoint(settings: Settings, local: bool) -> Iterator[Settings]:
+def _local_endpoint(settings: Settings, local: bool, show: DemoReporter) -> Iterator[Settings]:
     if not local:
         yield settings
         return
     from dogxray.local import Emulator
 
-    render.progress("starting the embedded emulator (moto + Lambda runtime + X-Ray daemon) ...")
+    show.note("starting the embedded emulator (moto + Lambda runtime + X-Ray daemon) ...")
     with Emulator(port=0) as emulator:
         yield replace(settings, endpoint_url=emulator.endpoint_url, region="us-east-1")
 
@@ -70,16 +122,20 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], float] = time.time,
+    reporter: DemoReporter | None = None,
 ) -> DemoReport:
     """Run stages 1-6 (with `triage`, the triage lab's 7a-7e before the cleanup); always
     attempt cleanup once something was created."""
     from dogxray.aws import Aws
 
+    show = reporter or SilentDemo()
     report = DemoReport()
-    with _local_endpoint(settings, local) as lab_settings:
+    with _local_endpoint(settings, local, show) as lab_settings:
         aws = Aws(lab_settings)
-        render.progress(f"demo of the lab {lab_settings.lab!r} in {aws.backend}")
-        runner = _Runner(aws, lab_settings, report, sleep=sleep, clock=clock, now=now)
+        show.note(f"demo of the lab {lab_settings.lab!r} in {aws.backend}")
+        runner = _Runner(
+            aws, lab_settings, report, sleep=sleep, clock=clock, now=now, reporter=show
+        )
         try:
             runner.stage("1-3", "Build the lab", runner.build)
             runner.stage("4", "Test the function", runner.test_ok)
@@ -110,14 +166,15 @@ class _Runner:
         sleep: Callable[[float], None],
         clock: Callable[[], float],
         now: Callable[[], float] = time.time,
+        reporter: DemoReporter | None = None,
     ) -> None:
+        self.show = reporter or SilentDemo()
         self.aws = aws
         self.settings = settings
         self.report = report
         self.sleep = sleep
         self.clock = clock
         self.now = now
-        self.reporter = REPORTER
         self.probed_at = 0.0  # wall-clock time of the last request to the Function URL
         self.url = ""
         self.bucket = ""
@@ -128,7 +185,7 @@ class _Runner:
     ) -> None:
         stage = Stage(number, title)
         self.report.stages.append(stage)
-        show.stage_start(stage)
+        self.show.stage_start(stage)
         start = self.clock()
         try:
             body(stage)
@@ -139,7 +196,7 @@ class _Runner:
                 stage.evidence.append(f"hint: {exc.hint}")
         finally:
             stage.seconds = self.clock() - start
-            show.stage_end(stage)
+            self.show.stage_end(stage)
         if not stage.ok and not always:
             raise _StageFailed(number)
 
@@ -158,7 +215,7 @@ class _Runner:
             if found is not None or self.clock() >= deadline:
                 return found
             if not said:
-                render.progress(f"waiting up to {limit:.0f} s for {what} ...")
+                self.show.note(f"waiting up to {limit:.0f} s for {what} ...")
                 said = True
             self.sleep(TRACE_POLL_S)
 
@@ -167,22 +224,22 @@ class _Runner:
 
     def say(self, stage: Stage, line: str) -> None:
         stage.evidence.append(line)
-        show.evidence(line)
+        self.show.evidence(line)
 
     # --- stages ---
     def build(self, stage: Stage) -> None:
         from dogxray.lab import service
 
-        show.narrate(
+        self.show.narrate(
             "Console: S3 > Create bucket; IAM > Create role (S3, CloudWatch, X-Ray); Lambda > "
             "Create function (Python), paste the code, Configuration > Function URL (NONE), "
             "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
         )
-        result = service.setup(self.aws, service.SetupOptions(), reporter=REPORTER)
-        self.url, self.bucket = result["function_url"], result["bucket"]
+        result = service.setup(self.aws, service.SetupOptions(), reporter=self.show.lab)
+        self.url, self.bucket = result.function_url or "", result.bucket
         self.say(stage, f"bucket {self.bucket}")
-        self.say(stage, f"role {result['role_arn']}")
-        self.say(stage, f"function {result['function_arn']} (tracing Active, timeout 15 s)")
+        self.say(stage, f"role {result.role_arn}")
+        self.say(stage, f"function {result.function_arn} (tracing Active, timeout 15 s)")
         self.say(stage, f"Function URL {self.url}")
 
     def _probe(self) -> Any:
@@ -192,7 +249,7 @@ class _Runner:
         return probe.probe(self.aws, self.url, self.bucket)
 
     def test_ok(self, stage: Stage) -> None:
-        show.narrate("Console: open the Function URL in a browser and look for a dog photo.")
+        self.show.narrate("Console: open the Function URL in a browser and look for a dog photo.")
         result = self._probe()
         self.say(
             stage,
@@ -215,24 +272,24 @@ class _Runner:
         from dogxray.traces import service as traces
         from dogxray.traces.window import iso
 
-        since = iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else "10m"
+        since = (iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else None) or "10m"
         wait = LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S
         deadline = self.clock() + wait
         waited = False
         while True:
             found = traces.list_traces(
-                self.aws, self.settings, since=since, errors_only=errors_only
-            )["traces"]
+                self.aws, self.settings, since=since, errors_only=errors_only, warn=self.show.note
+            ).to_json()["traces"]
             done = [t for t in found if ready(t)]
             if done or self.clock() >= deadline:
                 return done
             if not waited:
-                render.progress(f"waiting up to {wait} s for X-Ray to index the traces ...")
+                self.show.note(f"waiting up to {wait} s for X-Ray to index the traces ...")
                 waited = True
             self.sleep(TRACE_POLL_S)
 
     def traces_ok(self, stage: Stage) -> None:
-        show.narrate("Console: CloudWatch > X-Ray traces > Traces; open the newest trace.")
+        self.show.narrate("Console: CloudWatch > X-Ray traces > Traces; open the newest trace.")
         found = self._wait_for_traces(_complete, errors_only=False)
         if not found:
             raise DogxrayError(
@@ -249,11 +306,11 @@ class _Runner:
     def break_it(self, stage: Stage) -> None:
         from dogxray.lab import service
 
-        show.narrate(
+        self.show.narrate(
             "Console: Configuration > Environment variables > BUCKET_NAME = "
             f"{BROKEN_BUCKET}; then reload the Function URL."
         )
-        service.break_bucket(self.aws, BROKEN_BUCKET, reporter=REPORTER)
+        service.break_bucket(self.aws, BROKEN_BUCKET, reporter=self.show.lab)
         self.say(stage, f"BUCKET_NAME is now {BROKEN_BUCKET} (a bucket the function cannot write)")
         result = self._probe()
         body = (result.failure or "").split(": ", 1)[-1]
@@ -264,7 +321,7 @@ class _Runner:
     def find_fault(self, stage: Stage) -> None:
         from dogxray.traces import service as traces
 
-        show.narrate("Console: X-Ray traces, filter by fault, open the trace, Exceptions tab.")
+        self.show.narrate("Console: X-Ray traces, filter by fault, open the trace, Exceptions tab.")
         faults = self._wait_for_traces(_explained_fault, errors_only=True)
         if not faults:
             raise DogxrayError(
@@ -272,9 +329,9 @@ class _Runner:
                 hint="X-Ray may still be indexing it: run `dogxray traces --errors` in a minute",
             )
         self.fault_trace_id = faults[0]["id"]
-        detail = traces.trace_detail(self.aws, self.fault_trace_id)
-        show.waterfall(detail, self.aws)
-        cause = detail.get("root_cause")
+        detail = traces.trace_detail(self.aws, self.fault_trace_id, warn=self.show.note)
+        self.show.waterfall(detail.to_json(), self.aws)
+        cause = detail.root_cause
         if not cause or cause.get("segment") != "save_dog_to_s3":
             raise DogxrayError(f"expected the root cause on save_dog_to_s3, got {cause}")
         self.say(
@@ -284,8 +341,8 @@ class _Runner:
     def fix_it(self, stage: Stage) -> None:
         from dogxray.lab import service
 
-        show.narrate("Console: set BUCKET_NAME back to the lab bucket.")
-        service.fix_bucket(self.aws, reporter=REPORTER)
+        self.show.narrate("Console: set BUCKET_NAME back to the lab bucket.")
+        service.fix_bucket(self.aws, reporter=self.show.lab)
         result = self._probe()
         if not result.ok:
             raise DogxrayError(result.failure or "the function still fails after the fix")
@@ -301,27 +358,28 @@ class _Runner:
 
         from dogxray import report
         from dogxray.aws import ClientError
-        from dogxray.render import report as page
 
         try:
-            data = report.gather(self.aws, self.settings, since="1h")
+            page = self.show.html_report(report.gather(self.aws, self.settings, since="1h"))
+            if page is None:
+                return
             path = Path(tempfile.mkdtemp(prefix="dogxray-report-")) / report.REPORT_NAME
-            report.write(path, page.html(data))
+            report.write(path, page)
         except (DogxrayError, ClientError) as exc:
             what = exc.what if isinstance(exc, DogxrayError) else str(exc)
-            render.progress(f"warning: no HTML report: {what}")
+            self.show.note(f"warning: no HTML report: {what}")
             return
         self.report.html_path = str(path)
-        show.evidence(f"HTML report: {path}")
+        self.show.evidence(f"HTML report: {path}")
 
     def clean(self, stage: Stage) -> None:
         from dogxray.lab import service
 
-        show.narrate("Console: delete the function, its log group, the role and the bucket.")
-        result = service.cleanup(self.aws, reporter=REPORTER)
-        self.say(stage, f"deleted: {', '.join(result['deleted']) or 'nothing'}")
-        if result["remaining"]:
-            raise DogxrayError(f"left behind: {', '.join(result['remaining'])}")
+        self.show.narrate("Console: delete the function, its log group, the role and the bucket.")
+        result = service.cleanup(self.aws, reporter=self.show.lab)
+        self.say(stage, f"deleted: {', '.join(result.deleted) or 'nothing'}")
+        if result.remaining:
+            raise DogxrayError(f"left behind: {', '.join(result.remaining)}")
         self.say(stage, "nothing is left under the lab's names and tags")
         self.say(stage, "X-Ray traces cannot be deleted; they expire after 30 days")
 

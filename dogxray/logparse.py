@@ -66,9 +66,9 @@ def parse_message(message: str) -> dict[str, Any]:
         for part in re.split(r"[\t\r\n]+", text)[1:]:
             key, _, value = part.partition(":")
             if key.strip() in _REPORT_FIELDS and value.strip():
-                name, kind = _REPORT_FIELDS[key.strip()]
+                name, as_type = _REPORT_FIELDS[key.strip()]
                 try:
-                    fields[name] = _number(kind, value)
+                    fields[name] = _number(as_type, value)
                 except ValueError:
                     continue
         return _line("report", m["id"], fields)

@@ -145,19 +145,10 @@ def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
     """(request id, window start ms, window end ms) of a trace's Lambda invocation, from
     its `AWS::Lambda` segment (`aws.request_id`); the window spans its segments."""
     from dogxray.traces.fetch import Fetcher
-    from dogxray.traces.model import build_trace
     from dogxray.traces.window import validate_trace_id
 
     trace_id = validate_trace_id(trace_id)
-    _, docs = next(Fetcher(aws).documents([trace_id], rounds=2))
-    if not docs:
-        raise DogxrayError(
-            f"trace {trace_id} not found",
-            where=f"X-Ray in {aws.region}",
-            hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; "
-            "list recent ones with `dogxray traces`",
-        )
-    trace = build_trace(trace_id, docs)
+    trace = Fetcher(aws).trace(trace_id)
     nodes = [node for node, _ in trace.walk()]
     ids = [n.aws.get("request_id") for n in nodes if n.origin == "AWS::Lambda"]
     ids += [n.aws.get("request_id") for n in nodes if n.origin == "AWS::Lambda::Function"]
@@ -178,7 +169,7 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
     from dogxray.traces.fetch import trace_id_time
 
     found: dict[str, Any] = {"request_id": None, "events": [], "note": None}
-    ids: list[str] = []
+    ids: list[str | None] = []
     stack = list(detail.get("nodes") or [])
     while stack:
         node = stack.pop()

@@ -36,6 +36,7 @@ from dogxray.config import (
     DEFAULT_RUNTIME,
     ENV_CACHE_DIR,
     ENV_XDG_CACHE_HOME,
+    NEVER_BUNDLED,
     validate_arch,
     validate_runtime,
 )
@@ -53,7 +54,6 @@ PLATFORMS = {
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
     "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
 }
-NEVER_BUNDLED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 # Files that vary between installs of the same distribution (or are not needed to run).

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dogxray.errors import DogxrayError
-from dogxray.render import demo as show
 
 if TYPE_CHECKING:
     from dogxray.demo import Stage, _Runner
@@ -42,18 +41,18 @@ class Triage:
     def inject(self, stage: Stage) -> None:
         from dogxray.lab import inject
 
-        show.narrate(
+        self.runner.show.narrate(
             "Triage lab: add code that sleeps and throws on random requests "
             "(the lab's hangingException), then deploy it."
         )
         wanted = inject.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
-        inject.inject(self.runner.aws, wanted, reporter=self.runner.reporter)
+        inject.inject(self.runner.aws, wanted, reporter=self.runner.show.lab)
         self.runner.say(stage, f"the function now injects: {wanted.describe()}")
 
     def load(self, stage: Stage) -> None:
         from dogxray import load
 
-        show.narrate("Triage lab: submit a few dozen requests from the website.")
+        self.runner.show.narrate("Triage lab: submit a few dozen requests from the website.")
         self.started_at = self.runner.now()
         doc = load.load(self.runner.aws, requests_count=REQUESTS, concurrency=CONCURRENCY)
         s = doc["status"]
@@ -69,7 +68,7 @@ class Triage:
         from dogxray.traces import triage
         from dogxray.traces.window import iso
 
-        show.narrate(
+        self.runner.show.narrate(
             "Console: the service map's ring turns red; zoom the latency histogram on the "
             "slow blip, view those traces, open the hangingException subsegment."
         )
@@ -88,7 +87,7 @@ class Triage:
         self.runner.say(
             stage,
             f"{doc['slow']['count']} slow of {doc['traces']}: {slow} takes "
-            f"{nodes[0]['median_ms'] if nodes else 0:.0f} ms more",
+            f"{nodes[0]['difference_ms'] if nodes else 0:.0f} ms more on average",
         )
         if exc:
             self.runner.say(stage, f"{exc['count']} failed with {exc['type']} on {exc['node']}")
@@ -98,7 +97,7 @@ class Triage:
     def metrics(self, stage: Stage) -> None:
         from dogxray import metrics
 
-        show.narrate("Console: Lambda > Monitor: invocations, errors, duration.")
+        self.runner.show.narrate("Console: Lambda > Monitor: invocations, errors, duration.")
         function = self.runner.settings.function_name
 
         def ready() -> dict[str, Any] | None:
@@ -119,8 +118,8 @@ class Triage:
     def off(self, stage: Stage) -> None:
         from dogxray.lab import inject
 
-        show.narrate("Triage lab: remove the terrible code and deploy again.")
-        inject.inject(self.runner.aws, None, reporter=self.runner.reporter)
+        self.runner.show.narrate("Triage lab: remove the terrible code and deploy again.")
+        inject.inject(self.runner.aws, None, reporter=self.runner.show.lab)
         if inject.active(self.runner.aws) is not None:
             raise DogxrayError("the injection is still on")
         result = self.runner.probe()

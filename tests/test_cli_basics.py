@@ -10,7 +10,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from dogxray import __version__
-from dogxray.cli import app
+from dogxray.app import app
 
 runner = CliRunner()
 
@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_help_imports_neither_boto3_nor_moto_nor_the_emulator() -> None:
     code = (
         "import sys\n"
-        "from dogxray.cli import app\n"
+        "from dogxray.app import app\n"
         "try:\n"
         "    app(['--help'], prog_name='dogxray')\n"
         "except SystemExit:\n"

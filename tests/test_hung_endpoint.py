@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray import load
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.errors import DogxrayError
 
 

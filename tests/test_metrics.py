@@ -13,8 +13,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from dogxray import metrics
+from dogxray.app import app
 from dogxray.aws import Aws
-from dogxray.cli import app
 from dogxray.config import Settings
 from dogxray.render import metrics as show
 

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.config import TAG_LAB, Settings
 
 runner = CliRunner()
@@ -94,12 +94,12 @@ def test_demo_confirmation_names_the_account_and_region(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from dogxray.aws import Aws
-    from dogxray.render import demo as show
+    from dogxray.commands.local import confirm_aws_demo
 
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
     settings = Settings.from_options(region="eu-west-1")
     with mock_aws():
-        show.confirm_aws_demo(settings, where=lambda: Aws(settings).backend)
+        confirm_aws_demo(settings, where=lambda: Aws(settings).backend)
     err: Any = capsys.readouterr().err
     assert err.startswith(
         "demo will create the lab 'dog-photo' in AWS account 123456789012, region eu-west-1 "

@@ -1,1 +1,2 @@
-"""The CLI commands, one module per topic; each registers on `dogxray.cli.app`."""
+"""The CLI commands, one module per topic; each has its own `app` that `dogxray.app`
+merges into the `dogxray` command."""

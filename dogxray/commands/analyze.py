@@ -5,13 +5,17 @@ from __future__ import annotations
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.traces.window import parse_duration, parse_since
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("analyze")
 def analyze(
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    ctx: typer.Context,
+    since: str = SINCE_OPTION,
     threshold: str | None = typer.Option(
         None, "--threshold", help="slower than this is slow, e.g. 1s (default: 2 x median)"
     ),
@@ -27,10 +31,15 @@ def analyze(
     from dogxray.render import traces as progress_view
     from dogxray.traces import triage
 
-    aws = connect()
+    aws = connect(ctx)
     with progress_view.fetch_progress() as progress:
         doc = triage.analyze(
-            aws, settings(), since=since, threshold_ms=threshold_ms, progress=progress
+            aws,
+            settings(ctx),
+            since=since,
+            threshold_ms=threshold_ms,
+            progress=progress,
+            warn=render.progress,
         )
     if output is Output.json:
         note = doc.pop("note", None)
@@ -38,4 +47,4 @@ def analyze(
             render.progress(note)
         render.json_doc(doc)
     else:
-        show.analysis(doc, settings().function_name)
+        show.analysis(doc, settings(ctx).function_name)

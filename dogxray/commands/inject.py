@@ -5,13 +5,17 @@ from __future__ import annotations
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.config import INJECT_STEPS
 from dogxray.traces.window import parse_duration
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("inject")
 def inject(
+    ctx: typer.Context,
     latency: str | None = typer.Option(None, "--latency", help="added latency, e.g. 5s"),
     failure_rate: float = typer.Option(
         0.0, "--failure-rate", help="share of requests that fail, 0-1"
@@ -38,7 +42,7 @@ def inject(
             else 0
         )
         wanted = service.check(latency_ms, failure_rate, rate, at)
-    doc = service.inject(connect(), wanted, reporter=REPORTER)
+    doc = service.inject(connect(ctx), wanted, reporter=REPORTER)
     if output is Output.json:
         render.json_doc(doc)
         return

@@ -11,12 +11,15 @@ import sys
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
 from dogxray.render import lab as show
+
+app = typer.Typer()
+command = registrar(app)
 
 BUCKET_OPTION = typer.Option(
     None,
@@ -46,15 +49,15 @@ def _checked(options: SetupOptions) -> SetupOptions:
 
 
 @command("create-bucket")
-def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
+def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> None:
     """Stage 1: create the photo bucket (region-correct, validated name, tagged)."""
     if bucket is not None:
         validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    doc = service.create_bucket(connect(), bucket, reporter=show.REPORTER)
-    name = doc["bucket"]
-    if doc["bucket_preexisting"]:
+    doc = service.create_bucket(connect(ctx), bucket, reporter=show.REPORTER)
+    name = doc.bucket
+    if doc.bucket_preexisting:
         show.bucket_switch(
             {
                 "message": f"using existing bucket {name}; dogxray did not create it and will "
@@ -64,25 +67,26 @@ def create_bucket(bucket: str | None = BUCKET_OPTION) -> None:
         )
     else:
         show.stage_result(
-            doc["changed"], done=f"bucket {name} created", unchanged=f"bucket {name} exists"
+            doc.changed, done=f"bucket {name} created", unchanged=f"bucket {name} exists"
         )
 
 
 @command("create-role")
-def create_role(policy: PolicyMode | None = POLICY_OPTION) -> None:
+def create_role(ctx: typer.Context, policy: PolicyMode | None = POLICY_OPTION) -> None:
     """Stage 2: the function's role (trusted by Lambda; S3 write, logs, X-Ray write)."""
     from dogxray.lab import service
 
-    doc = service.create_role(connect(), policy, reporter=show.REPORTER)
+    doc = service.create_role(connect(ctx), policy, reporter=show.REPORTER)
     show.stage_result(
-        doc["changed"],
-        done=f"role ready: {doc['role_arn']}",
-        unchanged=f"role is up to date: {doc['role_arn']}",
+        doc.changed,
+        done=f"role ready: {doc.role_arn}",
+        unchanged=f"role is up to date: {doc.role_arn}",
     )
 
 
 @command("deploy-function")
 def deploy_function(
+    ctx: typer.Context,
     runtime: str | None = RUNTIME_OPTION,
     arch: str | None = ARCH_OPTION,
     memory: int | None = MEMORY_OPTION,
@@ -92,16 +96,17 @@ def deploy_function(
     options = _checked(SetupOptions(runtime=runtime, arch=arch, memory=memory, from_env=from_env))
     from dogxray.lab import service
 
-    doc = service.deploy_function(connect(), options, reporter=show.REPORTER)
+    doc = service.deploy_function(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(
-        doc["changed"],
-        done=f"function deployed: {doc['function_arn']}",
+        doc.changed,
+        done=f"function deployed: {doc.function_arn}",
         unchanged="function code and configuration are up to date (same CodeSha256)",
     )
 
 
 @command("configure")
 def configure(
+    ctx: typer.Context,
     timeout: int | None = typer.Option(None, "--timeout", help="seconds, 1-900 (lab: 15)"),
     tracing: bool | None = typer.Option(
         None, "--tracing/--no-tracing", help="X-Ray active tracing (lab: on)"
@@ -118,14 +123,15 @@ def configure(
     )
     from dogxray.lab import service
 
-    doc = service.configure(connect(), options, reporter=show.REPORTER)
-    show.stage_result(doc["changed"], done="function configured", unchanged="already configured")
-    if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+    doc = service.configure(connect(ctx), options, reporter=show.REPORTER)
+    show.stage_result(doc.changed, done="function configured", unchanged="already configured")
+    if doc.function_url:
+        render.data(f"Function URL: {doc.function_url}")
 
 
 @command("setup")
 def setup(
+    ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="print the plan; change nothing"),
     output: Output = OUTPUT_OPTION,
     bucket: str | None = BUCKET_OPTION,
@@ -150,22 +156,22 @@ def setup(
     )
     from dogxray.lab import service
 
-    doc = service.setup(connect(), options, dry_run=dry_run, reporter=show.REPORTER)
+    doc = service.setup(connect(ctx), options, dry_run=dry_run, reporter=show.REPORTER)
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(doc.to_json())
     elif dry_run:
-        show.plan(doc["plan"], what=f"setup of lab {doc['lab']}")
+        show.plan(doc.plan or [], what=f"setup of lab {doc.lab}")
     else:
-        show.setup_result(doc)
+        show.setup_result(doc.to_json())
 
 
 @command("status")
-def status(output: Output = OUTPUT_OPTION) -> None:
+def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
     """What exists, and what differs from the lab's configuration."""
     from dogxray.lab import inject, service
 
-    aws = connect()
-    doc = service.status(aws)
+    aws = connect(ctx)
+    doc = service.status(aws).to_json()
     active = inject.active(aws) if any(r["exists"] for r in doc["resources"]) else None
     if output is Output.json:
         render.json_doc({**doc, "injection": active.to_json() if active else None})
@@ -177,6 +183,7 @@ def status(output: Output = OUTPUT_OPTION) -> None:
 
 @command("break-bucket")
 def break_bucket(
+    ctx: typer.Context,
     bucket: str = typer.Option(
         BROKEN_BUCKET, "--bucket", help="a bucket the function cannot write"
     ),
@@ -185,45 +192,46 @@ def break_bucket(
     validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    show.bucket_switch(service.break_bucket(connect(), bucket, reporter=show.REPORTER))
+    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER).to_json())
 
 
 @command("fix-bucket")
-def fix_bucket() -> None:
+def fix_bucket(ctx: typer.Context) -> None:
     """Stage 5: restore BUCKET_NAME to the lab's bucket."""
     from dogxray.lab import service
 
-    show.bucket_switch(service.fix_bucket(connect(), reporter=show.REPORTER))
+    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER).to_json())
 
 
 @command("cleanup")
 def cleanup(
+    ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted"),
 ) -> None:
     """Stage 6: delete everything dogxray created, then prove nothing is left."""
     from dogxray.lab import service
 
-    aws = connect()
+    aws = connect(ctx)
     if dry_run or not yes:
         preview = service.cleanup(aws, dry_run=True)
-        if dry_run or not preview["deleted"]:
-            show.cleanup_result(preview, dry_run=True)
+        if dry_run or not preview.deleted:
+            show.cleanup_result(preview.to_json(), dry_run=True)
             return
         if not _can_ask():
             raise DogxrayError.usage(
                 "cleanup deletes the lab and needs confirmation, but there is no terminal",
                 hint="re-run with --yes (see what would go with --dry-run)",
             )
-        show.cleanup_result(preview, dry_run=True)
+        show.cleanup_result(preview.to_json(), dry_run=True)
         if not typer.confirm("delete these resources?", default=False, err=True):
             render.progress("cancelled: nothing deleted")
             raise typer.Exit(1)
     doc = service.cleanup(aws, reporter=show.REPORTER)
-    show.cleanup_result(doc, dry_run=False)
-    if doc["remaining"]:
+    show.cleanup_result(doc.to_json(), dry_run=False)
+    if doc.remaining:
         raise DogxrayError(
-            f"cleanup could not verify that the lab is gone: {', '.join(doc['remaining'])} "
+            f"cleanup could not verify that the lab is gone: {', '.join(doc.remaining)} "
             "still exist(s)",
             hint="re-run `dogxray cleanup --yes` (it continues where it stopped); --debug "
             "shows the API calls",

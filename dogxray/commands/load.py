@@ -7,12 +7,16 @@ import sys
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.errors import DogxrayError
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("load")
 def load(
+    ctx: typer.Context,
     requests_count: int = typer.Option(100, "--requests", "-n", help="how many, 1-10000"),
     concurrency: int = typer.Option(5, "--concurrency", "-c", help="in flight at once, 1-100"),
     duration: str | None = typer.Option(
@@ -28,7 +32,7 @@ def load(
 
     service.check_bounds(requests_count, concurrency)
     duration_s = service.parse_duration(duration) if duration else None
-    aws = connect()
+    aws = connect(ctx)
     if not aws.is_local and requests_count > service.ASK_ABOVE and not yes:
         if not sys.stdin.isatty():
             raise DogxrayError.usage(

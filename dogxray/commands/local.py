@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import webbrowser
+from collections.abc import Callable
 
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
-from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX, Settings
 from dogxray.errors import DogxrayError
+
+app = typer.Typer()
+command = registrar(app)
 
 # --- `dogxray local`: the embedded emulator in the foreground -------------------------
 
 
 @command("local")
 def local(
+    ctx: typer.Context,
     port: int = typer.Option(
         4566, "--port", min=0, max=65535, help="AWS endpoint port on 127.0.0.1 (0 = any free)"
     ),
@@ -59,6 +65,23 @@ def local(
     render.progress("emulator stopped; its temporary files are removed")
 
 
+def confirm_aws_demo(options: Settings, where: Callable[[], str] | None = None) -> None:
+    """The demo creates (and then deletes) real resources: ask first. `where()` names the
+    back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
+    there is a terminal to ask on."""
+    from dogxray.render import demo as show
+
+    asking = sys.stdin.isatty()
+    show.demo_warning(options.lab, where() if asking and where is not None else "AWS")
+    if not asking:
+        raise DogxrayError.usage(
+            "refusing to create AWS resources without confirmation",
+            hint="add --yes to run against AWS, or --local to run offline",
+        )
+    if show.ask("continue? [y/N] ").strip().lower() not in ("y", "yes"):
+        raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
+
+
 def _interrupt(*_: object) -> None:
     """SIGTERM as Ctrl-C: the demo's cleanup stage and the emulator's shutdown still run."""
     raise KeyboardInterrupt
@@ -67,6 +90,7 @@ def _interrupt(*_: object) -> None:
 # --- `dogxray test` (lab stage 4) and `dogxray demo` (stages 1-6) ----------------------
 @command("test")
 def test(
+    ctx: typer.Context,
     count: int = typer.Option(1, "--count", min=1, max=1000, help="requests to make"),
     open_browser: bool = typer.Option(False, "--open", help="also open the URL in a browser"),
     output: Output = OUTPUT_OPTION,
@@ -76,7 +100,7 @@ def test(
     from dogxray.lab import service
     from dogxray.render import demo as show
 
-    aws = connect()
+    aws = connect(ctx)
     lab = service.deployed(aws)
     if not lab.function_url:
         raise DogxrayError(
@@ -98,6 +122,7 @@ def test(
 
 @command("demo")
 def demo(
+    ctx: typer.Context,
     local: bool = typer.Option(False, "--local", help="run in the embedded offline emulator"),
     yes: bool = typer.Option(False, "--yes", "-y", help="run against AWS without asking"),
     triage: bool = typer.Option(
@@ -108,11 +133,11 @@ def demo(
     from dogxray import demo as lab_demo
     from dogxray.render import demo as show
 
-    if not local and not settings().endpoint_url and not yes:
-        show.confirm_aws_demo(settings(), where=lambda: connect().backend)
+    if not local and not settings(ctx).endpoint_url and not yes:
+        confirm_aws_demo(settings(ctx), where=lambda: connect(ctx).backend)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(settings(), local=local, triage=triage)
+        report = lab_demo.run(settings(ctx), local=local, triage=triage, reporter=show.REPORTER)
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import logs as show
 from dogxray.traces.window import parse_since, validate_trace_id
 
+app = typer.Typer()
+command = registrar(app)
+
 
 @command("logs")
 def logs(
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    ctx: typer.Context,
+    since: str = SINCE_OPTION,
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new lines (Ctrl-C)"),
     errors: bool = typer.Option(False, "--errors", help="only invocations that failed"),
     request_id: str | None = typer.Option(None, "--request-id", help="one invocation's lines"),
@@ -32,12 +36,12 @@ def logs(
         raise DogxrayError.usage("--request-id is empty", hint="e.g. --request-id c0ffee00-...")
     from dogxray import logs as service
 
-    aws = connect()
+    aws = connect(ctx)
     if follow:
         try:
             service.follow(
                 aws,
-                settings(),
+                settings(ctx),
                 show.stream_json if output is Output.json else show.stream_text,
                 since=since,
                 errors_only=errors,
@@ -48,7 +52,7 @@ def logs(
             return  # Ctrl-C is how --follow ends: exit 0, nothing to report
         return
     result = service.read_logs(
-        aws, settings(), since=since, errors_only=errors, request_id=request_id, trace_id=trace
+        aws, settings(ctx), since=since, errors_only=errors, request_id=request_id, trace_id=trace
     )
     if output is Output.json:
         show.emit_json(result)

@@ -6,10 +6,14 @@ from enum import Enum
 
 import typer
 
-from dogxray.cli import command, connect, settings
+from dogxray import render
+from dogxray.cli import SINCE_OPTION, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import graph as show
 from dogxray.traces.window import parse_since
+
+app = typer.Typer()
+command = registrar(app)
 
 
 class MapOutput(str, Enum):
@@ -20,7 +24,8 @@ class MapOutput(str, Enum):
 
 @command("map")
 def service_map(
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    ctx: typer.Context,
+    since: str = SINCE_OPTION,
     node: str | None = typer.Option(
         None, "--node", help="one node's panel: histogram, status counts, exceptions"
     ),
@@ -39,12 +44,16 @@ def service_map(
     from dogxray.render.traces import fetch_progress
     from dogxray.traces import mapping
 
-    aws = connect()
+    aws = connect(ctx)
     with fetch_progress() as progress:
         if node is not None:
-            detail = mapping.node_panel(aws, settings(), node, since=since, progress=progress)
+            detail = mapping.node_panel(
+                aws, settings(ctx), node, since=since, progress=progress, warn=render.progress
+            )
         else:
-            result = mapping.service_map(aws, settings(), since=since, progress=progress)
+            result = mapping.service_map(
+                aws, settings(ctx), since=since, progress=progress, warn=render.progress
+            )
     if node is not None:
         if output is MapOutput.json:
             show.emit_json(detail)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("metrics")
 def metrics(
+    ctx: typer.Context,
     since: str = typer.Option("1h", "--since", help="window: 30m, 2h, 1d or an ISO 8601 time"),
     period: str = typer.Option("1m", "--period", help="one point per: 1m, 5m, 1h ..."),
     output: Output = OUTPUT_OPTION,
@@ -22,7 +26,7 @@ def metrics(
 
     parse_since(since)
     service.parse_period(period)
-    doc = service.metrics(connect(), settings().function_name, since=since, period=period)
+    doc = service.metrics(connect(ctx), settings(ctx).function_name, since=since, period=period)
     if output is Output.json:
         render.json_doc(doc)
     else:

@@ -6,13 +6,17 @@ from pathlib import Path
 
 import typer
 
-from dogxray.cli import command
+from dogxray.cli import registrar
 from dogxray.config import DEFAULT_ARCH, DEFAULT_RUNTIME
 from dogxray.render import package as show
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("package")
 def package(
+    ctx: typer.Context,
     output: Path = typer.Option(
         Path("function.zip"), "--output", help="file, or existing directory for function.zip"
     ),

@@ -7,12 +7,16 @@ from pathlib import Path
 
 import typer
 
-from dogxray.cli import command, connect, settings
+from dogxray.cli import connect, registrar, settings
 from dogxray.traces.window import parse_since
+
+app = typer.Typer()
+command = registrar(app)
 
 
 @command("report")
 def report(
+    ctx: typer.Context,
     since: str = typer.Option("1h", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
     output: Path = typer.Option(
         Path("report.html"), "--output", "-o", help="file, or existing directory for report.html"
@@ -26,9 +30,9 @@ def report(
     from dogxray.render.traces import fetch_progress
 
     target = service.output_path(output)
-    aws = connect()
+    aws = connect(ctx)
     with fetch_progress() as progress:
-        data = service.gather(aws, settings(), since=since, progress=progress)
+        data = service.gather(aws, settings(ctx), since=since, progress=progress)
     size = service.write(target, show.html(data))
     show.written(target, data, size)
     if open_page:

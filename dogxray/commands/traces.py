@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from dogxray.cli import OUTPUT_OPTION, Output, command, connect, settings
+from dogxray import render
+from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.errors import DogxrayError
 from dogxray.render import traces as show
 from dogxray.traces.window import parse_duration, parse_since, validate_trace_id
 
 MAX_DURATION_S = 3600.0
 
+app = typer.Typer()
+command = registrar(app)
+
 
 @command("traces")
 def traces(
-    since: str = typer.Option("10m", "--since", help="window: 10m, 2h, 1d or an ISO 8601 time"),
+    ctx: typer.Context,
+    since: str = SINCE_OPTION,
     limit: int = typer.Option(20, "--limit", help="at most this many traces (newest first)"),
     errors: bool = typer.Option(False, "--errors", help="only traces with a fault or error"),
     stats: bool = typer.Option(False, "--stats", help="latency percentiles instead of a list"),
@@ -37,39 +42,45 @@ def traces(
         )
     from dogxray.traces import service
 
-    aws = connect()
+    aws = connect(ctx)
     with show.fetch_progress() as progress:
         if stats:
-            result = service.trace_stats(
-                aws, settings(), since=since, progress=progress, duration=duration
+            result: service.TraceStats | service.TraceList = service.trace_stats(
+                aws,
+                settings(ctx),
+                since=since,
+                progress=progress,
+                warn=render.progress,
+                duration=duration,
             )
         else:
             result = service.list_traces(
                 aws,
-                settings(),
+                settings(ctx),
                 since=since,
                 limit=limit,
                 errors_only=errors,
                 progress=progress,
+                warn=render.progress,
                 duration=duration,
             )
+    doc = result.to_json()
     if output is Output.json:
-        show.emit_json(result)
+        show.emit_json(doc)
     elif stats:
-        show.stats_table(result)
+        show.stats_table(doc)
     else:
-        show.table(result)
+        show.table(doc)
 
 
 def response_time(
     min_duration: str | None, max_duration: str | None
 ) -> tuple[float | None, float | None]:
     """`--min-duration/--max-duration` -> (above, below) in seconds; exit 2 when empty."""
-    bounds = tuple(
+    above, below = (
         None if text is None else parse_duration(text, option=option, maximum_s=MAX_DURATION_S)
         for text, option in ((min_duration, "--min-duration"), (max_duration, "--max-duration"))
     )
-    above, below = bounds
     if above is not None and below is not None and above >= below:
         raise DogxrayError.usage(
             f"--min-duration {min_duration} is not below --max-duration {max_duration}",
@@ -80,6 +91,7 @@ def response_time(
 
 @command("trace")
 def trace(
+    ctx: typer.Context,
     trace_id: str = typer.Argument(..., help="an X-Ray trace id, e.g. from `dogxray traces`"),
     output: Output = OUTPUT_OPTION,
 ) -> None:
@@ -87,13 +99,14 @@ def trace(
     validate_trace_id(trace_id)
     from dogxray.traces import service
 
-    aws = connect()
-    detail = service.trace_detail(aws, trace_id)
+    aws = connect(ctx)
+    detail = service.trace_detail(aws, trace_id, warn=render.progress)
+    doc = detail.to_json()
     if output is Output.json:
-        show.emit_json(detail)
+        show.emit_json(doc)
     else:
-        show.waterfall(detail, region=aws.region, is_local=aws.is_local)
+        show.waterfall(doc, region=aws.region, is_local=aws.is_local)
         from dogxray import logs
         from dogxray.render.logs import under_waterfall
 
-        under_waterfall(logs.trace_logs(aws, settings(), detail))
+        under_waterfall(logs.trace_logs(aws, settings(ctx), doc))

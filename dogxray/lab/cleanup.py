@@ -29,6 +29,7 @@ from dogxray.lab.models import (
     Step,
 )
 from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.results import CleanupResult
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0
@@ -262,7 +263,7 @@ def cleanup(
     dry_run: bool = False,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> CleanupResult:
     """Delete what this lab created; `remaining` lists what still exists afterwards, and
     `plan` the steps as data (`Step.to_json`)."""
     for service in ("s3", "iam", "lambda", "logs", "sts"):
@@ -270,15 +271,9 @@ def cleanup(
     steps, notes = _plan(aws, _survey(aws))
     plan = [st.to_json() for st in steps]
     if dry_run:
-        return {
-            "deleted": deleted(steps),
-            "remaining": [],
-            "notes": notes,
-            "dry_run": True,
-            "plan": plan,
-        }
+        return CleanupResult(deleted(steps), [], notes, plan, dry_run=True)
     if not steps:
-        return {"deleted": [], "remaining": [], "notes": notes, "plan": []}
+        return CleanupResult([], [], notes, [])
     runner = executor or Executor(aws, reporter=reporter)
     for st in steps:
         runner.reporter.progress(st.message)
@@ -289,12 +284,7 @@ def cleanup(
             break
         runner.sleep(VERIFY_INTERVAL_S)
         remaining = _remaining(aws)
-    return {
-        "deleted": deleted(steps),
-        "remaining": remaining,
-        "notes": [*notes, XRAY_NOTE],
-        "plan": plan,
-    }
+    return CleanupResult(deleted(steps), remaining, [*notes, XRAY_NOTE], plan)
 
 
 def _remaining(aws: Aws) -> list[str]:

@@ -137,5 +137,5 @@ def inject(aws: Aws, wanted: Injection | None, *, reporter: Reporter = SILENT) -
     return {
         "function": lab.function_name,
         "injection": None if wanted is None else wanted.to_json(),
-        "changed": bool(doc["changed"]),
+        "changed": bool(doc.changed),
     }

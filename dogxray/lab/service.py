@@ -37,6 +37,13 @@ from dogxray.lab.models import (
 )
 from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
 from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.results import (
+    BucketSwitch,
+    CleanupResult,
+    LabResult,
+    LabStatus,
+    ResourceStatus,
+)
 from dogxray.package import code_sha256
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
@@ -91,7 +98,7 @@ def setup(
     zip_provider: ZipProvider | None = None,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     """Build or repair the whole lab; a second run on an unchanged lab changes nothing.
     With `dry_run` the result also carries `plan` (the steps as data, `Step.to_json`) and
     nothing is changed.
@@ -115,7 +122,8 @@ def setup(
     if dry_run:
         changed = list(dict.fromkeys(st.name for st in steps))
         doc = _setup_doc(aws, desired, observed, runner, changed)
-        return {**doc, "plan": [st.to_json() for st in steps]}
+        doc.plan = [st.to_json() for st in steps]
+        return doc
     with ThreadPoolExecutor(max_workers=2) as pool:
         both = [
             pool.submit(runner.run, plan(desired, observed, ["bucket"])),
@@ -133,22 +141,22 @@ def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:
 
 def _setup_doc(
     aws: Aws, d: Desired, observed: Observed, runner: Runner, names: list[str]
-) -> dict[str, Any]:
+) -> LabResult:
     fn = observed.function
     created = runner.results.get("function", {})
     url = runner.results.get("function-url", {}).get("FunctionUrl") or fn.url
     changed = [n for n in STEP_NAMES if n in names]
     skip = {"function-code", "function-configuration"} if "function" in changed else set()
-    return {
-        "lab": d.lab,
-        "region": d.region,
-        "bucket": d.bucket.name,
-        "role_arn": d.role.arn,
-        "function_arn": created.get("FunctionArn") or fn.arn or _function_arn(aws, d),
-        "function_url": url if d.url.enabled else None,
-        "changed": changed,
-        "unchanged": [n for n in STEP_NAMES if n not in changed and n not in skip],
-    }
+    return LabResult(
+        lab=d.lab,
+        region=d.region,
+        bucket=d.bucket.name,
+        role_arn=d.role.arn,
+        function_arn=created.get("FunctionArn") or fn.arn or _function_arn(aws, d),
+        function_url=url if d.url.enabled else None,
+        changed=changed,
+        unchanged=[n for n in STEP_NAMES if n not in changed and n not in skip],
+    )
 
 
 def _function_arn(aws: Aws, d: Desired) -> str:
@@ -166,7 +174,7 @@ def stage(
     executor: Executor | None = None,
     env_bucket: str | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     """One lab stage (create-bucket, create-role, deploy-function, configure, break/fix):
     only `parts` are planned; options not given keep what is deployed."""
     o = check_options(options)
@@ -189,7 +197,7 @@ def stage(
         desired = replace(desired, function=_with_zip(f, zip_bytes))
     runner.run(plan(desired, observed, wanted))
     doc = _setup_doc(aws, desired, observed, runner, runner.changed)
-    doc["bucket_preexisting"] = observed.bucket.exists and (
+    doc.bucket_preexisting = observed.bucket.exists and (
         observed.bucket.tags.get(TAG_CREATED) != "true"
     )
     return doc
@@ -220,7 +228,7 @@ def break_bucket(
     *,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> BucketSwitch:
     """Point BUCKET_NAME at a bucket the function cannot write; the real one stays on the
     function's `dogxray:bucket` tag so `fix-bucket` can restore it."""
     validate.bucket_name(bucket)
@@ -232,23 +240,22 @@ def break_bucket(
     doc = stage(
         aws, SetupOptions(), ["config"], executor=executor, env_bucket=bucket, reporter=reporter
     )
-    return {
-        "function": dep.function_name,
-        "bucket_name": bucket,
-        "real_bucket": dep.bucket,
-        "changed": bool(doc["changed"]),
-        "message": f"BUCKET_NAME of {dep.function_name} now points at {bucket} "
-        f"(was {dep.env_bucket})"
-        if doc["changed"]
+    return BucketSwitch(
+        function=dep.function_name,
+        bucket_name=bucket,
+        real_bucket=dep.bucket,
+        changed=bool(doc.changed),
+        message=f"BUCKET_NAME of {dep.function_name} now points at {bucket} (was {dep.env_bucket})"
+        if doc.changed
         else f"BUCKET_NAME already points at {bucket}",
-        "hint": "call the Function URL (`dogxray test`) to see Internal Server Error, then "
+        hint="call the Function URL (`dogxray test`) to see Internal Server Error, then "
         "`dogxray traces --errors`; `dogxray fix-bucket` restores it",
-    }
+    )
 
 
 def fix_bucket(
     aws: Aws, *, executor: Executor | None = None, reporter: Reporter = SILENT
-) -> dict[str, Any]:
+) -> BucketSwitch:
     dep = deployed(aws)
     doc = stage(
         aws,
@@ -258,19 +265,19 @@ def fix_bucket(
         env_bucket=dep.bucket,
         reporter=reporter,
     )
-    return {
-        "function": dep.function_name,
-        "bucket_name": dep.bucket,
-        "real_bucket": dep.bucket,
-        "changed": bool(doc["changed"]),
-        "message": f"BUCKET_NAME of {dep.function_name} restored to {dep.bucket}"
-        if doc["changed"]
+    return BucketSwitch(
+        function=dep.function_name,
+        bucket_name=dep.bucket,
+        real_bucket=dep.bucket,
+        changed=bool(doc.changed),
+        message=f"BUCKET_NAME of {dep.function_name} restored to {dep.bucket}"
+        if doc.changed
         else f"BUCKET_NAME already is the lab's bucket {dep.bucket}",
-        "hint": None,
-    }
+        hint=None,
+    )
 
 
-def status(aws: Aws) -> dict[str, Any]:
+def status(aws: Aws) -> LabStatus:
     """Each resource: exists, and every difference from the desired configuration."""
     s = aws.settings
     observed, bucket = obs.observe(aws, None)
@@ -312,15 +319,12 @@ def status(aws: Aws) -> dict[str, Any]:
         ("function-url", fn.url or s.function_name, fn.url is not None),
         ("log-group", s.log_group_name, observed.log_group.exists),
     ]
-    return {
-        "lab": s.lab,
-        "region": aws.region,
-        "resources": [
-            {"kind": k, "name": n, "exists": e, "drift": drift.get(k, []) if e else []}
-            for k, n, e in rows
-        ],
-        "function_url": fn.url,
-    }
+    return LabStatus(
+        lab=s.lab,
+        region=aws.region,
+        resources=[ResourceStatus(k, n, e, drift.get(k, []) if e else []) for k, n, e in rows],
+        function_url=fn.url,
+    )
 
 
 def create_bucket(
@@ -329,7 +333,7 @@ def create_bucket(
     *,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     return stage(aws, SetupOptions(bucket=bucket), ["bucket"], executor=executor, reporter=reporter)
 
 
@@ -339,7 +343,7 @@ def create_role(
     *,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     return stage(aws, SetupOptions(policy=policy), ["role"], executor=executor, reporter=reporter)
 
 
@@ -350,7 +354,7 @@ def deploy_function(
     zip_provider: ZipProvider | None = None,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     """Create the function, or upload its code when the zip's SHA-256 differs from the
     deployed CodeSha256 (and apply --runtime/--arch/--memory). BUCKET_NAME is kept."""
     fn = obs.function(aws, aws.settings.function_name)
@@ -372,7 +376,7 @@ def configure(
     *,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> LabResult:
     """Function URL (auth NONE + its two permissions), BUCKET_NAME, tracing, timeout."""
     return stage(aws, options, ["config", "url"], executor=executor, reporter=reporter)
 
@@ -383,7 +387,7 @@ def cleanup(
     dry_run: bool = False,
     executor: Executor | None = None,
     reporter: Reporter = SILENT,
-) -> dict[str, Any]:
+) -> CleanupResult:
     """Delete what the lab created (see `dogxray.lab.cleanup`); `remaining` is empty when
     nothing is left under the lab's names and tags."""
     from dogxray.lab import cleanup as _cleanup

@@ -41,8 +41,8 @@ class DogApi(LoopbackServer):
                     kind = CONTENT_TYPES[image.suffix]
                     self.reply(200, image.read_bytes(), {"Content-Type": kind})
                     return
-                doc = {"message": "No route found", "status": "error", "code": 404}
-                self.reply(404, json.dumps(doc).encode(), {"Content-Type": "application/json"})
+                missing = {"message": "No route found", "status": "error", "code": 404}
+                self.reply(404, json.dumps(missing).encode(), {"Content-Type": "application/json"})
 
             do_HEAD = do_GET
 

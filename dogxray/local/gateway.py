@@ -155,13 +155,18 @@ def map_response(inv: Invocation) -> tuple[int, dict[str, str], list[str], bytes
     """The function's result as (status, headers, cookies, body), as Function URLs map it."""
     if inv.throttled:
         return 429, {**JSON, "x-amzn-ErrorType": "TooManyRequestsException"}, [], THROTTLED
-    failed = (502, dict(JSON), [], b"Internal Server Error")
+    failed: tuple[int, dict[str, str], list[str], bytes] = (
+        502,
+        dict(JSON),
+        [],
+        b"Internal Server Error",
+    )
     if not inv.ok or inv.payload is None or len(inv.payload) > MAX_PAYLOAD:
         return failed
     result = json.loads(inv.payload)
     if not (isinstance(result, dict) and "statusCode" in result):
-        body = result if isinstance(result, str) else json.dumps(result)
-        return 200, dict(JSON), [], body.encode()
+        plain = result if isinstance(result, str) else json.dumps(result)
+        return 200, dict(JSON), [], plain.encode()
     try:
         status = int(result["statusCode"])
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 HOST = "127.0.0.1"
 BACKLOG = 128  # socketserver's default of 5 drops connections at ~100 concurrent clients
@@ -58,6 +58,9 @@ class QuietHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+_S = TypeVar("_S", bound="LoopbackServer")
+
+
 class LoopbackServer:
     """`ThreadingHTTPServer` bound to 127.0.0.1 (port 0 = any free port)."""
 
@@ -69,7 +72,7 @@ class LoopbackServer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
 
-    def start(self) -> LoopbackServer:
+    def start(self: _S) -> _S:
         self._thread.start()
         return self
 

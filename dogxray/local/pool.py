@@ -235,10 +235,10 @@ class Pool:
     def reclaim(self) -> int:
         """Stop environments idle for `idle_timeout_s` or more (and dead ones)."""
         now = self.clock()
-        doomed = []
+        doomed: list[_Idle] = []
         with self._lock:
             for arn in list(self._idle):
-                keep = []
+                keep: list[_Idle] = []
                 for entry in self._idle[arn]:
                     expired = now - entry.since >= self.idle_timeout_s
                     (doomed if expired or not entry.env.alive else keep).append(entry)

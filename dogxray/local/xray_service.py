@@ -420,7 +420,7 @@ def get_service_graph(response: Any) -> str:
     if end < start:
         raise _invalid("EndTime is before StartTime")
     backend = response.xray_backend
-    calls = []
+    calls: list[Call] = []
     for trace_id, trace in list(backend._segment_collection._traces.items()):
         calls.extend(c for c in _calls_of(backend, trace_id, trace) if start <= c.start <= end)
     services, token = _page(service_graph(calls), params.get("NextToken"))
@@ -470,7 +470,7 @@ def apply() -> None:
     _originals["get_trace_ids"] = XRayBackend.get_trace_ids
     XRayResponse.service_graph = get_service_graph  # type: ignore[method-assign,assignment]
     XRayResponse.trace_graph = get_trace_graph  # type: ignore[method-assign,assignment]
-    XRayBackend.get_trace_ids = _with_inferred  # type: ignore[method-assign]
+    XRayBackend.get_trace_ids = _with_inferred  # type: ignore[method-assign,assignment]
 
 
 def detach() -> None:

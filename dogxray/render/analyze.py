@@ -14,9 +14,9 @@ def _pct(share: float) -> str:
 
 def _nodes(rows: list[dict[str, Any]], group: str) -> list[str]:
     return [
-        f"  {i}. {r['node']}: median {r['median_ms']:.1f} ms in {group} traces, "
-        f"{r['others_median_ms']:.1f} ms in the others (in {_pct(r['share'])} of {group}, "
-        f"{_pct(r['others_share'])} of the others)"
+        f"  {i}. {r['node']}: +{r['difference_ms']:.1f} ms on average in {group} traces "
+        f"(median {r['median_ms']:.1f} vs {r['others_median_ms']:.1f} ms; in "
+        f"{_pct(r['share'])} of {group}, {_pct(r['others_share'])} of the others)"
         for i, r in enumerate(rows, 1)
     ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -10,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 from rich.table import Table
 
-from dogxray.errors import DogxrayError
-from dogxray.render import err, out
+from dogxray.lab.report import Reporter
+from dogxray.render import err, out, progress
+from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
-    from dogxray.config import Settings
     from dogxray.demo import DemoReport, Stage
     from dogxray.probe import ProbeResult
 
@@ -49,28 +48,22 @@ def probe_results(results: list[ProbeResult], *, text: bool = True) -> None:
             err.print(f"check failed: {result.failure}", markup=False, style="red")
 
 
-def confirm_aws_demo(settings: Settings, where: Callable[[], str] | None = None) -> None:
-    """The demo creates (and then deletes) real resources: ask first. `where()` names the
-    back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
-    there is a terminal to ask on."""
-    asking = sys.stdin.isatty()
-    place = where() if asking and where is not None else "AWS"
+def demo_warning(lab: str, place: str) -> None:
+    """What `demo` on AWS is about to do, before the command asks (on stderr)."""
     err.print(
-        f"demo will create the lab {settings.lab!r} in {place} (bucket, role, "
+        f"demo will create the lab {lab!r} in {place} (bucket, role, "
         "function, public Function URL), break it, and delete it again.",
         markup=False,
     )
-    if not asking:
-        raise DogxrayError.usage(
-            "refusing to create AWS resources without confirmation",
-            hint="add --yes to run against AWS, or --local to run offline",
-        )
-    try:  # the question goes to stderr with the rest of the narration; stdout is data
-        answer = err.input("continue? [y/N] ", markup=False)
+
+
+def ask(question: str) -> str:
+    """One answer from the terminal; the question goes to stderr with the rest of the
+    narration (stdout is data). End of input is an empty answer."""
+    try:
+        return str(err.input(question, markup=False))
     except EOFError:
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
-        raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
+        return ""
 
 
 def stage_start(stage: Stage) -> None:
@@ -100,6 +93,38 @@ def waterfall(detail: dict[str, Any], aws: Any) -> None:
     from dogxray.render import traces
 
     traces.waterfall(detail, region=aws.region, is_local=aws.is_local)
+
+
+class ConsoleDemoReporter:
+    """What `dogxray demo` hands `dogxray.demo.run` (`dogxray.demo.DemoReporter`)."""
+
+    lab: Reporter = LAB_REPORTER
+
+    def note(self, text: str) -> None:
+        progress(text)
+
+    def stage_start(self, stage: Stage) -> None:
+        stage_start(stage)
+
+    def stage_end(self, stage: Stage) -> None:
+        stage_end(stage)
+
+    def narrate(self, text: str) -> None:
+        narrate(text)
+
+    def evidence(self, line: str) -> None:
+        evidence(line)
+
+    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+        waterfall(detail, aws)
+
+    def html_report(self, data: Any) -> str | None:
+        from dogxray.render import report
+
+        return report.html(data)
+
+
+REPORTER = ConsoleDemoReporter()
 
 
 def summary(report: DemoReport) -> None:

@@ -163,8 +163,8 @@ def picture(result: dict[str, Any], width: int) -> list[Text] | None:
                 rows[row].append(" └─▶")
             else:
                 rows[row].append(" ├─▶")
-    for row in rows:
-        row.rstrip()
+    for text in rows:
+        text.rstrip()
     return rows
 
 

@@ -390,9 +390,9 @@ def fetch_progress() -> Iterator[Callable[[int, int], None]]:
         if state["bar"] is None:
             from rich.progress import Progress
 
-            state["bar"] = Progress(console=render.err, transient=True)
-            state["bar"].start()
-            state["task"] = state["bar"].add_task("fetching traces", total=total)
+            bar = Progress(console=render.err, transient=True)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("fetching traces", total=total)
         state["bar"].update(state["task"], completed=done, total=total)
 
     try:

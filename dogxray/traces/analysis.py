@@ -178,25 +178,76 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
     return sorted_values[rank - 1]
 
 
-def stats(rows: list[TraceRow], window: tuple[Any, Any]) -> dict[str, Any]:
-    """The SPEC `traces --stats --output json` document."""
-    subsegments: dict[str, Any] = {}
+@dataclass(frozen=True)
+class SubsegmentStats:
+    """One lab subsegment's latency over the window (nearest-rank percentiles)."""
+
+    count: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    fault_rate: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "p50_ms": self.p50_ms,
+            "p95_ms": self.p95_ms,
+            "p99_ms": self.p99_ms,
+            "max_ms": self.max_ms,
+            "fault_rate": self.fault_rate,
+        }
+
+
+@dataclass
+class TraceStats:
+    """`traces --stats`: counts and per-subsegment percentiles; `note` says why it is
+    empty or incomplete (on stderr, not in the JSON shape's fields)."""
+
+    count: int
+    faults: int
+    errors: int
+    window: tuple[str | None, str | None]  # ISO 8601 start, end
+    subsegments: dict[str, SubsegmentStats]
+    histogram: list[dict[str, Any]] = field(default_factory=list)  # response-time bins
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `traces --stats --output json` document, plus the response-time
+        `histogram` (and `note` when set)."""
+        doc: dict[str, Any] = {
+            "count": self.count,
+            "faults": self.faults,
+            "errors": self.errors,
+            "window": {"start": self.window[0], "end": self.window[1]},
+            "subsegments": {name: sub.to_json() for name, sub in self.subsegments.items()},
+            "histogram": self.histogram,
+        }
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+
+def stats(rows: list[TraceRow], window: tuple[Any, Any]) -> TraceStats:
+    """Counts and per-subsegment percentiles over `rows`."""
+    subsegments: dict[str, SubsegmentStats] = {}
     for name in LAB_SUBSEGMENTS:
         seen = [row.timings[name] for row in rows if name in row.timings]
         values = sorted(value for value, _ in seen)
         faults = sum(1 for _, faulted in seen if faulted)
-        subsegments[name] = {
-            "count": len(values),
-            "p50_ms": percentile(values, 50),
-            "p95_ms": percentile(values, 95),
-            "p99_ms": percentile(values, 99),
-            "max_ms": values[-1] if values else None,
-            "fault_rate": round(faults / len(values), 4) if values else 0.0,
-        }
-    return {
-        "count": len(rows),
-        "faults": sum(1 for row in rows if row.fault),
-        "errors": sum(1 for row in rows if row.error),
-        "window": {"start": iso(window[0]), "end": iso(window[1])},
-        "subsegments": subsegments,
-    }
+        subsegments[name] = SubsegmentStats(
+            count=len(values),
+            p50_ms=percentile(values, 50),
+            p95_ms=percentile(values, 95),
+            p99_ms=percentile(values, 99),
+            max_ms=values[-1] if values else None,
+            fault_rate=round(faults / len(values), 4) if values else 0.0,
+        )
+    return TraceStats(
+        count=len(rows),
+        faults=sum(1 for row in rows if row.fault),
+        errors=sum(1 for row in rows if row.error),
+        window=(iso(window[0]), iso(window[1])),
+        subsegments=subsegments,
+    )

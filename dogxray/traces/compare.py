@@ -2,10 +2,13 @@
 
 Pure functions over trace trees. Two splits of the window's traces:
 - slow vs normal, by a threshold given or derived (twice the median duration, so one
-  injected 5 s hang stands out against ~20 ms requests whatever the mix). The node that
-  explains the difference is the one whose median *self* time (its duration minus its
-  children's) differs most between the groups: a parent that merely contains the slow
-  child does not get the blame.
+  injected 5 s hang stands out against ~20 ms requests whatever the mix). Each moment of
+  a trace is the *own* time of the innermost node running then (the latest started of
+  those covering it): a parent that merely contains a slow child, or Lambda's
+  `Invocation` subsegment that spans the handler's own subsegments, gets no blame. The
+  node that explains the difference is the one whose mean own time differs most between
+  the groups (these differences add up to the difference in mean duration; medians are
+  shown too, but a cause that hits fewer than half of the slow requests has median 0).
 - faulty vs ok: where the faults start (each failed trace's root-cause node) and the
   exception clusters (type, message, node) with counts and the newest trace ids.
 A node absent from a trace counts 0 ms there (an injection that hits 30 % of requests).
@@ -13,6 +16,7 @@ A node absent from a trace counts 0 ms there (an injection that hits 30 % of req
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -35,7 +39,8 @@ class Profile:
     start: float
     duration_ms: float
     failed: bool
-    self_ms: dict[str, float] = field(default_factory=dict)  # node label -> self time
+    self_ms: dict[str, float] = field(default_factory=dict)  # node label -> own time
+    present: frozenset[str] = frozenset()  # every node label in the trace
     cause: dict[str, Any] | None = None
 
 
@@ -46,20 +51,34 @@ def label(node: Node) -> str:
     return node.name
 
 
+def own_time(trace: Trace) -> dict[str, float]:
+    """Milliseconds per node label: every moment goes to the latest-started node that
+    covers it (the deepest on a tie), so overlapping siblings are not counted twice."""
+    spans = sorted(
+        ((node.start, trace.node_end(node), depth, label(node)) for node, depth in trace.walk()),
+        key=lambda span: (span[0], span[2]),
+        reverse=True,
+    )
+    points = sorted({t for start, end, _, _ in spans for t in (start, end)})
+    own: dict[str, float] = defaultdict(float)
+    for begin, finish in itertools.pairwise(points):
+        for start, end, _, name in spans:  # latest start first
+            if start <= begin and end >= finish:
+                own[name] += (finish - begin) * 1000.0
+                break
+    return dict(own)
+
+
 def profile(trace: Trace) -> Profile:
-    """Self time per node label, summed when a label repeats within the trace."""
-    self_ms: dict[str, float] = defaultdict(float)
-    for node, _ in trace.walk():
-        end = trace.node_end(node)
-        inside = sum(trace.node_end(c) - c.start for c in node.children)
-        self_ms[label(node)] += max(0.0, (end - node.start) - inside) * 1000.0
+    """Own time per node label (see `own_time`)."""
     failed = any(n.fault or n.error or n.throttle for n, _ in trace.walk())
     return Profile(
         id=trace.id,
         start=trace.start,
         duration_ms=trace.duration_ms,
         failed=failed,
-        self_ms=dict(self_ms),
+        self_ms=own_time(trace),
+        present=frozenset(label(node) for node, _ in trace.walk()),
         cause=root_cause(trace, own_name=True),
     )
 
@@ -68,25 +87,33 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 1) if values else 0.0
 
 
+def _mean(values: list[float]) -> float:
+    return round(statistics.fmean(values), 1) if values else 0.0
+
+
 def _blame(group: list[Profile], others: list[Profile]) -> list[dict[str, Any]]:
-    """Nodes ranked by how much more self time they take in `group` than in `others`."""
+    """Nodes ranked by how much more own time they take in `group` than in `others`
+    (mean difference; medians alongside)."""
     labels = {name for p in group + others for name in p.self_ms}
-    rows = []
+
+    def share(profiles: list[Profile], name: str) -> float:
+        hits = sum(1 for p in profiles if name in p.present)
+        return round(hits / len(profiles), 3) if profiles else 0.0
+
+    rows: list[dict[str, Any]] = []
     for name in labels:
         mine = [p.self_ms.get(name, 0.0) for p in group]
         theirs = [p.self_ms.get(name, 0.0) for p in others]
         rows.append(
             {
                 "node": name,
+                "mean_ms": _mean(mine),
+                "others_mean_ms": _mean(theirs),
                 "median_ms": _median(mine),
                 "others_median_ms": _median(theirs),
-                "difference_ms": round(_median(mine) - _median(theirs), 1),
-                "share": round(sum(1 for p in group if name in p.self_ms) / len(group), 3)
-                if group
-                else 0.0,
-                "others_share": round(sum(1 for p in others if name in p.self_ms) / len(others), 3)
-                if others
-                else 0.0,
+                "difference_ms": round(_mean(mine) - _mean(theirs), 1),
+                "share": share(group, name),
+                "others_share": share(others, name),
             }
         )
     rows.sort(key=lambda r: (-r["difference_ms"], r["node"]))
@@ -113,7 +140,7 @@ def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[
         if p.cause:
             key = (p.cause["exception"], p.cause["message"], p.cause["segment"])
             clusters[key].append(p)
-    exceptions = [
+    exceptions: list[dict[str, Any]] = [
         {"type": t, "message": m, "node": n, "count": len(ps), "traces": _newest(ps)}
         for (t, m, n), ps in clusters.items()
     ]

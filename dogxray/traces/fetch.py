@@ -23,6 +23,7 @@ from typing import Any
 
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.errors import DogxrayError
+from dogxray.traces.model import Trace, build_trace
 from dogxray.traces.window import chunks
 
 BATCH_SIZE = 5  # BatchGetTraces maximum
@@ -38,6 +39,7 @@ NOT_IMPLEMENTED_CODES = (
 )
 DENIED_CODES = ("AccessDeniedException", "AccessDenied")
 Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]  # a warning line; the command layer passes `render.progress`
 
 
 class FilterRejected(Exception):
@@ -116,14 +118,13 @@ def _reject_filter_before_retries(request_dict: dict[str, Any], response: Any, *
         raise FilterRejected(code)
 
 
-def _default_warn(text: str) -> None:
-    from dogxray import render
-
-    render.progress(text)
+def _silent(text: str) -> None:
+    pass
 
 
 class Fetcher:
-    """X-Ray reads for one command. `sleep` and `warn` are injectable for tests."""
+    """X-Ray reads for one command. `warn` is how the command layer hears warnings
+    (silent by default: service code does not print); `sleep` is injectable for tests."""
 
     def __init__(
         self,
@@ -132,11 +133,12 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         workers: int | None = None,
         progress: Progress | None = None,
-        warn: Callable[[str], None] = _default_warn,
+        warn: Warn | None = None,
     ) -> None:
         self.client = aws.client("xray")
-        self.warn = warn
+        self.warn = warn or _silent
         self.is_local = aws.is_local
+        self.region = aws.region
         self.sleep = sleep
         self.workers = workers or WORKERS
         self.progress = progress
@@ -146,6 +148,18 @@ class Fetcher:
             _reject_filter_before_retries,
             unique_id="dogxray-filter-rejected",
         )
+
+    def trace(self, trace_id: str) -> Trace:
+        """One trace by its (validated) id as a tree, or "not found" with how to find one."""
+        _, docs = next(self.documents([trace_id], rounds=2))
+        if not docs:
+            raise DogxrayError(
+                f"trace {trace_id} not found",
+                where=f"X-Ray in {self.region}",
+                hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
+                "--region/--profile, or list recent traces with `dogxray traces`",
+            )
+        return build_trace(trace_id, docs)
 
     # --- Transaction Search ---
     def check_destination(self) -> None:

@@ -13,35 +13,32 @@ from __future__ import annotations
 from typing import Any
 
 from dogxray.errors import DogxrayError
-from dogxray.traces.analysis import passes_through
-from dogxray.traces.fetch import Fetcher, Progress
+from dogxray.traces.collect import Collected
+from dogxray.traces.fetch import Progress, Warn
 from dogxray.traces.graph import Graph, find_node, graph_json, label, node_detail
-from dogxray.traces.model import build_trace
 from dogxray.traces.window import parse_since
 
 
 def build_graph(
-    aws: Any, settings: Any, window: tuple[Any, Any], progress: Progress | None = None
+    aws: Any,
+    settings: Any,
+    window: tuple[Any, Any],
+    progress: Progress | None = None,
+    warn: Warn | None = None,
 ) -> Graph:
-    function = settings.function_name
-    fetcher = Fetcher(aws, progress=progress)
-    fetcher.check_destination()
     graph = Graph()
-    seen: set[str] = set()
-    for found in fetcher.summaries(window[0], window[1], function):
-        ids = [s.id for s in found if s.id not in seen and s.in_scope is not False]
-        seen.update(ids)
-        for trace_id, docs in fetcher.documents(ids):
-            if not docs:
-                continue
-            trace = build_trace(trace_id, docs)
-            if passes_through(trace, function):
-                graph.add(trace)
+    for trace in Collected(aws, settings, window, progress, warn=warn):
+        graph.add(trace)
     return graph
 
 
 def service_map(
-    aws: Any, settings: Any, *, since: str = "10m", progress: Progress | None = None
+    aws: Any,
+    settings: Any,
+    *,
+    since: str = "10m",
+    progress: Progress | None = None,
+    warn: Warn | None = None,
 ) -> dict[str, Any]:
     """The `map` document (nodes, edges, statistics); a note when it is empty. From
     GetServiceGraph (one or a few calls); from the traces when the endpoint's graph has
@@ -51,7 +48,7 @@ def service_map(
     result = _from_service_graph(aws, settings, window)
     if result is not None:
         return result
-    graph = build_graph(aws, settings, window, progress)
+    graph = build_graph(aws, settings, window, progress, warn)
     result = graph_json(graph, window)
     if not graph.traces:
         from dogxray.traces.service import why_empty
@@ -76,11 +73,17 @@ def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dic
 
 
 def node_panel(
-    aws: Any, settings: Any, name: str, *, since: str = "10m", progress: Progress | None = None
+    aws: Any,
+    settings: Any,
+    name: str,
+    *,
+    since: str = "10m",
+    progress: Progress | None = None,
+    warn: Warn | None = None,
 ) -> dict[str, Any]:
     """The `map --node NAME` document: the console's side panel for one node."""
     window = parse_since(since)
-    graph = build_graph(aws, settings, window, progress)
+    graph = build_graph(aws, settings, window, progress, warn)
     found = find_node(graph, name)
     if not found:
         known = ", ".join(label(k) for k in graph.nodes) or "none (no traces in the window)"

@@ -9,18 +9,57 @@ deployed, tracing off); the commands print it on stderr and leave it out of JSON
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.config import Settings
 from dogxray.errors import DogxrayError
-from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause, stats
-from dogxray.traces.fetch import Fetcher, Progress, Summary
+from dogxray.traces.analysis import TraceRow, TraceStats, analyse, root_cause, stats
+from dogxray.traces.collect import Collected, Fetched, Range
+from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.graph import histogram
-from dogxray.traces.model import build_trace, node_json
+from dogxray.traces.model import node_json
 from dogxray.traces.window import is_relative, parse_since, validate_trace_id
 
-Range = tuple[float | None, float | None]  # response time in seconds: (above, below)
+
+@dataclass
+class TraceList:
+    """`traces`: the rows, newest first; `note` says why it is empty or incomplete."""
+
+    traces: list[TraceRow]
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `traces --output json` document (plus `note` when set)."""
+        doc: dict[str, Any] = {"traces": [row.to_json() for row in self.traces]}
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+
+@dataclass
+class TraceDetail:
+    """`trace ID`: one trace as a tree of nodes (`node_json` dicts) with its root cause."""
+
+    id: str
+    duration_ms: float
+    root_cause: dict[str, Any] | None
+    nodes: list[dict[str, Any]]
+    partial: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPEC `trace --output json` document (`partial` only when so)."""
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "duration_ms": self.duration_ms,
+            "root_cause": self.root_cause,
+            "nodes": self.nodes,
+        }
+        if self.partial:
+            doc["partial"] = True
+        return doc
 
 
 def list_traces(
@@ -31,20 +70,21 @@ def list_traces(
     limit: int = 20,
     errors_only: bool = False,
     progress: Progress | None = None,
+    warn: Warn | None = None,
     duration: Range = (None, None),
-) -> dict[str, Any]:
+) -> TraceList:
     """The newest `limit` traces of the lab's function (SPEC `traces` shape); with
     `duration` (seconds above, below), only traces within that response time."""
     window = parse_since(since)
     if limit < 1:
         raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
-    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress, duration)
+    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress, warn, duration)
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
-    result: dict[str, Any] = {"traces": [row.to_json() for row in rows]}
+    result = TraceList(rows)
     if not rows:
-        result["note"] = why_empty(aws, settings, since, errors_only)
+        result.note = why_empty(aws, settings, since, errors_only)
     elif skipped:
-        result["note"] = _skipped_note(skipped)
+        result.note = _skipped_note(skipped)
     return result
 
 
@@ -54,53 +94,45 @@ def trace_stats(
     *,
     since: str = "10m",
     progress: Progress | None = None,
+    warn: Warn | None = None,
     duration: Range = (None, None),
-) -> dict[str, Any]:
+) -> TraceStats:
     """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape),
     plus `histogram`: the traces' response times in equal-width bins."""
     window = parse_since(since)
-    rows, skipped = _rows(aws, settings, window, None, False, progress, duration)
+    rows, skipped = _rows(aws, settings, window, None, False, progress, warn, duration)
     result = stats(rows, window)
-    result["histogram"] = histogram([row.duration_ms for row in rows])
+    result.histogram = histogram([row.duration_ms for row in rows])
     if not rows:
-        result["note"] = why_empty(aws, settings, since, False)
+        result.note = why_empty(aws, settings, since, False)
     elif skipped:
-        result["note"] = _skipped_note(skipped)
+        result.note = _skipped_note(skipped)
     return result
 
 
-def trace_detail(aws: Aws, trace_id: str) -> dict[str, Any]:
+def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> TraceDetail:
     """One trace as a tree with its root cause (SPEC `trace` shape)."""
     trace_id = validate_trace_id(trace_id)
-    fetcher = Fetcher(aws)
+    fetcher = Fetcher(aws, warn=warn)
     fetcher.check_destination()
-    _, docs = next(fetcher.documents([trace_id], rounds=2))
-    if not docs:
-        raise DogxrayError(
-            f"trace {trace_id} not found",
-            where=f"X-Ray in {aws.region}",
-            hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
-            "--region/--profile, or list recent traces with `dogxray traces`",
-        )
-    trace = build_trace(trace_id, docs)
-    result: dict[str, Any] = {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": root_cause(trace),
-        "nodes": [node_json(node, trace) for node in trace.roots],
-    }
-    if trace.partial:
-        result["partial"] = True
-    return result
+    trace = fetcher.trace(trace_id)
+    return TraceDetail(
+        id=trace.id,
+        duration_ms=trace.duration_ms,
+        root_cause=root_cause(trace),
+        nodes=[node_json(node, trace) for node in trace.roots],
+        partial=trace.partial,
+    )
 
 
 def _rows(
     aws: Aws,
     settings: Settings,
-    window: tuple,
+    window: tuple[datetime, datetime],
     limit: int | None,
     errors_only: bool,
     progress: Progress | None,
+    warn: Warn | None = None,
     duration: Range = (None, None),
 ) -> tuple[list[TraceRow], int]:
     """Analysed rows of in-scope traces, newest first; with `limit`, the `limit` newest.
@@ -111,34 +143,25 @@ def _rows(
     work: fetching stops once the next candidate cannot be newer than the `limit`-th
     newest row (a summary without StartTime, as moto's, only knows the id's whole
     second, so traces of that second are all fetched before the cut)."""
-    function = settings.function_name
-    fetcher = Fetcher(aws, progress=progress)
-    fetcher.check_destination()
+    collected = Collected(aws, settings, window, progress, warn=warn, duration=duration)
     rows: list[TraceRow] = []
-    seen: set[str] = set()
     skipped = 0
-    for found in fetcher.summaries(window[0], window[1], function, duration):
-        ordered = sorted(found, key=lambda s: (s.latest_start, s.start, s.id), reverse=True)
-        candidates = {
-            s.id: s
-            for s in ordered
-            if s.id not in seen and s.in_scope is not False and (s.failed or not errors_only)
-        }
-        seen.update(candidates)
+    want = (lambda s: s.failed) if errors_only else None
+    for candidates, fetched in collected.chunks(want=want, newest_first=True):
         pending = list(candidates)  # newest first; results may come in any order
         received: set[str] = set()
-        for trace_id, docs in fetcher.documents(list(candidates)):
-            summary = candidates[trace_id]
-            received.add(trace_id)
+        for one in fetched:
+            summary = one.summary
+            received.add(summary.id)
             while pending and pending[0] in received:
                 pending.pop(0)
             if limit is not None and _enough(rows, limit, summary):
                 if not pending or _enough(rows, limit, candidates[pending[0]]):
                     break  # nothing still to come can be newer: stop fetching
                 continue
-            row = _row(trace_id, docs, summary, function, fetcher.server_scoped)
+            row = _row(one, collected.server_scoped)
             if row is None:
-                skipped += docs is None
+                skipped += one.trace is None
                 continue
             if (errors_only and not row.failed) or not within(row.duration_ms, duration):
                 continue
@@ -164,17 +187,15 @@ def _enough(rows: list[TraceRow], limit: int, nxt: Summary) -> bool:
     return nxt.latest_start <= kth
 
 
-def _row(
-    trace_id: str, docs: list | None, summary: Summary, function: str, server_scoped: bool
-) -> TraceRow | None:
-    if docs is None:  # X-Ray would not return it: keep what the summary proves
+def _row(one: Fetched, server_scoped: bool) -> TraceRow | None:
+    summary = one.summary
+    if one.trace is None:  # X-Ray would not return it: keep what the summary proves
         if summary.in_scope or server_scoped:
             return _summary_row(summary)
         return None
-    trace = build_trace(trace_id, docs)
-    if summary.in_scope is None and not server_scoped and not passes_through(trace, function):
+    if not one.in_scope:
         return None
-    row = analyse(trace)
+    row = analyse(one.trace)
     row.partial = row.partial or summary.partial
     return row
 

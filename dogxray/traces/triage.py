@@ -9,7 +9,7 @@ from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.traces.collect import Collected
 from dogxray.traces.compare import compare, profile
-from dogxray.traces.fetch import Progress
+from dogxray.traces.fetch import Progress, Warn
 from dogxray.traces.window import iso, parse_since
 
 
@@ -20,6 +20,7 @@ def analyze(
     since: str = "10m",
     threshold_ms: float | None = None,
     progress: Progress | None = None,
+    warn: Warn | None = None,
 ) -> dict[str, Any]:
     """Slow vs normal and faulty vs ok over the window (see `dogxray.traces.compare`)."""
     window = parse_since(since)
@@ -27,7 +28,7 @@ def analyze(
         raise DogxrayError.usage(
             f"--threshold must be above 0 ms, not {threshold_ms:g}", hint="e.g. --threshold 1s"
         )
-    collected = Collected(aws, settings, window, progress)
+    collected = Collected(aws, settings, window, progress, warn=warn)
     doc = compare([profile(trace) for trace in collected], threshold_ms)
     doc["window"] = {"start": iso(window[0]), "end": iso(window[1])}
     if not doc["traces"]:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import pytest
 from e2e_cli import Cli, base_env, free_port
 
+from tests.lines import LineReader
+
 
 @pytest.fixture(scope="module")
 def emulator_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
@@ -28,9 +30,13 @@ def emulator_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     exports: dict[str, str] = {}
     deadline = time.monotonic() + 60
     assert proc.stdout is not None
+    reader = LineReader(proc.stdout)
     while "AWS_ENDPOINT_URL" not in exports or len(exports) < 5:
-        line = proc.stdout.readline()
-        if not line or time.monotonic() > deadline:
+        try:
+            line = reader.readline(timeout=max(0.0, deadline - time.monotonic()))
+        except AssertionError:
+            line = ""
+        if not line:
             proc.kill()
             raise AssertionError(f"`dogxray local` did not start: {proc.stderr.read()}")
         if line.startswith("export "):

@@ -61,6 +61,17 @@ def row(
     return doc
 
 
+class _Listed(traces.TraceList):
+    """A listing of rows already in their JSON form (what the demo reads)."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        super().__init__([])
+        self.doc = doc
+
+    def to_json(self) -> dict[str, Any]:
+        return self.doc
+
+
 @dataclass
 class FakeXRay:
     """Answers poll number n with `polls[min(n, last)]`, inside the requested window."""
@@ -70,23 +81,24 @@ class FakeXRay:
 
     def list_traces(
         self, aws: Any, settings: Any, *, since: str, errors_only: bool, **_: Any
-    ) -> dict[str, Any]:
+    ) -> traces.TraceList:
         self.calls.append(since)
         start = datetime.fromisoformat(since.replace("Z", "+00:00"))
         rows = self.polls[min(len(self.calls) - 1, len(self.polls) - 1)]
-        return {
-            "traces": [
-                r
-                for r in rows
-                if datetime.fromisoformat(r["start"].replace("Z", "+00:00")) >= start
-                and (r["fault"] or not errors_only)
-            ]
-        }
+        return _Listed(
+            {
+                "traces": [
+                    r
+                    for r in rows
+                    if datetime.fromisoformat(r["start"].replace("Z", "+00:00")) >= start
+                    and (r["fault"] or not errors_only)
+                ]
+            }
+        )
 
 
 def runner(monkeypatch: pytest.MonkeyPatch, xray: FakeXRay, *, local: bool = False) -> Any:
     monkeypatch.setattr(traces, "list_traces", xray.list_traces)
-    monkeypatch.setattr(demo.show, "waterfall", lambda detail, aws: None)
     slept: list[float] = []
     run = demo._Runner(
         FakeAws(is_local=local),
@@ -125,7 +137,9 @@ def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
     xray = FakeXRay([[earlier_fault, no_cause_yet], [earlier_fault, explained]])
     run = runner(monkeypatch, xray)
     monkeypatch.setattr(
-        traces, "trace_detail", lambda aws, tid: {"id": tid, "root_cause": explained["root_cause"]}
+        traces,
+        "trace_detail",
+        lambda aws, tid, **_: traces.TraceDetail(tid, 900.0, explained["root_cause"], []),
     )
     stage = demo.Stage("5c", "Find the failure in X-Ray")
     run.find_fault(stage)
@@ -159,15 +173,15 @@ class _Terminal(io.StringIO):
 def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
 ) -> None:
-    from dogxray.render import demo as show
+    from dogxray.commands.local import confirm_aws_demo
 
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
     settings = Settings.from_options(region="us-east-1")
     if proceeds:
-        show.confirm_aws_demo(settings)
+        confirm_aws_demo(settings)
     else:
         with pytest.raises(DogxrayError) as cancelled:
-            show.confirm_aws_demo(settings)
+            confirm_aws_demo(settings)
         assert cancelled.value.exit_code == 2 and cancelled.value.what == "demo cancelled"
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout stays for data

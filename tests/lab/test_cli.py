@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 
 from .conftest import tiny_zip
 
@@ -268,7 +268,7 @@ def test_setup_with_expired_credentials_changes_nothing(
     lab.faults.fail(
         "sts", "GetCallerIdentity", "ExpiredToken", "The security token is expired", status=403
     )
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
     code, out, err = invoke(runner, "setup")
     assert code == 1 and out == ""

@@ -35,7 +35,9 @@ CLEANUP_MUTATIONS = [
 
 
 def setup(lab: Lab) -> dict:
-    return service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
+    return service.setup(
+        lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor
+    ).to_json()
 
 
 def inject(lab: Lab, service_name: str, op: str, kind: str) -> None:
@@ -67,8 +69,10 @@ def test_fault_in_setup_then_rerun_converges(lab: Lab, svc: str, op: str, kind: 
     setup(lab)
     lab.calls.clear()
     assert setup(lab)["changed"] == [] and lab.calls.mutating == []
-    assert all(not r["drift"] and r["exists"] for r in service.status(lab.aws)["resources"])
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert all(
+        not r["drift"] and r["exists"] for r in service.status(lab.aws).to_json()["resources"]
+    )
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert _lab_leftovers(lab) == []
 
 
@@ -77,7 +81,7 @@ def test_fault_in_setup_then_rerun_converges(lab: Lab, svc: str, op: str, kind: 
 def test_fault_in_setup_then_cleanup_leaves_nothing(lab: Lab, svc: str, op: str, kind: str) -> None:
     inject(lab, svc, op, kind)
     run_faulty_setup(lab, kind)
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["remaining"] == []
     assert _lab_leftovers(lab) == []
 
@@ -88,8 +92,8 @@ def test_fault_in_cleanup_then_rerun_finishes(lab: Lab, svc: str, op: str) -> No
     lab.client("s3").put_object(Bucket="lovely-dogs-123456789012-us-east-1", Key="d", Body=b"x")
     inject(lab, svc, op, "error")
     with pytest.raises(Exception, match="injected denial"):
-        service.cleanup(lab.aws, executor=lab.executor)
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+        service.cleanup(lab.aws, executor=lab.executor).to_json()
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert _lab_leftovers(lab) == []
 
 
@@ -114,7 +118,7 @@ def test_bucket_owned_by_another_account_is_explained(lab: Lab) -> None:
         "AWS account"
     )
     assert "--bucket NAME" in str(info.value.hint)
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
 
 
 def _role_survives_deletion(lab: Lab) -> None:
@@ -126,7 +130,7 @@ def test_cleanup_reports_what_remains_after_rechecking(lab: Lab) -> None:
     setup(lab)
     _role_survives_deletion(lab)
     lab.sleeps.clear()
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["remaining"] == ["role dog-photo-function-role-us-east-1"]
     assert lab.sleeps == [2.0, 2.0, 2.0]  # re-checked before giving up
 
@@ -140,7 +144,7 @@ def test_cleanup_recheck_waits_out_eventual_consistency(lab: Lab) -> None:
         iam.delete_role(RoleName=ROLE)  # its policies went first; now the role catches up
 
     lab.executor.sleep = propagate
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
 
 
 def test_cli_cleanup_that_leaves_something_exits_1(
@@ -148,19 +152,18 @@ def test_cli_cleanup_that_leaves_something_exits_1(
 ) -> None:
     from typer.testing import CliRunner
 
-    from dogxray.cli import app
+    from dogxray.app import app
 
     setup(lab)
     real = service.cleanup
 
-    def cleanup(aws: object, *, dry_run: bool = False, **_reporter: object) -> dict:
+    def cleanup(aws: object, *, dry_run: bool = False, **_reporter: object) -> object:
         if not dry_run:
             _role_survives_deletion(lab)  # on the CLI's own session below
         return real(aws, dry_run=dry_run, executor=lab.executor if not dry_run else None)
 
     monkeypatch.setattr(service, "cleanup", cleanup)
-    monkeypatch.setattr("dogxray.cli.connect", lambda: lab.aws)
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     result = CliRunner().invoke(app, ["cleanup", "--yes"])
     assert result.exit_code == 1, result.output
     assert (
@@ -187,7 +190,7 @@ def test_objects_that_refuse_deletion_are_named_not_left_to_bucket_not_empty(lab
 
     s3.meta.events.register("after-call.s3.DeleteObjects", report)
     with pytest.raises(DogxrayError) as info:
-        service.cleanup(lab.aws, executor=lab.executor)
+        service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert info.value.what == (
         "could not empty bucket lovely-dogs-123456789012-us-east-1: 1 object version(s) "
         "refused, e.g. locked.jpg: AccessDenied locked"

@@ -111,7 +111,7 @@ def test_before_setup_says_so(runner: CliRunner) -> None:
     ],
 )
 def test_bad_input_exits_2_before_any_call(args: list[str], message: str) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     result = CliRunner().invoke(app, [*DEAD_ENDPOINT, "inject", *args])
     assert result.exit_code == 2, result.output

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.config import Settings, default_bucket_name
 from dogxray.lab import service, validate
 from dogxray.lab.models import SetupOptions
@@ -29,16 +29,16 @@ LOG_GROUP = "/aws/lambda/dog-photo-function"
 def run_setup(lab: Lab, **options: object) -> dict:
     return service.setup(
         lab.aws, SetupOptions(**options), zip_provider=tiny_zip, executor=lab.executor
-    )
+    ).to_json()
 
 
 def rows(lab: Lab) -> dict[str, dict]:
-    return {r["kind"]: r for r in service.status(lab.aws)["resources"]}
+    return {r["kind"]: r for r in service.status(lab.aws).to_json()["resources"]}
 
 
 def assert_intact(lab: Lab) -> None:
     """Everything present and nothing called drift."""
-    doc = service.status(lab.aws)
+    doc = service.status(lab.aws).to_json()
     assert [(r["kind"], r["exists"], r["drift"]) for r in doc["resources"]] == [
         ("bucket", True, []),
         ("role", True, []),
@@ -86,7 +86,7 @@ def test_two_labs_in_one_account_then_clean_up_one(make_lab) -> None:  # type: i
     assert run_setup(other)["bucket"] == OTHER_BUCKET
     env = other.client("lambda").get_function_configuration(FunctionName="other-function")
     assert env["Environment"]["Variables"] == {"BUCKET_NAME": OTHER_BUCKET}
-    doc = service.cleanup(first.aws, executor=first.executor)
+    doc = service.cleanup(first.aws, executor=first.executor).to_json()
     assert doc["remaining"] == []
     assert f"bucket {BUCKET}" in doc["deleted"] and f"bucket {OTHER_BUCKET}" not in doc["deleted"]
     assert_intact(other)
@@ -98,14 +98,14 @@ def test_cleanup_of_the_other_lab_first_leaves_the_default_lab(make_lab) -> None
     first, other = make_lab(), new_lab(lab="other")
     run_setup(first)
     run_setup(other)
-    doc = service.cleanup(other.aws, executor=other.executor)
+    doc = service.cleanup(other.aws, executor=other.executor).to_json()
     assert doc["remaining"] == [] and not any("kept" in n for n in doc["notes"])
     assert_intact(first)
 
 
 def test_status_of_a_lab_not_deployed_shows_nothing_existing(make_lab) -> None:  # type: ignore[no-untyped-def]
     run_setup(make_lab())
-    doc = service.status(new_lab(lab="fresh").aws)
+    doc = service.status(new_lab(lab="fresh").aws).to_json()
     assert [(r["kind"], r["name"], r["exists"]) for r in doc["resources"]] == [
         ("bucket", f"lovely-dogs-fresh-{ACCOUNT}-us-east-1", False),
         ("role", "fresh-function-role-us-east-1", False),
@@ -120,7 +120,7 @@ def test_a_bucket_another_lab_writes_to_is_kept_and_says_which(make_lab) -> None
     first, other = make_lab(), new_lab(lab="other")
     run_setup(first)
     run_setup(other, bucket=BUCKET)  # the user shares the first lab's bucket on purpose
-    doc = service.cleanup(first.aws, executor=first.executor)
+    doc = service.cleanup(first.aws, executor=first.executor).to_json()
     assert doc["remaining"] == []
     assert f"bucket {BUCKET}" not in doc["deleted"]
     assert (
@@ -130,12 +130,12 @@ def test_a_bucket_another_lab_writes_to_is_kept_and_says_which(make_lab) -> None
     assert first.client("s3").head_bucket(Bucket=BUCKET)
     assert_intact(other)
     # break-bucket points BUCKET_NAME away; the function's tag still names the bucket
-    service.break_bucket(other.aws, executor=other.executor)
-    assert service.cleanup(first.aws, dry_run=True)["deleted"] == []
-    doc = service.cleanup(other.aws, executor=other.executor)
+    service.break_bucket(other.aws, executor=other.executor).to_json()
+    assert service.cleanup(first.aws, dry_run=True).to_json()["deleted"] == []
+    doc = service.cleanup(other.aws, executor=other.executor).to_json()
     assert f"kept bucket {BUCKET}: it belongs to lab dog-photo" in doc["notes"]
     assert doc["remaining"] == []
-    doc = service.cleanup(first.aws, executor=first.executor)  # now nobody writes to it
+    doc = service.cleanup(first.aws, executor=first.executor).to_json()  # now nobody writes to it
     assert doc["deleted"] == [f"bucket {BUCKET}"] and doc["remaining"] == []
 
 
@@ -151,7 +151,7 @@ def test_a_bucket_an_unrelated_function_writes_to_is_kept(lab: Lab) -> None:
         Code={"ZipFile": tiny_zip("", "", False)},
         Environment={"Variables": {"BUCKET_NAME": BUCKET}},
     )
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert f"kept bucket {BUCKET}: function my-own-uploader still write(s) to it" in doc["notes"]
     assert lab.client("s3").head_bucket(Bucket=BUCKET)
 
@@ -184,9 +184,9 @@ def test_one_lab_in_two_regions(make_lab) -> None:  # type: ignore[no-untyped-de
         assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
         dry = service.setup(
             lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip, executor=lab.executor
-        )
+        ).to_json()
         assert dry["plan"] == []
-    doc = service.cleanup(us.aws, executor=us.executor)
+    doc = service.cleanup(us.aws, executor=us.executor).to_json()
     assert doc["remaining"] == []
     assert set(doc["deleted"]) == {
         f"the Function URL of {FUNCTION}",
@@ -259,22 +259,22 @@ def moto_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_configure_changes_only_what_it_is_given(lab: Lab) -> None:
     run_setup(lab, timeout=30)
     ex = lab.executor
-    doc = service.configure(lab.aws, SetupOptions(tracing=False), executor=ex)
+    doc = service.configure(lab.aws, SetupOptions(tracing=False), executor=ex).to_json()
     assert doc["changed"] == ["function-configuration"]
     cfg = _config(lab)
     assert (cfg["Timeout"], cfg["TracingConfig"]["Mode"]) == (30, "PassThrough")
     assert doc["function_url"]  # the URL is kept
     assert_intact(lab)
     lab.calls.clear()
-    assert service.configure(lab.aws, SetupOptions(), executor=ex)["changed"] == []
+    assert service.configure(lab.aws, SetupOptions(), executor=ex).to_json()["changed"] == []
     assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
-    service.configure(lab.aws, SetupOptions(url=False), executor=ex)
+    service.configure(lab.aws, SetupOptions(url=False), executor=ex).to_json()
     assert rows(lab)["function-url"]["exists"] is False
     assert rows(lab)["function"]["drift"] == []
     lab.calls.clear()
     doc = run_setup(lab)  # keeps the URL off, as configured
     assert doc["changed"] == [] and lab.calls.mutating == [] and doc["function_url"] is None
-    service.configure(lab.aws, SetupOptions(url=True, tracing=True), executor=ex)
+    service.configure(lab.aws, SetupOptions(url=True, tracing=True), executor=ex).to_json()
     assert _config(lab)["Timeout"] == 30
     assert_intact(lab)
 
@@ -282,10 +282,12 @@ def test_configure_changes_only_what_it_is_given(lab: Lab) -> None:
 def test_stage_commands_record_the_lab_step_by_step(lab: Lab) -> None:
     """deploy-function leaves no URL yet; the console lab's configure stage then adds it."""
     ex = lab.executor
-    service.create_bucket(lab.aws, executor=ex)
-    service.create_role(lab.aws, executor=ex)
-    service.deploy_function(lab.aws, SetupOptions(memory=256), zip_provider=tiny_zip, executor=ex)
-    doc = service.configure(lab.aws, SetupOptions(timeout=40), executor=ex)
+    service.create_bucket(lab.aws, executor=ex).to_json()
+    service.create_role(lab.aws, executor=ex).to_json()
+    service.deploy_function(
+        lab.aws, SetupOptions(memory=256), zip_provider=tiny_zip, executor=ex
+    ).to_json()
+    doc = service.configure(lab.aws, SetupOptions(timeout=40), executor=ex).to_json()
     assert doc["function_url"] and _config(lab)["Timeout"] == 40
     assert _config(lab)["MemorySize"] == 256
     assert_intact(lab)
@@ -348,7 +350,7 @@ def test_log_group_of_another_owner_is_kept(lab: Lab) -> None:
     logs = lab.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP, tags={"owner": "team-x"})
     run_setup(lab)  # uses the existing log group, never tags it
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["remaining"] == []
     assert f"log group {LOG_GROUP}" not in doc["deleted"]
     assert f"kept log group {LOG_GROUP}: it is not tagged dogxray:lab=dog-photo" in doc["notes"]
@@ -358,7 +360,7 @@ def test_log_group_of_another_owner_is_kept(lab: Lab) -> None:
 def test_log_group_tagged_for_another_lab_is_kept(lab: Lab) -> None:
     logs = lab.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP, tags={"dogxray:lab": "other"})
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["notes"] == [f"kept log group {LOG_GROUP}: it belongs to lab other"]
     assert doc["deleted"] == [] and logs.describe_log_groups()["logGroups"]
 
@@ -367,13 +369,13 @@ def test_untagged_log_group_goes_with_the_function_only(lab: Lab) -> None:
     """Lambda creates the log group untagged on the first invocation."""
     logs = lab.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP)
-    preview = service.cleanup(lab.aws, dry_run=True)  # no function of this lab: kept
+    preview = service.cleanup(lab.aws, dry_run=True).to_json()  # no function of this lab: kept
     assert preview["notes"] == [
         f"kept log group {LOG_GROUP}: it is not tagged dogxray:lab=dog-photo and this lab "
         "has no function"
     ]
     run_setup(lab)
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert f"log group {LOG_GROUP}" in doc["deleted"] and doc["remaining"] == []
     assert logs.describe_log_groups()["logGroups"] == []
 
@@ -390,7 +392,7 @@ def test_function_and_role_of_someone_else_are_kept(lab: Lab) -> None:
         Code={"ZipFile": tiny_zip("", "", False)},
         Tags={"dogxray:lab": "someone-else"},
     )
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc == {
         "deleted": [],
         "remaining": [],
@@ -420,7 +422,7 @@ def test_a_lab_from_dogxray_0_1_moves_to_its_regional_role(lab: Lab) -> None:
     ]
     assert run_setup(lab)["changed"] == ["function-configuration"]
     assert _config(lab)["Role"] == f"{old}-us-east-1"
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["remaining"] == [] and f"role {ROLE}" in doc["deleted"]
     assert doc["notes"][0] == (
         "kept role dog-photo-function-role: dogxray 0.1 shared it between regions; run "

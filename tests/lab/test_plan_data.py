@@ -18,7 +18,7 @@ import pytest
 from botocore.validate import ParamValidator
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.lab import cleanup, executor, planner, policies
 from dogxray.lab.cleanup import plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of
@@ -224,7 +224,7 @@ def _step(
 
 def test_setup_dry_run_prints_the_plan_as_data(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
-    monkeypatch.setattr("dogxray.commands.lab.connect", lambda: lab.aws)
+    monkeypatch.setattr("dogxray.commands.lab.connect", lambda _ctx: lab.aws)
     result = CliRunner().invoke(app, ["setup", "--dry-run", "--output", "json"])
     assert result.exit_code == 0, result.stderr
     assert lab.calls.mutating == []
@@ -438,8 +438,8 @@ def test_cleanup_exposes_its_steps_as_data(lab: Lab) -> None:
     from dogxray.lab import service
     from dogxray.lab.models import SetupOptions
 
-    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
-    dry = service.cleanup(lab.aws, dry_run=True)
+    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor).to_json()
+    dry = service.cleanup(lab.aws, dry_run=True).to_json()
     assert [(st["action"], st["operation"]) for st in dry["plan"]] == [
         ("delete", "DeleteFunctionUrlConfig"),
         ("delete", "DeleteFunction"),
@@ -459,7 +459,7 @@ def test_cleanup_exposes_its_steps_as_data(lab: Lab) -> None:
     ]
     lab.client("s3").put_object(Bucket=BUCKET, Key="dog.jpg", Body=b"woof")
     lab.calls.clear()
-    done = service.cleanup(lab.aws, executor=lab.executor)
+    done = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert done["plan"] == dry["plan"] and done["remaining"] == []
     assert ("s3", "ListObjectVersions") in lab.calls.seen
     assert ("s3", "DeleteObjects") in lab.calls.mutating

@@ -75,7 +75,7 @@ def update_step(lab: Lab) -> Step:
 
 @pytest.fixture
 def deployed(lab: Lab) -> Lab:
-    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
+    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor).to_json()
     return lab
 
 
@@ -129,5 +129,5 @@ def test_throttled_setup_still_converges(deployed: Lab, backoffs: list[float]) -
     faults.fail(429, "TooManyRequestsException", times=2)
     doc = service.setup(
         deployed.aws, SetupOptions(), zip_provider=tiny_zip, executor=deployed.executor
-    )
+    ).to_json()
     assert doc["changed"] == [] and faults.attempts == 3 and len(backoffs) == 2

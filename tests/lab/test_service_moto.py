@@ -22,7 +22,7 @@ LOG_GROUP = "/aws/lambda/dog-photo-function"
 def run_setup(lab: Lab, **options: object) -> dict:
     return service.setup(
         lab.aws, SetupOptions(**options), zip_provider=tiny_zip, executor=lab.executor
-    )
+    ).to_json()
 
 
 def test_setup_creates_every_resource_exactly(lab: Lab) -> None:
@@ -138,7 +138,7 @@ def test_setup_repairs_drift(lab: Lab) -> None:
     lam.delete_function_url_config(FunctionName=FUNCTION)
     iam.delete_role_policy(RoleName=ROLE, PolicyName="dog-photo-function-policy")
 
-    drift = {r["kind"]: r for r in service.status(lab.aws)["resources"]}
+    drift = {r["kind"]: r for r in service.status(lab.aws).to_json()["resources"]}
     assert "timeout is 3 s, expected 15 s" in drift["function"]["drift"]
     assert (
         f"BUCKET_NAME is x, expected {BUCKET} (broken: run `dogxray fix-bucket`)"
@@ -160,7 +160,7 @@ def test_setup_repairs_drift(lab: Lab) -> None:
     assert len(json.loads(lam.get_policy(FunctionName=FUNCTION)["Policy"])["Statement"]) == 2
     lab.calls.clear()
     assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
-    assert all(not r["drift"] for r in service.status(lab.aws)["resources"])
+    assert all(not r["drift"] for r in service.status(lab.aws).to_json()["resources"])
 
 
 def test_changed_code_is_uploaded_only_when_the_sha_differs(lab: Lab) -> None:
@@ -171,7 +171,7 @@ def test_changed_code_is_uploaded_only_when_the_sha_differs(lab: Lab) -> None:
         SetupOptions(),
         zip_provider=lambda *_: make_zip("def lambda_handler(e, c):\n    return 2\n"),
         executor=lab.executor,
-    )
+    ).to_json()
     assert doc["changed"] == ["function-code"]
     assert lab.calls.mutating == [("lambda", "UpdateFunctionCode")]
 
@@ -179,23 +179,23 @@ def test_changed_code_is_uploaded_only_when_the_sha_differs(lab: Lab) -> None:
 def test_break_and_fix_bucket(lab: Lab) -> None:
     run_setup(lab)
     lam = lab.client("lambda")
-    broken = service.break_bucket(lab.aws, executor=lab.executor)
+    broken = service.break_bucket(lab.aws, executor=lab.executor).to_json()
     assert broken["changed"] is True and broken["real_bucket"] == BUCKET
     env = lam.get_function_configuration(FunctionName=FUNCTION)["Environment"]["Variables"]
     assert env == {"BUCKET_NAME": "aws-bucket"}
     assert service.deployed(lab.aws).bucket == BUCKET  # remembered on the tag
-    fn_row = service.status(lab.aws)["resources"][2]
+    fn_row = service.status(lab.aws).to_json()["resources"][2]
     assert fn_row["drift"] == [
         f"BUCKET_NAME is aws-bucket, expected {BUCKET} (broken: run `dogxray fix-bucket`)"
     ]
-    again = service.break_bucket(lab.aws, "someone-elses-bucket", executor=lab.executor)
+    again = service.break_bucket(lab.aws, "someone-elses-bucket", executor=lab.executor).to_json()
     assert again["changed"] is True
-    fixed = service.fix_bucket(lab.aws, executor=lab.executor)
+    fixed = service.fix_bucket(lab.aws, executor=lab.executor).to_json()
     assert fixed["changed"] is True
     env = lam.get_function_configuration(FunctionName=FUNCTION)["Environment"]["Variables"]
     assert env == {"BUCKET_NAME": BUCKET}
     lab.calls.clear()
-    assert service.fix_bucket(lab.aws, executor=lab.executor)["changed"] is False
+    assert service.fix_bucket(lab.aws, executor=lab.executor).to_json()["changed"] is False
     assert lab.calls.mutating == []
 
 
@@ -228,10 +228,10 @@ def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) 
     versions = s3.list_object_versions(Bucket=BUCKET)
     assert len(versions["Versions"]) == 3 and len(versions["DeleteMarkers"]) == 1
     lab.calls.clear()
-    preview = service.cleanup(lab.aws, dry_run=True)
+    preview = service.cleanup(lab.aws, dry_run=True).to_json()
     assert f"bucket {BUCKET}" in preview["deleted"]
     assert lab.calls.seen and lab.calls.mutating == []  # the preview only looked
-    doc = service.cleanup(lab.aws, executor=lab.executor)
+    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert doc["remaining"] == []
     assert doc["deleted"][:3] == [
         f"the Function URL of {FUNCTION}",
@@ -241,7 +241,7 @@ def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) 
     assert f"role {ROLE}" in doc["deleted"] and f"bucket {BUCKET}" in doc["deleted"]
     assert any("30 days" in n for n in doc["notes"])
     assert _lab_leftovers(lab) == []
-    assert service.cleanup(lab.aws, executor=lab.executor) == {
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json() == {
         "deleted": [],
         "remaining": [],
         "notes": [],
@@ -257,7 +257,7 @@ def test_preexisting_untagged_bucket_is_used_and_survives_cleanup(lab: Lab) -> N
     assert doc["bucket"] == "my-own-dogs"
     assert service.deployed(lab.aws).bucket == "my-own-dogs"
     assert run_setup(lab)["bucket"] == "my-own-dogs"  # found again from the function's tag
-    result = service.cleanup(lab.aws, executor=lab.executor)
+    result = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert result["remaining"] == []
     assert "kept bucket my-own-dogs: dogxray did not create it" in result["notes"]
     assert s3.get_object(Bucket="my-own-dogs", Key="keep.txt")["Body"].read() == b"mine"
@@ -269,13 +269,13 @@ def test_preexisting_untagged_bucket_is_used_and_survives_cleanup(lab: Lab) -> N
 def test_dry_run_mutates_nothing(lab: Lab) -> None:
     doc = service.setup(
         lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip, executor=lab.executor
-    )
+    ).to_json()
     assert lab.calls.mutating == []
     assert doc["changed"][0] == "bucket" and doc["plan"][0]["operation"] == "CreateBucket"
     assert lab.client("s3").list_buckets()["Buckets"] == []
     run_setup(lab)
     lab.calls.clear()
-    service.cleanup(lab.aws, dry_run=True)
+    service.cleanup(lab.aws, dry_run=True).to_json()
     assert lab.calls.mutating == []
     assert lab.client("lambda").list_functions()["Functions"]
 
@@ -291,7 +291,7 @@ def test_regions(make_lab, region: str) -> None:  # type: ignore[no-untyped-def]
     assert f":{region}:" in doc["function_arn"]
     lab.calls.clear()
     assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
 
 
 def test_policy_mode_switches_and_is_read_back(console_lab: Lab) -> None:
@@ -312,12 +312,14 @@ def test_policy_mode_switches_and_is_read_back(console_lab: Lab) -> None:
 
 def test_stage_commands_build_the_same_lab(lab: Lab) -> None:
     ex = lab.executor
-    assert service.create_bucket(lab.aws, executor=ex)["changed"] == ["bucket"]
-    assert service.create_role(lab.aws, executor=ex)["changed"] == ["role", "role-policy"]
-    service.deploy_function(lab.aws, SetupOptions(memory=256), zip_provider=tiny_zip, executor=ex)
+    assert service.create_bucket(lab.aws, executor=ex).to_json()["changed"] == ["bucket"]
+    assert service.create_role(lab.aws, executor=ex).to_json()["changed"] == ["role", "role-policy"]
+    service.deploy_function(
+        lab.aws, SetupOptions(memory=256), zip_provider=tiny_zip, executor=ex
+    ).to_json()
     service.configure(
         lab.aws, SetupOptions(timeout=15, tracing=True, url=True, env={"DOG": "hound"}), executor=ex
-    )
+    ).to_json()
     cfg = lab.client("lambda").get_function_configuration(FunctionName=FUNCTION)
     assert cfg["MemorySize"] == 256
     assert cfg["Environment"]["Variables"] == {"BUCKET_NAME": BUCKET, "DOG": "hound"}
@@ -347,15 +349,15 @@ def test_new_lab_name_isolates_resources(make_lab) -> None:  # type: ignore[no-u
     a, b = make_lab(lab="one"), new_lab(lab="two")
     run_setup(a, bucket="bucket-one-lab")
     run_setup(b, bucket="bucket-two-lab")
-    assert service.cleanup(a.aws, executor=a.executor)["remaining"] == []
+    assert service.cleanup(a.aws, executor=a.executor).to_json()["remaining"] == []
     assert b.client("lambda").get_function(FunctionName="two-function")
     assert b.client("s3").head_bucket(Bucket="bucket-two-lab")
 
 
 def test_bucket_found_again_by_its_lab_tags(lab: Lab) -> None:
     ex = lab.executor
-    assert service.create_bucket(lab.aws, "custom-dogs-bucket", executor=ex)["changed"]
-    service.create_role(lab.aws, executor=ex)  # no --bucket: found by its tags
+    assert service.create_bucket(lab.aws, "custom-dogs-bucket", executor=ex).to_json()["changed"]
+    service.create_role(lab.aws, executor=ex).to_json()  # no --bucket: found by its tags
     role = lab.client("iam").get_role(RoleName=ROLE)["Role"]
     assert {"Key": "dogxray:bucket", "Value": "custom-dogs-bucket"} in role["Tags"]
     assert run_setup(lab)["bucket"] == "custom-dogs-bucket"
@@ -368,7 +370,7 @@ def test_switching_buckets_leaves_no_orphan(lab: Lab) -> None:
     env = lab.client("lambda").get_function_configuration(FunctionName=FUNCTION)["Environment"]
     assert env["Variables"] == {"BUCKET_NAME": "second-dogs-bucket"}
     assert service.deployed(lab.aws).bucket == "second-dogs-bucket"
-    deleted = service.cleanup(lab.aws, executor=lab.executor)["deleted"]
+    deleted = service.cleanup(lab.aws, executor=lab.executor).to_json()["deleted"]
     assert {"bucket first-dogs-bucket", "bucket second-dogs-bucket"} <= set(deleted)
     assert lab.client("s3").list_buckets()["Buckets"] == []
 
@@ -383,7 +385,7 @@ def test_status_names_a_missing_url_permission_and_setup_restores_it(lab: Lab) -
         Action="lambda:InvokeFunction",
         Principal="*",
     )
-    rows = {r["kind"]: r for r in service.status(lab.aws)["resources"]}
+    rows = {r["kind"]: r for r in service.status(lab.aws).to_json()["resources"]}
     assert rows["function-url"]["drift"] == [
         "permission wide-open: lets anyone invoke the function directly",
         "permission FunctionURLAllowInvokeAction (lambda:InvokeFunction) missing",
@@ -406,9 +408,9 @@ def test_untagged_default_bucket_with_objects_is_used_but_never_deleted(lab: Lab
     assert run_setup(lab)["bucket"] == BUCKET
     with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
         s3.get_bucket_tagging(Bucket=BUCKET)
-    rows = {r["kind"]: r for r in service.status(lab.aws)["resources"]}
+    rows = {r["kind"]: r for r in service.status(lab.aws).to_json()["resources"]}
     assert rows["bucket"]["drift"] == ["not created by dogxray: used, never deleted"]
-    result = service.cleanup(lab.aws, executor=lab.executor)
+    result = service.cleanup(lab.aws, executor=lab.executor).to_json()
     assert result["remaining"] == []
     assert f"kept bucket {BUCKET}: dogxray did not create it" in result["notes"]
     assert s3.get_object(Bucket=BUCKET, Key="my-dog.jpg")["Body"].read() == b"mine"
@@ -420,7 +422,7 @@ def test_untagged_empty_default_bucket_is_adopted(lab: Lab) -> None:
     assert run_setup(lab)["changed"][0] == "bucket"
     tags = lab.client("s3").get_bucket_tagging(Bucket=BUCKET)["TagSet"]
     assert {"Key": "dogxray:created", "Value": "true"} in tags
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert lab.client("s3").list_buckets()["Buckets"] == []
 
 
@@ -432,7 +434,7 @@ def test_setup_builds_the_zip_once_for_the_kept_runtime(lab: Lab) -> None:
         builds.append((runtime, arch, from_env))
         return make_zip()
 
-    service.setup(lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor)
+    service.setup(lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor).to_json()
     assert builds == [("python3.12", "arm64", False)]  # no wasted build for the default
 
 
@@ -447,5 +449,7 @@ def test_unfixable_conflict_fails_before_the_zip_is_built(lab: Lab) -> None:
         return make_zip()
 
     with pytest.raises(DogxrayError, match="belongs to another AWS account"):
-        service.setup(lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor)
+        service.setup(
+            lab.aws, SetupOptions(), zip_provider=provider, executor=lab.executor
+        ).to_json()
     assert builds == [] and lab.calls.mutating == []

@@ -17,7 +17,9 @@ from .test_faults import SETUP_MUTATIONS
 
 
 def setup(lab: Lab) -> dict[str, Any]:
-    return service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
+    return service.setup(
+        lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor
+    ).to_json()
 
 
 def tagged_leftovers(lab: Lab) -> list[str]:
@@ -72,8 +74,10 @@ def test_failure_after_each_change_then_rerun_converges(lab: Lab, svc: str, op: 
     assert doc["function_url"]
     lab.calls.clear()
     assert setup(lab)["changed"] == [] and lab.calls.mutating == []
-    assert all(r["exists"] and not r["drift"] for r in service.status(lab.aws)["resources"])
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert all(
+        r["exists"] and not r["drift"] for r in service.status(lab.aws).to_json()["resources"]
+    )
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert tagged_leftovers(lab) == []
 
 
@@ -84,7 +88,7 @@ def test_failure_after_each_change_then_cleanup_leaves_nothing_tagged(
     fail_after(lab, svc, op)
     with pytest.raises(RuntimeError):
         setup(lab)
-    assert service.cleanup(lab.aws, executor=lab.executor)["remaining"] == []
+    assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert tagged_leftovers(lab) == []
 
 
@@ -93,13 +97,13 @@ def test_a_zip_that_cannot_be_built_changes_nothing(lab: Lab) -> None:
         raise DogxrayError("could not download the function's dependencies: injected")
 
     with pytest.raises(DogxrayError, match="injected"):
-        service.setup(lab.aws, SetupOptions(), zip_provider=no_zip, executor=lab.executor)
+        service.setup(lab.aws, SetupOptions(), zip_provider=no_zip, executor=lab.executor).to_json()
     assert lab.calls.mutating == []
     assert tagged_leftovers(lab) == []
 
 
 def test_dry_run_builds_and_plans_but_changes_nothing(lab: Lab) -> None:
-    doc = service.setup(lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip)
+    doc = service.setup(lab.aws, SetupOptions(), dry_run=True, zip_provider=tiny_zip).to_json()
     assert lab.calls.mutating == []
     assert doc["plan"][0]["operation"] == "CreateBucket"
     assert doc["plan"][0]["message"].startswith("create bucket ")

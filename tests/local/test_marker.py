@@ -32,8 +32,8 @@ def test_setup_on_the_emulator_builds_for_the_local_interpreter(emulator: Emulat
         raise DogxrayError("stop here")
 
     try:
-        service.setup(aws, SetupOptions(), zip_provider=provider)
+        service.setup(aws, SetupOptions(), zip_provider=provider).to_json()
     except DogxrayError as exc:
         assert exc.what == "stop here"
     assert builds == [True]
-    assert service.status(aws)["resources"][0]["exists"] is False  # nothing was made
+    assert service.status(aws).to_json()["resources"][0]["exists"] is False  # nothing was made

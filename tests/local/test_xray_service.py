@@ -206,7 +206,7 @@ def test_trace_graph_of_one_trace(lab: Lab, run: dict[str, Any]) -> None:
 def test_map_comes_from_the_service_graph(
     lab: Lab, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     endpoint = ["--endpoint-url", lab.emu.endpoint_url, "--region", "us-east-1"]
     args = [*endpoint, "--lab", LAB, "map", "--since", _since(run), "--output", "json"]
@@ -249,7 +249,7 @@ def test_map_comes_from_the_service_graph(
 def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) -> None:
     """The inferred bucket segment sits under the PutObject call (as in the console's
     timeline); the root cause stays save_dog_to_s3 / NoSuchBucket; no node is doubled."""
-    from dogxray.cli import app
+    from dogxray.app import app
 
     base = ["--endpoint-url", lab.emu.endpoint_url, "--region", "us-east-1", "--lab", LAB]
     result = CliRunner().invoke(app, [*base, "trace", run["broken"], "--output", "json"])

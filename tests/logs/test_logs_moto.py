@@ -14,7 +14,7 @@ from tracedocs import load, rebase
 from typer.testing import CliRunner
 
 from dogxray import logs
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.config import Settings
 
 SETTINGS = Settings.from_options(region="us-east-1")

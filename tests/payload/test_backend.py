@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray import package as pkg
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.errors import DogxrayError
 
 OFFLINE_PIP = (
@@ -241,5 +241,5 @@ def test_a_plain_moto_server_is_not_the_emulator(moto_server: str) -> None:
         raise DogxrayError("stop here: the zip comes before any change")
 
     with pytest.raises(DogxrayError, match="stop here"):
-        service.setup(aws, SetupOptions(), zip_provider=provider)
+        service.setup(aws, SetupOptions(), zip_provider=provider).to_json()
     assert builds == [("python3.13", "x86_64", False)]

@@ -15,13 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray import package as pkg
-from dogxray.cli import app
+from dogxray.app import app
+from dogxray.config import NEVER_BUNDLED_MODULES
 from dogxray.errors import DogxrayError
 
 from .conftest import BUCKET, JPEG, Daemon, DogApi
 from .zip_runner import run_zip
 
-RUNTIME_ONLY = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six")
+RUNTIME_ONLY = NEVER_BUNDLED_MODULES  # the runtime provides them; no zip carries them
 
 
 @pytest.fixture
@@ -121,6 +122,31 @@ def test_requirements_must_be_pinned_and_never_bundle_boto3(payload_copy: Path) 
     (payload_copy / "requirements.txt").write_text("boto3==1.40.0\n")
     with pytest.raises(DogxrayError, match="boto3 must not be bundled"):
         pkg.requirements(payload_copy)
+
+
+@pytest.mark.parametrize("pin", ["python_dateutil==2.9.0", "six==1.16.0", "S3Transfer==0.10.0"])
+def test_every_runtime_sdk_package_is_refused_by_its_canonical_name(
+    payload_copy: Path, pin: str
+) -> None:
+    """The one runtime list (dogxray.config) decides, whatever the pin's spelling."""
+    (payload_copy / "requirements.txt").write_text(pin + "\n")
+    with pytest.raises(DogxrayError, match=f"{pin.split('==')[0]} must not be bundled"):
+        pkg.requirements(payload_copy)
+
+
+def test_the_runtime_list_is_one_list() -> None:
+    """The emulator offers what the build leaves out, plus urllib3, which the zip pins
+    (requests needs urllib3 2) and so shadows; every name is importable here."""
+    import importlib.util
+
+    from dogxray.config import BUNDLED_OVER_RUNTIME, RUNTIME_MODULES
+    from dogxray.local import runtime
+
+    assert runtime.RUNTIME_PACKAGES == RUNTIME_MODULES
+    assert set(RUNTIME_MODULES) == {*RUNTIME_ONLY, "urllib3"}
+    assert RUNTIME_ONLY == ("boto3", "botocore", "jmespath", "dateutil", "s3transfer", "six")
+    assert {name for name, _ in pkg.requirements()} & BUNDLED_OVER_RUNTIME == {"urllib3"}
+    assert all(importlib.util.find_spec(name) for name in RUNTIME_MODULES)
 
 
 def test_size_limits_are_refused(tmp_path: Path, env_build: pkg.PackageResult) -> None:

@@ -24,14 +24,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-# What the Lambda Python runtime has besides the standard library.
-RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six")
-
 
 def run_zip(
     zip_path: Path, workdir: Path, env: dict[str, str], count: int = 1, timeout: float = 120
 ) -> dict[str, Any]:
     """Unpack, run `count` invocations in a fresh `python -S`, return the runner's JSON."""
+    # What the Lambda Python runtime has (imported here: the `-S` child has no dogxray).
+    from dogxray.config import RUNTIME_MODULES
+
     task_root, runtime, touch = workdir / "task", workdir / "runtime", workdir / "touch"
     for path in (task_root, runtime, touch):
         path.mkdir(parents=True, exist_ok=True)

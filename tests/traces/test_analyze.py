@@ -20,7 +20,7 @@ MESSAGE = "injected failure before call_dog_api (DOGXRAY_INJECT_FAILURE_RATE=0.3
 
 
 def lab_trace(
-    n: int, *, injected: bool, embedded: bool, base: float = T0
+    n: int, *, injected: bool, embedded: bool, base: float = T0, invocation: bool = False
 ) -> tuple[str, list[dict[str, Any]]]:
     """The Lambda service segment, the function segment and the lab's subsegments;
     `injected` adds the 5 s `injected_fault` that raises. Embedded (as real X-Ray
@@ -93,8 +93,19 @@ def lab_trace(
         "end_time": end + 0.002,
         "http": {"response": {"status": 200}},
     }
+    subsegments = [handler]
+    if invocation:  # as Lambda records it: a sibling spanning the handler's own work
+        subsegments.insert(
+            0,
+            {
+                "id": f"{n:04x}00000000ivk",
+                "name": "Invocation",
+                "start_time": t + 0.003,
+                "end_time": end + 0.0005,
+            },
+        )
     if embedded:
-        return tid, [service, {**function, "subsegments": [handler]}]
+        return tid, [service, {**function, "subsegments": subsegments}]
     docs = [service, function]
 
     def separate(sub: dict[str, Any], parent: str) -> None:
@@ -104,7 +115,8 @@ def lab_trace(
         for child in children:
             separate(child, sub["id"])
 
-    separate(handler, function["id"])
+    for sub in subsegments:
+        separate(sub, function["id"])
     return tid, docs
 
 
@@ -148,6 +160,20 @@ def test_the_comparison_names_the_injected_node_and_exception() -> None:
     assert cluster["traces"] == [f"1-{int(T0) + n:08x}-{n:024x}" for n in (8, 5, 2)]
 
 
+def test_lambdas_invocation_subsegment_does_not_take_the_blame() -> None:
+    """Lambda's `Invocation` spans the handler's own subsegments as a sibling: the hang
+    is the innermost node's own time, not Invocation's."""
+    traces = [
+        build_trace(*lab_trace(n, injected=n in HIT, embedded=n % 2 == 0, invocation=True))
+        for n in range(10)
+    ]
+    doc = compare([profile(t) for t in traces])
+    top = doc["slow"]["nodes"][0]
+    assert (top["node"], top["mean_ms"], top["others_mean_ms"]) == ("injected_fault", 5000.0, 0.0)
+    invocation = [r for r in doc["slow"]["nodes"] if r["node"] == "Invocation"]
+    assert not invocation or invocation[0]["difference_ms"] < 1.0
+
+
 def test_a_given_threshold_is_used() -> None:
     doc = compare([profile(t) for t in ten_traces()], threshold_ms=10_000)
     assert doc["slow"]["count"] == 0 and not doc["slow"]["derived"]
@@ -157,7 +183,7 @@ def test_a_given_threshold_is_used() -> None:
 EXPECTED = """\
 10 traces of dog-photo-function from 2026-11-23T09:00:00Z to 2026-11-23T09:10:00Z
 slow: 3 of 10 took over 48.0 ms (twice the median 24.0 ms)
-  1. injected_fault: median 5000.0 ms in slow traces, 0.0 ms in the others (in 100% of slow, 0% of the others)
+  1. injected_fault: +5000.0 ms on average in slow traces (median 5000.0 vs 0.0 ms; in 100% of slow, 0% of the others)
 faulty: 3 of 10 failed; the faults start at injected_fault (3)
   InjectedFailure on injected_fault x3: injected failure before call_dog_api (DOGXRAY_INJECT_FAILURE_RATE=0.3)
      newest: 1-6922fa68-000000000000000000000008, 1-6922fa65-000000000000000000000005, 1-6922fa62-000000000000000000000002
@@ -165,7 +191,7 @@ faulty: 3 of 10 failed; the faults start at injected_fault (3)
 
 
 def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     def fake(aws: Any, settings: Any, **_: Any) -> dict[str, Any]:
         doc = compare([profile(t) for t in ten_traces()])
@@ -173,7 +199,7 @@ def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
         return doc
 
     monkeypatch.setattr(triage, "analyze", fake)
-    monkeypatch.setattr("dogxray.commands.analyze.connect", lambda: None)
+    monkeypatch.setattr("dogxray.commands.analyze.connect", lambda _ctx: None)
     result = CliRunner().invoke(app, ["analyze"])
     assert result.exit_code == 0, result.output
     assert result.stdout == EXPECTED
@@ -190,7 +216,7 @@ def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_bad_input_exits_2(args: list[str], message: str) -> None:
-    from dogxray.cli import app
+    from dogxray.app import app
 
     result = CliRunner().invoke(app, ["analyze", *args])
     assert result.exit_code == 2 and result.stderr.splitlines()[0] == message

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from tracedocs import NAMES, load, put
+from tracedocs import NAMES, load, put, with_durations
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.render import traces as show
 from dogxray.traces.analysis import analyse, root_cause, stats
 from dogxray.traces.model import build_trace, node_json
@@ -126,6 +126,64 @@ def test_traces_json_matches_the_spec_shape(aws_mock: Any) -> None:
             check(row["root_cause"], CAUSE)
 
 
+def _timed_rows() -> list[Any]:
+    """101 successful traces whose subsegments all last differently (i = 1..101):
+    call_dog_api 10*i ms, save_dog_to_s3 5*i + 0.5 ms, get_dog_images 15*i + 20.5 ms; by
+    nearest rank over these and one fault trace (410, 95 and 790 ms), p50 is the 51st of
+    102, p95 the 97th, p99 the 101st, max the 102nd."""
+    base = load("success_embedded")
+    return [
+        with_durations(
+            base,
+            {
+                "call_dog_api": 10.0 * i,
+                "save_dog_to_s3": 5.0 * i + 0.5,
+                "get_dog_images": 15.0 * i + 20.5,
+            },
+        )
+        for i in range(1, 102)
+    ]
+
+
+def test_stats_percentiles_differ_and_are_exact(aws_mock: Any) -> None:
+    put(aws_mock, [*_timed_rows(), load("fault_separate")], ago=30)
+    doc = json.loads(run("traces", "--stats", "-o", "json").stdout)
+    assert (doc["count"], doc["faults"]) == (102, 1)
+    assert doc["subsegments"] == {
+        "get_dog_images": {
+            "count": 102,
+            "p50_ms": 785.5,
+            "p95_ms": 1460.5,
+            "p99_ms": 1520.5,
+            "max_ms": 1535.5,
+            "fault_rate": 0.0098,
+        },
+        "call_dog_api": {
+            "count": 102,
+            "p50_ms": 500.0,
+            "p95_ms": 960.0,
+            "p99_ms": 1000.0,
+            "max_ms": 1010.0,
+            "fault_rate": 0.0,
+        },
+        "save_dog_to_s3": {
+            "count": 102,
+            "p50_ms": 250.5,
+            "p95_ms": 480.5,
+            "p99_ms": 500.5,
+            "max_ms": 505.5,
+            "fault_rate": 0.0098,
+        },
+    }
+    lines = run("traces", "--stats").stdout.splitlines()
+    assert lines[1:] == [
+        "SUBSEGMENT         COUNT          P50          P95          P99          MAX   FAULTS",
+        "get_dog_images       102     785.5 ms   1,460.5 ms   1,520.5 ms   1,535.5 ms     1.0%",
+        "call_dog_api         102     500.0 ms     960.0 ms   1,000.0 ms   1,010.0 ms     0.0%",
+        "save_dog_to_s3       102     250.5 ms     480.5 ms     500.5 ms     505.5 ms     1.0%",
+    ]
+
+
 def test_stats_json_and_text(aws_mock: Any) -> None:
     put(aws_mock, ["fault_separate", "success_embedded", "other_service"])
     result = run("traces", "--stats", "-o", "json")
@@ -137,12 +195,8 @@ def test_stats_json_and_text(aws_mock: Any) -> None:
         1,
         0.5,
     )
-    text = run("traces", "--stats")
-    lines = text.stdout.splitlines()
-    assert lines[0].startswith("2 traces, 1 faults, 1 errors (")
-    assert lines[4] == (
-        "save_dog_to_s3         2      95.0 ms      95.0 ms      95.0 ms      95.0 ms    50.0%"
-    )
+    text = run("traces", "--stats")  # exact numbers: test_stats_percentiles_differ_...
+    assert text.stdout.splitlines()[0].startswith("2 traces, 1 faults, 1 errors (")
 
 
 def test_trace_json_and_waterfall_with_console_link(
@@ -288,13 +342,16 @@ def test_stats_text_exact(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
-    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
+    rows = [analyse(build_trace(r["trace_id"], r["documents"])) for r in _timed_rows()]
+    rows += _rows()  # + 1 ok, 2 faults, 1 partial: 410/95/790 ms, save_dog_to_s3 missing once
+    show.stats_table(stats(rows, (1764000000.0, 1764003600.0)).to_json())
+    # 105 values (save_dog_to_s3: 104): p50 = 53rd (52nd), p95 = 100th (99th), p99 = 104th (103rd).
     assert capsys.readouterr().out.splitlines() == [
-        "4 traces, 2 faults, 2 errors (2025-11-24T16:00:00.000Z .. 2025-11-24T17:00:00.000Z)",
+        "105 traces, 2 faults, 2 errors (2025-11-24T16:00:00.000Z .. 2025-11-24T17:00:00.000Z)",
         "SUBSEGMENT         COUNT          P50          P95          P99          MAX   FAULTS",
-        "get_dog_images         4     790.0 ms     790.0 ms     790.0 ms     790.0 ms    50.0%",
-        "call_dog_api           4     410.0 ms     410.0 ms     410.0 ms     410.0 ms     0.0%",
-        "save_dog_to_s3         3      95.0 ms      95.0 ms      95.0 ms      95.0 ms    66.7%",
+        "get_dog_images       105     790.0 ms   1,460.5 ms   1,520.5 ms   1,535.5 ms     1.9%",
+        "call_dog_api         105     490.0 ms     960.0 ms   1,000.0 ms   1,010.0 ms     0.0%",
+        "save_dog_to_s3       104     245.5 ms     480.5 ms     500.5 ms     505.5 ms     1.9%",
     ]
 
 

@@ -46,3 +46,16 @@ def test_an_endpoint_without_the_api_is_silent(stubbed: tuple[Aws, Stubber]) -> 
     said: list[str] = []
     fetch.Fetcher(aws, warn=said.append).check_destination()
     assert said == []
+
+
+def test_without_a_warn_the_fetcher_prints_nothing(
+    stubbed: tuple[Aws, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Service code does not print: the warning reaches the terminal only through the
+    `warn` the command layer passes (`render.progress`)."""
+    aws, stub = stubbed
+    stub.add_client_error(
+        "get_trace_segment_destination", "AccessDeniedException", http_status_code=403
+    )
+    fetch.Fetcher(aws).check_destination()
+    assert capsys.readouterr() == ("", "")

@@ -12,7 +12,7 @@ from test_fetch_stubbed import destination, ids, stubbed, summary, traces_respon
 from tracedocs import FUNCTION, put
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.traces import service
 from dogxray.traces.fetch import filter_expression
 

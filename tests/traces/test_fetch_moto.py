@@ -45,7 +45,7 @@ def test_list_on_moto_scopes_client_side_after_one_rejected_filter(aws_mock: Aws
     ids = put(aws_mock, ALL)
     calls = record_calls(aws_mock)
     summary_attempts = attempts(aws_mock, "GetTraceSummaries")
-    result = service.list_traces(aws_mock, aws_mock.settings, since="10m")
+    result = service.list_traces(aws_mock, aws_mock.settings, since="10m").to_json()
     # moto answers the filter with InternalFailure: one attempt, no retries, then unfiltered
     assert [b"FilterExpression" in r.body for r in summary_attempts] == [True, False]
     assert calls[:3] == ["GetTraceSegmentDestination", "GetTraceSummaries", "GetTraceSummaries"]
@@ -60,16 +60,18 @@ def test_list_on_moto_scopes_client_side_after_one_rejected_filter(aws_mock: Aws
 
 def test_errors_only_and_limit(aws_mock: Aws) -> None:
     ids = put(aws_mock, ALL)
-    errors = service.list_traces(aws_mock, aws_mock.settings, since="10m", errors_only=True)
+    errors = service.list_traces(
+        aws_mock, aws_mock.settings, since="10m", errors_only=True
+    ).to_json()
     assert [t["id"] for t in errors["traces"]] == [ids[2], ids[1]]
-    newest = service.list_traces(aws_mock, aws_mock.settings, since="10m", limit=2)
+    newest = service.list_traces(aws_mock, aws_mock.settings, since="10m", limit=2).to_json()
     assert [t["id"] for t in newest["traces"]] == [ids[3], ids[2]]
 
 
 def test_more_than_five_ids_go_in_batches_of_five(aws_mock: Aws) -> None:
     put(aws_mock, ["fault_separate", "success_embedded"] * 6)
     batches = attempts(aws_mock, "BatchGetTraces")
-    stats = service.trace_stats(aws_mock, aws_mock.settings, since="10m")
+    stats = service.trace_stats(aws_mock, aws_mock.settings, since="10m").to_json()
     import json
 
     sizes = sorted(len(json.loads(r.body)["TraceIds"]) for r in batches)
@@ -81,7 +83,7 @@ def test_more_than_five_ids_go_in_batches_of_five(aws_mock: Aws) -> None:
 def test_long_window_is_split_into_day_chunks(aws_mock: Aws) -> None:
     put(aws_mock, ["success_embedded"])
     summary_attempts = attempts(aws_mock, "GetTraceSummaries")
-    result = service.trace_stats(aws_mock, aws_mock.settings, since="2d")
+    result = service.trace_stats(aws_mock, aws_mock.settings, since="2d").to_json()
     assert result["count"] == 1
     # 1 rejected filtered call, then 2 day-chunks unfiltered
     assert len(summary_attempts) == 3
@@ -89,7 +91,7 @@ def test_long_window_is_split_into_day_chunks(aws_mock: Aws) -> None:
 
 def test_empty_results_say_why(aws_mock: Aws) -> None:
     settings = aws_mock.settings
-    missing = service.list_traces(aws_mock, settings, since="10m")
+    missing = service.list_traces(aws_mock, settings, since="10m").to_json()
     assert missing["traces"] == []
     assert "not deployed" in missing["note"] and FUNCTION in missing["note"]
     iam = aws_mock.client("iam")
@@ -107,25 +109,25 @@ def test_empty_results_say_why(aws_mock: Aws) -> None:
         )
 
     deploy("PassThrough")
-    off = service.list_traces(aws_mock, settings, since="10m")
+    off = service.list_traces(aws_mock, settings, since="10m").to_json()
     assert "tracing is off" in off["note"]
     # moto ignores TracingConfig in update_function_configuration: recreate instead
     lam.delete_function(FunctionName=FUNCTION)
     deploy("Active")
-    quiet = service.trace_stats(aws_mock, settings, since="2h")
+    quiet = service.trace_stats(aws_mock, settings, since="2h").to_json()
     assert quiet["count"] == 0 and "no traces of dog-photo-function in the last 2h" in quiet["note"]
     since = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%MZ")
-    errs = service.list_traces(aws_mock, settings, since=since, errors_only=True)
+    errs = service.list_traces(aws_mock, settings, since=since, errors_only=True).to_json()
     assert "no failed traces" in errs["note"] and f"since {since}" in errs["note"]
 
 
 def test_trace_detail_and_unknown_id(aws_mock: Aws) -> None:
     ids = put(aws_mock, ["fault_separate"])
-    detail = service.trace_detail(aws_mock, ids[0])
+    detail = service.trace_detail(aws_mock, ids[0]).to_json()
     assert detail["root_cause"]["segment"] == "save_dog_to_s3"
     assert [n["origin"] for n in detail["nodes"]] == ["AWS::Lambda"]
     with pytest.raises(DogxrayError) as info:
-        service.trace_detail(aws_mock, "1-00000001-000000000000000000000001")
+        service.trace_detail(aws_mock, "1-00000001-000000000000000000000001").to_json()
     assert info.value.exit_code == 1 and "not found" in info.value.what
 
 
@@ -134,9 +136,9 @@ def test_moto_server_separate_documents_no_filter_no_destination_call(moto_serve
     aws = Aws(Settings.from_options(region="us-east-1", endpoint_url=moto_server))
     ids = put(aws, ["fault_separate", "other_service", "success_embedded"])
     calls = record_calls(aws)
-    result = service.list_traces(aws, aws.settings, since="10m", errors_only=True)
+    result = service.list_traces(aws, aws.settings, since="10m", errors_only=True).to_json()
     assert calls == ["GetTraceSummaries", "BatchGetTraces"]  # local: scoped client-side
     assert [t["id"] for t in result["traces"]] == [ids[0]]
     assert result["traces"][0]["root_cause"]["segment"] == "save_dog_to_s3"
-    everything = service.list_traces(aws, aws.settings, since="10m")
+    everything = service.list_traces(aws, aws.settings, since="10m").to_json()
     assert [t["id"] for t in everything["traces"]] == [ids[2], ids[0]]

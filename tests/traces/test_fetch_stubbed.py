@@ -83,7 +83,7 @@ def test_server_side_filter_and_pagination_over_three_pages(stubbed: Any) -> Non
     newest = sorted(all_ids, reverse=True)
     for batch in (newest[0:5], newest[5:10], newest[10:12]):  # at most 5 ids a call
         stub.add_response("batch_get_traces", traces_response(batch), {"TraceIds": batch})
-    result = service.trace_stats(aws, aws.settings, since="1h")
+    result = service.trace_stats(aws, aws.settings, since="1h").to_json()
     assert result["count"] == 12
 
 
@@ -94,7 +94,7 @@ def test_limit_stops_fetching_early(stubbed: Any) -> None:
     stub.add_response("get_trace_summaries", {"TraceSummaries": [summary(t) for t in all_ids]})
     newest = sorted(all_ids, reverse=True)
     stub.add_response("batch_get_traces", traces_response(newest[:5]), {"TraceIds": newest[:5]})
-    result = service.list_traces(aws, aws.settings, since="1h", limit=3)
+    result = service.list_traces(aws, aws.settings, since="1h", limit=3).to_json()
     assert [t["id"] for t in result["traces"]] == newest[:3]
 
 
@@ -125,7 +125,7 @@ def test_real_endpoint_rejecting_the_filter_falls_back_to_service_ids(stubbed: A
     )
     # only the lab's trace is fetched: ServiceIds ruled the other out
     stub.add_response("batch_get_traces", traces_response([mine]), {"TraceIds": [mine]})
-    result = service.list_traces(aws, aws.settings, since="1h")
+    result = service.list_traces(aws, aws.settings, since="1h").to_json()
     assert [t["id"] for t in result["traces"]] == [mine]
 
 
@@ -133,7 +133,7 @@ def test_transaction_search_is_explained(stubbed: Any) -> None:
     aws, stub = stubbed
     destination(stub, "CloudWatchLogs")
     with pytest.raises(DogxrayError) as info:
-        service.list_traces(aws, aws.settings, since="1h")
+        service.list_traces(aws, aws.settings, since="1h").to_json()
     assert "Transaction Search" in info.value.what and info.value.exit_code == 1
     assert "update-trace-segment-destination" in (info.value.hint or "")
 
@@ -144,7 +144,7 @@ def test_missing_destination_api_means_xray(stubbed: Any) -> None:
         "get_trace_segment_destination", "UnknownOperationException", http_status_code=404
     )
     stub.add_response("batch_get_traces", traces_response(ids(1)), {"TraceIds": ids(1)})
-    assert service.trace_detail(aws, ids(1)[0])["id"] == ids(1)[0]
+    assert service.trace_detail(aws, ids(1)[0]).to_json()["id"] == ids(1)[0]
 
 
 def test_unprocessed_ids_are_retried_with_backoff(stubbed: Any) -> None:
@@ -178,7 +178,7 @@ def test_still_unprocessed_is_marked_partial(stubbed: Any) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(fetch.Fetcher, "__init__", quick)
-        result = service.list_traces(aws, aws.settings, since="1h")
+        result = service.list_traces(aws, aws.settings, since="1h").to_json()
     (row,) = result["traces"]
     assert (row["id"], row["partial"], row["fault"]) == (tid, True, True)
     assert fetch_sleep == [0.5, 1.0]

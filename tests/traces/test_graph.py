@@ -15,7 +15,7 @@ from rich.console import Console
 from tracedocs import load, put, separate
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.render import graph as show
 from dogxray.traces.graph import (
     Graph,

@@ -51,7 +51,7 @@ def out_of_order(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("limit", [1, 5, 20])
 def test_limit_gives_the_newest(aws_mock: Aws, out_of_order: None, limit: int) -> None:
     ids = put_close_together(aws_mock, ["success_embedded", "fault_separate"] * 15)
-    result = service.list_traces(aws_mock, aws_mock.settings, since="10m", limit=limit)
+    result = service.list_traces(aws_mock, aws_mock.settings, since="10m", limit=limit).to_json()
     assert [t["id"] for t in result["traces"]] == ids[::-1][:limit]
 
 
@@ -64,5 +64,5 @@ def test_errors_limit_gives_the_newest_failures(
     failed = [tid for tid, name in zip(ids, names, strict=True) if name == "fault_separate"]
     result = service.list_traces(
         aws_mock, aws_mock.settings, since="10m", limit=limit, errors_only=True
-    )
+    ).to_json()
     assert [t["id"] for t in result["traces"]] == failed[::-1][:limit]

@@ -218,7 +218,7 @@ def test_stats_over_rows(recorded: Any) -> None:
             ),
         )
     ]
-    doc = stats(rows, (1764000000.0, 1764003600.0))
+    doc = stats(rows, (1764000000.0, 1764003600.0)).to_json()
     assert doc["count"] == 4 and doc["faults"] == 2 and doc["errors"] == 2
     assert doc["window"] == {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"}
     assert doc["subsegments"]["save_dog_to_s3"] == {

@@ -14,7 +14,7 @@ from typing import Any
 from tracedocs import FUNCTION, load, put, rebase
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.render import report as page
 from dogxray.report import MAX_WATERFALLS, SLOWEST, Collector
 from dogxray.traces.model import build_trace

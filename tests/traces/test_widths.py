@@ -11,7 +11,7 @@ import pytest
 from tracedocs import NAMES, load, put
 from typer.testing import CliRunner
 
-from dogxray.cli import app
+from dogxray.app import app
 from dogxray.render import traces as show
 from dogxray.traces.analysis import analyse, root_cause, stats
 from dogxray.traces.model import build_trace, node_json
@@ -131,7 +131,7 @@ def test_exact_output_at_narrow_widths(
     assert capsys.readouterr().out == expected[columns][0]
     show.waterfall(_detail(), region="eu-west-1", is_local=False)
     assert capsys.readouterr().out == expected[columns][1]
-    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
+    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)).to_json())
     assert capsys.readouterr().out == expected[columns][2]
 
 
@@ -142,7 +142,7 @@ def test_every_line_fits_down_to_60_columns(
     monkeypatch.setenv("COLUMNS", str(columns))
     show.table({"traces": [row.to_json() for row in _rows()]})
     show.waterfall(_detail(), region="eu-west-1", is_local=False)
-    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
+    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)).to_json())
     lines = capsys.readouterr().out.splitlines()
     too_long = [line for line in lines if len(line) > columns and not line.startswith("https://")]
     assert too_long == []

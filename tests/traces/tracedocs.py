@@ -77,13 +77,30 @@ def rebase(recording: dict[str, Any], *, start: float, serial: int) -> tuple[str
     return trace_id, [json.dumps(_shift(d, delta, trace_id)) for d in docs]
 
 
-def put(aws: Any, names: list[str], *, ago: float = 60.0) -> list[str]:
-    """Put recordings into X-Ray, one second apart ending `ago` seconds back; their ids."""
+def with_durations(recording: dict[str, Any], durations: dict[str, float]) -> dict[str, Any]:
+    """A copy whose (sub)segments named in `durations` last that many ms (each keeps its
+    start): traces that differ in timing, for percentiles that differ."""
+
+    def timed(doc: dict[str, Any]) -> dict[str, Any]:
+        out = dict(doc)
+        if out.get("name") in durations:
+            out["end_time"] = round(out["start_time"] + durations[out["name"]] / 1000, 6)
+        if "subsegments" in out:
+            out["subsegments"] = [timed(sub) for sub in out["subsegments"]]
+        return out
+
+    return {**recording, "documents": [timed(d) for d in recording["documents"]]}
+
+
+def put(aws: Any, names: list[str] | list[dict[str, Any]], *, ago: float = 60.0) -> list[str]:
+    """Put recordings (by name, or as loaded) into X-Ray, one second apart ending `ago`
+    seconds back; their ids."""
     client = aws.client("xray")
     ids = []
     base = time.time() - ago - len(names)
     for serial, name in enumerate(names, start=1):
-        trace_id, docs = rebase(load(name), start=base + serial, serial=serial)
+        recording = load(name) if isinstance(name, str) else name
+        trace_id, docs = rebase(recording, start=base + serial, serial=serial)
         response = client.put_trace_segments(TraceSegmentDocuments=docs)
         assert response["UnprocessedTraceSegments"] == []
         ids.append(trace_id)

@@ -1,0 +1,115 @@
+"""What the control plane returns: typed results whose `to_json()` is the SPEC section 4
+document (key order included), so the commands print them and tests compare them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LabResult:
+    """`setup` and each stage (create-bucket ... configure): the lab's names and what
+    changed. `plan` only for `setup --dry-run`; `bucket_preexisting` only for stages."""
+
+    lab: str
+    region: str
+    bucket: str
+    role_arn: str
+    function_arn: str
+    function_url: str | None
+    changed: list[str]
+    unchanged: list[str]
+    plan: list[dict[str, Any]] | None = None
+    bucket_preexisting: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "lab": self.lab,
+            "region": self.region,
+            "bucket": self.bucket,
+            "role_arn": self.role_arn,
+            "function_arn": self.function_arn,
+            "function_url": self.function_url,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+        }
+        if self.plan is not None:
+            doc["plan"] = self.plan
+        if self.bucket_preexisting is not None:
+            doc["bucket_preexisting"] = self.bucket_preexisting
+        return doc
+
+
+@dataclass
+class BucketSwitch:
+    """`break-bucket` / `fix-bucket`: where BUCKET_NAME points now."""
+
+    function: str
+    bucket_name: str
+    real_bucket: str
+    changed: bool
+    message: str
+    hint: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "bucket_name": self.bucket_name,
+            "real_bucket": self.real_bucket,
+            "changed": self.changed,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@dataclass
+class ResourceStatus:
+    kind: str
+    name: str
+    exists: bool
+    drift: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "exists": self.exists, "drift": self.drift}
+
+
+@dataclass
+class LabStatus:
+    """`status`: each resource, whether it exists, and its drift from the lab."""
+
+    lab: str
+    region: str
+    resources: list[ResourceStatus]
+    function_url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lab": self.lab,
+            "region": self.region,
+            "resources": [r.to_json() for r in self.resources],
+            "function_url": self.function_url,
+        }
+
+
+@dataclass
+class CleanupResult:
+    """`cleanup`: what was (or, with `dry_run`, would be) deleted, what is still there,
+    notes, and the steps as data."""
+
+    deleted: list[str]
+    remaining: list[str]
+    notes: list[str]
+    plan: list[dict[str, Any]]
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "deleted": self.deleted,
+            "remaining": self.remaining,
+            "notes": self.notes,
+        }
+        if self.dry_run:
+            doc["dry_run"] = True
+        doc["plan"] = self.plan
+        return doc
