@@ -140,9 +140,9 @@ def test_the_runtime_list_is_one_list() -> None:
     import importlib.util
 
     from dogxray.config import BUNDLED_OVER_RUNTIME, RUNTIME_MODULES
-    from dogxray.local import runtime
+    from dogxray.local import environment
 
-    assert runtime.RUNTIME_PACKAGES == RUNTIME_MODULES
+    assert environment.RUNTIME_PACKAGES == RUNTIME_MODULES
     assert set(RUNTIME_MODULES) == {*RUNTIME_ONLY, "urllib3"}
     assert RUNTIME_ONLY == ("boto3", "botocore", "jmespath", "dateutil", "s3transfer", "six")
     assert {name for name, _ in pkg.requirements()} & BUNDLED_OVER_RUNTIME == {"urllib3"}
