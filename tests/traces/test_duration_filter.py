@@ -59,7 +59,7 @@ def test_aws_gets_the_response_time_in_the_filter_expression(stubbed: Any) -> No
     )
     stub.add_response("batch_get_traces", traces_response(found), {"TraceIds": found[::-1]})
     result = service.list_traces(aws, aws.settings, since="1d", duration=(1.0, 1.5))
-    assert [(t["id"], t["duration_ms"]) for t in result["traces"]] == [
+    assert [(t["id"], t["duration_ms"]) for t in result.to_json()["traces"]] == [
         (found[1], 1160.0),
         (found[0], 1160.0),
     ]
@@ -69,9 +69,9 @@ def test_rejected_filter_falls_back_to_the_client_side_range(aws_mock: Any) -> N
     """moto rejects every FilterExpression: the range is applied to the rows."""
     put_ids = put(aws_mock, ALL)
     result = service.list_traces(aws_mock, aws_mock.settings, since="10m", duration=(0.82, 1.0))
-    assert [t["id"] for t in result["traces"]] == [put_ids[1]]  # 910 ms; 820 is not > 820
+    assert [t["id"] for t in result.to_json()["traces"]] == [put_ids[1]]  # 910 ms; 820 is not > 820
     result = service.list_traces(aws_mock, aws_mock.settings, since="10m", duration=(None, 0.9))
-    assert [t["id"] for t in result["traces"]] == [put_ids[3], put_ids[2]]
+    assert [t["id"] for t in result.to_json()["traces"]] == [put_ids[3], put_ids[2]]
 
 
 def test_cli_min_duration_on_moto(aws_mock: Any) -> None:
