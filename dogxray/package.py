@@ -41,6 +41,7 @@ from dogxray.config import (
     validate_runtime,
 )
 from dogxray.errors import DogxrayError
+from dogxray.files import output_path, write_atomic
 from dogxray.runtimes import warning as runtime_warning
 
 PAYLOAD_PACKAGE = "dogxray._payload"
@@ -319,33 +320,6 @@ def clear_cache(cache_dir: Path | None = None) -> tuple[Path, int]:
     return folder, len(zips)
 
 
-def output_path(output: Path) -> Path:
-    """Where `package --output` writes: into a directory as function.zip; the parent
-    directory must exist (a typo is not silently created)."""
-    target = output / ZIP_NAME if output.is_dir() else output
-    if not target.parent.is_dir():
-        raise DogxrayError.usage(
-            f"cannot write {target}: the directory {target.parent} does not exist",
-            hint="create it first, or give an existing directory or file path to --output",
-        )
-    return target
-
-
-def _write_atomic(path: Path, data: bytes, *, make_parents: bool = True) -> None:
-    """Write beside the target and rename, so a reader never sees half a zip."""
-    if make_parents:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DogxrayError.usage(
-            f"cannot write {path}: {exc.strerror or exc}", hint="check the path and permissions"
-        ) from exc
-
-
 def _check_limits(zip_bytes: bytes, unzipped: int, max_zipped: int, max_unzipped: int) -> None:
     mb = 1024 * 1024
     if len(zip_bytes) > max_zipped:
@@ -383,7 +357,7 @@ def build_package(
     validate_runtime(runtime)
     validate_arch(arch)
     say = progress or (lambda _msg: None)
-    target = output_path(output) if output is not None else None
+    target = output_path(output, ZIP_NAME) if output is not None else None
     payload = _payload_files(payload_dir)
     pins = requirements(payload_dir)
     mode = "env" if from_env else "pip"
@@ -407,9 +381,9 @@ def build_package(
     unzipped = sum(info.file_size for info in entries)
     _check_limits(zip_bytes, unzipped, max_zipped, max_unzipped)
     if not cached and cache_file is not None:
-        _write_atomic(cache_file, zip_bytes)
+        write_atomic(cache_file, zip_bytes, make_parents=True)
     if target is not None:
-        _write_atomic(target, zip_bytes, make_parents=False)
+        write_atomic(target, zip_bytes)
     return PackageResult(
         zip_bytes=zip_bytes,
         path=target if target is not None else cache_file,

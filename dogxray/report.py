@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dogxray.errors import DogxrayError
+from dogxray import files
 from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
@@ -147,27 +147,10 @@ def _logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def output_path(output: Path) -> Path:
-    """Where the report goes: a file, or `report.html` inside an existing directory; the
-    parent directory must exist (a typo is not silently created)."""
-    target = output / REPORT_NAME if output.is_dir() else output
-    if not target.parent.is_dir():
-        raise DogxrayError.usage(
-            f"cannot write {target}: the directory {target.parent} does not exist",
-            hint="create it first, or give an existing directory or file path to --output",
-        )
-    return target
+    """Where the report goes: a file, or `report.html` inside an existing directory."""
+    return files.output_path(output, REPORT_NAME)
 
 
 def write(path: Path, html: str) -> int:
     """Write beside the target and rename (a browser never sees half a page); the size."""
-    data = html.encode("utf-8")
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DogxrayError(
-            f"cannot write {path}: {exc.strerror or exc}", hint="choose another --output"
-        ) from exc
-    return len(data)
+    return files.write_atomic(path, html.encode("utf-8"))
