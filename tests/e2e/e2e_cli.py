@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,18 @@ from typing import Any
 from dogxray.config import OFFLINE_ENV
 
 CLI_TIMEOUT_S = 240
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Headless Chromium that talks to nothing but the page: no background calls, no sync.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def free_port() -> int:

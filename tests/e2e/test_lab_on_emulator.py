@@ -3,14 +3,13 @@ AWS_ENDPOINT_URL; and `demo --local`, the README's first command."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from e2e_cli import Cli, base_env
+from e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli, base_env
 
 pytestmark = pytest.mark.e2e
 
@@ -98,9 +97,6 @@ def test_lab_stages_through_the_endpoint(emulator_cli: Cli) -> None:
     assert cli("cleanup", "--yes").returncode == 0  # nothing left: a no-op
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(
     CHROMIUM is None,
@@ -118,14 +114,7 @@ def test_browser_renders_the_dog(emulator_cli: Cli, tmp_path: Path) -> None:
     result = subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             "--virtual-time-budget=10000",
             "--dump-dom",

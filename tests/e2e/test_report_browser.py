@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import struct
 import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
-from e2e_cli import Cli
+from e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
     reason="Debian's chromium is not installed (`apt-get install chromium`; .ci/run installs it)",
@@ -39,14 +37,7 @@ def chromium(page: Path, tmp: Path, *mode: str) -> tuple[subprocess.CompletedPro
     result = subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             "--proxy-server=http://127.0.0.1:9",  # the browser's own calls go nowhere
             "--hide-scrollbars",
             "--enable-logging=stderr",
