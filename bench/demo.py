@@ -2,7 +2,7 @@
 request latency through the emulator's Function URL gateway (p50/p95 over 100 warm).
 
 Targets: the whole demo under 15 s on a 2-core machine; warm request p50 under 50 ms.
-Run: .venv/bin/python bench/demo.py
+Run: .venv-test/bin/python bench/demo.py
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ loopback only and a bounded count, to show how much of the figure is the client.
 
 Targets (issue 10): warm p50 under 20 ms at concurrency 1; no queueing collapse at 10
 (warm p99 under 10x p50).
-Run: .venv/bin/python bench/load.py [--requests 200]
+Run: .venv-test/bin/python bench/load.py [--requests 200]
 """
 
 from __future__ import annotations

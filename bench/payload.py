@@ -6,7 +6,7 @@ moto server for S3, a loopback HTTP Dog API, and a UDP sink as the X-Ray daemon.
 Overhead = request latency - (Dog API call + image download + PutObject), those three
 timed inside the handler (its JSON log line). Targets: zip < 1.5 MB, overhead < 5 ms.
 
-    .venv/bin/python bench/payload.py [--requests 200]
+    .venv-test/bin/python bench/payload.py [--requests 200]
 """
 
 from __future__ import annotations

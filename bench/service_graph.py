@@ -8,7 +8,7 @@ a subprocess: wall time and peak memory (VmHWM) of
   2. the same map built from the traces (the patch detached: moto's empty graph),
   3. `dogxray map --node aws-bucket -o json`  (always from the traces).
 Target: `map` under 1 s.
-Run: .venv/bin/python bench/service_graph.py
+Run: .venv-test/bin/python bench/service_graph.py
 """
 
 from __future__ import annotations

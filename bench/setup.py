@@ -9,7 +9,7 @@ Against a moto server on loopback, each as a subprocess (what a user runs):
      pre-built zip, wait function-active-v2, create-function-url-config, add-permission
      x2) and the ratio dogxray / AWS CLI wall time (target < 0.3).
 The package is built (and cached) before timing; both sides deploy the same zip.
-Run: .venv/bin/python bench/setup.py
+Run: .venv-test/bin/python bench/setup.py
 """
 
 from __future__ import annotations

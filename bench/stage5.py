@@ -12,7 +12,7 @@ subprocess: wall time and peak memory (VmHWM) of
 and, beside them, the AWS CLI: `aws logs filter-log-events` (all pages) for the same
 logs, and `aws xray get-service-graph` (moto answers it with an empty graph).
 Targets: `map` under 1 s, `report` under 3 s and 2 MB, memory bounded by the traces kept.
-Run: .venv/bin/python bench/stage5.py
+Run: .venv-test/bin/python bench/stage5.py
 """
 
 from __future__ import annotations

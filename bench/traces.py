@@ -9,7 +9,7 @@ moto server on loopback, then measures, each as a subprocess: wall time, peak me
      sequentially (what a user would script).
   3. `dogxray analyze --since 10m --output json` (the triage comparison; target < 2 s).
 Targets: dogxray < 3 s for 1,000 traces; wall-time ratio dogxray / AWS CLI < 0.2.
-Run: .venv/bin/python bench/traces.py [--no-aws-cli]
+Run: .venv-test/bin/python bench/traces.py [--no-aws-cli]
 """
 
 from __future__ import annotations
