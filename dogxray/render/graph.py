@@ -15,7 +15,7 @@ gives X-Ray's figures for every caller.
 
 from __future__ import annotations
 
-import textwrap
+import os
 from typing import Any
 
 from rich.text import Text
@@ -94,17 +94,30 @@ def _fit(text: str, width: int) -> str:
 
 
 def _wrap(text: str, width: int, indent: str = "", style: str = "") -> list[Text]:
-    """`text` in lines of at most `width` columns, continuation lines indented."""
+    """`text` in lines of at most `width` columns, continuation lines indented; a word
+    longer than a line (an ARN) is cut into pieces that start lines of their own."""
     width = max(width, MIN_WIDTH)
     if len(text) <= width:
         return [Text(text, style=style)]
-    lines = textwrap.wrap(
-        text,
-        width,
-        subsequent_indent=indent,
-        break_long_words=True,
-        break_on_hyphens=False,
-    )
+    room = width - len(indent)
+    words: list[tuple[str, bool]] = []  # (word or piece, continues the previous piece)
+    for word in text.split():
+        glued = False
+        while len(word) > room:
+            words.append((word[:room], glued))
+            word, glued = word[room:], True
+        words.append((word, glued))
+    lines: list[str] = []
+    line = text[: len(text) - len(text.lstrip(" "))]  # the first line's own indent
+    for word, glued in words:
+        if not line.strip():
+            line += word
+        elif glued or len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line += " " + word
+    lines.append(line)
     return [Text(line, style=style) for line in lines]
 
 
@@ -369,6 +382,13 @@ def mermaid(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def columns() -> int:
+    """The width to fit: COLUMNS when set (read at each call, as `render.traces` does),
+    else the console's (the terminal's; 80 when piped)."""
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else render.out.width
+
+
 def _print(lines: list[Text]) -> None:
     for line in lines:
         render.out.print(line, soft_wrap=True, markup=False)
@@ -380,12 +400,12 @@ def note(result: dict[str, Any]) -> None:
 
 
 def text(result: dict[str, Any]) -> None:
-    _print(map_lines(result, render.out.width))
+    _print(map_lines(result, columns()))
     note(result)
 
 
 def panel(detail: dict[str, Any]) -> None:
-    _print(panel_lines(detail, render.out.width))
+    _print(panel_lines(detail, columns()))
 
 
 def emit_mermaid(result: dict[str, Any]) -> None:
