@@ -282,7 +282,7 @@ def mark_shared(
     if not scope.ours:
         return  # the graph has nothing of the function: who else calls is unknown
     refs = {scope.key(r): r for r in scope.keep}
-    for node in doc["nodes"] if "nodes" in doc else [doc]:
+    for node in doc.get("nodes", [doc]):
         ref = refs.get((node["name"], node["type"]))
         node["shared"] = ref is not None and ref in scope.shared
         node["all_callers"] = None if ref is None else scope.all_callers(ref, minutes)
