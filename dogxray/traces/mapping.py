@@ -90,10 +90,16 @@ def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dic
 
 def mark_shared(aws: Any, settings: Any, window: tuple[Any, Any], doc: dict[str, Any]) -> None:
     """Mark the nodes of a document built from the lab's traces (a map, or a panel's
-    `node`) that other callers use too, from the service graph where it answers."""
+    `node`) that other callers use too, from the service graph where it answers; where
+    it does not (any X-Ray error: the figures are the traces' anyway), `shared` stays
+    None, unknown."""
+    from dogxray.aws import ClientError
     from dogxray.traces import service_graph
 
-    services = _services(aws, window)
+    try:
+        services = _services(aws, window)
+    except ClientError:
+        return
     if services:
         minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
         service_graph.mark_shared(doc, services, settings.function_name, minutes)

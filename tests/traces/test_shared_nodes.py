@@ -399,3 +399,28 @@ def test_map_node_at_80_columns_exact(aws_mock: Any) -> None:
         f"             {ids[0]}",
         "open one with `dogxray trace ID`",
     ]
+
+
+def test_a_failing_service_graph_leaves_shared_unknown() -> None:
+    """`--node` and the report ask GetServiceGraph only to mark shared nodes: an error
+    there leaves `shared` unknown instead of failing the panel or the page."""
+    from botocore.stub import Stubber
+
+    from dogxray.aws import Aws
+    from dogxray.config import Settings
+    from dogxray.traces import mapping
+
+    settings = Settings.from_options(region="us-east-1")
+    aws = Aws(settings)
+    node = {"name": "aws-bucket", "type": "AWS::S3::Bucket", "shared": None, "all_callers": None}
+    with Stubber(aws.client("xray")) as stubber:
+        stubber.add_client_error("get_service_graph", "InvalidRequestException", "no")
+        mapping.mark_shared(aws, settings, WINDOW, node)
+        stubber.add_response("get_service_graph", {"Services": account_graph()})
+        mapping.mark_shared(aws, settings, WINDOW, node)
+    assert (node["shared"], node["all_callers"]["requests"]) == (True, 7)
+    before = dict(node, shared=None, all_callers=None)
+    with Stubber(aws.client("xray")) as stubber:
+        stubber.add_client_error("get_service_graph", "InvalidRequestException", "no")
+        mapping.mark_shared(aws, settings, WINDOW, before)
+    assert (before["shared"], before["all_callers"]) == (None, None)
