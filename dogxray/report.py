@@ -20,6 +20,7 @@ from dogxray import files
 from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
+from dogxray.traces.mapping import mark_shared
 from dogxray.traces.model import Trace, build_trace, node_json
 from dogxray.traces.window import iso, parse_since
 
@@ -128,6 +129,7 @@ def gather(
             if docs:
                 collector.add(build_trace(trace_id, docs))
     result = collector.result(window, since)
+    mark_shared(aws, settings, window, result["map"])  # the figures stay the lab's own
     result["region"] = aws.region
     result["backend"] = getattr(aws, "backend", aws.region)
     if logs:

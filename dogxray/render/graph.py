@@ -4,11 +4,18 @@ health ring as a coloured bar), a per-node list, the node panel, and Mermaid.
 The lab's graph is a chain that fans out at the end (client -> Lambda -> function ->
 S3 bucket and Dog API hosts); that shape is drawn as boxes when it fits the width
 (80 columns), otherwise (narrower terminal, another shape) only the vertical list is
-printed. Functions return rich `Text` lines (pure; tests render them at a fixed width).
+printed. Functions return rich `Text` lines (pure; tests render them at a fixed width);
+the list and the node panel wrap their long lines (exception messages, trace ids, long
+names) at the width, the JSON keeps every value whole.
+
+A node other callers use too (another lab's function writing to the same bucket) is
+marked `shared`: its figures are the lab's own, as everywhere; the line `all callers:`
+gives X-Ray's figures for every caller.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.text import Text
@@ -33,6 +40,14 @@ SHORT_TYPES = {
     "AWS::S3::Bucket": "S3 bucket",
     "remote": "remote host",
 }
+SHARED_TYPES = {  # a shared node's type line in a box (16 columns)
+    "AWS::Lambda": "Lambda shared",
+    "AWS::Lambda::Function": "Function shared",
+    "AWS::S3::Bucket": "S3 bucket shared",
+    "remote": "remote shared",
+}
+SHARED_NOTE = "shared: others call it too; the figures are the lab's own"
+MIN_WIDTH = 40  # narrower terminals wrap as if 40 columns wide
 
 
 def ms(value: float | None) -> str:
@@ -78,6 +93,41 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _wrap(text: str, width: int, indent: str = "", style: str = "") -> list[Text]:
+    """`text` in lines of at most `width` columns, continuation lines indented; a word
+    longer than a line (an ARN) is cut into pieces that start lines of their own."""
+    width = max(width, MIN_WIDTH)
+    if len(text) <= width:
+        return [Text(text, style=style)]
+    room = width - len(indent)
+    words: list[tuple[str, bool]] = []  # (word or piece, continues the previous piece)
+    for word in text.split():
+        glued = False
+        while len(word) > room:
+            words.append((word[:room], glued))
+            word, glued = word[room:], True
+        words.append((word, glued))
+    lines: list[str] = []
+    line = text[: len(text) - len(text.lstrip(" "))]  # the first line's own indent
+    for word, glued in words:
+        if not line.strip():
+            line += word
+        elif glued or len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line += " " + word
+    lines.append(line)
+    return [Text(line, style=style) for line in lines]
+
+
+def _type_line(node: dict[str, Any], inner: int) -> str:
+    short = SHORT_TYPES.get(node["type"], node["type"])
+    if not node.get("shared"):
+        return short
+    return SHARED_TYPES.get(node["type"]) or _fit(short, inner - 7) + " shared"
+
+
 def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
     """7 lines: border, name, type, requests, latency, ring, border."""
     top, bottom = "┌" + "─" * inner + "┐", "└" + "─" * inner + "┘"
@@ -89,7 +139,7 @@ def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
     else:
         body = [
             node["name"],
-            SHORT_TYPES.get(node["type"], node["type"]),
+            _type_line(node, inner),
             f"{stats['requests']} req {stats['per_minute'] or 0:.1f}/min",
             f"avg {ms(stats['avg_ms'])} ms",
         ]
@@ -169,7 +219,20 @@ def picture(result: dict[str, Any], width: int) -> list[Text] | None:
 
 
 def _label(node: dict[str, Any]) -> str:
-    return node["name"] if node["type"] == "client" else f"{node['name']} ({node['type']})"
+    label = node["name"] if node["type"] == "client" else f"{node['name']} ({node['type']})"
+    return label + "  shared" if node.get("shared") else label
+
+
+def _all_callers(node: dict[str, Any], width: int, indent: str = "  ") -> list[Text]:
+    """A shared node's figures for every caller (X-Ray's), under the lab's own."""
+    every = node.get("all_callers")
+    if not node.get("shared") or not every:
+        return []
+    text = (
+        f"{indent}all callers: {every['requests']} req  avg {ms(every['avg_ms'])} ms"
+        f"{_failures(every)}"
+    )
+    return _wrap(text, width, indent + "  ")
 
 
 def _stats_lines(stats: dict[str, Any], indent: str = "  ") -> list[Text]:
@@ -192,23 +255,23 @@ def _failures(stats: dict[str, Any]) -> str:
     return "".join(f"  {s} {stats[s]}" for s in ("error", "throttle", "fault") if stats[s])
 
 
-def node_list(result: dict[str, Any]) -> list[Text]:
+def node_list(result: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[Text]:
     """Every node with its statistics and its outgoing edges (any width, any shape)."""
     nodes = {n["id"]: n for n in result["nodes"]}
     lines: list[Text] = []
     for node in result["nodes"]:
-        lines.append(Text(_label(node), style="bold"))
+        lines.extend(_wrap(_label(node), width, "  ", style="bold"))
         if node["type"] != "client":
             lines.extend(_stats_lines(node["stats"]))
+            lines.extend(_all_callers(node, width))
         for edge in result["edges"]:
             if edge["source"] == node["id"]:
                 stats = edge["stats"]
-                lines.append(
-                    Text(
-                        f"  -> {nodes[edge['target']]['name']}  {stats['requests']} req  "
-                        f"avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
-                    )
+                text = (
+                    f"  -> {nodes[edge['target']]['name']}  {stats['requests']} req  "
+                    f"avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
                 )
+                lines.extend(_wrap(text, width, "       "))
     return lines
 
 
@@ -222,29 +285,35 @@ def map_lines(result: dict[str, Any], width: int) -> list[Text]:
     if not result["nodes"]:
         return lines
     drawn = picture(result, width)
+    shared = [Text(SHARED_NOTE)] if any(n.get("shared") for n in result["nodes"]) else []
     if drawn is not None:
         lines.extend(drawn)
         lines.append(legend())
+        lines.extend(shared)
         lines.append(Text(""))
-    lines.extend(node_list(result))
+    lines.extend(node_list(result, width))
     if drawn is None:
         lines.append(legend())
+        lines.extend(shared)
     return lines
 
 
-def panel_lines(detail: dict[str, Any]) -> list[Text]:
-    """`map --node`: statistics, status counts, histogram, exceptions."""
+def panel_lines(detail: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[Text]:
+    """`map --node`: statistics, status counts, histogram, exceptions; no line wider
+    than `width` (long names, messages and trace ids wrap)."""
     node = detail["node"]
-    lines = [Text(_label(node), style="bold"), *_stats_lines(node["stats"])]
+    lines = [*_wrap(_label(node), width, "  ", style="bold"), *_stats_lines(node["stats"])]
+    lines.extend(_all_callers(node, width))
+    if node.get("shared"):
+        lines.append(Text(SHARED_NOTE))
     status = detail["status"]
     http = ", ".join(f"{code} x{n}" for code, n in status["http"].items() if code != "none")
-    lines.append(
-        Text(
-            "status: "
-            + "  ".join(f"{s} {status[s]}" for s, _, _ in RING)
-            + (f"  (HTTP {http})" if http else "")
-        )
+    text = (
+        "status: "
+        + "  ".join(f"{s} {status[s]}" for s, _, _ in RING)
+        + (f"  (HTTP {http})" if http else "")
     )
+    lines.extend(_wrap(text, width, "  "))
     lines.append(Text("response time (ms)"))
     top = max((b["count"] for b in detail["histogram"]), default=0)
     for bucket in detail["histogram"]:
@@ -262,8 +331,9 @@ def panel_lines(detail: dict[str, Any]) -> list[Text]:
         lines.append(Text("exceptions"))
     for exc in detail["exceptions"]:
         remote = " (remote)" if exc["remote"] else ""
-        lines.append(Text(f"  {exc['count']}x {exc['type']}: {exc['message']}{remote}"))
-        lines.append(Text("     newest: " + " ".join(exc["trace_ids"])))
+        text = f"  {exc['count']}x {exc['type']}: {exc['message']}{remote}"
+        lines.extend(_wrap(text, width, "     "))
+        lines.extend(_wrap("     newest: " + " ".join(exc["trace_ids"]), width, " " * 13))
     if detail["exceptions"]:
         lines.append(Text("open one with `dogxray trace ID`"))
     return lines
@@ -272,7 +342,7 @@ def panel_lines(detail: dict[str, Any]) -> list[Text]:
 def mermaid(result: dict[str, Any]) -> str:
     """A `flowchart LR` for Markdown; nodes with faults/errors get a coloured border."""
     lines = ["flowchart LR"]
-    marked: dict[str, list[str]] = {"fault": [], "error": []}
+    marked: dict[str, list[str]] = {"fault": [], "error": [], "shared": []}
     for node in result["nodes"]:
         stats, ident = node["stats"], f"n{node['id']}"
         name = node["name"].replace('"', "#quot;")
@@ -285,6 +355,14 @@ def mermaid(result: dict[str, Any]) -> str:
         )
         if failures:
             text += f"<br/>{failures}"
+        every = node.get("all_callers")
+        if node.get("shared"):
+            text += "<br/>shared"
+            if every:
+                text += f": all callers {every['requests']} req{_failures(every)}".replace(
+                    "  ", ", "
+                )
+            marked["shared"].append(ident)
         lines.append(f'    {ident}["{text}"]')
         if stats["fault"]:
             marked["fault"].append(ident)
@@ -296,10 +374,19 @@ def mermaid(result: dict[str, Any]) -> str:
         lines.append(f'    n{edge["source"]} -->|"{label.replace("  ", ", ")}"| n{edge["target"]}')
     lines.append("    classDef fault stroke:#d62728,stroke-width:3px")
     lines.append("    classDef error stroke:#ff7f0e,stroke-width:3px")
+    if marked["shared"]:
+        lines.append("    classDef shared stroke-dasharray:5 5")
     for kind, idents in marked.items():
         if idents:
             lines.append(f"    class {','.join(idents)} {kind}")
     return "\n".join(lines)
+
+
+def columns() -> int:
+    """The width to fit: COLUMNS when set (read at each call, as `render.traces` does),
+    else the console's (the terminal's; 80 when piped)."""
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else render.out.width
 
 
 def _print(lines: list[Text]) -> None:
@@ -313,12 +400,12 @@ def note(result: dict[str, Any]) -> None:
 
 
 def text(result: dict[str, Any]) -> None:
-    _print(map_lines(result, render.out.width))
+    _print(map_lines(result, columns()))
     note(result)
 
 
 def panel(detail: dict[str, Any]) -> None:
-    _print(panel_lines(detail))
+    _print(panel_lines(detail, columns()))
 
 
 def emit_mermaid(result: dict[str, Any]) -> None:

@@ -112,7 +112,10 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
             "name": node["name"],
             "label": _cut(node["name"], 20),
             "type": node["type"],
-            "short_type": SHORT_TYPES.get(node["type"], node["type"]),
+            "short_type": SHORT_TYPES.get(node["type"], node["type"])
+            + (" · shared" if node.get("shared") else ""),
+            "shared": bool(node.get("shared")),
+            "all_callers": node.get("all_callers"),
             "stats": stats,
             "avg": _ms(stats["avg_ms"]),
             "ring": ring(stats, x + 8 + RING_R, y + BOX_H / 2),

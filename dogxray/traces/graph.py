@@ -13,6 +13,10 @@ edge's are the calls over it as the caller saw them. An inferred segment under a
 (real X-Ray's `AWS::S3` document) is merged into that call. Exceptions are counted once
 per trace per (type, message) on the node where they were recorded (the function node
 also shows those of its subsegments, as the console's function node does).
+
+Only the lab's traces are added, so every figure is the lab's own; whether another
+caller uses a node too is not in them (`shared` is None until
+`service_graph.mark_shared` sets it from X-Ray's service graph).
 """
 
 from __future__ import annotations
@@ -200,6 +204,8 @@ def graph_json(graph: Graph, window: tuple[Any, Any]) -> dict[str, Any]:
                 "name": key[0],
                 "type": key[1],
                 "stats": graph.nodes[key].stats(minutes),
+                "shared": None,  # unknown from the lab's traces: see service_graph.mark_shared
+                "all_callers": None,
             }
             for key in keys
         ],
@@ -248,7 +254,13 @@ def node_detail(graph: Graph, key: tuple[str, str], window: tuple[Any, Any]) -> 
         code = "none" if sample.http_status is None else str(sample.http_status)
         http[code] = http.get(code, 0) + 1
     return {
-        "node": {"name": key[0], "type": key[1], "stats": tally.stats(minutes)},
+        "node": {
+            "name": key[0],
+            "type": key[1],
+            "stats": tally.stats(minutes),
+            "shared": None,
+            "all_callers": None,
+        },
         "histogram": histogram([s.duration_ms for s in tally.samples]),
         "status": {
             **{s: sum(1 for x in tally.samples if x.status == s) for s in STATUSES},

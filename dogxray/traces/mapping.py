@@ -6,6 +6,12 @@ implements it. Otherwise (moto's empty graph, no such API, access denied) it is 
 from the trace trees: the trace fetcher as `traces` uses it (summaries scoped to the
 function, documents in batches of 5).
 `--node` always uses the traces: the exceptions and the histogram need them.
+
+Every figure is the lab's own: from the traces they are by construction (only the
+function's traces are read); from the service graph, `service_graph.Scope` takes a
+downstream node's figures from the lab's edges into it. A node other callers use too is
+marked `shared` (with X-Ray's figures for every caller as `all_callers`) wherever the
+service graph answers: the map, `--node`'s panel and the report's map (`mark_shared`).
 """
 
 from __future__ import annotations
@@ -57,19 +63,46 @@ def service_map(
     return result
 
 
-def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict | None:
+def _services(aws: Any, window: tuple[Any, Any]) -> list[dict[str, Any]] | None:
+    """GetServiceGraph's services of the window; None where the endpoint lacks the API or
+    the identity may not read it."""
     from dogxray.aws import ClientError, error_code
     from dogxray.traces import service_graph
     from dogxray.traces.fetch import DENIED_CODES, NOT_IMPLEMENTED_CODES
 
     try:
-        services = service_graph.fetch(aws.client("xray"), window[0], window[1])
+        return service_graph.fetch(aws.client("xray"), window[0], window[1])
     except ClientError as exc:
         if error_code(exc) in NOT_IMPLEMENTED_CODES + DENIED_CODES:
             return None
         raise
+
+
+def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict | None:
+    from dogxray.traces import service_graph
+
+    services = _services(aws, window)
+    if services is None:
+        return None
     result = service_graph.map_document(services, settings.function_name, window)
     return result if result["nodes"] else None
+
+
+def mark_shared(aws: Any, settings: Any, window: tuple[Any, Any], doc: dict[str, Any]) -> None:
+    """Mark the nodes of a document built from the lab's traces (a map, or a panel's
+    `node`) that other callers use too, from the service graph where it answers; where
+    it does not (any X-Ray error: the figures are the traces' anyway), `shared` stays
+    None, unknown."""
+    from dogxray.aws import ClientError
+    from dogxray.traces import service_graph
+
+    try:
+        services = _services(aws, window)
+    except ClientError:
+        return
+    if services:
+        minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+        service_graph.mark_shared(doc, services, settings.function_name, minutes)
 
 
 def node_panel(
@@ -97,4 +130,6 @@ def node_panel(
             f"--node {name!r} matches {len(found)} nodes: " + ", ".join(label(k) for k in found),
             hint="use the full label, e.g. --node 'NAME (TYPE)'",
         )
-    return node_detail(graph, found[0], window)
+    detail = node_detail(graph, found[0], window)
+    mark_shared(aws, settings, window, detail["node"])
+    return detail

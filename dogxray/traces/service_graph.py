@@ -7,6 +7,14 @@ and everything downstream of them along the graph's edges; a `client` node in fr
 the root ones (X-Ray draws the client; the API lists it only sometimes). Statistics:
 `SummaryStatistics` (counts; `TotalResponseTime` in seconds) and `ResponseTimeHistogram`
 (`Value` in seconds, `Count`) for the percentiles, with the project's nearest-rank rule.
+
+The lab's own figures: X-Ray's node statistics are account-wide (a bucket another lab's
+function also writes to counts both labs' requests), so a node downstream of the
+function gets the sum of its in-scope incoming edges instead: what the lab sent it, the
+figures its edges and `map --node` (from the lab's traces) show. A node that others call
+too (an edge from outside the scope, or more requests than the lab's edges carry) is
+`shared`, with X-Ray's own figures as `all_callers`; so is a node reached only through
+a shared one (the edges beyond it cannot tell the lab's calls from the others').
 """
 
 from __future__ import annotations
@@ -121,20 +129,79 @@ def _rank(service: dict[str, Any]) -> tuple[int, str, str]:
     return (rank, kind, str(service.get("Name") or ""))
 
 
+class Scope:
+    """The lab's part of the graph: its function's services, what is downstream of them,
+    the lab's figures of each and which nodes others call too."""
+
+    def __init__(self, services: list[dict[str, Any]], function: str) -> None:
+        self.by_ref = {s["ReferenceId"]: s for s in services}
+        self.ours = {s["ReferenceId"] for s in services if _is_function(s, function)}
+        self.keep, stack = set(self.ours), list(self.ours)
+        while stack:  # everything downstream of the function
+            for edge in self.by_ref[stack.pop()].get("Edges") or []:
+                target = edge.get("ReferenceId")
+                if target in self.by_ref and target not in self.keep:
+                    self.keep.add(target)
+                    stack.append(target)
+        self.incoming: dict[Any, list[dict[str, Any]]] = {r: [] for r in self.keep}
+        self.callers: dict[Any, set[Any]] = {r: set() for r in self.keep}
+        for service in services:
+            for edge in service.get("Edges") or []:
+                target = edge.get("ReferenceId")
+                if target in self.keep:
+                    self.callers[target].add(service["ReferenceId"])
+                    if service["ReferenceId"] in self.keep:
+                        self.incoming[target].append(edge)
+        self.shared = self._shared()
+
+    def _shared(self) -> set[Any]:
+        shared: set[Any] = set()
+        for ref in self.keep - self.ours:
+            outside = {c for c in self.callers[ref] if c not in self.keep}
+            sent = _sum(self.incoming[ref])[0]["TotalCount"]
+            total = int((self.by_ref[ref].get("SummaryStatistics") or {}).get("TotalCount") or 0)
+            if self.incoming[ref] and (outside or total > sent):
+                shared.add(ref)
+        changed = True
+        while changed:  # what is reached only through a shared node is shared too
+            changed = False
+            for ref in self.keep - self.ours - shared:
+                if any(c in shared for c in self.callers[ref] if c in self.keep):
+                    shared.add(ref)
+                    changed = True
+        return shared
+
+    def stats(self, ref: Any, minutes: float) -> dict[str, Any]:
+        """The lab's figures of a node: its own (the function's services, a root) or the
+        sum of the lab's edges into it."""
+        service = self.by_ref[ref]
+        if ref in self.ours or not self.incoming[ref]:
+            return stats(
+                service.get("SummaryStatistics"), service.get("ResponseTimeHistogram"), minutes
+            )
+        return stats(*_sum(self.incoming[ref]), minutes)
+
+    def all_callers(self, ref: Any, minutes: float) -> dict[str, Any] | None:
+        """X-Ray's own figures of a shared node (every caller's requests), else None."""
+        if ref not in self.shared:
+            return None
+        service = self.by_ref[ref]
+        return stats(
+            service.get("SummaryStatistics"), service.get("ResponseTimeHistogram"), minutes
+        )
+
+    def key(self, ref: Any) -> tuple[str, str]:
+        service = self.by_ref[ref]
+        return (str(service.get("Name")), str(service.get("Type") or "remote"))
+
+
 def map_document(
     services: list[dict[str, Any]], function: str, window: tuple[datetime, datetime]
 ) -> dict[str, Any]:
     """The lab's part of the service graph as the `map` document."""
     minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
-    by_ref = {s["ReferenceId"]: s for s in services}
-    ours = [s["ReferenceId"] for s in services if _is_function(s, function)]
-    keep, stack = set(ours), list(ours)
-    while stack:  # everything downstream of the function
-        for edge in by_ref[stack.pop()].get("Edges") or []:
-            target = edge.get("ReferenceId")
-            if target in by_ref and target not in keep:
-                keep.add(target)
-                stack.append(target)
+    scope = Scope(services, function)
+    by_ref, keep = scope.by_ref, scope.keep
     targets = {e.get("ReferenceId") for r in keep for e in by_ref[r].get("Edges") or []}
     roots = sorted((r for r in keep if r not in targets), key=lambda r: _rank(by_ref[r]))
     chosen = sorted((by_ref[r] for r in keep), key=_rank)
@@ -148,18 +215,27 @@ def map_document(
     if roots:
         sent = _sum(into_roots)
         nodes_out.append(
-            {"id": 0, "name": "client", "type": "client", "stats": stats(*sent, minutes)}
+            {
+                "id": 0,
+                "name": "client",
+                "type": "client",
+                "stats": stats(*sent, minutes),
+                "shared": False,
+                "all_callers": None,
+            }
         )
     for service in chosen:
-        ids[service["ReferenceId"]] = len(nodes_out)
+        ref = service["ReferenceId"]
+        ids[ref] = len(nodes_out)
+        name, kind = scope.key(ref)
         nodes_out.append(
             {
                 "id": len(nodes_out),
-                "name": str(service.get("Name")),
-                "type": str(service.get("Type") or "remote"),
-                "stats": stats(
-                    service.get("SummaryStatistics"), service.get("ResponseTimeHistogram"), minutes
-                ),
+                "name": name,
+                "type": kind,
+                "stats": scope.stats(ref, minutes),
+                "shared": ref in scope.shared,
+                "all_callers": scope.all_callers(ref, minutes),
             }
         )
     edges_out: list[dict[str, Any]] = []
@@ -195,3 +271,18 @@ def map_document(
         "nodes": nodes_out,
         "edges": edges_out,
     }
+
+
+def mark_shared(
+    doc: dict[str, Any], services: list[dict[str, Any]], function: str, minutes: float
+) -> None:
+    """Set `shared` and `all_callers` of a map document built from the lab's traces (or
+    of one node panel's `node`) from the service graph; the figures stay the traces'."""
+    scope = Scope(services, function)
+    if not scope.ours:
+        return  # the graph has nothing of the function: who else calls is unknown
+    refs = {scope.key(r): r for r in scope.keep}
+    for node in doc.get("nodes", [doc]):
+        ref = refs.get((node["name"], node["type"]))
+        node["shared"] = ref is not None and ref in scope.shared
+        node["all_callers"] = None if ref is None else scope.all_callers(ref, minutes)

@@ -286,7 +286,8 @@ def test_json_shape() -> None:
         "minutes": 10.0,
     }
     for node in result["nodes"]:
-        assert set(node) == {"id", "name", "type", "stats"}
+        assert set(node) == {"id", "name", "type", "stats", "shared", "all_callers"}
+        assert (node["shared"], node["all_callers"]) == (None, None)  # unknown from traces
         check_stats(node["stats"])
     for edge in result["edges"]:
         assert set(edge) == {"source", "target", "stats"}
