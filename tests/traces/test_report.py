@@ -119,7 +119,7 @@ def run(*args: str) -> Any:
 
 
 def test_report_refuses_a_missing_directory(tmp_path: Path) -> None:
-    result = run("report", "--output", str(tmp_path / "nope" / "r.html"))
+    result = run("report", "--file", str(tmp_path / "nope" / "r.html"))
     assert result.exit_code == 2
     assert f"cannot write {tmp_path / 'nope' / 'r.html'}" in result.stderr
     assert not (tmp_path / "nope").exists()
@@ -128,7 +128,7 @@ def test_report_refuses_a_missing_directory(tmp_path: Path) -> None:
 
 def test_report_on_moto_into_a_directory(aws_mock: Any, tmp_path: Path) -> None:
     ids = put(aws_mock, MIX)
-    result = run("report", "--output", str(tmp_path))
+    result = run("report", "--file", str(tmp_path))
     assert result.exit_code == 0, result.output
     target = tmp_path / "report.html"
     size = target.stat().st_size
