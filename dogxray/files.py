@@ -252,3 +252,7 @@ def _refused(path: Path, exc: OSError, option: str, *, exit_code: int = EXIT_USA
          f"path for {option}"),
     )  # fmt: skip
     return DogxrayError(f"cannot write {path}: {what}", hint=hint, exit_code=exit_code)
+
+
+# The earlier name (other modules may still call it): the same rules, not always a rename.
+write_atomic = write_file
