@@ -221,16 +221,36 @@ def _failing(code: int, match: Callable[[Any], bool] = lambda *_: True) -> Calla
     return fake
 
 
-def test_a_read_only_file_system_is_refused_before_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_build: list[str]
+@pytest.mark.parametrize(
+    ("code", "why", "hint"),
+    [
+        (
+            errno.EROFS,
+            "the file system is read-only",
+            "choose a path on a writable file system for --output",
+        ),
+        (  # what a 0o500 directory answers a user who is not root
+            errno.EACCES,
+            "permission denied",
+            "check the permissions of {target} and {folder}, or choose another path for --output",
+        ),
+    ],
+)
+def test_a_read_only_or_locked_directory_is_refused_before_the_build(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_build: list[str],
+    code: int,
+    why: str,
+    hint: str,
 ) -> None:
-    monkeypatch.setattr(os, "open", _failing(errno.EROFS))
+    monkeypatch.setattr(os, "open", _failing(code))
     target = tmp_path / "f.zip"
     result = runner.invoke(app, ["package", "--output", str(target)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: cannot write {target}: the file system is read-only\n"
-        "hint: choose a path on a writable file system for --output\n"
+        f"error: cannot write {target}: {why}\n"
+        f"hint: {hint.format(target=target, folder=tmp_path)}\n"
     )
     assert no_build == [] and list(tmp_path.iterdir()) == []
 
