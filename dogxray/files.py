@@ -139,22 +139,25 @@ def _plan(path: Path, option: str) -> _Plan:
     try:
         final, via_proc = _follow(path, option)
         info: os.stat_result | None = os.stat(path)  # links followed
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         info = None
     except OSError as exc:
         raise _refused(path, exc, option) from exc
     if info is None:  # a new file, or a link to one
         parent = final.parent
         if not parent.is_dir():
-            missing = "is not a directory" if parent.exists() else "does not exist"
+            missing = (
+                f"{parent} is not a directory"
+                if parent.exists()
+                else f"the directory {parent} does not exist"
+            )
             if final != Path(os.path.abspath(path)):
                 raise DogxrayError.usage(
-                    f"cannot write {path}: it is a symbolic link to {final}, whose "
-                    f"directory {parent} {missing}",
+                    f"cannot write {path}: it is a symbolic link to {final}, and {missing}",
                     hint=f"fix or remove the link, or choose another path for {option}",
                 )
             raise DogxrayError.usage(
-                f"cannot write {path}: the directory {parent} {missing}",
+                f"cannot write {path}: {missing}",
                 hint=f"create it first, or give an existing directory or file path to {option}",
             )
         return _Plan(path, final, stream=False)

@@ -98,11 +98,16 @@ def test_a_dangling_link_writes_its_target_or_is_refused(tmp_path: Path) -> None
     error = refused(nowhere)
     assert (error.what, error.hint, error.exit_code) == (
         f"cannot write {nowhere}: it is a symbolic link to {tmp_path / 'missing' / 'x.zip'}, "
-        f"whose directory {tmp_path / 'missing'} does not exist",
+        f"and the directory {tmp_path / 'missing'} does not exist",
         "fix or remove the link, or choose another path for --output",
         2,
     )
     assert nowhere.is_symlink() and not (tmp_path / "missing").exists()
+
+    under_a_file = tmp_path / "made.zip" / "x.zip"
+    assert refused(under_a_file).what == (
+        f"cannot write {under_a_file}: {tmp_path / 'made.zip'} is not a directory"
+    )
 
     loop = tmp_path / "loop"
     loop.symlink_to("loop")
