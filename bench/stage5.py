@@ -8,7 +8,7 @@ subprocess: wall time and peak memory (VmHWM) of
   1. `dogxray map --since 10m`                  (built from the traces on an endpoint)
   2. `dogxray map --node aws-bucket --since 10m`
   3. `dogxray logs --since 1h --output json`
-  4. `dogxray report --since 1h --output <temp>/report.html` (and the page's size)
+  4. `dogxray report --since 1h --file <temp>/report.html` (and the page's size)
 and, beside them, the AWS CLI: `aws logs filter-log-events` (all pages) for the same
 logs, and `aws xray get-service-graph` (moto answers it with an empty graph).
 Targets: `map` under 1 s, `report` under 3 s and 2 MB, memory bounded by the traces kept.
@@ -101,7 +101,7 @@ def main() -> None:
         )
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "report.html"
-            wall, peak, out = dogxray(endpoint, env, "report", "--since", "1h", "-o", str(target))
+            wall, peak, out = dogxray(endpoint, env, "report", "--since", "1h", "-f", str(target))
             size = target.stat().st_size
             print(
                 f"dogxray report --since 1h: {wall:.2f} s wall, {peak / 1024:.1f} MiB peak; "

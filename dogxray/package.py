@@ -18,9 +18,7 @@ import hashlib
 import importlib.metadata as metadata
 import importlib.util
 import io
-import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,17 +29,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dogxray import __version__
+from dogxray.buildcache import build_file, default_cache_dir
 from dogxray.config import (
     DEFAULT_ARCH,
     DEFAULT_RUNTIME,
-    ENV_CACHE_DIR,
-    ENV_XDG_CACHE_HOME,
     NEVER_BUNDLED,
     validate_arch,
     validate_runtime,
 )
 from dogxray.errors import DogxrayError
-from dogxray.files import output_path, write_atomic
+from dogxray.files import output_path, write_file
 from dogxray.runtimes import warning as runtime_warning
 
 PAYLOAD_PACKAGE = "dogxray._payload"
@@ -302,24 +299,6 @@ def _env_pins(pins: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
             yield name, "missing"
 
 
-def default_cache_dir() -> Path:
-    """$DOGXRAY_CACHE_DIR, else $XDG_CACHE_HOME/dogxray, else ~/.cache/dogxray."""
-    env = os.environ.get(ENV_CACHE_DIR)
-    if env:
-        return Path(env)
-    xdg = os.environ.get(ENV_XDG_CACHE_HOME)
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "dogxray"
-
-
-def clear_cache(cache_dir: Path | None = None) -> tuple[Path, int]:
-    """Remove every cached build; returns the directory and how many zips were removed."""
-    folder = cache_dir or default_cache_dir()
-    zips = list(folder.glob("function-*.zip")) if folder.is_dir() else []
-    if folder.is_dir():
-        shutil.rmtree(folder)
-    return folder, len(zips)
-
-
 def _check_limits(zip_bytes: bytes, unzipped: int, max_zipped: int, max_unzipped: int) -> None:
     mb = 1024 * 1024
     if len(zip_bytes) > max_zipped:
@@ -364,7 +343,7 @@ def build_package(
     key_pins = list(_env_pins(pins)) if from_env else pins
     key = _cache_key(payload, key_pins, runtime, arch, mode)
     folder = cache_dir if cache_dir is not None or from_env else default_cache_dir()
-    cache_file = folder / f"function-{mode}-{key}.zip" if folder is not None else None
+    cache_file = build_file(folder, mode, key) if folder is not None else None
     zip_bytes = cache_file.read_bytes() if cache_file and cache_file.is_file() else b""
     cached = bool(zip_bytes) and zipfile.is_zipfile(io.BytesIO(zip_bytes))
     if cached:
@@ -381,9 +360,13 @@ def build_package(
     unzipped = sum(info.file_size for info in entries)
     _check_limits(zip_bytes, unzipped, max_zipped, max_unzipped)
     if not cached and cache_file is not None:
-        write_atomic(cache_file, zip_bytes, make_parents=True)
+        try:
+            write_file(cache_file, zip_bytes, make_parents=True)
+        except DogxrayError as exc:  # the build itself is good: only the cache failed
+            say(f"note: the build is not cached: {exc.what}")
+            cache_file = None
     if target is not None:
-        write_atomic(target, zip_bytes)
+        write_file(target, zip_bytes)
     return PackageResult(
         zip_bytes=zip_bytes,
         path=target if target is not None else cache_file,

@@ -149,10 +149,11 @@ def _logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def output_path(output: Path) -> Path:
-    """Where the report goes: a file, or `report.html` inside an existing directory."""
-    return files.output_path(output, REPORT_NAME)
+    """Where the report goes: a file, or `report.html` inside an existing directory
+    (checked writable now, before any AWS call; `files` has the rules)."""
+    return files.output_path(output, REPORT_NAME, option="--file")
 
 
 def write(path: Path, html: str) -> int:
-    """Write beside the target and rename (a browser never sees half a page); the size."""
-    return files.write_atomic(path, html.encode("utf-8"))
+    """Write the page under `files`' rules (a browser never sees half a page); the size."""
+    return files.write_file(path, html.encode("utf-8"), option="--file")

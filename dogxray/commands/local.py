@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-import webbrowser
 from collections.abc import Callable
 
 import typer
@@ -109,7 +108,9 @@ def test(
             hint="add one with `dogxray configure --url`, then re-run `dogxray test`",
         )
     if open_browser:
-        webbrowser.open(lab.function_url)
+        from dogxray.render.browser import open_or_say
+
+        open_or_say(lab.function_url)
     with show.probe_progress(count) as advance:
         results = probe.run(aws, lab.function_url, lab.bucket, count=count, on_result=advance)
     if output is Output.json:

@@ -28,18 +28,23 @@ def package(
         False, "--from-env", help="offline: bundle this environment's installed packages"
     ),
     clear_cache: bool = typer.Option(
-        False, "--clear-cache", help="remove the cached pip builds, then exit"
+        False,
+        "--clear-cache",
+        help="remove dogxray's cached builds (only those) from the cache directory, then exit",
     ),
 ) -> None:
     """Build the deployment zip (deterministic; dependencies for the Lambda platform).
     pip builds are cached in $DOGXRAY_CACHE_DIR, else $XDG_CACHE_HOME/dogxray or
-    ~/.cache/dogxray."""
+    ~/.cache/dogxray. --output: a file is replaced atomically, a link is followed, a
+    FIFO or character device (/dev/stdout) is written through."""
+    if clear_cache:
+        from dogxray import buildcache
+
+        show.cleared(buildcache.clear())
+        return
+    from dogxray import files
     from dogxray import package as pkg
 
-    if clear_cache:
-        folder, count = pkg.clear_cache()
-        show.cleared(folder, count)
-        return
     result = pkg.build_for_backend(
         runtime=runtime,
         arch=arch,
@@ -47,4 +52,4 @@ def package(
         output=output,
         progress=show.step,
     )
-    show.summary(result)
+    show.summary(result, to_stderr=files.is_stdout(result.path))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dogxray import render
 
 if TYPE_CHECKING:
+    from dogxray.buildcache import ClearedCache
     from dogxray.package import PackageResult
 
 
@@ -16,8 +16,10 @@ def step(text: str) -> None:
     render.progress(text)
 
 
-def summary(result: PackageResult) -> None:
-    """What was built, as `key: value` lines a script can read."""
+def summary(result: PackageResult, *, to_stderr: bool = False) -> None:
+    """What was built, as `key: value` lines a script can read; on stderr when the zip
+    itself went to stdout (`--output /dev/stdout`)."""
+    line = render.progress if to_stderr else render.data
     rows = [
         ("path", str(result.path or "(memory only)")),
         ("runtime", f"{result.runtime} ({result.arch})"),
@@ -29,8 +31,21 @@ def summary(result: PackageResult) -> None:
     ]
     width = max(len(key) for key, _ in rows) + 1
     for key, value in rows:
-        render.data(f"{key + ':':<{width}} {value}")
+        line(f"{key + ':':<{width}} {value}")
 
 
-def cleared(folder: Path, count: int) -> None:
-    render.data(f"removed {count} cached build(s) from {folder}")
+def cleared(result: ClearedCache) -> None:
+    """What `--clear-cache` removed, and what it left (not dogxray's)."""
+    builds = "cached build" if result.removed == 1 else "cached builds"
+    freed = f" ({_size(result.freed_bytes)})" if result.removed else ""
+    render.data(f"removed {result.removed} {builds}{freed} from {result.folder}")
+    if result.kept:
+        others = "other entry" if result.kept == 1 else "other entries"
+        render.data(f"kept {result.kept} {others} there (not dogxray's builds)")
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("kB", 1024)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{count} bytes"

@@ -256,12 +256,19 @@ def html(data: dict[str, Any]) -> str:
     )
 
 
-def written(path: Any, data: dict[str, Any], size: int) -> None:
-    """What was written, on stdout (the path alone on the last line, for scripts)."""
-    render.data(
+def written(path: Any, data: dict[str, Any], size: int, *, to_stderr: bool = False) -> None:
+    """What was written, on stdout (the path alone on the last line, for scripts); on
+    stderr when the page itself went to stdout (`--file /dev/stdout`)."""
+    line = render.progress if to_stderr else render.data
+    line(
         f"report of {data['count']} traces ({data['faults']} faults), "
         f"{len(data['waterfalls'])} waterfalls, {size / 1024:,.0f} kB"
     )
-    render.data(str(path))
+    line(str(path))
     if data.get("note"):
         render.progress(f"note: {data['note']}")
+
+
+def note(text: str) -> None:
+    """A note on stderr (a deprecated option, nothing to open)."""
+    render.progress(f"note: {text}")

@@ -154,7 +154,7 @@ def test_report_after_the_lab_loads_cleanly(emulator_cli: Cli, tmp_path: Path) -
     assert cli("test", check=False).returncode == 1
     fault = next(t for t in cli.json("traces", "--errors")["traces"] if t["fault"])
 
-    out = cli("report", "--output", str(tmp_path / "r.html"))
+    out = cli("report", "--file", str(tmp_path / "r.html"))
     page = tmp_path / "r.html"
     assert out.stdout.splitlines()[-1] == str(page)
     assert out.stdout.startswith("report of 2 traces (1 faults), 2 waterfalls, ")

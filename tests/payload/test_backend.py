@@ -189,15 +189,56 @@ def test_cache_dir_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert pkg.default_cache_dir() == tmp_path / "mine"
 
 
-def test_clear_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, payload: Path) -> None:
-    monkeypatch.setenv("DOGXRAY_CACHE_DIR", str(tmp_path / "cache"))
-    pkg.build_package(payload_dir=payload, pip_runner=FakePip())
+def test_clear_cache_removes_only_dogxrays_builds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, payload: Path
+) -> None:
+    """$DOGXRAY_CACHE_DIR may be shared (even a home directory): only dogxray's own build
+    files go; foreign files and folders, look-alikes included, stay byte for byte."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DOGXRAY_CACHE_DIR", str(cache))
+    build = pkg.build_package(payload_dir=payload, pip_runner=FakePip())
+    assert build.path is not None and build.path.parent == cache
+    interrupted = cache / f".{build.path.name}.1234.tmp"  # a write cut short
+    interrupted.write_bytes(b"x" * 100)
+    foreign = {
+        "notes.txt": b"mine",
+        "function.zip": b"my own zip",
+        "function-pip-notahexkey.zip": b"look-alike",
+        f"{build.path.name}.bak": b"my backup",
+        "photos/function-pip-" + "0" * 32 + ".zip": b"in a sub folder",
+    }
+    for name, body in foreign.items():
+        (cache / name).parent.mkdir(exist_ok=True)
+        (cache / name).write_bytes(body)
+    (cache / "empty-folder").mkdir()
+    (cache / f"function-env-{'1' * 32}.zip").mkdir()  # a folder with a build's name
+    (cache / f"function-env-{'2' * 32}.zip").symlink_to(cache / "notes.txt")
+
     result = CliRunner().invoke(app, ["package", "--clear-cache"])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"removed 1 cached build(s) from {tmp_path / 'cache'}\n"
-    assert not (tmp_path / "cache").exists()
+    freed = build.zipped_bytes + 100
+    assert result.stdout == (
+        f"removed 2 cached builds ({freed / 1024:,.1f} kB) from {cache}\n"
+        "kept 8 other entries there (not dogxray's builds)\n"
+    )
+    assert not build.path.exists() and not interrupted.exists()
+    for name, body in foreign.items():
+        assert (cache / name).read_bytes() == body
+    assert (cache / "empty-folder").is_dir()
+    assert (cache / f"function-env-{'1' * 32}.zip").is_dir()
+    assert (cache / f"function-env-{'2' * 32}.zip").is_symlink()
     again = CliRunner().invoke(app, ["package", "--clear-cache"])
-    assert again.stdout == f"removed 0 cached build(s) from {tmp_path / 'cache'}\n"
+    assert again.stdout == (
+        f"removed 0 cached builds from {cache}\nkept 8 other entries there (not dogxray's builds)\n"
+    )
+
+
+def test_clear_cache_of_a_missing_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOGXRAY_CACHE_DIR", str(tmp_path / "never"))
+    result = CliRunner().invoke(app, ["package", "--clear-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"removed 0 cached builds from {tmp_path / 'never'}\n"
+    assert not (tmp_path / "never").exists()
 
 
 def test_output_into_a_directory_writes_function_zip_there(

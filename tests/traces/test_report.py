@@ -119,7 +119,7 @@ def run(*args: str) -> Any:
 
 
 def test_report_refuses_a_missing_directory(tmp_path: Path) -> None:
-    result = run("report", "--output", str(tmp_path / "nope" / "r.html"))
+    result = run("report", "--file", str(tmp_path / "nope" / "r.html"))
     assert result.exit_code == 2
     assert f"cannot write {tmp_path / 'nope' / 'r.html'}" in result.stderr
     assert not (tmp_path / "nope").exists()
@@ -128,7 +128,7 @@ def test_report_refuses_a_missing_directory(tmp_path: Path) -> None:
 
 def test_report_on_moto_into_a_directory(aws_mock: Any, tmp_path: Path) -> None:
     ids = put(aws_mock, MIX)
-    result = run("report", "--output", str(tmp_path))
+    result = run("report", "--file", str(tmp_path))
     assert result.exit_code == 0, result.output
     target = tmp_path / "report.html"
     size = target.stat().st_size
@@ -142,3 +142,45 @@ def test_report_on_moto_into_a_directory(aws_mock: Any, tmp_path: Path) -> None:
     assert 'data-type="AWS::S3::Bucket"' in html and "NoSuchBucket" in html
     # moto has no log group of the lab: the waterfalls say so instead of failing
     assert "no log lines" in html
+
+
+def test_report_output_is_the_format_and_file_the_path(aws_mock: Any, tmp_path: Path) -> None:
+    """`--output` means the format, as in every command: `--output json` is refused
+    (it used to write HTML to a file named `json`)."""
+    for value in ("json", "text", "report"):
+        refused = run("report", "--output", value)
+        assert refused.exit_code == 2
+        assert refused.stderr == (
+            f"error: --output {value}: report writes HTML; --output is the format (html only)\n"
+            "hint: use --file PATH for where to write the page (default report.html)\n"
+        )
+    assert not list(Path.cwd().glob("json")) and not (tmp_path / "json").exists()
+    both = run("report", "--output", str(tmp_path / "a.html"), "--file", str(tmp_path / "b.html"))
+    assert both.exit_code == 2
+    assert "two paths for one page" in both.stderr
+    page = tmp_path / "p.html"
+    ok = run("report", "-o", "html", "-f", str(page))
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.splitlines()[-1] == str(page) and "deprecated" not in ok.stderr
+
+
+def test_report_output_with_an_html_path_still_works_with_a_note(
+    aws_mock: Any, tmp_path: Path
+) -> None:
+    page = tmp_path / "old.html"
+    result = run("report", "--output", str(page))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == str(page) and page.is_file()
+    assert result.stderr.startswith(
+        f"note: `--output {page}` as a path is deprecated; use `--file {page}`\n"
+    )
+
+
+def test_report_over_a_symlink_writes_its_target(aws_mock: Any, tmp_path: Path) -> None:
+    real = tmp_path / "real.html"
+    real.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(real)
+    result = run("report", "--file", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and real.read_text().startswith("<!DOCTYPE html>")
