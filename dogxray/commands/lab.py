@@ -62,7 +62,8 @@ def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> Non
             {
                 "message": f"using existing bucket {name}; dogxray did not create it and will "
                 "never empty or delete it",
-                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to `dogxray setup`",
+                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to "
+                f"`{render.command('setup')}`",
             }
         )
     else:
@@ -233,6 +234,6 @@ def cleanup(
         raise DogxrayError(
             f"cleanup could not verify that the lab is gone: {', '.join(doc.remaining)} "
             "still exist(s)",
-            hint="re-run `dogxray cleanup --yes` (it continues where it stopped); --debug "
-            "shows the API calls",
+            hint=f"re-run `{render.command('cleanup --yes')}` (it continues where it stopped); "
+            "--debug shows the API calls",
         )

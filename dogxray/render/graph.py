@@ -265,7 +265,7 @@ def panel_lines(detail: dict[str, Any]) -> list[Text]:
         lines.append(Text(f"  {exc['count']}x {exc['type']}: {exc['message']}{remote}"))
         lines.append(Text("     newest: " + " ".join(exc["trace_ids"])))
     if detail["exceptions"]:
-        lines.append(Text("open one with `dogxray trace ID`"))
+        lines.append(Text(f"open one with `{render.command('trace ID')}`"))
     return lines
 
 
