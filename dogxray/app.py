@@ -14,7 +14,6 @@ from typer.core import TyperGroup
 
 from dogxray import render
 from dogxray.cli import hoist_global_options, main_options, usage_error
-from dogxray.errors import DogxrayError
 from dogxray.commands import (
     analyze,
     inject,
@@ -28,16 +27,45 @@ from dogxray.commands import (
     report,
     traces,
 )
+from dogxray.errors import DogxrayError
 
+# `--help`'s order: the lab as it runs (stages 1-6), the triage lab, then the rest;
+# a command not named here comes last, in the order it was registered.
+HELP_ORDER = (
+    "create-bucket",  # stage 1
+    "create-role",  # stage 2
+    "deploy-function",  # stage 3
+    "configure",
+    "setup",  # stages 1-3
+    "status",
+    "test",  # stage 4
+    "break-bucket",  # stage 5
+    "traces",
+    "trace",
+    "map",
+    "logs",
+    "report",
+    "fix-bucket",
+    "cleanup",  # stage 6
+    "inject",  # triage
+    "load",
+    "analyze",
+    "metrics",
+    "local",
+    "demo",
+    "package",
+    "labs",
+)
 
 
 class DogxrayGroup(TyperGroup):
     """The root command: global options accepted after the command name too, usage
     errors printed as dogxray's `error:`/`hint:` lines (exit 2), and `--help` listing the
-    commands in the lab's order (the order they are registered below)."""
+    commands in the lab's order (`HELP_ORDER`)."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
+        rank = {name: i for i, name in enumerate(HELP_ORDER)}
+        return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
 
     def main(  # type: ignore[override]
         self,
@@ -86,7 +114,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.callback()(main_options)
-# The order is `--help`'s order.
 for module in (analyze, inject, lab, load, local, logs, map, metrics, package, report, traces):
     app.add_typer(module.app)
 

@@ -93,9 +93,11 @@ def main_options(
     try:
         ctx.obj = Settings.from_options(
             lab=lab,
+            profile=typed["profile"],
+            region=typed["region"],
+            endpoint_url=typed["endpoint_url"],
             debug=debug,
             given=frozenset(name for name, value in typed.items() if value is not None),
-            **typed,
         )
     except DogxrayError as exc:
         render.error(exc)

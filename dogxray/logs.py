@@ -115,8 +115,7 @@ def read_logs(
             hint=(
                 "CloudWatch needs a few seconds to receive new lines; re-run"
                 if is_recent(end_ms / 1000)
-                else "the request is not recent: its lines may be past the log group's "
-                "retention"
+                else "the request is not recent: its lines may be past the log group's retention"
             )
             + ("" if trace_id else ", or widen --since"),
         )

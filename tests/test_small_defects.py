@@ -80,9 +80,7 @@ def test_demo_against_an_emulator_endpoint_does_not_say_aws_account(
     monkeypatch.setattr(demo._Runner, "stage", lambda self, *args, **kw: None)
     result = runner.invoke(app, ["--endpoint-url", "http://127.0.0.1:4566", "demo"], input="")
     assert "refusing" not in result.output  # no confirmation asked: it is not AWS
-    assert "demo of the lab 'dog-photo' in the endpoint http://127.0.0.1:4566\n" in (
-        result.output
-    )
+    assert "demo of the lab 'dog-photo' in the endpoint http://127.0.0.1:4566\n" in (result.output)
     assert "AWS account" not in result.output
 
 

@@ -58,6 +58,4 @@ def load_summary(doc: dict[str, Any]) -> None:
     for line in lines:
         out.print(line, markup=False)
     if doc["status"]["5xx"]:
-        err.print(
-            f"hint: `{command('traces --errors')}` shows why requests failed", markup=False
-        )
+        err.print(f"hint: `{command('traces --errors')}` shows why requests failed", markup=False)

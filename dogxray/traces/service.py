@@ -233,8 +233,7 @@ def why_empty(aws: Aws, settings: Settings, since: str, errors_only: bool) -> st
         config = {}
     if config and (config.get("TracingConfig") or {}).get("Mode") != "Active":
         return (
-            f"active tracing is off on {function}; "
-            f"run `{settings.command('configure --tracing')}`"
+            f"active tracing is off on {function}; run `{settings.command('configure --tracing')}`"
         )
     kind = "failed traces" if errors_only else "traces"
     when = f"in the last {since}" if is_relative(since) else f"since {since}"
