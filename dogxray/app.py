@@ -27,6 +27,7 @@ from dogxray.commands import (
     report,
     traces,
 )
+from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 
 # `--help`'s order: the lab as it runs (stages 1-6), the triage lab, then the rest;
@@ -98,6 +99,8 @@ class DogxrayGroup(TyperGroup):
                 raise
             render.progress("aborted")
             sys.exit(1)
+        finally:
+            render.use_settings(Settings())  # the next run in this process starts afresh
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)

@@ -141,13 +141,18 @@ def check_runs_functions(aws: Aws, url: str) -> None:
     if not aws.is_local or aws.is_emulator:
         return
     host = (urlsplit(url).hostname or "").lower()
-    if host.endswith(".on.aws") or not _resolves(host):
-        raise DogxrayError(
-            f"the endpoint {aws.endpoint_url} does not run Lambda functions",
-            where=f"its Function URL {url} is not served by it",
-            hint="a plain moto server keeps the lab's resources but runs no code; run the "
-            "lab on dogxray's emulator (`dogxray local`, or `dogxray demo --local`) or on AWS",
-        )
+    if host.endswith(".on.aws"):
+        where = f"its Function URL {url} is an AWS address, not the endpoint's"
+    elif not _resolves(host):
+        where = f"the host of its Function URL {url} does not resolve"
+    else:
+        return
+    raise DogxrayError(
+        f"the endpoint {aws.endpoint_url} does not run Lambda functions",
+        where=where,
+        hint="a plain moto server keeps the lab's resources but runs no code; run the "
+        "lab on dogxray's emulator (`dogxray local`, or `dogxray demo --local`) or on AWS",
+    )
 
 
 def run(
@@ -158,9 +163,8 @@ def run(
     count: int = 1,
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
-    """`count` probes in a row (the progress bar hangs off `on_result`); an endpoint that
-    runs no functions is one error, not `count` failed requests."""
-    check_runs_functions(aws, url)
+    """`count` probes in a row (the progress bar hangs off `on_result`). Callers check
+    `check_runs_functions` first: one error, not `count` failed requests."""
     results = []
     for _ in range(count):
         result = probe(aws, url, bucket)

@@ -109,6 +109,7 @@ def test(
             hint=f"add one with `{render.command('configure --url')}`, then re-run "
             f"`{render.command('test')}`",
         )
+    probe.check_runs_functions(aws, lab.function_url)
     if open_browser:
         webbrowser.open(lab.function_url)
     with show.probe_progress(count) as advance:
