@@ -296,7 +296,7 @@ class _Runner:
             raise DogxrayError(
                 "no complete trace of the test request was found in X-Ray",
                 hint="X-Ray may still be indexing it: run "
-                f"`{self.aws.settings.command('traces')}` in a minute",
+                f"`{self.settings.command('traces')}` in a minute",
             )
         subs = found[0]["subsegments"]
         self.say(
@@ -329,7 +329,7 @@ class _Runner:
             raise DogxrayError(
                 "no fault trace with a root cause was found for the failed request",
                 hint="X-Ray may still be indexing it: run "
-                f"`{self.aws.settings.command('traces --errors')}` in a minute",
+                f"`{self.settings.command('traces --errors')}` in a minute",
             )
         self.fault_trace_id = faults[0]["id"]
         detail = traces.trace_detail(self.aws, self.fault_trace_id, warn=self.show.note)
