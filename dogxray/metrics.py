@@ -58,6 +58,18 @@ def parse_period(text: str) -> int:
     return int(seconds)
 
 
+# The periods `shortest_period` suggests (minutes): each one `parse_period` accepts.
+_NICE_PERIODS_MIN = (1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+
+
+def shortest_period(window_s: float) -> str:
+    """The shortest usual `--period` that keeps a window within MAX_POINTS points."""
+    for minutes in _NICE_PERIODS_MIN:
+        if window_s / (minutes * 60) <= MAX_POINTS:
+            return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+    return f"{MAX_PERIOD_S // 3600}h"
+
+
 def _percentile(query: Query) -> bool:
     return query.stat.startswith("p")
 
@@ -101,7 +113,8 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
     if (end - start).total_seconds() / seconds > MAX_POINTS:
         raise DogxrayError.usage(
             f"--since {since} at --period {period} is over {MAX_POINTS} points",
-            hint="use a longer --period (e.g. 5m or 1h) for a long window",
+            hint=f"use --period {shortest_period((end - start).total_seconds())} or longer "
+            "for this window",
         )
     pages = aws.client("cloudwatch").get_paginator("get_metric_data")
 

@@ -404,3 +404,15 @@ def test_test_json_is_always_an_array(monkeypatch: pytest.MonkeyPatch, count: in
     code, out, _ = invoke("test", "--count", str(count), "--output", "json")
     assert code == 0
     assert json.loads(out) == [result.to_json()] * count
+
+
+@pytest.mark.parametrize(("since", "period"), [("2d", "5m"), ("100d", "2h"), ("455d", "12h")])
+def test_too_many_points_suggests_a_period_that_works(since: str, period: str) -> None:
+    with mock_aws():
+        code, _, err = invoke("--region", "us-east-1", "metrics", "--since", since)
+    assert code == 2
+    assert err.splitlines()[1] == f"hint: use --period {period} or longer for this window"
+    with mock_aws():
+        assert (
+            invoke("--region", "us-east-1", "metrics", "--since", since, "--period", period)[0] == 0
+        )
