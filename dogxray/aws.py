@@ -85,10 +85,12 @@ class Aws:
 
     @property
     def backend(self) -> str:
-        """What this session talks to, for messages: never "your AWS account" when it is
-        an emulator."""
+        """What this session talks to, for messages: AWS, dogxray's emulator, or another
+        endpoint (a moto server, LocalStack) named by its URL."""
         if self.endpoint_url:
-            return f"the emulator at {self.endpoint_url}"
+            if self.is_emulator:
+                return f"dogxray's emulator at {self.endpoint_url}"
+            return f"the endpoint {self.endpoint_url}"
         return f"AWS account {self.account_id}, region {self.region}"
 
     @property

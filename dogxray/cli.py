@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+# typer 0.29 vendors click as `typer._click`: its exceptions are these, not click's.
+from typer._click.exceptions import UsageError
+
 from dogxray import __version__, render
 from dogxray.config import (
     DEFAULT_LAB,
@@ -82,17 +85,86 @@ def main_options(
     ),
 ) -> None:
     """The global options; the command reads them from `ctx.obj` (a `Settings`)."""
+    typed = {
+        "profile": _explicit(ctx, "profile", profile),
+        "region": _explicit(ctx, "region", region),
+        "endpoint_url": _explicit(ctx, "endpoint_url", endpoint_url),
+    }
     try:
         ctx.obj = Settings.from_options(
             lab=lab,
-            profile=_explicit(ctx, "profile", profile),
-            region=_explicit(ctx, "region", region),
-            endpoint_url=_explicit(ctx, "endpoint_url", endpoint_url),
+            profile=typed["profile"],
+            region=typed["region"],
+            endpoint_url=typed["endpoint_url"],
             debug=debug,
+            given=frozenset(name for name, value in typed.items() if value is not None),
         )
     except DogxrayError as exc:
         render.error(exc)
         raise typer.Exit(exc.exit_code) from None
+    render.use_settings(ctx.obj)
+
+
+# The global options `hoist_global_options` accepts after the command name too.
+HOISTED = ("--lab", "--profile", "--region", "--endpoint-url", "--debug")
+
+
+def _option_names(params: list[Any]) -> tuple[set[str], set[str]]:
+    """(every option name, the names of options that take a value) of click parameters."""
+    names: set[str] = set()
+    valued: set[str] = set()
+    for param in params:
+        if param.param_type_name == "option":
+            names.update(param.opts, param.secondary_opts)
+            if not param.is_flag and not param.count:
+                valued.update(param.opts)
+    return names, valued
+
+
+def _width(token: str, valued: set[str]) -> int:
+    """How many tokens an option occupies: 2 for `--lab b`, 1 for `--lab=b` or a flag."""
+    return 2 if token in valued else 1
+
+
+def hoist_global_options(group: Any, args: list[str]) -> list[str]:
+    """Accept the global options after the command name too: `status --lab b` ->
+    `--lab b status`. Only the command's own arguments are scanned, option by option (an
+    option's value is never mistaken for an option), up to `--`; an option the command
+    defines itself keeps its place."""
+    _, root_valued = _option_names(group.params)
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += _width(args[i], root_valued)
+    if i >= len(args) or args[i] not in group.commands:
+        return args
+    own, own_valued = _option_names(group.commands[args[i]].params)
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = args[i + 1 :]
+    j = 0
+    while j < len(rest):
+        token = rest[j]
+        if token == "--":
+            kept += rest[j:]
+            break
+        name = token.split("=", 1)[0]
+        if name in HOISTED and name not in own:
+            width = _width(token, root_valued)
+            moved += rest[j : j + width]
+        else:
+            width = _width(token, own_valued)
+            kept += rest[j : j + width]
+        j += width
+    return [*args[:i], *moved, args[i], *kept]
+
+
+def usage_error(exc: UsageError) -> DogxrayError:
+    """click's and typer's own usage errors (a bad value, an unknown option, a missing
+    argument) as dogxray's `error:`/`hint:` lines."""
+    message = exc.format_message().strip().rstrip(".").replace("Value error, ", "")
+    message = message[:1].lower() + message[1:]
+    path = exc.ctx.command_path if exc.ctx is not None else "dogxray"
+    return DogxrayError.usage(message, hint=f"see `{path} --help`")
 
 
 def settings(ctx: typer.Context | None) -> Settings:

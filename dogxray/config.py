@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 from dataclasses import dataclass
 
 from dogxray.errors import DogxrayError
@@ -139,6 +140,9 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     debug: bool = False
+    # The global options given on the command line ("profile", "region", "endpoint_url"):
+    # the ones a hint must repeat (the environment's carry over in the same shell).
+    given: frozenset[str] = frozenset()
 
     @classmethod
     def from_options(
@@ -150,7 +154,9 @@ class Settings:
         endpoint_url: str | None = None,
         debug: bool = False,
         environ: dict[str, str] | None = None,
+        given: frozenset[str] = frozenset(),
     ) -> Settings:
+        """`given`: the options the user typed (`command` repeats them in hints)."""
         env = os.environ if environ is None else environ
         if not _LAB_RE.match(lab):
             raise DogxrayError.usage(
@@ -163,7 +169,19 @@ class Settings:
                 hint="give a region code such as us-east-1, or leave --region out to use "
                 "AWS_REGION / the profile's region",
             )
-        endpoint = endpoint_url or env.get(ENV_ENDPOINT_URL) or None
+        if profile is not None and not profile.strip():
+            raise DogxrayError.usage(
+                "--profile is empty",
+                hint="give a profile name from `aws configure list-profiles`, or leave "
+                "--profile out to use AWS_PROFILE / the default profile",
+            )
+        if endpoint_url is not None and not endpoint_url.strip():
+            raise DogxrayError.usage(
+                "--endpoint-url is empty",
+                hint="give a full URL such as http://127.0.0.1:4566, or leave --endpoint-url "
+                "out to use AWS_ENDPOINT_URL / AWS",
+            )
+        endpoint = endpoint_url or env.get(ENV_ENDPOINT_URL, "").strip() or None
         if endpoint and not re.match(r"^https?://[^/\s]+", endpoint):
             raise DogxrayError.usage(
                 f"invalid endpoint URL {endpoint!r}",
@@ -171,11 +189,33 @@ class Settings:
             )
         return cls(
             lab=lab,
-            profile=profile or env.get(ENV_PROFILE) or None,
-            region=region or env.get(ENV_REGION) or env.get(ENV_DEFAULT_REGION) or None,
+            profile=profile or env.get(ENV_PROFILE, "").strip() or None,
+            region=region
+            or env.get(ENV_REGION, "").strip()
+            or env.get(ENV_DEFAULT_REGION, "").strip()
+            or None,
             endpoint_url=endpoint,
             debug=debug,
+            given=given,
         )
+
+    def command(self, args: str) -> str:
+        """A dogxray command line for a hint, with the global options this run was given:
+        `command("test --count 3")` -> "dogxray --lab a --region eu-west-1 test --count 3".
+        A lab other than the default is always named; --profile, --region and
+        --endpoint-url only when typed (set in the environment, they carry over)."""
+        words = ["dogxray"]
+        if self.lab != DEFAULT_LAB:
+            words += ["--lab", self.lab]
+        for name, value in (
+            ("profile", self.profile),
+            ("region", self.region),
+            ("endpoint_url", self.endpoint_url),
+        ):
+            if name in self.given and value:
+                words += [f"--{name.replace('_', '-')}", value]
+        prefix = " ".join(shlex.quote(w) for w in words)
+        return f"{prefix} {args}" if args else prefix
 
     @property
     def function_name(self) -> str:

@@ -245,6 +245,7 @@ class _Runner:
     def _probe(self) -> Any:
         from dogxray import probe
 
+        probe.check_runs_functions(self.aws, self.url)
         self.probed_at = self.now()
         return probe.probe(self.aws, self.url, self.bucket)
 
@@ -294,7 +295,8 @@ class _Runner:
         if not found:
             raise DogxrayError(
                 "no complete trace of the test request was found in X-Ray",
-                hint="X-Ray may still be indexing it: run `dogxray traces` in a minute",
+                hint="X-Ray may still be indexing it: run "
+                f"`{self.settings.command('traces')}` in a minute",
             )
         subs = found[0]["subsegments"]
         self.say(
@@ -326,7 +328,8 @@ class _Runner:
         if not faults:
             raise DogxrayError(
                 "no fault trace with a root cause was found for the failed request",
-                hint="X-Ray may still be indexing it: run `dogxray traces --errors` in a minute",
+                hint="X-Ray may still be indexing it: run "
+                f"`{self.settings.command('traces --errors')}` in a minute",
             )
         self.fault_trace_id = faults[0]["id"]
         detail = traces.trace_detail(self.aws, self.fault_trace_id, warn=self.show.note)

@@ -214,7 +214,7 @@ def load(
     if not lab.function_url:
         raise DogxrayError(
             f"{lab.function_name} has no Function URL to send traffic to",
-            hint="`dogxray configure --url` adds it",
+            hint=f"`{aws.settings.command('configure --url')}` adds it",
         )
     if aws.is_emulator and not is_loopback(lab.function_url):
         raise DogxrayError(

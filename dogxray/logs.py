@@ -77,10 +77,10 @@ def read_logs(
     page_limit: int | None = None,
 ) -> dict[str, Any]:
     """The `logs` document: events (newest last) and one summary per invocation."""
-    from dogxray.traces.window import parse_since
+    from dogxray.traces.window import is_recent, parse_since
 
     group = settings.log_group_name
-    window = parse_since(since)
+    window = parse_since(since, limit=None)
     start_ms, end_ms = _ms_of(window[0]), _ms_of(window[1])
     if trace_id is not None:
         request_id, start_ms, end_ms = invocation_of_trace(aws, trace_id)
@@ -100,7 +100,7 @@ def read_logs(
             raise DogxrayError(
                 f"no log group {group}: the function has not logged anything yet",
                 where=f"CloudWatch Logs in {aws.region}",
-                hint="run `dogxray setup` and `dogxray test` first",
+                hint=f"run `{settings.command('setup')}` and `{settings.command('test')}` first",
             ) from None
         result["note"] = missing_note(aws, settings)
         return result
@@ -112,15 +112,19 @@ def read_logs(
         raise DogxrayError(
             f"no log lines of {what} in {group}",
             where=f"{result['window']['start']} .. {result['window']['end']}",
-            hint="CloudWatch needs a few seconds to receive new lines; re-run"
+            hint=(
+                "CloudWatch needs a few seconds to receive new lines; re-run"
+                if is_recent(end_ms / 1000)
+                else "the request is not recent: its lines may be past the log group's retention"
+            )
             + ("" if trace_id else ", or widen --since"),
         )
     result["events"], result["invocations"] = events, summaries
     if not events:
         kind = "failed invocations" if errors_only else "log lines"
         result["note"] = (
-            f"no {kind} in {group} in the window; invoke the function with `dogxray test`, "
-            "or widen --since"
+            f"no {kind} in {group} in the window; invoke the function with "
+            f"`{settings.command('test')}`, or widen --since"
         )
     return result
 
@@ -133,11 +137,11 @@ def missing_note(aws: Any, settings: Any) -> str:
         if _is_missing(exc):
             return (
                 f"nothing deployed: no function {settings.function_name} in {aws.region}; "
-                "run `dogxray setup`"
+                f"run `{settings.command('setup')}`"
             )
     return (
         f"no log group {settings.log_group_name} yet: the function has not been invoked; "
-        "run `dogxray test`"
+        f"run `{settings.command('test')}`"
     )
 
 
@@ -147,7 +151,7 @@ def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
     from dogxray.traces.fetch import Fetcher
     from dogxray.traces.window import validate_trace_id
 
-    trace_id = validate_trace_id(trace_id)
+    trace_id = validate_trace_id(trace_id, aws.settings)
     trace = Fetcher(aws).trace(trace_id)
     nodes = [node for node, _ in trace.walk()]
     ids = [n.aws.get("request_id") for n in nodes if n.origin == "AWS::Lambda"]
@@ -157,7 +161,7 @@ def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
         raise DogxrayError(
             f"trace {trace_id} has no Lambda request id",
             where="no AWS::Lambda segment with aws.request_id",
-            hint="is this a trace of the lab's function? see `dogxray trace ID`",
+            hint=f"is this a trace of the lab's function? see `{aws.settings.command('trace ID')}`",
         )
     # Lambda logs init and START just after the request reached it; give a small margin.
     return request_id, int(trace.start * 1000) - 1000, int(trace.end * 1000) + 5000
@@ -196,9 +200,15 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
         return found
     found["events"], _ = select(LogParser().feed(raw), request_id=request_id)
     if not found["events"]:
+        from dogxray.traces.window import is_recent
+
+        logs_command = settings.command(f"logs --trace {detail['id']}")
         found["note"] = (
             f"no log lines of request {request_id} yet (CloudWatch needs a few seconds); "
-            f"re-run, or `dogxray logs --trace {detail['id']}`"
+            f"re-run, or `{logs_command}`"
+            if is_recent(end_ms / 1000)
+            else f"no log lines of request {request_id} in {settings.log_group_name} "
+            "(they may be past the log group's retention)"
         )
     return found
 
@@ -225,7 +235,7 @@ def follow(
 
     group = settings.log_group_name
     client = aws.client("logs")
-    cursor = _ms_of(parse_since(since)[0])
+    cursor = _ms_of(parse_since(since, limit=None)[0])
     seen: dict[str, int] = {}  # event id -> timestamp, pruned behind the lookback
     parser = LogParser()
     held: dict[str, list[dict[str, Any]]] = {}

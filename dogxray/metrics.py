@@ -15,10 +15,11 @@ from typing import Any
 
 from dogxray.aws import Aws, ClientError
 from dogxray.errors import DogxrayError
-from dogxray.traces.window import iso, parse_duration, parse_since
+from dogxray.traces.window import CLOUDWATCH_METRICS, iso, parse_duration, parse_since
 
 NAMESPACE = "AWS/Lambda"
-MIN_PERIOD_S = 60  # standard-resolution Lambda metrics
+MIN_PERIOD_S = 60  # Lambda's metrics are standard resolution: periods are whole minutes
+MAX_PERIOD_S = 86_400
 MAX_POINTS = 1440  # one day of minutes: a readable sparkline, a bounded answer
 
 
@@ -42,13 +43,31 @@ QUERIES = (
 
 def parse_period(text: str) -> int:
     """`--period` -> whole seconds, a multiple of 60 (CloudWatch's standard resolution)."""
-    seconds = parse_duration(text, option="--period", maximum_s=86_400)
+    seconds = parse_duration(
+        text,
+        option="--period",
+        minimum_s=MIN_PERIOD_S,
+        maximum_s=MAX_PERIOD_S,
+        examples="1m, 5m or 1h",
+    )
     if seconds < MIN_PERIOD_S or seconds % MIN_PERIOD_S:
         raise DogxrayError.usage(
             f"--period {text} is not a whole number of minutes",
             hint="Lambda publishes one-minute metrics: use 1m, 5m, 1h ...",
         )
     return int(seconds)
+
+
+# The periods `shortest_period` suggests (minutes): each one `parse_period` accepts.
+_NICE_PERIODS_MIN = (1, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440)
+
+
+def shortest_period(window_s: float) -> str:
+    """The shortest usual `--period` that keeps a window within MAX_POINTS points."""
+    for minutes in _NICE_PERIODS_MIN:
+        if window_s / (minutes * 60) <= MAX_POINTS:
+            return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+    return f"{MAX_PERIOD_S // 3600}h"
 
 
 def _percentile(query: Query) -> bool:
@@ -89,12 +108,13 @@ def _series(results: list[dict[str, Any]]) -> dict[str, dict[datetime, float]]:
 
 def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -> dict[str, Any]:
     """The `metrics --output json` document."""
-    start, end = parse_since(since)
+    start, end = parse_since(since, limit=CLOUDWATCH_METRICS)
     seconds = parse_period(period)
     if (end - start).total_seconds() / seconds > MAX_POINTS:
         raise DogxrayError.usage(
             f"--since {since} at --period {period} is over {MAX_POINTS} points",
-            hint="use a longer --period (e.g. 5m or 1h) for a long window",
+            hint=f"use --period {shortest_period((end - start).total_seconds())} or longer "
+            "for this window",
         )
     pages = aws.client("cloudwatch").get_paginator("get_metric_data")
 

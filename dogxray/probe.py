@@ -4,15 +4,18 @@ the photo it returned is the one the function saved in the bucket."""
 from __future__ import annotations
 
 import hashlib
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from dogxray.aws import Aws, error_code
+from dogxray.errors import DogxrayError
 
 KEY_HEADER = "X-Dog-Key"  # set by the payload: the object key the photo was saved under
 HTTP_TIMEOUT_S = 30
@@ -122,6 +125,36 @@ def _saved_key(
     return newest[1] if newest else None
 
 
+def _resolves(host: str) -> bool:
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
+
+
+def check_runs_functions(aws: Aws, url: str) -> None:
+    """Refuse, once, a Function URL the endpoint cannot answer: a custom endpoint that is
+    not dogxray's emulator (a plain moto server) keeps Lambda's control plane but runs no
+    code, and hands out AWS-style URLs (`*.lambda-url.<region>.on.aws`) that are not its
+    own, or whose host does not resolve. AWS and the emulator pass unchecked."""
+    if not aws.is_local or aws.is_emulator:
+        return
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith(".on.aws"):
+        where = f"its Function URL {url} is an AWS address, not the endpoint's"
+    elif not _resolves(host):
+        where = f"the host of its Function URL {url} does not resolve"
+    else:
+        return
+    raise DogxrayError(
+        f"the endpoint {aws.endpoint_url} does not run Lambda functions",
+        where=where,
+        hint="a plain moto server keeps the lab's resources but runs no code; run the "
+        "lab on dogxray's emulator (`dogxray local`, or `dogxray demo --local`) or on AWS",
+    )
+
+
 def run(
     aws: Aws,
     url: str,
@@ -130,7 +163,8 @@ def run(
     count: int = 1,
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
-    """`count` probes in a row (the progress bar hangs off `on_result`)."""
+    """`count` probes in a row (the progress bar hangs off `on_result`). Callers check
+    `check_runs_functions` first: one error, not `count` failed requests."""
     results = []
     for _ in range(count):
         result = probe(aws, url, bucket)

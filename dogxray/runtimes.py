@@ -95,3 +95,23 @@ def warning(runtime: str, today: date | None = None) -> str | None:
         f"{life.create_blocked.isoformat()} and updating them from "
         f"{life.update_blocked.isoformat()}; {DEFAULT_RUNTIME} is the default"
     )
+
+
+def _span(names: list[str]) -> str:
+    """["python3.12", "python3.13", "python3.14"] -> "python3.12-3.14"."""
+    if len(names) == 1:
+        return names[0]
+    return f"{names[0]}-{names[-1].removeprefix('python')}"
+
+
+def help_text(today: date | None = None) -> str:
+    """`--runtime`'s help, from the table: the supported runtimes, the default, and the
+    deprecated ones Lambda still creates (accepted with a warning)."""
+    day = today or date.today()
+    names = creatable(day)
+    current = [n for n in names if LIFECYCLE[n].deprecated > day]
+    old = [n for n in names if LIFECYCLE[n].deprecated <= day]
+    text = f"{_span(current or names)} (default {DEFAULT_RUNTIME})"
+    if current and old:
+        text += f"; {_span(old)} deprecated, still accepted"
+    return text

@@ -67,7 +67,8 @@ def test_test_without_a_function_url_says_how_to_add_one() -> None:
     assert result.output == (
         "error: the function dog-photo-function has no Function URL to test (lab dog-photo "
         "in AWS account 123456789012, region us-east-1)\n"
-        "hint: add one with `dogxray configure --url`, then re-run `dogxray test`\n"
+        "hint: add one with `dogxray --region us-east-1 configure --url`, then re-run "
+        "`dogxray --region us-east-1 test`\n"
     )
 
 
@@ -79,9 +80,7 @@ def test_demo_against_an_emulator_endpoint_does_not_say_aws_account(
     monkeypatch.setattr(demo._Runner, "stage", lambda self, *args, **kw: None)
     result = runner.invoke(app, ["--endpoint-url", "http://127.0.0.1:4566", "demo"], input="")
     assert "refusing" not in result.output  # no confirmation asked: it is not AWS
-    assert "demo of the lab 'dog-photo' in the emulator at http://127.0.0.1:4566\n" in (
-        result.output
-    )
+    assert "demo of the lab 'dog-photo' in the endpoint http://127.0.0.1:4566\n" in (result.output)
     assert "AWS account" not in result.output
 
 

@@ -54,5 +54,6 @@ def inject(
         state = "now" if doc["changed"] else "already"
         render.data(f"{doc['function']} {state} injects: {wanted.describe()}")
         render.progress(
-            "next: `dogxray load --requests 100`, then `dogxray analyze` and `dogxray map`"
+            f"next: `{render.command('load --requests 100')}`, then "
+            f"`{render.command('analyze')}` and `{render.command('map')}`"
         )

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from dogxray import render
+from dogxray import render, runtimes
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
@@ -29,7 +29,7 @@ BUCKET_OPTION = typer.Option(
 POLICY_OPTION = typer.Option(
     None, "--policy", help="least-privilege (inline, default) or console (managed policies)"
 )
-RUNTIME_OPTION = typer.Option(None, "--runtime", help="python3.12-3.14 (default python3.13)")
+RUNTIME_OPTION = typer.Option(None, "--runtime", help=runtimes.help_text())
 ARCH_OPTION = typer.Option(None, "--arch", help="x86_64 (default) or arm64")
 MEMORY_OPTION = typer.Option(None, "--memory", help="MB, 128-10240 (default 128)")
 FROM_ENV_OPTION = typer.Option(
@@ -62,7 +62,8 @@ def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> Non
             {
                 "message": f"using existing bucket {name}; dogxray did not create it and will "
                 "never empty or delete it",
-                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to `dogxray setup`",
+                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to "
+                f"`{render.command('setup')}`",
             }
         )
     else:
@@ -233,6 +234,6 @@ def cleanup(
         raise DogxrayError(
             f"cleanup could not verify that the lab is gone: {', '.join(doc.remaining)} "
             "still exist(s)",
-            hint="re-run `dogxray cleanup --yes` (it continues where it stopped); --debug "
-            "shows the API calls",
+            hint=f"re-run `{render.command('cleanup --yes')}` (it continues where it stopped); "
+            "--debug shows the API calls",
         )

@@ -105,8 +105,10 @@ def test(
         raise DogxrayError(
             f"the function {lab.function_name} has no Function URL to test",
             where=f"lab {aws.settings.lab} in {aws.backend}",
-            hint="add one with `dogxray configure --url`, then re-run `dogxray test`",
+            hint=f"add one with `{render.command('configure --url')}`, then re-run "
+            f"`{render.command('test')}`",
         )
+    probe.check_runs_functions(aws, lab.function_url)
     if open_browser:
         from dogxray.render.browser import open_or_say
 
@@ -114,8 +116,7 @@ def test(
     with show.probe_progress(count) as advance:
         results = probe.run(aws, lab.function_url, lab.bucket, count=count, on_result=advance)
     if output is Output.json:
-        docs = [result.to_json() for result in results]
-        render.json_doc(docs[0] if count == 1 else docs)
+        render.json_doc([result.to_json() for result in results])
     show.probe_results(results, text=output is Output.text)
     if not all(result.ok for result in results):
         raise typer.Exit(1)

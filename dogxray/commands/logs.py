@@ -24,9 +24,10 @@ def logs(
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """The function's logs: one line per invocation (REPORT), its JSON line, errors."""
-    parse_since(since)  # bad input -> exit 2 before any AWS call
+    parse_since(since, limit=None)  # bad input -> exit 2 before any AWS call; logs are
+    # CloudWatch's, kept as long as the log group's retention says
     if trace is not None:
-        trace = validate_trace_id(trace)
+        trace = validate_trace_id(trace, settings(ctx))
         if request_id is not None or follow:
             raise DogxrayError.usage(
                 "--trace does not combine with --request-id or --follow",

@@ -22,9 +22,9 @@ def metrics(
     of the lab's function, as sparklines (CloudWatch AWS/Lambda metrics)."""
     from dogxray import metrics as service
     from dogxray.render import metrics as show
-    from dogxray.traces.window import parse_since
+    from dogxray.traces.window import CLOUDWATCH_METRICS, parse_since
 
-    parse_since(since)
+    parse_since(since, limit=CLOUDWATCH_METRICS)
     service.parse_period(period)
     doc = service.metrics(connect(ctx), settings(ctx).function_name, since=since, period=period)
     if output is Output.json:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from dogxray import runtimes
 from dogxray.cli import registrar
 from dogxray.config import DEFAULT_ARCH, DEFAULT_RUNTIME
 from dogxray.render import package as show
@@ -20,9 +21,7 @@ def package(
     output: Path = typer.Option(
         Path("function.zip"), "--output", help="file, or existing directory for function.zip"
     ),
-    runtime: str = typer.Option(
-        DEFAULT_RUNTIME, "--runtime", help="a Python runtime Lambda creates (python3.13)"
-    ),
+    runtime: str = typer.Option(DEFAULT_RUNTIME, "--runtime", help=runtimes.help_text()),
     arch: str = typer.Option(DEFAULT_ARCH, "--arch", help="x86_64 or arm64"),
     from_env: bool = typer.Option(
         False, "--from-env", help="offline: bundle this environment's installed packages"

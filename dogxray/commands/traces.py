@@ -96,7 +96,7 @@ def trace(
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """One trace as a waterfall, with exceptions and the root cause."""
-    validate_trace_id(trace_id)
+    validate_trace_id(trace_id, settings(ctx))
     from dogxray.traces import service
 
     aws = connect(ctx)

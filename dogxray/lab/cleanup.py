@@ -12,6 +12,7 @@ another function of the region still writes to, is kept with a note that says wh
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from dogxray.aws import Aws
@@ -246,7 +247,8 @@ def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
     if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
         notes.append(
             f"kept role {s.shared_role_name}: dogxray 0.1 shared it between regions; run "
-            "`dogxray setup` in each region the lab uses (each gets a role of its own), "
+            f"`{replace(s, given=s.given - {'region'}).command('setup')}` in each region "
+            "the lab uses (each gets a role of its own), "
             "then delete it by hand"
         )
     return steps, notes

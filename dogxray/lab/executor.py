@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import ParamValidationError, WaiterError
 
 from dogxray.aws import Aws, ClientError, error_code, error_message
+from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.lab.models import Action, Step, Wait
 from dogxray.lab.report import SILENT, Reporter
@@ -54,7 +55,7 @@ class UnknownOperation(LookupError):
     """A step names an operation its service does not have: a bug in the planner."""
 
 
-def empty_bucket(s3: Any, Bucket: str) -> int:
+def empty_bucket(s3: Any, settings: Settings, Bucket: str) -> int:
     """Delete every object version and delete marker (1000 per call); returns the count."""
     count = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=Bucket):
@@ -70,7 +71,7 @@ def empty_bucket(s3: Any, Bucket: str) -> int:
                     f"could not empty bucket {Bucket}: {len(reply['Errors'])} object version(s) "
                     f"refused, e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message')}",
                     hint="check object lock / legal holds and your s3:DeleteObjectVersion "
-                    "permission, then re-run `dogxray cleanup --yes`",
+                    f"permission, then re-run `{settings.command('cleanup --yes')}`",
                 )
             count += len(items)
     return count
@@ -78,8 +79,8 @@ def empty_bucket(s3: Any, Bucket: str) -> int:
 
 @dataclass(frozen=True)
 class Composite:
-    """A step of several calls: `run(client, **params)`, and the AWS operations it makes
-    (the dispatch test checks they exist)."""
+    """A step of several calls: `run(client, settings, **params)` (`settings` for its
+    messages), and the AWS operations it makes (the dispatch test checks they exist)."""
 
     run: Callable[..., Any]
     operations: tuple[str, ...]
@@ -104,7 +105,7 @@ def method_of(client: Any, operation: str) -> Callable[..., Any]:
     return getattr(client, names[operation])
 
 
-def call_of(step: Step, client: Any) -> Callable[..., Any]:
+def call_of(step: Step, client: Any, settings: Settings | None = None) -> Callable[..., Any]:
     """What runs the step: the operation's method, or the composite's function."""
     if step.operation is None:
         composite = COMPOSITES.get((step.resource.kind, step.action))
@@ -112,7 +113,7 @@ def call_of(step: Step, client: Any) -> Callable[..., Any]:
             raise UnknownOperation(
                 f"no composite step {step.action.value} for kind {step.resource.kind!r}"
             )
-        return functools.partial(composite.run, client)
+        return functools.partial(composite.run, client, settings or Settings())
     return method_of(client, step.operation)
 
 
@@ -138,7 +139,7 @@ class Executor:
 
     def run_one(self, step: Step) -> Any:
         client = self.aws.client(step.service)
-        result = self._call(step, call_of(step, client))
+        result = self._call(step, call_of(step, client, self.aws.settings))
         if step.kind == "role":
             self.role_changed_at = self.clock()
         if step.wait is not Wait.none and step.function_name:
@@ -170,10 +171,14 @@ class Executor:
                         m in message for m in PROPAGATION_MESSAGES
                     ):
                         if XRAY_MESSAGE in message and self._role_settled(step):
-                            raise _missing_xray_permission(step, message) from exc
+                            raise _missing_xray_permission(
+                                step, message, self.aws.settings
+                            ) from exc
                         elapsed = self.clock() - start
                         if elapsed >= self.timing.propagation_limit:
-                            raise _propagation_error(step, elapsed, message) from exc
+                            raise _propagation_error(
+                                step, elapsed, message, self.aws.settings
+                            ) from exc
                         text = "waiting for the new IAM role to reach Lambda"
                         if update is None:
                             update = stack.enter_context(self.reporter.spinner(text))
@@ -232,26 +237,31 @@ class Executor:
             raise DogxrayError(
                 f"function {function_name} did not become ready: {reason}",
                 where=wait.value,
-                hint="check the function in the Lambda console, then re-run `dogxray setup`",
+                hint="check the function in the Lambda console, then re-run "
+                f"`{self.aws.settings.command('setup')}`",
             ) from exc
 
 
-def _propagation_error(step: Step, elapsed: float, message: str) -> DogxrayError:
+def _propagation_error(
+    step: Step, elapsed: float, message: str, settings: Settings
+) -> DogxrayError:
     return DogxrayError(
         f"Lambda still cannot use the role after {elapsed:.0f} s: {message}",
         where=step.message,
-        hint="IAM changes usually reach Lambda within a minute; wait and re-run `dogxray "
-        "setup` (it continues where it stopped), or check the role's trust policy",
+        hint="IAM changes usually reach Lambda within a minute; wait and re-run "
+        f"`{settings.command('setup')}` (it continues where it stopped), or check the "
+        "role's trust policy",
     )
 
 
-def _missing_xray_permission(step: Step, message: str) -> DogxrayError:
+def _missing_xray_permission(step: Step, message: str, settings: Settings) -> DogxrayError:
     return DogxrayError(
         "the function's role lacks xray:PutTraceSegments, which active tracing needs "
         f"(the role is older than {ROLE_SETTLED_S / 60:.0f} min, so this is not IAM "
         f"propagation): {message}",
         where=step.message,
-        hint="run `dogxray setup` or `dogxray create-role`: they restore the role's policy "
+        hint=f"run `{settings.command('setup')}` or `{settings.command('create-role')}`: "
+        "they restore the role's policy "
         "(least-privilege: xray:PutTraceSegments and xray:PutTelemetryRecords; console: "
         "AWSXRayDaemonWriteAccess)",
     )

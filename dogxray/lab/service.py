@@ -20,6 +20,7 @@ from dogxray.config import (
     TAG_BUCKET,
     TAG_CREATED,
     TAG_LAB,
+    Settings,
 )
 from dogxray.errors import DogxrayError
 from dogxray.lab import observe as obs
@@ -47,7 +48,10 @@ from dogxray.lab.results import (
 from dogxray.package import code_sha256
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
-NOTHING_DEPLOYED = "nothing deployed; run `dogxray setup` first"
+
+
+def nothing_deployed(settings: Settings) -> str:
+    return f"nothing deployed; run `{settings.command('setup')}` first"
 
 
 def build_zip(
@@ -183,10 +187,14 @@ def stage(
     if wanted & {"code", "function"} and not observed.role.exists:
         raise DogxrayError(
             f"role {aws.settings.role_name(aws.region)} does not exist yet",
-            hint="run `dogxray create-role` first, or `dogxray setup` for every stage",
+            hint=f"run `{aws.settings.command('create-role')}` first, or "
+            f"`{aws.settings.command('setup')}` for every stage",
         )
     if not wanted & {"bucket", "role", "function"} and not observed.function.exists:
-        raise DogxrayError(NOTHING_DEPLOYED, hint="`dogxray setup` builds the whole lab")
+        raise DogxrayError(
+            nothing_deployed(aws.settings),
+            hint=f"`{aws.settings.command('setup')}` builds the whole lab",
+        )
     desired = build_desired(
         aws, o, observed, bucket, zip_bytes=None, keep_deployed=True, env_bucket=env_bucket
     )
@@ -208,9 +216,10 @@ def deployed(aws: Aws) -> Deployed:
     fn = obs.function(aws, aws.settings.function_name)
     if not fn.exists or fn.tags.get(TAG_LAB) != aws.settings.lab:
         raise DogxrayError(
-            NOTHING_DEPLOYED,
+            nothing_deployed(aws.settings),
             where=f"lab {aws.settings.lab} in {aws.region}",
-            hint="`dogxray setup` builds the lab (or pass the right --lab / --region)",
+            hint=f"`{aws.settings.command('setup')}` builds the lab (or pass the right "
+            "--lab / --region)",
         )
     real = fn.tags.get(TAG_BUCKET) or fn.env.get(ENV_BUCKET_NAME) or ""
     return Deployed(
@@ -248,8 +257,9 @@ def break_bucket(
         message=f"BUCKET_NAME of {dep.function_name} now points at {bucket} (was {dep.env_bucket})"
         if doc.changed
         else f"BUCKET_NAME already points at {bucket}",
-        hint="call the Function URL (`dogxray test`) to see Internal Server Error, then "
-        "`dogxray traces --errors`; `dogxray fix-bucket` restores it",
+        hint=f"call the Function URL (`{aws.settings.command('test')}`) to see Internal "
+        f"Server Error, then `{aws.settings.command('traces --errors')}`; "
+        f"`{aws.settings.command('fix-bucket')}` restores it",
     )
 
 
@@ -305,7 +315,7 @@ def status(aws: Aws) -> LabStatus:
             drift.setdefault(st.kind, []).extend(st.changes)  # every repair carries them
     if fn.exists and fn.env.get(ENV_BUCKET_NAME) != env_bucket:
         drift["function"] = [
-            f"{d} (broken: run `dogxray fix-bucket`)"
+            f"{d} (broken: run `{aws.settings.command('fix-bucket')}`)"
             if d.startswith(f"{ENV_BUCKET_NAME} is ")
             else d
             for d in drift.get("function", [])

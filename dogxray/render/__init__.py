@@ -13,7 +13,23 @@ from typing import Any
 
 from rich.console import Console
 
+from dogxray.config import Settings
 from dogxray.errors import DogxrayError
+
+# The running command's global options (set by `cli.main_options`), for `command`.
+_settings = Settings()
+
+
+def use_settings(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def command(args: str) -> str:
+    """A dogxray command line for a hint, with this run's global options
+    (`Settings.command`): `command("test")` -> "dogxray --lab a test"."""
+    return _settings.command(args)
+
 
 # file=None: rich resolves sys.stdout/sys.stderr at print time (CliRunner swaps them).
 out = Console(highlight=False, soft_wrap=True)
@@ -47,7 +63,7 @@ def error(exc: DogxrayError) -> None:
 def interrupted() -> None:
     err.print(
         "interrupted: nothing is lost; re-run the same command to finish, "
-        "or `dogxray cleanup` to remove what was made",
+        f"or `{command('cleanup')}` to remove what was made",
         markup=False,
         style="yellow",
     )

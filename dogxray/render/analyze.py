@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import err, out
+from dogxray.render import command, err, out
 
 
 def _pct(share: float) -> str:
@@ -51,4 +51,4 @@ def analysis(doc: dict[str, Any], function: str) -> None:
         out.print(line, markup=False)
     example = (slow["examples"] or [c["traces"][0] for c in faulty["exceptions"]] or [None])[0]
     if example:
-        err.print(f"next: `dogxray trace {example}` shows one of them", markup=False)
+        err.print(f"next: `{command(f'trace {example}')}` shows one of them", markup=False)

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 @contextmanager
 def probe_progress(count: int) -> Iterator[Callable[[Any], None]]:
-    """A progress bar on stderr for `test --count N` (none for a single request)."""
-    if count == 1:
+    """A progress bar on stderr for `test --count N` (none for a single request, nor when
+    stderr is not a terminal: rich would leave a blank line there)."""
+    if count == 1 or not err.is_terminal:
         yield lambda _result: None
         return
     with Progress(console=err, transient=True) as bar:

@@ -335,7 +335,7 @@ def panel_lines(detail: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[
         lines.extend(_wrap(text, width, "     "))
         lines.extend(_wrap("     newest: " + " ".join(exc["trace_ids"]), width, " " * 13))
     if detail["exceptions"]:
-        lines.append(Text("open one with `dogxray trace ID`"))
+        lines.append(Text(f"open one with `{render.command('trace ID')}`"))
     return lines
 
 

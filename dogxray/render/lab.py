@@ -58,7 +58,7 @@ def setup_result(doc: dict[str, Any]) -> None:
             render.data(f"  {key.replace('_', ' ')}: {doc[key]}")
     if doc.get("function_url"):
         render.data(f"Function URL: {doc['function_url']}")
-        render.progress("next: `dogxray test` to prove it works")
+        render.progress(f"next: `{render.command('test')}` to prove it works")
 
 
 def stage_result(changed: list[str], *, done: str, unchanged: str) -> None:
@@ -77,7 +77,7 @@ def status(doc: dict[str, Any]) -> None:
     if doc.get("function_url"):
         render.data(f"Function URL: {doc['function_url']}")
     elif not any(r["exists"] for r in doc["resources"]):
-        render.progress("nothing deployed yet: run `dogxray setup`")
+        render.progress(f"nothing deployed yet: run `{render.command('setup')}`")
 
 
 def bucket_switch(doc: dict[str, Any]) -> None:
@@ -108,4 +108,4 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
 
 def injection(description: str) -> None:
     """`status` of a lab with fault injection on: a state, not drift."""
-    render.data(f"injection: {description}; `dogxray inject --off` removes it")
+    render.data(f"injection: {description}; `{render.command('inject --off')}` removes it")

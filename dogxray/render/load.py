@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dogxray.render import err, out
+from dogxray.render import command, err, out
 
 
 @contextmanager
@@ -58,4 +58,4 @@ def load_summary(doc: dict[str, Any]) -> None:
     for line in lines:
         out.print(line, markup=False)
     if doc["status"]["5xx"]:
-        err.print("hint: `dogxray traces --errors` shows why requests failed", markup=False)
+        err.print(f"hint: `{command('traces --errors')}` shows why requests failed", markup=False)

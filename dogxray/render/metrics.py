@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import err, out
+from dogxray.render import command, err, out
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL = 22
@@ -66,7 +66,7 @@ def monitor(doc: dict[str, Any]) -> None:
     if not doc["times"]:
         err.print(
             "no datapoints in the window: Lambda publishes metrics a minute or two after "
-            "the requests; send some with `dogxray load`",
+            f"the requests; send some with `{command('load')}`",
             markup=False,
         )
     elif d["p50_max"] is None and d["average"] is not None:

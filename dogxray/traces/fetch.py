@@ -24,7 +24,7 @@ from typing import Any
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.errors import DogxrayError
 from dogxray.traces.model import Trace, build_trace
-from dogxray.traces.window import chunks
+from dogxray.traces.window import chunks, is_recent
 
 BATCH_SIZE = 5  # BatchGetTraces maximum
 WORKERS = 4
@@ -136,6 +136,7 @@ class Fetcher:
         warn: Warn | None = None,
     ) -> None:
         self.client = aws.client("xray")
+        self.settings = aws.settings
         self.warn = warn or _silent
         self.is_local = aws.is_local
         self.region = aws.region
@@ -153,11 +154,14 @@ class Fetcher:
         """One trace by its (validated) id as a tree, or "not found" with how to find one."""
         _, docs = next(self.documents([trace_id], rounds=2))
         if not docs:
+            indexing = (
+                " and needs ~30 s to index a new one" if is_recent(trace_id_time(trace_id)) else ""
+            )
             raise DogxrayError(
                 f"trace {trace_id} not found",
                 where=f"X-Ray in {self.region}",
-                hint="X-Ray keeps traces for 30 days and needs ~30 s to index a new one; check "
-                "--region/--profile, or list recent traces with `dogxray traces`",
+                hint=f"X-Ray keeps traces for 30 days{indexing}; check --region/--profile, or "
+                f"list recent traces with `{self.settings.command('traces')}`",
             )
         return build_trace(trace_id, docs)
 

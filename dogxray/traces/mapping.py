@@ -123,7 +123,7 @@ def node_panel(
         raise DogxrayError(
             f"no node {name!r} in the map of the last {since}",
             where=f"nodes: {known}",
-            hint="use a node name from `dogxray map`, or lambda, function, s3",
+            hint=f"use a node name from `{settings.command('map')}`, or lambda, function, s3",
         )
     if len(found) > 1:
         raise DogxrayError.usage(

@@ -112,7 +112,7 @@ def trace_stats(
 
 def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> TraceDetail:
     """One trace as a tree with its root cause (SPEC `trace` shape)."""
-    trace_id = validate_trace_id(trace_id)
+    trace_id = validate_trace_id(trace_id, aws.settings)
     fetcher = Fetcher(aws, warn=warn)
     fetcher.check_destination()
     trace = fetcher.trace(trace_id)
@@ -228,14 +228,16 @@ def why_empty(aws: Aws, settings: Settings, since: str, errors_only: bool) -> st
         if error_code(exc) == "ResourceNotFoundException":
             return (
                 f"the lab is not deployed: no function {function} in {aws.region}; "
-                "run `dogxray setup`"
+                f"run `{settings.command('setup')}`"
             )
         config = {}
     if config and (config.get("TracingConfig") or {}).get("Mode") != "Active":
-        return f"active tracing is off on {function}; run `dogxray configure --tracing`"
+        return (
+            f"active tracing is off on {function}; run `{settings.command('configure --tracing')}`"
+        )
     kind = "failed traces" if errors_only else "traces"
     when = f"in the last {since}" if is_relative(since) else f"since {since}"
     return (
         f"no {kind} of {function} {when} (X-Ray needs ~30 s to index a "
-        "request); invoke it with `dogxray test`, or widen --since"
+        f"request); invoke it with `{settings.command('test')}`, or widen --since"
     )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.lab.executor import Executor, Timing
 from dogxray.lab.models import Action, Resource, Step, Wait
@@ -31,6 +32,7 @@ class StubAws:
     """Just enough of `Aws` for the executor: stubbed clients."""
 
     def __init__(self) -> None:
+        self.settings = Settings()
         self.lam = shared_session().client("lambda", region_name="us-east-1")
         self.stub = Stubber(self.lam)
         self.iam = shared_session().client("iam", region_name="us-east-1")

@@ -19,6 +19,7 @@ from botocore.validate import ParamValidator
 from typer.testing import CliRunner
 
 from dogxray.app import app
+from dogxray.config import Settings
 from dogxray.lab import cleanup, executor, planner, policies
 from dogxray.lab.cleanup import plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of
@@ -123,7 +124,7 @@ def test_every_operation_is_dispatched_and_its_params_validate() -> None:
         client = clients[st.service]
         if st.operation is None:
             composite = COMPOSITES[(st.resource.kind, st.action)]
-            inspect.signature(composite.run).bind(client, **st.params)
+            inspect.signature(composite.run).bind(client, Settings(), **st.params)
             for op in composite.operations:
                 assert callable(method_of(client, op)), op
             continue
