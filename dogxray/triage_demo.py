@@ -46,6 +46,7 @@ class Triage:
             "(the lab's hangingException), then deploy it."
         )
         wanted = inject.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
+        assert wanted is not None  # constants that inject something
         inject.inject(self.runner.aws, wanted, reporter=self.runner.show.lab)
         self.runner.say(stage, f"the function now injects: {wanted.describe()}")
 
