@@ -32,3 +32,39 @@ def test_the_account_limit_is_the_emulators(lab: Any) -> None:
         )
     finally:
         lam.delete_function(FunctionName=name)
+
+
+def test_analyze_names_throttles_and_the_reserved_concurrency(lab: Any, tmp_path: Any) -> None:
+    """Five requests at once to a function that reserves two: three throttled (Lambda's
+    service segment only), which `analyze` counts apart from failures, with their cause."""
+    from tests.local.test_scaling import HOLD, Held, wait_for
+
+    settings = Settings.from_options(
+        lab="throttled", endpoint_url=lab.emu.endpoint_url, region="us-east-1"
+    )
+    gate = tmp_path / "gate"
+    name, url = lab.deploy(
+        {"app.py": HOLD}, timeout=60, env={"GATE": str(gate)}, name=settings.function_name
+    )
+    lam = lab.client("lambda")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    try:
+        held = Held(url, gate, 5)
+        assert wait_for(lambda: held.statuses() == [429, 429, 429])
+        assert sorted(r.status_code for r in held.open()) == [200, 200, 429, 429, 429]
+        aws = Aws(settings)
+        docs: list[dict[str, Any]] = []
+
+        def analysed() -> bool:
+            docs.append(triage.analyze(aws, settings, since="5m"))
+            return docs[-1]["traces"] == 5
+
+        assert wait_for(analysed)
+        doc = docs[-1]
+        assert (doc["faulty"]["count"], doc["throttled"]["count"]) == (0, 3)
+        assert doc["throttled"]["nodes"] == [{"node": f"{name} (AWS::Lambda)", "count": 3}]
+        assert doc["throttled"]["concurrency"]["limit"] == "reserved"
+        assert doc["throttled"]["concurrency"]["reserved"] == 2
+        assert doc["slow"]["count"] + doc["slow"]["others"] == 2  # the two that ran
+    finally:
+        lam.delete_function(FunctionName=name)
