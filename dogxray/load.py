@@ -7,7 +7,8 @@ project's one percentile function, and counts cold starts from the function's RE
 lines (`Init Duration`) in the run's window. What was measured is never lost: a logs read
 that fails (the endpoint stopped mid-run) leaves the cold starts unknown, with a note.
 A run in which no request got an HTTP answer is an error (`unanswered`), with why when
-it can tell (an endpoint that runs no functions, such as moto).
+it can tell. An endpoint other than AWS and dogxray's emulator that made the function an
+AWS Function URL (moto) runs no functions: nothing is sent to AWS's addresses for it.
 """
 
 from __future__ import annotations
@@ -69,6 +70,17 @@ def check_bounds(requests_count: int, concurrency: int) -> None:
             f"--concurrency {concurrency} is outside 1-{MAX_CONCURRENCY}",
             hint="e.g. --concurrency 5",
         )
+
+
+_NO_FUNCTIONS_HINT = (
+    "a moto server stores functions but never runs them: use `dogxray local` and its "
+    "endpoint, or AWS, to send traffic"
+)
+
+
+def _is_aws_host(url: str) -> bool:
+    """A Function URL on AWS's own domain (`*.lambda-url.<region>.on.aws`)."""
+    return (urlsplit(url).hostname or "").endswith(".on.aws")
 
 
 def is_loopback(url: str) -> bool:
@@ -245,9 +257,8 @@ def unanswered(aws: Aws, doc: dict[str, Any]) -> DogxrayError | None:
     if aws.is_local and not aws.is_emulator:
         return DogxrayError(
             what,
-            hint=f"{aws.endpoint_url} is not dogxray's emulator: it runs no functions (a moto "
-            "server creates Function URLs nothing answers); use `dogxray local` and its "
-            "endpoint, or AWS, to send traffic",
+            hint=f"{aws.endpoint_url} is not dogxray's emulator and may run no functions; "
+            + _NO_FUNCTIONS_HINT,
         )
     if aws.is_emulator:
         return DogxrayError(
@@ -284,6 +295,12 @@ def load(
         raise DogxrayError(
             f"the emulator's Function URL {lab.function_url} is not on loopback",
             hint="load against the emulator is sent to 127.0.0.1 only; restart `dogxray local`",
+        )
+    if aws.is_local and not aws.is_emulator and _is_aws_host(lab.function_url):
+        raise DogxrayError(
+            f"{aws.endpoint_url} runs no functions: the Function URL it made, "
+            f"{lab.function_url}, is an AWS address that none of its functions answers",
+            hint=_NO_FUNCTIONS_HINT,
         )
     start_ms = int(time.time() * 1000)
     run = run_load(

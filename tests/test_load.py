@@ -188,34 +188,33 @@ def deployed_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setattr(service, "deployed", lambda _aws: lab)
 
 
-def test_no_answer_from_an_endpoint_that_runs_no_functions_exits_1(
+def test_an_endpoint_that_runs_no_functions_is_said_so_before_any_request(
     moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """moto creates Function URLs on `*.on.aws` that nothing answers: exit 1, and say
-    that this endpoint runs no functions (the summary is still printed)."""
+    """moto makes Function URLs on AWS's own domain that none of its functions answers:
+    exit 1 saying so, and send nothing to AWS's addresses."""
     import socket
 
     url = "https://abcdef.lambda-url.us-east-1.on.aws/"
     deployed_at(monkeypatch, url)
+    looked_up: list[object] = []
     resolve = socket.getaddrinfo
 
-    def no_dns(host: object, *args: object, **kw: object) -> object:
-        if isinstance(host, str) and host.endswith(".on.aws"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    def record(host: object, *args: object, **kw: object) -> object:
+        looked_up.append(host)
         return resolve(host, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    result = CliRunner().invoke(app, ["--endpoint-url", moto_server, "load", "-n", "1"])
+    monkeypatch.setattr(socket, "getaddrinfo", record)
+    result = CliRunner().invoke(app, ["--endpoint-url", moto_server, "load", "-n", "5"])
     assert result.exit_code == 1, result.output
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("1 request at concurrency 5 in ")
-    assert lines[1] == "status: 2xx 0  3xx 0  4xx 0  429 0  5xx 0  no answer 1"
+    assert result.stdout == ""
     assert result.stderr == (
-        f"error: none of the 1 requests to {url} got an answer (NameResolutionError)\n"
-        f"hint: {moto_server} is not dogxray's emulator: it runs no functions (a moto server "
-        "creates Function URLs nothing answers); use `dogxray local` and its endpoint, or "
-        "AWS, to send traffic\n"
+        f"error: {moto_server} runs no functions: the Function URL it made, {url}, is an AWS "
+        "address that none of its functions answers\n"
+        "hint: a moto server stores functions but never runs them: use `dogxray local` and "
+        "its endpoint, or AWS, to send traffic\n"
     )
+    assert not [h for h in looked_up if isinstance(h, str) and h.endswith(".on.aws")]
 
 
 def test_json_names_no_answer_as_the_text_does(
@@ -230,8 +229,11 @@ def test_json_names_no_answer_as_the_text_does(
     doc = json.loads(result.stdout)
     assert doc["status"]["no_answer"] == 2 and "failed" not in doc["status"]
     assert doc["no_answer_reasons"] == ["ConnectionError"]
-    assert result.stderr.startswith(
+    assert result.stderr == (
         "error: none of the 2 requests to http://127.0.0.1:9/ got an answer (ConnectionError)\n"
+        f"hint: {moto_server} is not dogxray's emulator and may run no functions; a moto "
+        "server stores functions but never runs them: use `dogxray local` and its endpoint, "
+        "or AWS, to send traffic\n"
     )
 
 
@@ -296,3 +298,26 @@ def test_plural_and_singular() -> None:
     finally:
         show.out = original
     assert buffer.getvalue().splitlines()[0] == "1 request at concurrency 1 in 0.50 s: 2.0 req/s"
+
+
+@pytest.mark.parametrize(
+    ("local", "emulator", "hint"),
+    [
+        (True, True, "hint: is the emulator (`dogxray local`) still running?"),
+        (False, False, "hint: `dogxray test` sends one request and says what came back;"),
+    ],
+)
+def test_no_answer_at_all_is_an_error_with_a_hint_for_the_backend(
+    local: bool, emulator: bool, hint: str
+) -> None:
+    class Backend:
+        is_local, is_emulator, endpoint_url = local, emulator, "http://127.0.0.1:4566"
+
+    run = load.LoadRun(3, 1, [load.Shot(0, 1.0, "ReadTimeout")] * 3, elapsed_s=60.0)
+    doc = {"url": "https://u/", **load.summary(run, cold_starts=None)}
+    error = load.unanswered(Backend(), doc)  # type: ignore[arg-type]
+    assert error is not None and error.exit_code == 1
+    assert error.what == "none of the 3 requests to https://u/ got an answer (ReadTimeout)"
+    assert f"hint: {error.hint}".startswith(hint)
+    some = load.LoadRun(3, 1, [load.Shot(200, 1.0), *run.shots[:2]], elapsed_s=1.0)
+    assert load.unanswered(Backend(), {"url": "u", **load.summary(some, None)}) is None  # type: ignore[arg-type]
