@@ -218,4 +218,4 @@ def test_text_output_labels_per_period_percentiles_as_such(
         "concurrent_executions": {"max": 1.0, "points": [1.0]},
     }
     show.monitor(doc)
-    assert "Duration (ms)         █  avg 20.5 max/period p50 14 p99 612.3\n" in buffer.getvalue()
+    assert "Duration (ms)         █  avg 20.5 max p50 14 p99 612.3\n" in buffer.getvalue()

@@ -44,7 +44,7 @@ def _duration(d: dict[str, Any]) -> str:
     if d.get("p50") is not None or d.get("p99") is not None:
         return f"{figures} p50 {_num(d.get('p50'))} p99 {_num(d.get('p99'))}"
     if d["p50_max"] is not None or d["p99_max"] is not None:
-        return f"{figures} max/period p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}"
+        return f"{figures} max p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}"
     return f"{figures} p50 - p99 -"
 
 
