@@ -1,7 +1,8 @@
 """`dogxray load`: traffic to the lab's Function URL, bounded in count and time.
 
 C worker threads share one ticket counter, so exactly `requests` requests are sent unless
-the duration or Ctrl-C stops them first; each worker keeps its own HTTP session. The
+the duration, Ctrl-C or an endpoint gone away (`GIVE_UP_AFTER` requests in a row without
+an answer) stops them first; each worker keeps its own HTTP session. The
 summary counts statuses (throttles are Function URL 429s), takes percentiles with the
 project's one percentile function, and counts cold starts from the function's REPORT log
 lines (`Init Duration`) in the run's window. What was measured is never lost: a logs read
@@ -34,6 +35,7 @@ MAX_CONCURRENCY = 100
 MAX_DURATION_S = 600.0
 ASK_ABOVE = 300  # requests to real AWS: ask first (they cost money) unless --yes
 HTTP_TIMEOUT_S = 20.0  # a little over the lab's 15 s function timeout
+GIVE_UP_AFTER = 20  # requests in a row without an answer: the endpoint is gone, stop
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class LoadRun:
     elapsed_s: float = 0.0
     interrupted: bool = False
     stopped_by_duration: bool = False
+    stopped_by_no_answer: bool = False  # GIVE_UP_AFTER requests in a row got no answer
 
 
 def parse_duration(text: str) -> float:
@@ -123,12 +126,18 @@ def run_load(
             tickets[0] -= 1
             return True
 
+    unanswered = [0]  # requests in a row without an answer
+
     def worker() -> None:
         with session_factory() as session:
             while take():
                 shot = _one(session, url, clock)
                 with lock:
                     run.shots.append(shot)
+                    unanswered[0] = unanswered[0] + 1 if shot.status == 0 else 0
+                    if unanswered[0] >= GIVE_UP_AFTER and not halt.is_set():
+                        run.stopped_by_no_answer = True
+                        halt.set()
                 if on_shot is not None:
                     on_shot(shot)
 
@@ -199,6 +208,7 @@ def summary(
         "cold_starts": cold_starts,
         "interrupted": run.interrupted,
         "stopped_by_duration": run.stopped_by_duration,
+        "stopped_by_no_answer": run.stopped_by_no_answer,
         "no_answer_reasons": reasons,
         "notes": list(notes or []),
     }
@@ -250,9 +260,16 @@ def counted_cold_starts(
 def unanswered(aws: Aws, doc: dict[str, Any]) -> DogxrayError | None:
     """The error for a run in which requests were sent and none got an HTTP answer."""
     sent, lost = doc["requests"], doc["status"]["no_answer"]
+    reasons = ", ".join(doc["no_answer_reasons"]) or "no answer"
+    if sent and lost < sent and doc.get("stopped_by_no_answer"):
+        return DogxrayError(
+            f"{doc['url']} stopped answering: {GIVE_UP_AFTER} requests in a row got no answer "
+            f"({reasons}); the summary is what was measured until then",
+            hint="is the endpoint still up? `dogxray test` sends one request and says what "
+            "came back",
+        )
     if not sent or lost < sent:
         return None
-    reasons = ", ".join(doc["no_answer_reasons"]) or "no answer"
     what = f"none of the {sent} requests to {doc['url']} got an answer ({reasons})"
     if aws.is_local and not aws.is_emulator:
         return DogxrayError(

@@ -321,3 +321,28 @@ def test_no_answer_at_all_is_an_error_with_a_hint_for_the_backend(
     assert f"hint: {error.hint}".startswith(hint)
     some = load.LoadRun(3, 1, [load.Shot(200, 1.0), *run.shots[:2]], elapsed_s=1.0)
     assert load.unanswered(Backend(), {"url": "u", **load.summary(some, None)}) is None  # type: ignore[arg-type]
+
+
+def test_an_endpoint_gone_for_good_stops_the_run_with_its_summary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After 20 requests in a row without an answer the run stops (no hammering a dead
+    endpoint for the rest of the count): the summary of what was measured, then exit 1."""
+    dying = Target([200], answers=4)
+    try:
+        deployed_at(monkeypatch, dying.url)
+        args = ["--endpoint-url", dying.url.rstrip("/"), "load", "-n", "500", "-c", "1"]
+        result = CliRunner().invoke(app, args)
+    finally:
+        dying.close()
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("24 requests at concurrency 1 in ")
+    assert lines[0].endswith(" (no answer any more: 24 of 500 sent)")
+    assert lines[1] == "status: 2xx 4  3xx 0  4xx 0  429 0  5xx 0  no answer 20"
+    assert result.stderr.splitlines()[1:] == [
+        "note: 20 of 24 requests got no answer (ConnectionError)",
+        f"error: {dying.url} stopped answering: 20 requests in a row got no answer "
+        "(ConnectionError); the summary is what was measured until then",
+        "hint: is the endpoint still up? `dogxray test` sends one request and says what came back",
+    ]

@@ -49,15 +49,17 @@ class Names:
     failure: str
     at: str
     seed: str
+    latency_hint: str
 
 
-OPTIONS = Names("--latency", "--rate", "--failure-rate", "--at", "--seed")
+OPTIONS = Names("--latency", "--rate", "--failure-rate", "--at", "--seed", _LATENCY_HINT)
 VARIABLES = Names(
     ENV_INJECT_LATENCY_MS,
     ENV_INJECT_LATENCY_RATE,
     ENV_INJECT_FAILURE_RATE,
     ENV_INJECT_AT,
     ENV_INJECT_SEED,
+    f"{ENV_INJECT_LATENCY_MS} is in milliseconds; `dogxray inject --latency 5s` sets it",
 )
 
 
@@ -152,7 +154,7 @@ def check(
     if not 0 <= latency_ms <= MAX_LATENCY_MS:
         raise DogxrayError.usage(
             f"{names.latency} {latency_ms} ms is outside 0-{MAX_LATENCY_MS} ms",
-            hint=_LATENCY_HINT,
+            hint=names.latency_hint,
         )
     for name, rate in ((names.failure, failure_rate), (names.rate, latency_rate)):
         if rate is not None and not (math.isfinite(rate) and 0.0 <= rate <= 1.0):

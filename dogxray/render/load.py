@@ -53,6 +53,8 @@ def load_summary(doc: dict[str, Any]) -> None:
         stopped = f" (interrupted: {doc['requests']} of {doc['asked']} sent)"
     elif doc["stopped_by_duration"]:
         stopped = f" (duration reached: {doc['requests']} of {doc['asked']} sent)"
+    elif doc.get("stopped_by_no_answer"):
+        stopped = f" (no answer any more: {doc['requests']} of {doc['asked']} sent)"
     lines = [
         f"{_plural(doc['requests'], 'request')} at concurrency {doc['concurrency']} in "
         f"{doc['duration_s']:.2f} s: {doc['throughput_rps']:.1f} req/s{stopped}",
