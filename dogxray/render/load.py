@@ -68,7 +68,7 @@ def load_summary(doc: dict[str, Any]) -> None:
     for line in lines:
         out.print(line, markup=False)
     notes(doc)
-    if doc["status"]["5xx"]:
+    if doc["status"]["5xx"] and not doc.get("stopped_by_no_answer"):
         err.print("hint: `dogxray traces --errors` shows why requests failed", markup=False)
 
 
