@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from dogxray.config import ENV_BUCKET_NAME
+from dogxray.config import ENV_BUCKET_NAME, INJECT_ENV
 from dogxray.errors import DogxrayError
 
 TIMEOUT_RANGE = (1, 900)
@@ -73,7 +73,8 @@ def env_pairs(pairs: list[str]) -> dict[str, str]:
     """`--env KEY=VALUE` options -> a dict; names follow Lambda's rules, and the lab's
     own BUCKET_NAME is refused (the lab sets it from the bucket it records, so a value
     given here would be reverted by the next configuration). DOGXRAY_INJECT_* values are
-    checked by `inject`'s rules when the stage plans the function's configuration."""
+    checked by `inject`'s rules here, and again with the function's timeout and the
+    variables it already has when the stage plans its configuration."""
     result: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -98,4 +99,8 @@ def env_pairs(pairs: list[str]) -> dict[str, str]:
                 "and `dogxray fix-bucket` switch it for the lab's stage 5",
             )
         result[key] = value
+    if result.keys() & set(INJECT_ENV):  # inject's rules, on what is given (before any call)
+        from dogxray.lab import inject
+
+        inject.check_env(result)
     return result
