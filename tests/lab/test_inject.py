@@ -211,3 +211,18 @@ def test_the_payload_reads_the_same_names() -> None:
         assert f'"{name}"' in source
     assert 'STEPS = ("call_dog_api", "save_dog_to_s3")' in source
     assert config.INJECT_STEPS == ("call_dog_api", "save_dog_to_s3")
+
+
+def test_a_broken_bucket_stays_broken_through_other_stage_commands(runner: CliRunner) -> None:
+    """`break-bucket` is the lab's stage 5: an unrelated `configure --env` or `inject`
+    must not quietly undo it; `fix-bucket` (and `setup`, which repairs drift) restore."""
+    invoke(runner, "setup")
+    assert invoke(runner, "break-bucket")[0] == 0
+    assert invoke(runner, "configure", "--env", "X=1")[0] == 0
+    assert invoke(runner, "inject", "--failure-rate", "0.1")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "aws-bucket"
+    assert invoke(runner, "fix-bucket")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"
+    assert invoke(runner, "break-bucket")[0] == 0
+    assert invoke(runner, "setup")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"
