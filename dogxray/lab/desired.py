@@ -164,11 +164,11 @@ def build_desired(
     switched = (
         fn.env.get(ENV_BUCKET_NAME) if fn.exists and fn.tags.get(TAG_BUCKET) == bucket else None
     )
-    kept = switched if keep_deployed else None
+    broken = switched if keep_deployed else None
     env = {
         **fn.env,
         **o.env,
-        ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or kept or bucket,
+        ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or broken or bucket,
     }
     for name in o.env_remove:
         env.pop(name, None)
