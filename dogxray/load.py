@@ -1,10 +1,15 @@
 """`dogxray load`: traffic to the lab's Function URL, bounded in count and time.
 
 C worker threads share one ticket counter, so exactly `requests` requests are sent unless
-the duration or Ctrl-C stops them first; each worker keeps its own HTTP session. The
+the duration, Ctrl-C or an endpoint gone away (`GIVE_UP_AFTER` requests in a row without
+an answer) stops them first; each worker keeps its own HTTP session. The
 summary counts statuses (throttles are Function URL 429s), takes percentiles with the
 project's one percentile function, and counts cold starts from the function's REPORT log
-lines (`Init Duration`) in the run's window.
+lines (`Init Duration`) in the run's window. What was measured is never lost: a logs read
+that fails (the endpoint stopped mid-run) leaves the cold starts unknown, with a note.
+A run in which no request got an HTTP answer is an error (`unanswered`), with why when
+it can tell. An endpoint other than AWS and dogxray's emulator that made the function an
+AWS Function URL (moto) runs no functions: nothing is sent to AWS's addresses for it.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NameResolutionError
 
-from dogxray.aws import Aws, ClientError, error_code
+from dogxray.aws import Aws, BotoCoreError, ClientError, error_code, error_message
 from dogxray.errors import DogxrayError
 from dogxray.traces import window
 from dogxray.traces.analysis import percentile
@@ -29,6 +35,7 @@ MAX_CONCURRENCY = 100
 MAX_DURATION_S = 600.0
 ASK_ABOVE = 300  # requests to real AWS: ask first (they cost money) unless --yes
 HTTP_TIMEOUT_S = 20.0  # a little over the lab's 15 s function timeout
+GIVE_UP_AFTER = 20  # requests in a row without an answer: the endpoint is gone, stop
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class LoadRun:
     elapsed_s: float = 0.0
     interrupted: bool = False
     stopped_by_duration: bool = False
+    stopped_by_no_answer: bool = False  # GIVE_UP_AFTER requests in a row got no answer
 
 
 def parse_duration(text: str) -> float:
@@ -65,6 +73,17 @@ def check_bounds(requests_count: int, concurrency: int) -> None:
             f"--concurrency {concurrency} is outside 1-{MAX_CONCURRENCY}",
             hint="e.g. --concurrency 5",
         )
+
+
+_NO_FUNCTIONS_HINT = (
+    "a moto server stores functions but never runs them: use `dogxray local` and its "
+    "endpoint, or AWS, to send traffic"
+)
+
+
+def _is_aws_host(url: str) -> bool:
+    """A Function URL on AWS's own domain (`*.lambda-url.<region>.on.aws`)."""
+    return (urlsplit(url).hostname or "").endswith(".on.aws")
 
 
 def is_loopback(url: str) -> bool:
@@ -107,12 +126,18 @@ def run_load(
             tickets[0] -= 1
             return True
 
+    unanswered = [0]  # requests in a row without an answer
+
     def worker() -> None:
         with session_factory() as session:
             while take():
                 shot = _one(session, url, clock)
                 with lock:
                     run.shots.append(shot)
+                    unanswered[0] = unanswered[0] + 1 if shot.status == 0 else 0
+                    if unanswered[0] >= GIVE_UP_AFTER and not halt.is_set():
+                        run.stopped_by_no_answer = True
+                        halt.set()
                 if on_shot is not None:
                     on_shot(shot)
 
@@ -138,12 +163,23 @@ def _one(session: requests.Session, url: str, clock: Callable[[], float]) -> Sho
         response = session.get(url, timeout=HTTP_TIMEOUT_S, allow_redirects=False)
         response.content  # noqa: B018  (read the body: the latency covers it)
     except requests.RequestException as exc:
-        return Shot(0, (clock() - begin) * 1000, type(exc).__name__)
+        return Shot(0, (clock() - begin) * 1000, _reason(exc))
     return Shot(response.status_code, (clock() - begin) * 1000)
 
 
-def summary(run: LoadRun, cold_starts: int | None) -> dict[str, Any]:
-    """The `load --output json` document."""
+def _reason(exc: requests.RequestException) -> str:
+    """The exception's name; a host that does not resolve is told apart (urllib3's
+    NameResolutionError, the reason of the MaxRetryError inside requests' error)."""
+    inner = exc.args[0] if exc.args else None
+    if isinstance(getattr(inner, "reason", inner), NameResolutionError):
+        return "NameResolutionError"
+    return type(exc).__name__
+
+
+def summary(
+    run: LoadRun, cold_starts: int | None, notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The `load --output json` document (`status.no_answer`: no HTTP answer at all)."""
     statuses = [shot.status for shot in run.shots]
     groups = {
         "2xx": sum(200 <= s < 300 for s in statuses),
@@ -151,9 +187,10 @@ def summary(run: LoadRun, cold_starts: int | None) -> dict[str, Any]:
         "4xx": sum(400 <= s < 500 and s != 429 for s in statuses),
         "429": sum(s == 429 for s in statuses),
         "5xx": sum(s >= 500 for s in statuses),
-        "failed": sum(s == 0 for s in statuses),
+        "no_answer": sum(s == 0 for s in statuses),
     }
     latencies = sorted(shot.latency_ms for shot in run.shots)
+    reasons = sorted({shot.error for shot in run.shots if shot.error})
 
     def pct(q: float) -> float | None:
         value = percentile(latencies, q)
@@ -171,12 +208,16 @@ def summary(run: LoadRun, cold_starts: int | None) -> dict[str, Any]:
         "cold_starts": cold_starts,
         "interrupted": run.interrupted,
         "stopped_by_duration": run.stopped_by_duration,
+        "stopped_by_no_answer": run.stopped_by_no_answer,
+        "no_answer_reasons": reasons,
+        "notes": list(notes or []),
     }
 
 
 def cold_starts(aws: Aws, log_group: str, start_ms: int, end_ms: int) -> int | None:
     """REPORT lines with an Init Duration in the window: one per cold start. None when
-    the log group cannot be read (no permission, not there yet)."""
+    the log group cannot be read (no permission, not there yet); other failures raise
+    (`counted_cold_starts` turns them into a note)."""
     pages = aws.client("logs").get_paginator("filter_log_events")
     count = 0
     try:
@@ -196,6 +237,57 @@ def cold_starts(aws: Aws, log_group: str, start_ms: int, end_ms: int) -> int | N
             return None
         raise
     return count
+
+
+def counted_cold_starts(
+    aws: Aws, log_group: str, start_ms: int, end_ms: int
+) -> tuple[int | None, str | None]:
+    """`cold_starts`, or None and why when the logs cannot be read after the run (the
+    endpoint went away mid-run, throttled, ...): the measurements stand without them."""
+    try:
+        return cold_starts(aws, log_group, start_ms, end_ms), None
+    except (ClientError, BotoCoreError, DogxrayError) as exc:
+        if isinstance(exc, DogxrayError):
+            why = exc.what
+        elif error_code(exc):
+            why = f"{error_code(exc)}: {error_message(exc)}"
+        else:
+            why = str(exc)
+        why = (why.strip().splitlines() or ["no reason given"])[0]
+        return None, f"cold starts not counted: the function's logs could not be read ({why})"
+
+
+def unanswered(aws: Aws, doc: dict[str, Any]) -> DogxrayError | None:
+    """The error for a run in which requests were sent and none got an HTTP answer."""
+    sent, lost = doc["requests"], doc["status"]["no_answer"]
+    reasons = ", ".join(doc["no_answer_reasons"]) or "no answer"
+    if sent and lost < sent and doc.get("stopped_by_no_answer"):
+        return DogxrayError(
+            f"{doc['url']} stopped answering: {GIVE_UP_AFTER} requests in a row got no answer "
+            f"({reasons}); the summary is what was measured until then",
+            hint=f"is the endpoint still up? `{aws.settings.command('test')}` sends one request "
+            "and says what came back",
+        )
+    if not sent or lost < sent:
+        return None
+    what = f"none of the {sent} requests to {doc['url']} got an answer ({reasons})"
+    if aws.is_local and not aws.is_emulator:
+        return DogxrayError(
+            what,
+            hint=f"{aws.endpoint_url} is not dogxray's emulator and may run no functions; "
+            + _NO_FUNCTIONS_HINT,
+        )
+    if aws.is_emulator:
+        return DogxrayError(
+            what,
+            hint="is the emulator (`dogxray local`) still running? "
+            f"`{aws.settings.command('test')}` sends one request and says what came back",
+        )
+    return DogxrayError(
+        what,
+        hint=f"`{aws.settings.command('test')}` sends one request and says what came back; "
+        f"`{aws.settings.command('status')}` shows the function and its URL",
+    )
 
 
 def load(
@@ -221,6 +313,12 @@ def load(
             f"the emulator's Function URL {lab.function_url} is not on loopback",
             hint="load against the emulator is sent to 127.0.0.1 only; restart `dogxray local`",
         )
+    if aws.is_local and not aws.is_emulator and _is_aws_host(lab.function_url):
+        raise DogxrayError(
+            f"{aws.endpoint_url} runs no functions: the Function URL it made, "
+            f"{lab.function_url}, is an AWS address that none of its functions answers",
+            hint=_NO_FUNCTIONS_HINT,
+        )
     start_ms = int(time.time() * 1000)
     run = run_load(
         lab.function_url,
@@ -230,5 +328,6 @@ def load(
         on_shot=on_shot,
     )
     end_ms = int(time.time() * 1000) + 1000
-    doc = summary(run, cold_starts(aws, aws.settings.log_group_name, start_ms, end_ms))
+    count, note = counted_cold_starts(aws, aws.settings.log_group_name, start_ms, end_ms)
+    doc = summary(run, count, [note] if note else [])
     return {"url": lab.function_url, **doc}

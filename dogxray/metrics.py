@@ -1,16 +1,19 @@
 """`dogxray metrics`: the Lambda console's Monitor tab, from CloudWatch's `AWS/Lambda`.
 
 One GetMetricData call (paginated) for the lab's function: Invocations, Errors and
-Throttles (Sum), Duration (Average, p50, p99) and ConcurrentExecutions (Maximum), per
-period over the window. An endpoint that cannot compute percentiles (plain moto) answers
-no values for them, or fails them (moto's server answers 500): percentiles are asked in a
-second call whose failure leaves them null; they are never invented.
+Throttles (Sum), Duration (Average) and ConcurrentExecutions (Maximum), per period over
+the window. A second call asks Duration p50/p99 per period (the sparkline's series) and
+over the whole window as one period: percentiles of periods cannot be combined, so the
+window's p50/p99 are CloudWatch's own over every datapoint of the window. An endpoint
+that cannot compute percentiles (plain moto) answers no values for them, or fails them
+(moto's server answers 500): that call's failure leaves them null; they are never
+invented.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dogxray.aws import Aws, ClientError
@@ -38,6 +41,11 @@ QUERIES = (
     Query("duration_p50", "Duration", "p50"),
     Query("duration_p99", "Duration", "p99"),
     Query("concurrency", "ConcurrentExecutions", "Maximum"),
+)
+# the window's percentiles: the same statistics over one period as long as the window
+WINDOW_QUERIES = (
+    Query("window_p50", "Duration", "p50"),
+    Query("window_p99", "Duration", "p99"),
 )
 
 
@@ -74,6 +82,17 @@ def _percentile(query: Query) -> bool:
     return query.stat.startswith("p")
 
 
+def window_period(start: datetime, end: datetime) -> int:
+    """One period covering the whole window (`end` is now): CloudWatch rounds StartTime
+    down to its resolution (a minute within 15 days, 5 minutes within 63, an hour
+    beyond) and a period must be a multiple of it."""
+    age = end - start
+    unit = 60 if age <= timedelta(days=15) else 300 if age <= timedelta(days=63) else 3600
+    floor = datetime.fromtimestamp(start.timestamp() // unit * unit, start.tzinfo)
+    span = (end - floor).total_seconds()
+    return max(unit, -int(-span // unit) * unit)
+
+
 def _queries(function: str, period: int, queries: tuple[Query, ...]) -> list[dict[str, Any]]:
     return [
         {
@@ -94,7 +113,7 @@ def _queries(function: str, period: int, queries: tuple[Query, ...]) -> list[dic
 
 
 def _series(results: list[dict[str, Any]]) -> dict[str, dict[datetime, float]]:
-    series: dict[str, dict[datetime, float]] = {q.id: {} for q in QUERIES}
+    series: dict[str, dict[datetime, float]] = {q.id: {} for q in QUERIES + WINDOW_QUERIES}
     for result in results:
         points = series.setdefault(result["Id"], {})
         pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
@@ -118,10 +137,10 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
         )
     pages = aws.client("cloudwatch").get_paginator("get_metric_data")
 
-    def fetch(queries: tuple[Query, ...]) -> list[dict[str, Any]]:
+    def fetch(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         for page in pages.paginate(
-            MetricDataQueries=_queries(function, seconds, queries),
+            MetricDataQueries=queries,
             StartTime=start,
             EndTime=end,
             ScanBy="TimestampAscending",
@@ -129,14 +148,17 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
             results += page.get("MetricDataResults", [])
         return results
 
-    results = fetch(tuple(q for q in QUERIES if not _percentile(q)))
+    results = fetch(_queries(function, seconds, tuple(q for q in QUERIES if not _percentile(q))))
     try:
-        results += fetch(tuple(q for q in QUERIES if _percentile(q)))
+        results += fetch(
+            _queries(function, seconds, tuple(q for q in QUERIES if _percentile(q)))
+            + _queries(function, window_period(start, end), WINDOW_QUERIES)
+        )
     except ClientError as exc:
         if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500:
             raise
     series = _series(results)
-    times = sorted({t for points in series.values() for t in points})
+    times = sorted({t for q in QUERIES for t in series[q.id]})
 
     def column(query_id: str) -> list[float | None]:
         return [series[query_id].get(t) for t in times]
@@ -147,6 +169,11 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
     def worst(query_id: str) -> float | None:
         values = series[query_id].values()
         return round(max(values), 3) if values else None
+
+    def whole(query_id: str) -> float | None:
+        """The window's statistic: one value, or none (never a period's value)."""
+        values = list(series[query_id].values())
+        return round(values[0], 3) if len(values) == 1 else None
 
     invocations = column("invocations")
     # the window's average duration: each period's average weighted by its invocations
@@ -167,6 +194,8 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
         "throttles": {"total": total("throttles"), "points": column("throttles")},
         "duration_ms": {
             "average": weighted,
+            "p50": whole("window_p50"),
+            "p99": whole("window_p99"),
             "p50_max": worst("duration_p50"),
             "p99_max": worst("duration_p99"),
             "average_points": column("duration_avg"),

@@ -46,6 +46,7 @@ class Triage:
             "(the lab's hangingException), then deploy it."
         )
         wanted = inject.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
+        assert wanted is not None  # constants that inject something
         inject.inject(self.runner.aws, wanted, reporter=self.runner.show.lab)
         self.runner.say(stage, f"the function now injects: {wanted.describe()}")
 
@@ -107,10 +108,11 @@ class Triage:
         doc = self.runner.wait_until(ready, "CloudWatch to publish the metrics", METRICS_WAIT_S)
         if doc is None:
             raise DogxrayError("no AWS/Lambda metrics for the load were published in time")
+        p99 = doc["duration_ms"]["p99"] or doc["duration_ms"]["p99_max"] or 0
         self.runner.say(
             stage,
             f"Invocations {doc['invocations']['total']:.0f}, Errors {doc['errors']['total']:.0f}, "
-            f"Duration p99 {doc['duration_ms']['p99_max'] or 0:.0f} ms",
+            f"Duration p99 {p99:.0f} ms",
         )
         if not doc["errors"]["total"]:
             raise DogxrayError("the Errors metric does not show the injected failures")

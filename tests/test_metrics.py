@@ -98,6 +98,32 @@ def test_an_endpoint_that_fails_percentiles_leaves_them_null(
     doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
     assert doc["duration_ms"]["average_points"] == [12.0]
     assert doc["duration_ms"]["p50_max"] is None and doc["duration_ms"]["p99_max"] is None
+    assert doc["duration_ms"]["p50"] is None and doc["duration_ms"]["p99"] is None
+
+
+def test_the_window_percentiles_are_over_every_datapoint_not_the_worst_minute(aws: Aws) -> None:
+    """Nine fast requests in one minute, one slow in another: the window's p50 is the
+    fast one (the largest per-minute p50 is the slow request)."""
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    fast, slow = now - timedelta(minutes=5), now - timedelta(minutes=3)
+    durations = [(fast, 10.0 + i) for i in range(9)] + [(slow, 1000.0)]
+    publish(aws, "Duration", durations, "Milliseconds")
+    publish(aws, "Invocations", [(when, 1) for when, _ in durations], "Count")
+    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
+    d = doc["duration_ms"]
+    assert d["p50_points"] == [14.0, 1000.0] and d["p50_max"] == 1000.0
+    assert d["p50"] == 14.0  # nearest rank 5 of the 10 datapoints
+    assert d["p99"] == 1000.0
+    assert len(doc["times"]) == 2  # the window-long point is no sparkline point
+
+
+def test_the_window_period_covers_the_window_at_cloudwatchs_resolution() -> None:
+    end = datetime(2026, 11, 23, 9, 0, 30, tzinfo=timezone.utc)
+    assert metrics.window_period(end - timedelta(minutes=10), end) == 660  # 08:50:00-09:01
+    assert metrics.window_period(end - timedelta(seconds=20), end) == 60
+    assert metrics.window_period(end - timedelta(hours=1), end) == 3660
+    assert metrics.window_period(end - timedelta(days=20), end) % 300 == 0
+    assert metrics.window_period(end - timedelta(days=20), end) >= 20 * 86_400 + 30
 
 
 def test_another_functions_metrics_are_not_counted(aws: Aws) -> None:
@@ -151,6 +177,8 @@ def test_text_output(monkeypatch: pytest.MonkeyPatch) -> None:
         "throttles": {"total": 0.0, "points": [None, None, None]},
         "duration_ms": {
             "average": 20.5,
+            "p50": 13.0,
+            "p99": 600.1,
             "p50_max": 14.0,
             "p99_max": 612.3,
             "average_points": [15.0, 30.0, 12.0],
@@ -165,6 +193,29 @@ def test_text_output(monkeypatch: pytest.MonkeyPatch) -> None:
         "Invocations           ▃█▃  total 12\n"
         "Errors                 █   total 1\n"
         "Throttles                  total 0\n"
-        "Duration (ms)         ▅█▄  avg 20.5 p50 14 p99 612.3\n"
+        "Duration (ms)         ▅█▄  avg 20.5 p50 13 p99 600.1\n"
         "ConcurrentExecutions  ▂█▂  max 5\n"
     )
+
+
+def test_text_output_labels_per_period_percentiles_as_such(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An endpoint that gave per-period percentiles but no window one: their maximum is
+    not called the window's p50/p99."""
+    buffer = io.StringIO()
+    monkeypatch.setattr(show, "out", Console(file=buffer, width=80, no_color=True))
+    duration = {"average": 20.5, "p50": None, "p99": None, "p50_max": 14.0, "p99_max": 612.3}
+    doc: dict[str, Any] = {
+        "function": FUNCTION,
+        "window": {"start": "2026-11-23T09:00:00Z", "end": "2026-11-23T09:05:00Z"},
+        "period_s": 60,
+        "times": ["t1"],
+        "invocations": {"total": 2.0, "points": [2.0]},
+        "errors": {"total": 0.0, "points": [None]},
+        "throttles": {"total": 0.0, "points": [None]},
+        "duration_ms": {**duration, "average_points": [20.5], "p50_points": [14.0]},
+        "concurrent_executions": {"max": 1.0, "points": [1.0]},
+    }
+    show.monitor(doc)
+    assert "Duration (ms)         █  avg 20.5 max p50 14 p99 612.3\n" in buffer.getvalue()

@@ -13,6 +13,7 @@ import pytest
 import typer
 
 from dogxray.app import app
+from dogxray.cli import hoist_global_options
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # Placeholders the README uses where a reader puts a value of their own.
@@ -52,7 +53,7 @@ def _samples() -> list[str]:
 
 def _parse(argv: list[str]) -> None:
     group = typer.main.get_command(app)
-    with group.make_context("dogxray", list(argv)) as ctx:
+    with group.make_context("dogxray", hoist_global_options(group, list(argv))) as ctx:
         rest = [*ctx._protected_args, *ctx.args]  # click keeps the command name apart
         assert rest, "no command"
         name, command, args = group.resolve_command(ctx, rest)

@@ -7,7 +7,7 @@ import typer
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
 from dogxray.config import INJECT_STEPS
-from dogxray.traces.window import parse_duration
+from dogxray.errors import DogxrayError
 
 app = typer.Typer()
 command = registrar(app)
@@ -17,14 +17,16 @@ command = registrar(app)
 def inject(
     ctx: typer.Context,
     latency: str | None = typer.Option(None, "--latency", help="added latency, e.g. 5s"),
-    failure_rate: float = typer.Option(
-        0.0, "--failure-rate", help="share of requests that fail, 0-1"
+    failure_rate: float | None = typer.Option(
+        None, "--failure-rate", help="share of requests that fail, 0-1"
     ),
     rate: float | None = typer.Option(
         None, "--rate", help="share of requests delayed (default: the failure rate, else 1)"
     ),
-    at: str = typer.Option(
-        INJECT_STEPS[0], "--at", help=f"the step it runs before: {' or '.join(INJECT_STEPS)}"
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help=f"the step it runs before: {' or '.join(INJECT_STEPS)} (default {INJECT_STEPS[0]})",
     ),
     off: bool = typer.Option(False, "--off", help="remove the injection"),
     output: Output = OUTPUT_OPTION,
@@ -34,14 +36,24 @@ def inject(
     from dogxray.lab import inject as service
     from dogxray.render.lab import REPORTER
 
+    given = {"--latency": latency, "--failure-rate": failure_rate, "--rate": rate, "--at": at}
     wanted = None
-    if not off:
-        latency_ms = (
-            round(parse_duration(latency, option="--latency", maximum_s=900) * 1000)
-            if latency
-            else 0
-        )
-        wanted = service.check(latency_ms, failure_rate, rate, at)
+    if off:
+        others = [name for name, value in given.items() if value is not None]
+        if others:
+            raise DogxrayError.usage(
+                f"--off removes the injection; it takes no {' or '.join(others)}",
+                hint="use --off alone, or the options alone to change the injection",
+            )
+    else:
+        latency_ms = service.parse_latency(latency) if latency is not None else 0
+        wanted = service.check(latency_ms, failure_rate or 0.0, rate, at)
+        if wanted is None:
+            zero = f": --latency {latency} adds no latency" if latency is not None else ""
+            raise DogxrayError.usage(
+                f"nothing to inject{zero}",
+                hint="give --latency above 0 (e.g. 5s) and/or --failure-rate, or --off",
+            )
     doc = service.inject(connect(ctx), wanted, reporter=REPORTER)
     if output is Output.json:
         render.json_doc(doc)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from dogxray import render, runtimes
-from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
+from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
 from dogxray.lab import validate
@@ -120,7 +120,9 @@ def configure(
     """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout. Changes only
     what is given; the rest stays as the lab recorded it."""
     options = _checked(
-        SetupOptions(timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env))
+        SetupOptions(
+            timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env, settings(ctx))
+        )
     )
     from dogxray.lab import service
 

@@ -26,7 +26,8 @@ def load(
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """Send traffic to the Function URL; live progress, then status counts, throughput,
-    latency percentiles, cold starts and throttles. Ctrl-C stops with what was measured."""
+    latency percentiles, cold starts and throttles. Ctrl-C stops with what was measured.
+    Exits 1 when no request got an answer."""
     from dogxray import load as service
     from dogxray.render import load as show
 
@@ -55,7 +56,11 @@ def load(
         )
     if output is Output.json:
         render.json_doc(doc)
+        show.notes(doc)
     else:
         show.load_summary(doc)
     if doc["interrupted"]:
         raise typer.Exit(130)
+    failure = service.unanswered(aws, doc)
+    if failure is not None:
+        raise failure

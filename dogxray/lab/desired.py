@@ -159,7 +159,17 @@ def build_desired(
     role_name = s.role_name(region)
     role_arn = f"arn:{part}:iam::{account}:role/{role_name}"
     lab_tags = {TAG_LAB: s.lab, TAG_BUCKET: bucket}
-    env = {**fn.env, **o.env, ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or bucket}
+    # a stage command keeps a BUCKET_NAME that `break-bucket` switched (the lab's bucket
+    # still on the function's tag): only `fix-bucket` and `setup` restore it
+    switched = (
+        fn.env.get(ENV_BUCKET_NAME) if fn.exists and fn.tags.get(TAG_BUCKET) == bucket else None
+    )
+    broken = switched if keep_deployed else None
+    env = {
+        **fn.env,
+        **o.env,
+        ENV_BUCKET_NAME: env_bucket or o.env.get(ENV_BUCKET_NAME) or broken or bucket,
+    }
     for name in o.env_remove:
         env.pop(name, None)
     return Desired(

@@ -23,8 +23,8 @@ from dogxray.config import (
     Settings,
 )
 from dogxray.errors import DogxrayError
+from dogxray.lab import inject, validate
 from dogxray.lab import observe as obs
-from dogxray.lab import validate
 from dogxray.lab.desired import build_desired, check_options, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -116,6 +116,7 @@ def setup(
     runner = Runner(aws, executor, reporter)
     observed, bucket = obs.observe(aws, o.bucket)
     infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
+    _check_injection(infra, aws.settings)
     plan(infra, observed)
     local = o.from_env or aws.is_emulator
     zip_bytes = _zip_provider(zip_provider, runner.executor.reporter)(
@@ -137,6 +138,12 @@ def setup(
             future.result()
     runner.run(plan(desired, observed, ALL_PARTS - {"bucket", "role", "logs"}))
     return _setup_doc(aws, desired, observed, runner, runner.changed)
+
+
+def _check_injection(d: Desired, settings: Settings) -> None:
+    """The injection the function's environment will carry, by `inject`'s rules, and
+    with room left in the timeout it will have (whichever command set either)."""
+    inject.fits(inject.check_env(dict(d.function.env), settings), d.function.timeout, settings)
 
 
 def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:
@@ -198,6 +205,8 @@ def stage(
     desired = build_desired(
         aws, o, observed, bucket, zip_bytes=None, keep_deployed=True, env_bucket=env_bucket
     )
+    if wanted & {"function", "config"}:
+        _check_injection(desired, aws.settings)
     runner = Runner(aws, executor, reporter)
     if zip_provider is not None:  # for the runtime and arch the lab keeps
         f = desired.function

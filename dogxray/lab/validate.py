@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from dogxray.config import ENV_BUCKET_NAME, INJECT_ENV, Settings
 from dogxray.errors import DogxrayError
 
 TIMEOUT_RANGE = (1, 900)
@@ -68,8 +69,12 @@ def memory(mb: int) -> int:
     return mb
 
 
-def env_pairs(pairs: list[str]) -> dict[str, str]:
-    """`--env KEY=VALUE` options -> a dict; names follow Lambda's rules."""
+def env_pairs(pairs: list[str], settings: Settings) -> dict[str, str]:
+    """`--env KEY=VALUE` options -> a dict; names follow Lambda's rules, and the lab's
+    own BUCKET_NAME is refused (the lab sets it from the bucket it records, so a value
+    given here would be reverted by the next configuration). DOGXRAY_INJECT_* values are
+    checked by `inject`'s rules here, and again with the function's timeout and the
+    variables it already has when the stage plans its configuration."""
     result: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -87,5 +92,15 @@ def env_pairs(pairs: list[str]) -> dict[str, str]:
                 f"environment variable {key!r} is reserved by Lambda",
                 hint="pick another name (Lambda sets AWS_*, _HANDLER and LAMBDA_TASK_ROOT)",
             )
+        if key == ENV_BUCKET_NAME:
+            raise DogxrayError.usage(
+                f"{ENV_BUCKET_NAME} is the lab's: it names the bucket the lab records",
+                hint="`dogxray setup --bucket NAME` uses another bucket; `dogxray break-bucket` "
+                "and `dogxray fix-bucket` switch it for the lab's stage 5",
+            )
         result[key] = value
+    if result.keys() & set(INJECT_ENV):  # inject's rules, on what is given (before any call)
+        from dogxray.lab import inject
+
+        inject.check_env(result, settings)
     return result

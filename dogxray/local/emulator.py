@@ -114,6 +114,9 @@ class Emulator:
         server = moto._server  # werkzeug's server calls `server.app` per request
         assert server is not None
         server.app = marker.wrap(server.app)
+        from dogxray.local import account_settings  # GetAccountSettings: the pool's limit
+
+        server.app = account_settings.wrap(server.app, self.concurrency)
         host, port = moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         self.runtime = Runtime(

@@ -21,6 +21,52 @@ def _nodes(rows: list[dict[str, Any]], group: str) -> list[str]:
     ]
 
 
+def _throttles(throttled: dict[str, Any], traces: int) -> list[str]:
+    """Throttled requests as their own cause: who refused them and the concurrency that
+    made Lambda do it."""
+    count = throttled["count"]
+    nodes = throttled["nodes"]
+    at = (
+        nodes[0]["node"]
+        if len(nodes) == 1
+        else ", ".join(f"{n['node']} ({n['count']})" for n in nodes)
+    )
+    verb = "was" if count == 1 else "were"
+    lines = [f"throttled: {count} of {traces} {verb} refused with HTTP 429 by {at}"]
+    limits = throttled.get("concurrency")
+    if limits is not None:
+        lines.append(f"  {_cap(limits)}")
+    lines.append(f"     newest: {', '.join(throttled['examples'])}")
+    return lines
+
+
+def _cap(limits: dict[str, Any]) -> str:
+    reserved, account = limits["reserved"], limits["account_limit"]
+    if limits["limit"] == "reserved" and reserved == 0:
+        return "the function's reserved concurrency is 0: Lambda refuses every request"
+    if limits["limit"] == "reserved":
+        return (
+            f"Lambda throttles requests beyond the function's reserved concurrency "
+            f"({reserved} at once)"
+        )
+    if limits["limit"] == "account":
+        unreserved = limits["unreserved"]
+        if account is None:
+            figure = f"not read: {'; '.join(limits['unknown'])}"
+        elif unreserved is None:
+            figure = f"{account} at once"
+        else:
+            figure = f"{account} at once, {unreserved} not reserved by any function"
+        return (
+            "Lambda throttles requests beyond the account's concurrency limit "
+            f"({figure}); the function reserves none"
+        )
+    return (
+        "Lambda throttles requests beyond the function's reserved or the account's "
+        f"concurrency; not read: {'; '.join(limits['unknown'])}"
+    )
+
+
 def analysis(doc: dict[str, Any], function: str) -> None:
     if doc.get("note"):
         err.print(doc["note"], markup=False)
@@ -35,7 +81,8 @@ def analysis(doc: dict[str, Any], function: str) -> None:
     lines = [
         f"{doc['traces']} traces of {function} from {doc['window']['start']} to "
         f"{doc['window']['end']}",
-        f"slow: {slow['count']} of {doc['traces']} took over {slow['threshold_ms']:.1f} ms ({how})",
+        f"slow: {slow['count']} of {slow['count'] + slow['others']} took over "
+        f"{slow['threshold_ms']:.1f} ms ({how})",
     ]
     if slow["count"]:
         lines += _nodes(slow["nodes"], "slow") or ["  no single node explains it"]
@@ -47,8 +94,16 @@ def analysis(doc: dict[str, Any], function: str) -> None:
     for c in faulty["exceptions"]:
         lines.append(f"  {c['type']} on {c['node']} x{c['count']}: {c['message']}")
         lines.append(f"     newest: {', '.join(c['traces'])}")
+    throttled = doc.get("throttled", {})
+    if throttled.get("count"):
+        lines += _throttles(throttled, doc["traces"])
     for line in lines:
         out.print(line, markup=False)
-    example = (slow["examples"] or [c["traces"][0] for c in faulty["exceptions"]] or [None])[0]
+    examples = (
+        slow["examples"]
+        + [c["traces"][0] for c in faulty["exceptions"]]
+        + throttled.get("examples", [])
+    )
+    example = examples[0] if examples else None
     if example:
         err.print(f"next: `{command(f'trace {example}')}` shows one of them", markup=False)

@@ -13,7 +13,11 @@ from dogxray.render import command, err, out
 
 @contextmanager
 def load_progress(total: int) -> Iterator[Callable[[Any], None]]:
-    """A bar that counts answers, with the non-2xx ones so far."""
+    """A bar that counts answers, with the non-2xx ones so far; on a terminal only (a
+    bar on a file or pipe would leave a blank line behind)."""
+    if not err.is_terminal:
+        yield lambda _shot: None
+        return
     with Progress(
         TextColumn("load"),
         BarColumn(),
@@ -38,6 +42,10 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def load_summary(doc: dict[str, Any]) -> None:
     s, lat = doc["status"], doc["latency_ms"]
     stopped = ""
@@ -45,11 +53,13 @@ def load_summary(doc: dict[str, Any]) -> None:
         stopped = f" (interrupted: {doc['requests']} of {doc['asked']} sent)"
     elif doc["stopped_by_duration"]:
         stopped = f" (duration reached: {doc['requests']} of {doc['asked']} sent)"
+    elif doc.get("stopped_by_no_answer"):
+        stopped = f" (no answer any more: {doc['requests']} of {doc['asked']} sent)"
     lines = [
-        f"{doc['requests']} requests at concurrency {doc['concurrency']} in "
+        f"{_plural(doc['requests'], 'request')} at concurrency {doc['concurrency']} in "
         f"{doc['duration_s']:.2f} s: {doc['throughput_rps']:.1f} req/s{stopped}",
         f"status: 2xx {s['2xx']}  3xx {s['3xx']}  4xx {s['4xx']}  429 {s['429']}  "
-        f"5xx {s['5xx']}  no answer {s['failed']}",
+        f"5xx {s['5xx']}  no answer {s['no_answer']}",
         f"latency ms: p50 {_ms(lat['p50'])}  p95 {_ms(lat['p95'])}  p99 {_ms(lat['p99'])}  "
         f"max {_ms(lat['max'])}",
         f"cold starts: {'?' if doc['cold_starts'] is None else doc['cold_starts']}  "
@@ -57,5 +67,20 @@ def load_summary(doc: dict[str, Any]) -> None:
     ]
     for line in lines:
         out.print(line, markup=False)
-    if doc["status"]["5xx"]:
+    notes(doc)
+    if doc["status"]["5xx"] and not doc.get("stopped_by_no_answer"):
         err.print(f"hint: `{command('traces --errors')}` shows why requests failed", markup=False)
+
+
+def notes(doc: dict[str, Any]) -> None:
+    """What the summary could not measure, and requests that got no answer (when some
+    did: none at all is the command's error)."""
+    for note in doc.get("notes", []):
+        err.print(f"note: {note}", markup=False)
+    lost, sent = doc["status"]["no_answer"], doc["requests"]
+    if 0 < lost < sent:
+        reasons = ", ".join(doc.get("no_answer_reasons", [])) or "no answer"
+        err.print(
+            f"note: {lost} of {_plural(sent, 'request')} got no answer ({reasons})",
+            markup=False,
+        )

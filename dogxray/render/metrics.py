@@ -37,6 +37,17 @@ def _num(value: float | None, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+def _duration(d: dict[str, Any]) -> str:
+    """The window's p50/p99; when the endpoint gave only per-period ones, their maximum,
+    labelled as such (a period's percentile is not the window's)."""
+    figures = f"avg {_num(d['average'])}"
+    if d.get("p50") is not None or d.get("p99") is not None:
+        return f"{figures} p50 {_num(d.get('p50'))} p99 {_num(d.get('p99'))}"
+    if d["p50_max"] is not None or d["p99_max"] is not None:
+        return f"{figures} max p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}"
+    return f"{figures} p50 - p99 -"
+
+
 def monitor(doc: dict[str, Any]) -> None:
     width = max(10, out.width - LABEL - TOTALS)
     d = doc["duration_ms"]
@@ -44,11 +55,7 @@ def monitor(doc: dict[str, Any]) -> None:
         ("Invocations", doc["invocations"]["points"], f"total {_num(doc['invocations']['total'])}"),
         ("Errors", doc["errors"]["points"], f"total {_num(doc['errors']['total'])}"),
         ("Throttles", doc["throttles"]["points"], f"total {_num(doc['throttles']['total'])}"),
-        (
-            "Duration (ms)",
-            d["average_points"],
-            f"avg {_num(d['average'])} p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}",
-        ),
+        ("Duration (ms)", d["average_points"], _duration(d)),
         (
             "ConcurrentExecutions",
             doc["concurrent_executions"]["points"],
@@ -69,5 +76,5 @@ def monitor(doc: dict[str, Any]) -> None:
             f"the requests; send some with `{command('load')}`",
             markup=False,
         )
-    elif d["p50_max"] is None and d["average"] is not None:
+    elif d.get("p50") is None and d["p50_max"] is None and d["average"] is not None:
         err.print("this endpoint computes no percentiles (p50/p99)", markup=False)

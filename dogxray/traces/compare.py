@@ -1,8 +1,9 @@
 """`dogxray analyze`: what made the bad requests bad (X-Ray's trace analytics "compare").
 
-Pure functions over trace trees. Two splits of the window's traces:
-- slow vs normal, by a threshold given or derived (twice the median duration, so one
-  injected 5 s hang stands out against ~20 ms requests whatever the mix). Each moment of
+Pure functions over trace trees. Two splits of the window's traces, and the throttles:
+- slow vs normal (of the requests that ran: not the throttled ones), by a threshold
+  given or derived (twice the median duration, so one injected 5 s hang stands out
+  against ~20 ms requests whatever the mix). Each moment of
   a trace is the *own* time of the innermost node running then (the latest started of
   those covering it): a parent that merely contains a slow child, or Lambda's
   `Invocation` subsegment that spans the handler's own subsegments, gets no blame. The
@@ -11,6 +12,10 @@ Pure functions over trace trees. Two splits of the window's traces:
   shown too, but a cause that hits fewer than half of the slow requests has median 0).
 - faulty vs ok: where the faults start (each failed trace's root-cause node) and the
   exception clusters (type, message, node) with counts and the newest trace ids.
+- throttled: a request refused with a throttle (HTTP 429; Lambda's TooManyRequests
+  when more requests run at once than the concurrency allows) is no fault of the code:
+  it is counted apart, with the node that throttled it (`analyze` adds the function's
+  reserved and the account's concurrency when Lambda did).
 A node absent from a trace counts 0 ms there (an injection that hits 30 % of requests).
 """
 
@@ -29,6 +34,7 @@ from dogxray.traces.model import Node, Trace
 EXAMPLES = 3  # trace ids shown per cluster
 TOP_NODES = 5
 MIN_THRESHOLD_MS = 1.0
+LAMBDA_ORIGIN = "AWS::Lambda"  # the service segment: Lambda itself refused the request
 
 
 @dataclass
@@ -38,10 +44,12 @@ class Profile:
     id: str
     start: float
     duration_ms: float
-    failed: bool
+    failed: bool  # a fault or an error that is not a throttle
     self_ms: dict[str, float] = field(default_factory=dict)  # node label -> own time
     present: frozenset[str] = frozenset()  # every node label in the trace
     cause: dict[str, Any] | None = None
+    throttled_at: str | None = None  # the node that throttled it (and nothing failed)
+    lambda_throttle: bool = False  # that node is Lambda's service segment
 
 
 def label(node: Node) -> str:
@@ -69,9 +77,17 @@ def own_time(trace: Trace) -> dict[str, float]:
     return dict(own)
 
 
+def _throttled(node: Node) -> bool:
+    return node.throttle or node.http_status == 429
+
+
 def profile(trace: Trace) -> Profile:
-    """Own time per node label (see `own_time`)."""
-    failed = any(n.fault or n.error or n.throttle for n, _ in trace.walk())
+    """Own time per node label (see `own_time`); a trace whose only failure is a
+    throttle is `throttled_at` its deepest throttled node, not `failed`."""
+    nodes = list(trace.walk())
+    failed = any(n.fault or (n.error and not _throttled(n)) for n, _ in nodes)
+    throttles = [(depth, n) for n, depth in nodes if _throttled(n)]
+    at = max(throttles, key=lambda pair: pair[0])[1] if throttles and not failed else None
     return Profile(
         id=trace.id,
         start=trace.start,
@@ -79,7 +95,9 @@ def profile(trace: Trace) -> Profile:
         failed=failed,
         self_ms=own_time(trace),
         present=frozenset(label(node) for node, _ in trace.walk()),
-        cause=root_cause(trace, own_name=True),
+        cause=root_cause(trace, own_name=True) if failed else None,
+        throttled_at=label(at) if at is not None else None,
+        lambda_throttle=at is not None and at.origin == LAMBDA_ORIGIN,
     )
 
 
@@ -127,14 +145,16 @@ def _newest(profiles: Iterable[Profile]) -> list[str]:
 
 def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[str, Any]:
     """The `analyze --output json` document (without the window)."""
-    durations = sorted(p.duration_ms for p in profiles)
+    ran = [p for p in profiles if p.throttled_at is None]  # a throttle never ran
+    durations = sorted(p.duration_ms for p in ran)
     median = percentile(durations, 50) or 0.0
     derived = threshold_ms is None
     threshold = max(MIN_THRESHOLD_MS, 2 * median) if derived else float(threshold_ms or 0)
-    slow = [p for p in profiles if p.duration_ms > threshold]
-    normal = [p for p in profiles if p.duration_ms <= threshold]
+    slow = [p for p in ran if p.duration_ms > threshold]
+    normal = [p for p in ran if p.duration_ms <= threshold]
     faulty = [p for p in profiles if p.failed]
-    ok = [p for p in profiles if not p.failed]
+    throttled = [p for p in profiles if p.throttled_at is not None]
+    ok = [p for p in profiles if not p.failed and p.throttled_at is None]
     clusters: dict[tuple[str, str, str], list[Profile]] = defaultdict(list)
     for p in faulty:
         if p.cause:
@@ -146,6 +166,7 @@ def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[
     ]
     exceptions.sort(key=lambda c: (-c["count"], c["type"], c["message"]))
     origins = Counter(p.cause["segment"] for p in faulty if p.cause)
+    throttlers = Counter(p.throttled_at for p in throttled)
     return {
         "traces": len(profiles),
         "slow": {
@@ -163,5 +184,11 @@ def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[
             "origins": [{"node": n, "count": c} for n, c in origins.most_common()],
             "nodes": _blame(faulty, ok) if faulty else [],
             "exceptions": exceptions,
+        },
+        "throttled": {
+            "count": len(throttled),
+            "nodes": [{"node": n, "count": c} for n, c in throttlers.most_common()],
+            "lambda": sum(1 for p in throttled if p.lambda_throttle),
+            "examples": _newest(throttled),
         },
     }

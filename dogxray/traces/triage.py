@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.aws import Aws
+from dogxray.aws import Aws, BotoCoreError, ClientError, error_code, error_message
 from dogxray.config import Settings
 from dogxray.errors import DogxrayError
 from dogxray.traces.collect import Collected
@@ -37,4 +37,44 @@ def analyze(
         doc["note"] = why_empty(aws, settings, since, False)
     elif collected.skipped:
         doc["note"] = f"{collected.skipped} trace(s) could not be fetched yet; re-run"
+    if doc["throttled"]["lambda"]:
+        doc["throttled"]["concurrency"] = concurrency(aws, settings.function_name)
     return doc
+
+
+def concurrency(aws: Aws, function: str) -> dict[str, Any]:
+    """What caps the function's concurrent requests, Lambda's throttles' cause: its
+    reserved concurrency (GetFunctionConcurrency) if set, else the account's limit
+    (GetAccountSettings: ConcurrentExecutions, and what no function reserved; not read
+    when the function reserves its own). `limit`
+    names the cap in force ("reserved", "account", or None when it cannot be read);
+    `unknown` says what could not be read and why."""
+    lam = aws.client("lambda")
+    doc: dict[str, Any] = {
+        "reserved": None,
+        "account_limit": None,
+        "unreserved": None,
+        "limit": None,
+        "unknown": [],
+    }
+    try:
+        reserved = lam.get_function_concurrency(FunctionName=function)
+        doc["reserved"] = reserved.get("ReservedConcurrentExecutions")
+    except (ClientError, BotoCoreError) as exc:
+        doc["unknown"].append(_failed("GetFunctionConcurrency", exc))
+    else:
+        doc["limit"] = "reserved" if doc["reserved"] is not None else "account"
+    if doc["limit"] == "reserved":
+        return doc  # the function's own cap, whatever the account allows
+    try:
+        limits = lam.get_account_settings().get("AccountLimit", {})
+        doc["account_limit"] = limits.get("ConcurrentExecutions")
+        doc["unreserved"] = limits.get("UnreservedConcurrentExecutions")
+    except (ClientError, BotoCoreError) as exc:
+        doc["unknown"].append(_failed("GetAccountSettings", exc))
+    return doc
+
+
+def _failed(operation: str, exc: Exception) -> str:
+    code = error_code(exc)
+    return f"{operation}: {code} {error_message(exc)}" if code else f"{operation}: {exc}"

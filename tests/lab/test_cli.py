@@ -61,6 +61,14 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
             "error: environment variable 'AWS_REGION' is reserved by Lambda",
         ),
         (
+            ["configure", "--env", "BUCKET_NAME=other"],
+            "error: BUCKET_NAME is the lab's: it names the bucket the lab records",
+        ),
+        (
+            ["configure", "--env", "DOGXRAY_INJECT_LATENCY_MS=99999999"],
+            "error: DOGXRAY_INJECT_LATENCY_MS 99999999 ms is outside 0-900000 ms",
+        ),
+        (
             ["setup", "--runtime", "python3.7"],
             "error: Lambda no longer creates functions with python3.7: creation is blocked "
             "since 2024-01-09 (deprecated 2023-12-04)",

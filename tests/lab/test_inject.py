@@ -84,15 +84,85 @@ def test_latency_alone_hits_every_request_and_can_move(runner: CliRunner) -> Non
     assert env["DOGXRAY_INJECT_LATENCY_RATE"] == "1" and env["DOGXRAY_INJECT_FAILURE_RATE"] == "0"
 
 
-def test_latency_beyond_the_function_timeout_is_refused(runner: CliRunner) -> None:
+@pytest.mark.parametrize("latency", ["20s", "14999ms", "13001ms"])
+def test_latency_without_room_in_the_function_timeout_is_refused(
+    runner: CliRunner, latency: str
+) -> None:
+    """With the lab's 15 s timeout, 2 s stay for the request's own work: 13 s at most."""
     invoke(runner, "setup")
-    code, _, err = invoke(runner, "inject", "--latency", "20s")
+    code, _, err = invoke(runner, "inject", "--latency", latency)
     assert code == 2
+    ms = int(latency[:-2]) if latency.endswith("ms") else int(latency[:-1]) * 1000
+    seconds = -(-(ms + 2000) // 1000)
     assert err.splitlines() == [
-        "error: --latency 20000 ms would hit the function's 15 s timeout",
-        "hint: inject less, or raise it first: `dogxray configure --timeout 30`",
+        f"error: an injected latency of {ms} ms leaves no room in the function's 15 s "
+        "timeout: at most 13000 ms (2 s are kept for the request's own work)",
+        f"hint: inject at most 13000 ms, or raise the timeout first: "
+        f"`dogxray configure --timeout {seconds}`",
     ]
     assert not [k for k in function_env(runner) if k.startswith("DOGXRAY_INJECT_")]
+
+
+def test_the_largest_latency_that_leaves_room_is_accepted(runner: CliRunner) -> None:
+    invoke(runner, "setup")
+    code, _, err = invoke(runner, "inject", "--latency", "13s")
+    assert code == 0, err
+    assert function_env(runner)["DOGXRAY_INJECT_LATENCY_MS"] == "13000"
+
+
+def test_configure_env_follows_injects_rules(runner: CliRunner) -> None:
+    """`configure --env DOGXRAY_INJECT_*` is checked as `inject` is: range, numbers,
+    the function's timeout; nothing changes when refused."""
+    invoke(runner, "setup")
+    cases = [
+        (
+            "DOGXRAY_INJECT_LATENCY_MS=99999999",
+            "error: DOGXRAY_INJECT_LATENCY_MS 99999999 ms is outside 0-900000 ms",
+        ),
+        (
+            "DOGXRAY_INJECT_LATENCY_MS=14000",
+            "error: an injected latency of 14000 ms leaves no room in the function's 15 s "
+            "timeout: at most 13000 ms (2 s are kept for the request's own work)",
+        ),
+        (
+            "DOGXRAY_INJECT_LATENCY_MS=soon",
+            "error: DOGXRAY_INJECT_LATENCY_MS='soon' is not a whole number",
+        ),
+        (
+            "DOGXRAY_INJECT_FAILURE_RATE=2",
+            "error: DOGXRAY_INJECT_FAILURE_RATE 2 is outside 0-1",
+        ),
+        (
+            "DOGXRAY_INJECT_AT=nowhere",
+            "error: DOGXRAY_INJECT_AT 'nowhere' is not a step of the lab",
+        ),
+    ]
+    for pair, message in cases:
+        code, _, err = invoke(runner, "configure", "--env", pair)
+        assert (code, err.splitlines()[0]) == (2, message), pair
+        assert err.splitlines()[1].startswith("hint: ")
+    assert not [k for k in function_env(runner) if k.startswith("DOGXRAY_INJECT_")]
+    code, _, err = invoke(runner, "configure", "--env", "DOGXRAY_INJECT_LATENCY_MS=3000")
+    assert code == 0, err
+    assert json.loads(invoke(runner, "status", "--output", "json")[1])["injection"] == {
+        "latency_ms": 3000,
+        "latency_rate": 1.0,
+        "failure_rate": 0.0,
+        "at": "call_dog_api",
+        "seed": None,
+    }
+
+
+def test_a_shorter_timeout_must_leave_room_for_the_injection(runner: CliRunner) -> None:
+    invoke(runner, "setup")
+    assert invoke(runner, "inject", "--latency", "5s")[0] == 0
+    code, _, err = invoke(runner, "configure", "--timeout", "6")
+    assert code == 2
+    assert err.splitlines()[0] == (
+        "error: an injected latency of 5000 ms leaves no room in the function's 6 s "
+        "timeout: at most 4000 ms (2 s are kept for the request's own work)"
+    )
+    assert invoke(runner, "configure", "--timeout", "7")[0] == 0
 
 
 def test_before_setup_says_so(runner: CliRunner) -> None:
@@ -104,6 +174,21 @@ def test_before_setup_says_so(runner: CliRunner) -> None:
     ("args", "message"),
     [
         ([], "error: nothing to inject"),
+        (["--latency", "0s"], "error: nothing to inject: --latency 0s adds no latency"),
+        (["--latency", "16m"], "error: --latency 16m is above 900 s, Lambda's longest timeout"),
+        (
+            ["--latency", "1s", "--rate", "0"],
+            "error: --rate 0 delays no request: the 1000 ms latency would do nothing",
+        ),
+        (
+            ["--failure-rate", "0.3", "--rate", "0.5"],
+            "error: --rate is the share of requests --latency delays, and no --latency is given",
+        ),
+        (["--off", "--latency", "1s"], "error: --off removes the injection; it takes no --latency"),
+        (
+            ["--off", "--failure-rate", "0", "--at", "save_dog_to_s3"],
+            "error: --off removes the injection; it takes no --failure-rate or --at",
+        ),
         (["--failure-rate", "1.5"], "error: --failure-rate 1.5 is outside 0-1"),
         (["--latency", "1s", "--rate", "-0.1"], "error: --rate -0.1 is outside 0-1"),
         (["--latency", "soon"], "error: invalid --latency 'soon'"),
@@ -126,3 +211,18 @@ def test_the_payload_reads_the_same_names() -> None:
         assert f'"{name}"' in source
     assert 'STEPS = ("call_dog_api", "save_dog_to_s3")' in source
     assert config.INJECT_STEPS == ("call_dog_api", "save_dog_to_s3")
+
+
+def test_a_broken_bucket_stays_broken_through_other_stage_commands(runner: CliRunner) -> None:
+    """`break-bucket` is the lab's stage 5: an unrelated `configure --env` or `inject`
+    must not quietly undo it; `fix-bucket` (and `setup`, which repairs drift) restore."""
+    invoke(runner, "setup")
+    assert invoke(runner, "break-bucket")[0] == 0
+    assert invoke(runner, "configure", "--env", "X=1")[0] == 0
+    assert invoke(runner, "inject", "--failure-rate", "0.1")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "aws-bucket"
+    assert invoke(runner, "fix-bucket")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"
+    assert invoke(runner, "break-bucket")[0] == 0
+    assert invoke(runner, "setup")[0] == 0
+    assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"

@@ -79,4 +79,7 @@ def test_metrics_sum_up_to_what_was_sent(lab: Lab, tmp_path: Path) -> None:
     assert doc["concurrent_executions"]["max"] == 2
     assert doc["duration_ms"]["p50_max"] is not None  # the emulator computes percentiles
     assert doc["duration_ms"]["p50_max"] <= doc["duration_ms"]["p99_max"]
+    # and the window's own, over one window-long period
+    assert doc["duration_ms"]["p50"] is not None
+    assert doc["duration_ms"]["p50"] <= doc["duration_ms"]["p99"] <= doc["duration_ms"]["p99_max"]
     lam.delete_function(FunctionName=name)
