@@ -27,6 +27,7 @@ from dogxray.local.runtime import Runtime
 MAX_PAYLOAD = 6 * 1024 * 1024
 JSON = {"Content-Type": "application/json"}
 THROTTLED = b'{"Message":"Rate Exceeded."}'
+UNAVAILABLE = b'{"Message":"Service Unavailable: the emulator is stopping"}'
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -199,9 +200,20 @@ class Gateway(LoopbackServer):
 
         super().__init__(Handler, port)
         self.runtime = runtime
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Stop accepting, and answer what still comes over kept-alive connections with
+        503 and a close (their handler threads outlive the server's shutdown)."""
+        self.stopping = True
+        super().stop()
 
     def handle(self, request: QuietHandler) -> None:
         received = time.time()
+        if self.stopping:
+            request.close_connection = True
+            request.reply(503, UNAVAILABLE, {**JSON, "Connection": "close"})
+            return
         parts = urlsplit(request.path)
         segments = parts.path.split("/", 3)  # "", region, function, rest
         fn = find_function(segments[1], segments[2]) if len(segments) >= 3 else None
