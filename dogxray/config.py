@@ -25,6 +25,10 @@ ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
 ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account limit
 ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
+# what the emulator keeps (LOCAL_KEEP_* below)
+ENV_LOCAL_KEEP_TRACES = "DOGXRAY_LOCAL_KEEP_TRACES"
+ENV_LOCAL_KEEP_LOG_EVENTS = "DOGXRAY_LOCAL_KEEP_LOG_EVENTS"
+ENV_LOCAL_KEEP_DATAPOINTS = "DOGXRAY_LOCAL_KEEP_DATAPOINTS"
 # set on the function
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_DOG_API_URL = "DOG_API_URL"
@@ -85,6 +89,15 @@ LOCAL_CONCURRENCY_MAX = 100  # `load --concurrency` goes no higher either
 # Idle environments are stopped after this long, as Lambda reclaims them (it keeps them
 # for minutes, unspecified); 5 minutes keeps the lab warm between commands.
 LOCAL_IDLE_TIMEOUT_S = 300.0
+# What the emulator keeps in memory (AWS keeps traces 30 days, logs and metrics longer):
+# the newest ones up to these counts, so a long `load` stays flat. 10,000 traces and
+# datapoints per metric are one `load` of the maximum size (~10 MB per 1,000 requests,
+# see bench/emulator_memory.py); ~6 log lines per request. Each is overridable by its
+# ENV_LOCAL_KEEP_* variable.
+LOCAL_KEEP_TRACES = 10_000  # X-Ray traces, per account and region (oldest go first)
+LOCAL_KEEP_LOG_EVENTS = 100_000  # CloudWatch Logs events, per log group
+LOCAL_KEEP_DATAPOINTS = 10_000  # CloudWatch datapoints, per metric (name + dimensions)
+LOCAL_KEEP_MAX = 10_000_000
 
 # dogxray's emulator answers this path on its AWS endpoint, so a client can tell it from
 # any other endpoint (a plain moto server, LocalStack) before choosing what zip to build.

@@ -15,10 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray.config import OFFLINE_ENV
 from dogxray.errors import DogxrayError
+
+if TYPE_CHECKING:
+    from dogxray.local.retention import Bounds
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -39,6 +42,8 @@ class Emulator:
     `concurrency` is the account limit of busy execution environments (default
     $DOGXRAY_LOCAL_CONCURRENCY or 10), `idle_timeout_s` how long an idle one lives
     (default $DOGXRAY_LOCAL_IDLE_TIMEOUT or 300), measured on `clock` (tests inject one).
+    `retention`: how many traces, log events and datapoints it keeps (default: from
+    $DOGXRAY_LOCAL_KEEP_* or dogxray.config's LOCAL_KEEP_*).
     """
 
     def __init__(
@@ -49,13 +54,16 @@ class Emulator:
         concurrency: int | None = None,
         idle_timeout_s: float | None = None,
         clock: Callable[[], float] | None = None,
+        retention: Bounds | None = None,
     ) -> None:
         from dogxray.local.pool import parse_idle_timeout, parse_limit
+        from dogxray.local.retention import parse_bounds
 
         self.port = port
         self.fresh = fresh
         self.concurrency = parse_limit(concurrency)  # bad input fails before anything starts
         self.idle_timeout_s = parse_idle_timeout(idle_timeout_s)
+        self.retention = retention or parse_bounds()
         self.clock = clock
         self.endpoint_url = ""
         self.gateway_url = ""
@@ -97,6 +105,7 @@ class Emulator:
         from dogxray.local.dog_api import DogApi
         from dogxray.local.gateway import Gateway
         from dogxray.local.pool import Pool
+        from dogxray.local.retention import Retention
         from dogxray.local.runtime import Runtime
         from dogxray.local.xray_daemon import XRayDaemon
 
@@ -106,6 +115,7 @@ class Emulator:
         self.dog_api_url = dog_api.random_url
         daemon = XRayDaemon(REGION).start()
         self._parts.append(daemon)
+        self._parts.append(Retention(self.retention).start())
         gateway = Gateway(None)
         self.gateway_url = gateway.url
         moto_patches.apply(gateway.url)
