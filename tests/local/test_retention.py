@@ -118,7 +118,9 @@ def test_the_oldest_datapoints_of_each_metric_go_beyond_the_bound() -> None:
 
 
 def test_bounds_come_from_the_environment() -> None:
-    assert parse_bounds({}) == Bounds(LOCAL_KEEP_TRACES, LOCAL_KEEP_LOG_EVENTS, LOCAL_KEEP_DATAPOINTS)
+    assert parse_bounds({}) == Bounds(
+        LOCAL_KEEP_TRACES, LOCAL_KEEP_LOG_EVENTS, LOCAL_KEEP_DATAPOINTS
+    )
     assert parse_bounds(
         {
             "DOGXRAY_LOCAL_KEEP_TRACES": "100",
