@@ -90,12 +90,13 @@ LOCAL_CONCURRENCY_MAX = 100  # `load --concurrency` goes no higher either
 # for minutes, unspecified); 5 minutes keeps the lab warm between commands.
 LOCAL_IDLE_TIMEOUT_S = 300.0
 # What the emulator keeps in memory (AWS keeps traces 30 days, logs and metrics longer):
-# the newest ones up to these counts, so a long `load` stays flat. 10,000 traces and
-# datapoints per metric are one `load` of the maximum size (~10 MB per 1,000 requests,
-# see bench/emulator_memory.py); ~6 log lines per request. Each is overridable by its
-# ENV_LOCAL_KEEP_* variable.
-LOCAL_KEEP_TRACES = 10_000  # X-Ray traces, per account and region (oldest go first)
-LOCAL_KEEP_LOG_EVENTS = 100_000  # CloudWatch Logs events, per log group
+# the newest ones up to these counts, so a long `load` stays flat. Per request of the lab
+# the emulator stores ~20 KB of trace (8 segments), 4 log events (~1 KB) and 4 datapoints
+# (~1 KB): these bounds cap it near 100 + 50 + 40 MB (bench/emulator_memory.py). 5,000
+# traces are more than X-Ray samples of a 10,000-request `load` on AWS (1 per second plus
+# 5%). Each is overridable by its ENV_LOCAL_KEEP_* variable.
+LOCAL_KEEP_TRACES = 5_000  # X-Ray traces, per account and region (oldest go first)
+LOCAL_KEEP_LOG_EVENTS = 50_000  # CloudWatch Logs events, per log group
 LOCAL_KEEP_DATAPOINTS = 10_000  # CloudWatch datapoints, per metric (name + dimensions)
 LOCAL_KEEP_MAX = 10_000_000
 
@@ -103,6 +104,9 @@ LOCAL_KEEP_MAX = 10_000_000
 # any other endpoint (a plain moto server, LocalStack) before choosing what zip to build.
 EMULATOR_MARKER_PATH = "/_dogxray/emulator"
 EMULATOR_MARKER = {"emulator": "dogxray"}
+# ... and its Function URL gateway this one (with the AWS endpoint's URL), so a client
+# pointed at the gateway by mistake can say which port is the API.
+GATEWAY_MARKER_PATH = "/_dogxray/gateway"
 
 # Dummy credentials for the emulator, its clients, tests and benches (never real ones),
 # and the environment every offline process gets: no instance-metadata probing.

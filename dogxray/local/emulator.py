@@ -135,6 +135,7 @@ class Emulator:
         server.app = marker.wrap(server.app)
         host, port = moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        gateway.endpoint_url = self.endpoint_url
         self.runtime = Runtime(
             self.workdir,
             endpoint_url=self.endpoint_url,

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from moto.awslambda.models import lambda_backends
 
+from dogxray.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
 from dogxray.local.httpd import LoopbackServer, QuietHandler
 from dogxray.local.records import Invocation
 from dogxray.local.runtime import Runtime
@@ -201,6 +202,7 @@ class Gateway(LoopbackServer):
         super().__init__(Handler, port)
         self.runtime = runtime
         self.stopping = False
+        self.endpoint_url = ""  # the emulator's AWS endpoint, told by the marker
 
     def stop(self) -> None:
         """Stop accepting, and answer what still comes over kept-alive connections with
@@ -215,6 +217,10 @@ class Gateway(LoopbackServer):
             request.reply(503, UNAVAILABLE, {**JSON, "Connection": "close"})
             return
         parts = urlsplit(request.path)
+        if parts.path == GATEWAY_MARKER_PATH and request.command == "GET":
+            marker = {**EMULATOR_MARKER, "part": "gateway", "endpoint_url": self.endpoint_url}
+            request.reply(200, json.dumps(marker).encode(), JSON)
+            return
         segments = parts.path.split("/", 3)  # "", region, function, rest
         fn = find_function(segments[1], segments[2]) if len(segments) >= 3 else None
         length = int(request.headers.get("Content-Length") or 0)

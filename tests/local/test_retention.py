@@ -4,8 +4,10 @@ state); then one sweep through the running emulator, queried with boto3."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +60,31 @@ def test_the_oldest_traces_go_beyond_the_bound() -> None:
     backend.process_segment(_segment(15))  # still a working store
     assert len(backend._segment_collection._traces) == 11
     assert retention.prune_traces(backend, 11) == []
+
+
+def test_what_is_pruned_is_freed() -> None:
+    """moto lists every model object it makes (its dashboard): while the emulator's
+    patches are on it does not, so pruned segments and replaced S3 objects are freed."""
+    from moto.s3.models import FakeKey
+
+    ours = not retention._saved  # the directory's emulator may have applied it already
+    retention.untrack_models()
+    try:
+        backend = XRayBackend(REGION, ACCOUNT)
+        for n in range(3):
+            backend.process_segment(_segment(n))
+        oldest = weakref.ref(backend._segment_collection._traces[_trace_id(0)]["segments"][0])
+        key = weakref.ref(FakeKey("k", b"x", ACCOUNT, REGION))
+        retention.prune_traces(backend, 2)
+        gc.collect()
+        assert oldest() is None and key() is None
+    finally:
+        if ours:
+            retention.track_models()
+    if ours:  # moto's own behaviour again once detached
+        tracked = FakeKey("k", b"x", ACCOUNT, REGION)
+        assert FakeKey.instances_tracked[-1] is tracked  # type: ignore[attr-defined]
+        tracked.dispose()
 
 
 def test_the_oldest_log_events_of_a_group_go_beyond_the_bound() -> None:
