@@ -91,10 +91,11 @@ LOCAL_CONCURRENCY_MAX = 100  # `load --concurrency` goes no higher either
 LOCAL_IDLE_TIMEOUT_S = 300.0
 # What the emulator keeps in memory (AWS keeps traces 30 days, logs and metrics longer):
 # the newest ones up to these counts, so a long `load` stays flat. Per request of the lab
-# the emulator stores ~20 KB of trace (8 segments), 4 log events (~1 KB) and 4 datapoints
-# (~1 KB): these bounds cap it near 100 + 50 + 40 MB (bench/emulator_memory.py). 5,000
-# traces are more than X-Ray samples of a 10,000-request `load` on AWS (1 per second plus
-# 5%). Each is overridable by its ENV_LOCAL_KEEP_* variable.
+# the emulator stores ~20 KB of trace (8 segments), 4 log events and 4 datapoints; with
+# these bounds its main process levels off ~150 MB above its start (186 -> 333 MB over
+# 15,000 requests, bench/emulator_memory.py). 5,000 traces are more than X-Ray samples of
+# a 10,000-request `load` on AWS (1 per second plus 5%). Each is overridable by its
+# ENV_LOCAL_KEEP_* variable.
 LOCAL_KEEP_TRACES = 5_000  # X-Ray traces, per account and region (oldest go first)
 LOCAL_KEEP_LOG_EVENTS = 50_000  # CloudWatch Logs events, per log group
 LOCAL_KEEP_DATAPOINTS = 10_000  # CloudWatch datapoints, per metric (name + dimensions)
