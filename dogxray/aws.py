@@ -178,6 +178,32 @@ def is_emulator(url: str, timeout: float = CONNECT_TIMEOUT_S) -> bool:
     return isinstance(answer, dict) and all(answer.get(k) == v for k, v in EMULATOR_MARKER.items())
 
 
+def speaks_aws(url: str) -> bool:
+    """Whether `url` answers an AWS API call as AWS does (STS GetCallerIdentity, dummy
+    credentials: any AWS error code is an AWS answer too)."""
+    client = boto3.session.Session().client(
+        "sts",
+        endpoint_url=url,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(
+            retries={"total_max_attempts": 1},
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=CONNECT_TIMEOUT_S,
+        ),
+    )
+    try:
+        client.get_caller_identity()
+    except bex.ClientError as exc:
+        from dogxray.endpoint_check import aws_error
+
+        return aws_error(exc)
+    except Exception:
+        return False
+    return True
+
+
 def _limit_timeout_retries(attempts: int, caught_exception: Any = None, **_: Any) -> None:
     """botocore `needs-retry` hook: standard mode would retry a read timeout MAX_ATTEMPTS
     times (4 x READ_TIMEOUT_S plus backoff); give up after TIMEOUT_ATTEMPTS instead."""
@@ -191,8 +217,16 @@ def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
     print(f"[api] {service}.{model.name} -> {status}", file=sys.stderr)
 
 
-def explain(exc: BaseException, where: str | None = None) -> DogxrayError | None:
-    """Turn a botocore exception into a DogxrayError with a hint; None if it is not one."""
+def explain(
+    exc: BaseException, where: str | None = None, endpoint_url: str | None = None
+) -> DogxrayError | None:
+    """Turn a botocore exception into a DogxrayError with a hint; None if it is not one.
+    `endpoint_url`: the custom endpoint in force, if any (for answers that are not AWS's)."""
+    from dogxray.endpoint_check import endpoint_not_aws, not_an_aws_endpoint
+
+    not_aws = not_an_aws_endpoint(exc, endpoint_url)
+    if not_aws is not None:
+        return not_aws
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return DogxrayError(
             "no AWS credentials found",
@@ -273,4 +307,6 @@ def explain(exc: BaseException, where: str | None = None) -> DogxrayError | None
         )
     if isinstance(exc, bex.BotoCoreError):
         return DogxrayError(str(exc), where=where, hint="re-run with --debug for details")
+    if endpoint_url and isinstance(exc, KeyError | TypeError | AttributeError | ValueError):
+        return endpoint_not_aws(endpoint_url)  # botocore could not read a success answer
     return None

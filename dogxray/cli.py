@@ -180,13 +180,23 @@ def connect(ctx: typer.Context | None) -> Aws:
     return Aws(settings(ctx))
 
 
-def _to_error(exc: BaseException) -> DogxrayError | None:
+def _to_error(exc: BaseException, *values: Any) -> DogxrayError | None:
+    """`exc` as one message; `values` are the command's arguments (its context)."""
     if isinstance(exc, DogxrayError):
         return exc
     if "botocore" in sys.modules:
         from dogxray.aws import explain
 
-        return explain(exc)
+        return explain(exc, endpoint_url=_endpoint_url(*values))
+    return None
+
+
+def _endpoint_url(*values: Any) -> str | None:
+    """--endpoint-url of the running command, from the context typer passed it."""
+    for value in values:
+        if callable(getattr(value, "find_object", None)):
+            found = value.find_object(Settings)
+            return found.endpoint_url if isinstance(found, Settings) else None
     return None
 
 
@@ -212,7 +222,7 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     except Exception as exc:
         if _debug(*args, *kwargs.values()):
             traceback.print_exc()
-        error = _to_error(exc)
+        error = _to_error(exc, *args, *kwargs.values())
         if error is None:
             error = DogxrayError(
                 f"internal error: {type(exc).__name__}: {exc}",

@@ -26,6 +26,10 @@ ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
 ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account limit
 ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
+# what the emulator keeps (LOCAL_KEEP_* below)
+ENV_LOCAL_KEEP_TRACES = "DOGXRAY_LOCAL_KEEP_TRACES"
+ENV_LOCAL_KEEP_LOG_EVENTS = "DOGXRAY_LOCAL_KEEP_LOG_EVENTS"
+ENV_LOCAL_KEEP_DATAPOINTS = "DOGXRAY_LOCAL_KEEP_DATAPOINTS"
 # set on the function
 ENV_BUCKET_NAME = "BUCKET_NAME"
 ENV_DOG_API_URL = "DOG_API_URL"
@@ -86,11 +90,25 @@ LOCAL_CONCURRENCY_MAX = 100  # `load --concurrency` goes no higher either
 # Idle environments are stopped after this long, as Lambda reclaims them (it keeps them
 # for minutes, unspecified); 5 minutes keeps the lab warm between commands.
 LOCAL_IDLE_TIMEOUT_S = 300.0
+# What the emulator keeps in memory (AWS keeps traces 30 days, logs and metrics longer):
+# the newest ones up to these counts, so a long `load` stays flat. Per request of the lab
+# the emulator stores ~20 KB of trace (8 segments), 4 log events and 4 datapoints; with
+# these bounds its main process levels off ~150 MB above its start (186 -> 333 MB over
+# 15,000 requests, bench/emulator_memory.py). 5,000 traces are more than X-Ray samples of
+# a 10,000-request `load` on AWS (1 per second plus 5%). Each is overridable by its
+# ENV_LOCAL_KEEP_* variable.
+LOCAL_KEEP_TRACES = 5_000  # X-Ray traces, per account and region (oldest go first)
+LOCAL_KEEP_LOG_EVENTS = 50_000  # CloudWatch Logs events, per log group
+LOCAL_KEEP_DATAPOINTS = 10_000  # CloudWatch datapoints, per metric (name + dimensions)
+LOCAL_KEEP_MAX = 10_000_000
 
 # dogxray's emulator answers this path on its AWS endpoint, so a client can tell it from
 # any other endpoint (a plain moto server, LocalStack) before choosing what zip to build.
 EMULATOR_MARKER_PATH = "/_dogxray/emulator"
 EMULATOR_MARKER = {"emulator": "dogxray"}
+# ... and its Function URL gateway this one (with the AWS endpoint's URL), so a client
+# pointed at the gateway by mistake can say which port is the API.
+GATEWAY_MARKER_PATH = "/_dogxray/gateway"
 
 # Dummy credentials for the emulator, its clients, tests and benches (never real ones),
 # and the environment every offline process gets: no instance-metadata probing.

@@ -58,10 +58,21 @@ def local(
             except KeyboardInterrupt:
                 pass
         finally:
-            emu.stop()
+            # A second Ctrl-C must not cut the shutdown short (it is bounded).
+            interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                emu.stop()
+            finally:
+                signal.signal(signal.SIGINT, interrupt)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    render.progress("emulator stopped; its temporary files are removed")
+    if emu.leftover is None:
+        render.progress("emulator stopped; its temporary files are removed")
+    else:
+        render.progress(
+            f"emulator stopped; could not remove its temporary folder {emu.leftover} "
+            f"({emu.leftover_reason}); the next `dogxray local` removes it"
+        )
 
 
 def confirm_aws_demo(options: Settings, where: Callable[[], str] | None = None) -> None:

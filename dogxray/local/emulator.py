@@ -5,25 +5,33 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import socket
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray.config import OFFLINE_ENV
 from dogxray.errors import DogxrayError
+
+if TYPE_CHECKING:
+    from dogxray.local.retention import Bounds
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 # What every client of the emulator needs (printed by `dogxray local`).
 CLIENT_ENV = {**OFFLINE_ENV, "AWS_DEFAULT_REGION": REGION}
 _PROCESS_ENV = {**CLIENT_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-WORKDIR_PREFIX = "dogxray-local-"
+WORKDIR_PREFIX = "dogxray-local-"  # then the owner's pid and "-": dogxray-local-<pid>-xxxx
 OWNER_FILE = "owner.pid"
+_OWNER_IN_NAME = re.compile(re.escape(WORKDIR_PREFIX) + r"(\d+)-")
+REMOVE_ATTEMPTS = 5  # removing the folder: tries, 0.2 s apart (a child may still write)
 
 
 class Emulator:
@@ -34,6 +42,8 @@ class Emulator:
     `concurrency` is the account limit of busy execution environments (default
     $DOGXRAY_LOCAL_CONCURRENCY or 10), `idle_timeout_s` how long an idle one lives
     (default $DOGXRAY_LOCAL_IDLE_TIMEOUT or 300), measured on `clock` (tests inject one).
+    `retention`: how many traces, log events and datapoints it keeps (default: from
+    $DOGXRAY_LOCAL_KEEP_* or dogxray.config's LOCAL_KEEP_*).
     """
 
     def __init__(
@@ -44,20 +54,27 @@ class Emulator:
         concurrency: int | None = None,
         idle_timeout_s: float | None = None,
         clock: Callable[[], float] | None = None,
+        retention: Bounds | None = None,
     ) -> None:
         from dogxray.local.pool import parse_idle_timeout, parse_limit
+        from dogxray.local.retention import parse_bounds
 
         self.port = port
         self.fresh = fresh
         self.concurrency = parse_limit(concurrency)  # bad input fails before anything starts
         self.idle_timeout_s = parse_idle_timeout(idle_timeout_s)
+        self.retention = retention or parse_bounds()
         self.clock = clock
         self.endpoint_url = ""
         self.gateway_url = ""
         self.dog_api_url = ""
         self.workdir: Path | None = None
         self.runtime: Any = None
-        self._parts: list[Any] = []
+        # After stop(): the folder that could not be removed and why (None: all removed).
+        self.leftover: Path | None = None
+        self.leftover_reason = ""
+        self._parts: list[Any] = []  # stopped last to first, after the front doors
+        self._doors: list[Any] = []  # what accepts requests: stopped first
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -70,7 +87,7 @@ class Emulator:
         self._saved_env = {name: os.environ.get(name) for name in _PROCESS_ENV}
         os.environ.update(_PROCESS_ENV)  # before moto is imported: managed policies
         sweep_stale_workdirs()
-        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         (self.workdir / OWNER_FILE).write_text(str(os.getpid()))
         try:
             self._start_parts()
@@ -88,6 +105,7 @@ class Emulator:
         from dogxray.local.dog_api import DogApi
         from dogxray.local.gateway import Gateway
         from dogxray.local.pool import Pool
+        from dogxray.local.retention import Retention
         from dogxray.local.runtime import Runtime
         from dogxray.local.xray_daemon import XRayDaemon
 
@@ -97,6 +115,7 @@ class Emulator:
         self.dog_api_url = dog_api.random_url
         daemon = XRayDaemon(REGION).start()
         self._parts.append(daemon)
+        self._parts.append(Retention(self.retention).start())
         gateway = Gateway(None)
         self.gateway_url = gateway.url
         moto_patches.apply(gateway.url)
@@ -104,11 +123,11 @@ class Emulator:
             from moto.moto_api._internal.models import moto_api_backend
 
             moto_api_backend.reset()
-        self._parts.append(gateway)  # stopped even if it never served
+        self._doors.append(gateway)  # stopped even if it never served
         _check_port(self.port)  # werkzeug would exit its thread and leave us hanging
         moto = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
         moto.start()
-        self._parts.append(moto)
+        self._doors.append(moto)
         from dogxray.local import marker
 
         server = moto._server  # werkzeug's server calls `server.app` per request
@@ -119,6 +138,7 @@ class Emulator:
         server.app = account_settings.wrap(server.app, self.concurrency)
         host, port = moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        gateway.endpoint_url = self.endpoint_url
         self.runtime = Runtime(
             self.workdir,
             endpoint_url=self.endpoint_url,
@@ -137,17 +157,22 @@ class Emulator:
         _warm_backends(self.endpoint_url)
 
     def stop(self) -> None:
-        """Stop the servers, kill runtime subprocesses, remove the temp dir, restore env."""
+        """Stop accepting requests, stop the runtime (no new environment; every one
+        killed; in-flight invocations wound down), then the other parts; remove the temp
+        dir (what could not be removed: `leftover`, `leftover_reason`); restore env."""
+        for door in self._doors:  # first: no new request starts from here on
+            _quietly(door.stop)
+        self._doors = []
+        if self.runtime is not None and self.runtime in self._parts:
+            self._parts.remove(self.runtime)
+            _quietly(self.runtime.stop)
         if "dogxray.local.moto_patches" in sys.modules:
             sys.modules["dogxray.local.moto_patches"].detach()
         while self._parts:
-            part = self._parts.pop()
-            try:
-                part.stop()
-            except Exception:
-                continue
+            _quietly(self._parts.pop().stop)
         if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            reason = remove_workdir(self.workdir)
+            self.leftover, self.leftover_reason = (self.workdir, reason) if reason else (None, "")
             self.workdir = None
         for name, value in self._saved_env.items():
             if value is None:
@@ -169,18 +194,60 @@ class Emulator:
 
 
 def sweep_stale_workdirs(root: Path | None = None) -> list[Path]:
-    """Remove the temporary directories of emulators that died without stopping (SIGKILL):
-    those whose owner pid is no longer running. Returns what was removed."""
+    """Remove the temporary directories of emulators that died without stopping (SIGKILL)
+    or could not remove them: those whose owner pid (its owner file, else the pid in the
+    folder's name) is no longer running. Returns what was removed."""
     removed = []
     for folder in Path(root or tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
-        try:
-            owner = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue  # not ours, or still being created
-        if owner != os.getpid() and not _running(owner):
-            shutil.rmtree(folder, ignore_errors=True)
+        owner = _owner(folder)
+        if owner is None or owner == os.getpid() or _running(owner):
+            continue  # not recognisably ours, or its emulator still runs
+        if not remove_workdir(folder):
             removed.append(folder)
     return removed
+
+
+def _owner(folder: Path) -> int | None:
+    """The pid of the emulator that made `folder`; None if it is not recognisably an
+    emulator's folder of this user."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return None
+    try:
+        return int((folder / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        match = _OWNER_IN_NAME.match(folder.name)
+        return int(match[1]) if match else None  # else: still being created, or not ours
+
+
+def remove_workdir(folder: Path, attempts: int = REMOVE_ATTEMPTS) -> str:
+    """Remove an emulator's folder, its owner file last (so a folder that cannot be
+    removed stays recognisable); tries again while something still writes in it.
+    Returns '' when it is gone, else why not."""
+    problem = "it is still there"
+    for attempt in range(attempts):
+        try:
+            for entry in list(folder.iterdir()):
+                if entry.name == OWNER_FILE:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink(missing_ok=True)
+            (folder / OWNER_FILE).unlink(missing_ok=True)
+            folder.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            problem = f"{exc.filename or folder}: {exc.strerror or exc}"
+        if not folder.exists():
+            return ""
+        if attempt + 1 < attempts:
+            time.sleep(0.2)
+    return problem
 
 
 def _running(pid: int) -> bool:
@@ -191,6 +258,13 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process
     return True
+
+
+def _quietly(stop: Callable[[], Any]) -> None:
+    try:
+        stop()
+    except Exception:
+        return
 
 
 def _check_port(port: int) -> None:

@@ -185,9 +185,16 @@ class ExecutionEnvironment:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
+class Stopping(Exception):
+    """The emulator is stopping: no new execution environment (nor files) any more."""
+
+
 class Spawner:
     """Starts execution environments: unpacks each code version once, links the runtime's
-    SDK once, and gives every environment Lambda's variables and a private TMPDIR."""
+    SDK once, and gives every environment Lambda's variables and a private TMPDIR.
+
+    Nothing here re-creates the emulator's folder: after `close()` (the emulator is
+    stopping and about to remove it) `spawn` raises `Stopping` and writes nothing."""
 
     def __init__(
         self, workdir: Path, *, endpoint_url: str, daemon_address: str, dog_api_url: str
@@ -197,11 +204,21 @@ class Spawner:
         self.daemon_address = daemon_address
         self.dog_api_url = dog_api_url
         self._lock = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """No more environments: waits for a spawn that is writing files to finish."""
+        with self._lock:
+            self._closed = True
 
     def spawn(self, spec: FunctionSpec) -> ExecutionEnvironment:
         code_dir = self._unpack(spec)
-        tmp = self.workdir / "env" / secrets.token_hex(6)
-        tmp.mkdir(parents=True)
+        runtime_dir = self._runtime_dir()
+        with self._lock:
+            self._check_open()
+            tmp = self.workdir / "env" / secrets.token_hex(6)
+            tmp.parent.mkdir(exist_ok=True)  # the emulator's folder itself must exist
+            tmp.mkdir()
         stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]{secrets.token_hex(16)}"
         daemon = self.daemon_address
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8", "TZ": ":UTC"}
@@ -232,15 +249,21 @@ class Spawner:
                 "HOME": str(tmp),
                 "AWS_CONFIG_FILE": str(tmp / "aws-config"),
                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws-credentials"),
-                "PYTHONPATH": os.pathsep.join([str(code_dir), str(self._runtime_dir())]),
+                "PYTHONPATH": os.pathsep.join([str(code_dir), str(runtime_dir)]),
             }
         )
         return ExecutionEnvironment(spec, code_dir, env)
+
+    def _check_open(self) -> None:
+        """Under the lock: refuse once closed (or when the folder is gone)."""
+        if self._closed or not self.workdir.is_dir():
+            raise Stopping("the emulator is stopping")
 
     def _runtime_dir(self) -> Path:
         """Links to the SDK packages Lambda's runtime has (made once per emulator)."""
         folder = self.workdir / "runtime"
         with self._lock:
+            self._check_open()
             if not folder.exists():
                 folder.mkdir()
                 for name in RUNTIME_PACKAGES:
@@ -257,8 +280,10 @@ class Spawner:
         digest = hashlib.sha256(spec.code).hexdigest()[:20]
         code_dir = self.workdir / "code" / digest
         with self._lock:
+            self._check_open()
             if not (code_dir / ".unpacked").exists():
-                code_dir.mkdir(parents=True, exist_ok=True)
+                code_dir.parent.mkdir(exist_ok=True)
+                code_dir.mkdir(exist_ok=True)
                 with zipfile.ZipFile(io.BytesIO(spec.code)) as archive:
                     archive.extractall(code_dir)
                 (code_dir / ".unpacked").touch()

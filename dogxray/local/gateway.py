@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from moto.awslambda.models import lambda_backends
 
+from dogxray.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
 from dogxray.local.httpd import LoopbackServer, QuietHandler
 from dogxray.local.records import Invocation
 from dogxray.local.runtime import Runtime
@@ -27,6 +28,7 @@ from dogxray.local.runtime import Runtime
 MAX_PAYLOAD = 6 * 1024 * 1024
 JSON = {"Content-Type": "application/json"}
 THROTTLED = b'{"Message":"Rate Exceeded."}'
+UNAVAILABLE = b'{"Message":"Service Unavailable: the emulator is stopping"}'
 TEXT_TYPES = (
     "text/",
     "application/json",
@@ -199,10 +201,26 @@ class Gateway(LoopbackServer):
 
         super().__init__(Handler, port)
         self.runtime = runtime
+        self.stopping = False
+        self.endpoint_url = ""  # the emulator's AWS endpoint, told by the marker
+
+    def stop(self) -> None:
+        """Stop accepting, and answer what still comes over kept-alive connections with
+        503 and a close (their handler threads outlive the server's shutdown)."""
+        self.stopping = True
+        super().stop()
 
     def handle(self, request: QuietHandler) -> None:
         received = time.time()
+        if self.stopping:
+            request.close_connection = True
+            request.reply(503, UNAVAILABLE, {**JSON, "Connection": "close"})
+            return
         parts = urlsplit(request.path)
+        if parts.path == GATEWAY_MARKER_PATH and request.command == "GET":
+            marker = {**EMULATOR_MARKER, "part": "gateway", "endpoint_url": self.endpoint_url}
+            request.reply(200, json.dumps(marker).encode(), JSON)
+            return
         segments = parts.path.split("/", 3)  # "", region, function, rest
         fn = find_function(segments[1], segments[2]) if len(segments) >= 3 else None
         length = int(request.headers.get("Content-Length") or 0)

@@ -9,6 +9,7 @@
 - Deleting a function, or changing its code or configuration, stops its execution
   environment at once (after the invocation it is running), as Lambda does.
 - The server answers keep-alive clients without the ~40 ms Nagle/delayed-ACK stall.
+- moto keeps no list of every model object it made (`retention.untrack_models`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from moto.awslambda import policy as lambda_policy
 from moto.awslambda.exceptions import LambdaClientError
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from dogxray.local import cloudwatch_stats, xray_service
+from dogxray.local import cloudwatch_stats, retention, xray_service
 
 _state: dict[str, Any] = {"gateway": None, "runtime": None}
 _applied: list[bool] = []
@@ -45,6 +46,7 @@ def detach() -> None:
     _state["runtime"] = None
     cloudwatch_stats.detach()
     xray_service.detach()
+    retention.track_models()
 
 
 def invoke_payload(inv: Any, request_headers: Any, response_headers: Any) -> bytes:
@@ -102,6 +104,7 @@ def apply(gateway_base: str) -> None:
     _state["gateway"] = gateway_base
     cloudwatch_stats.apply()  # Duration p50/p99 for `dogxray metrics`, as on AWS
     xray_service.apply()  # GetServiceGraph, GetTraceGraph, inferred segments
+    retention.untrack_models()  # what retention prunes is freed
     if _applied:
         return
     _applied.append(True)

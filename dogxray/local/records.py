@@ -17,8 +17,9 @@ from moto.logs.models import logs_backends
 
 from dogxray.local.xray_daemon import store_segment
 
-_logs_lock = threading.Lock()
-_metrics_lock = threading.Lock()
+# Held by the writers here and by the retention sweeper (local/retention.py).
+LOGS_LOCK = threading.Lock()
+METRICS_LOCK = threading.Lock()
 NAMESPACE = "AWS/Lambda"
 
 
@@ -82,7 +83,7 @@ def write_logs(
     for ts, text in events:  # CloudWatch wants chronological order; keep the logical one
         last = max(last, ts)
         ordered.append((last, text))
-    with _logs_lock:
+    with LOGS_LOCK:
         if group not in backend.groups:
             backend.create_log_group(group, {})
         if stream not in backend.groups[group].streams:
@@ -205,5 +206,5 @@ def publish_metrics(inv: Invocation) -> None:
         }
         for name, value, unit in points
     ]
-    with _metrics_lock:
+    with METRICS_LOCK:
         cloudwatch_backends[inv.account_id][inv.region].put_metric_data(NAMESPACE, data)

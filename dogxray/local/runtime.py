@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from dogxray.local.environment import BOOTSTRAP as BOOTSTRAP  # re-exported (tests)
-from dogxray.local.environment import ExecutionEnvironment, FunctionSpec, Spawner, now_ms
+from dogxray.local.environment import (
+    ExecutionEnvironment,
+    FunctionSpec,
+    Spawner,
+    Stopping,
+    now_ms,
+)
 from dogxray.local.pool import Lease, Pool, Throttled
 from dogxray.local.records import (
     Invocation,
@@ -26,6 +32,7 @@ from dogxray.local.records import (
 from dogxray.local.xray_daemon import XRayDaemon
 
 INIT_LIMIT_S = 10.0  # Lambda's own limit for the init phase
+DRAIN_S = 10.0  # at stop: how long in-flight invocations may take to wind down
 
 
 def _exit_error(request_id: str) -> dict[str, Any]:
@@ -59,10 +66,22 @@ class Runtime:
         self.cold_starts = 0
         self.invocations = 0
         self.throttles = 0
+        self._in_flight = 0
+        self._drained = threading.Condition()
 
     def invoke(self, fn: Any, event: Any, *, received: float | None = None) -> Invocation:
         """Run one invocation of moto function `fn` (or throttle it: `inv.throttled`);
         logs and metrics are written before returning."""
+        with self._drained:
+            self._in_flight += 1
+        try:
+            return self._invoke(fn, event, received=received)
+        finally:
+            with self._drained:
+                self._in_flight -= 1
+                self._drained.notify_all()
+
+    def _invoke(self, fn: Any, event: Any, *, received: float | None) -> Invocation:
         spec = FunctionSpec.from_moto(fn)
         start = received or time.time()
         inv = Invocation(
@@ -89,7 +108,11 @@ class Runtime:
         try:
             if inv.sampled and self.daemon is not None:
                 self.daemon.expect(inv.trace_id, spec.account_id, spec.region)
-            env = self._warm(lease, inv) if lease.env is not None else self._cold(lease, spec, inv)
+            try:
+                warm = lease.env is not None
+                env = self._warm(lease, inv) if warm else self._cold(lease, spec, inv)
+            except Stopping:  # the emulator is shutting down: no new environment
+                env, inv.error = None, _exit_error(inv.request_id)
             if env is not None:
                 reusable = self._run(env, spec, inv, event)
             inv.done = time.time()
@@ -223,6 +246,10 @@ class Runtime:
         inv.logs.append((now_ms(), f"END RequestId: {inv.request_id}"))
         inv.logs.append((now_ms(), "\t".join(parts)))
 
-    def stop(self) -> None:
-        """Kill every execution environment."""
+    def stop(self, drain_s: float = DRAIN_S) -> bool:
+        """Start no environment any more, kill every one, and wait (at most `drain_s`)
+        for the invocations in flight to end; False if some are still running."""
+        self.spawner.close()
         self.pool.stop()
+        with self._drained:
+            return self._drained.wait_for(lambda: self._in_flight == 0, timeout=drain_s)

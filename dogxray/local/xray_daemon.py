@@ -23,10 +23,17 @@ _FLUSH = b"dogxray-flush "
 _MAX_TRACES = 10_000
 
 
+# Every segment the emulator stores goes through store_segment under this lock (moto's
+# store is not thread-safe); the retention sweeper (local/retention.py) holds it too.
+SEGMENTS_LOCK = threading.Lock()
+
+
 def store_segment(document: str, account_id: str, region: str) -> bool:
     """Put one segment document into the emulated X-Ray; False if X-Ray rejects it."""
     try:
-        xray_backends[account_id][region].process_segment(document)
+        backend = xray_backends[account_id][region]
+        with SEGMENTS_LOCK:
+            backend.process_segment(document)
     except Exception:
         return False
     return True

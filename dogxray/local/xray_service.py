@@ -316,6 +316,13 @@ def _calls_of(backend: Any, trace_id: str, trace: dict[str, Any]) -> list[Call]:
     return calls
 
 
+def forget(backend: Any, trace_ids: list[str]) -> None:
+    """The traces are gone from `backend` (retention): drop their cached calls."""
+    with _lock:
+        for trace_id in trace_ids:
+            _cache.pop((id(backend), trace_id), None)
+
+
 def _ref(key: tuple[str, str]) -> int:
     with _lock:
         if key not in _refs:
