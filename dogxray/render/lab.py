@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -86,23 +87,63 @@ def bucket_switch(doc: dict[str, Any]) -> None:
         render.progress(doc["hint"])
 
 
+def _wrapped(text: str, indent: str) -> None:
+    """`text` on stdout, wrapped to 80 columns (at spaces; long names stay whole)."""
+    for line in textwrap.wrap(
+        text,
+        width=80,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    ):
+        render.data(line)
+
+
+def kept_resources(kept: list[dict[str, Any]]) -> None:
+    """What cleanup left in place on purpose: each resource, why, how to remove it."""
+    for item in kept:
+        _wrapped(f"kept {item['resource']}", "  ")
+        _wrapped(f"why: {item['why']}", "    ")
+        if item.get("remove"):
+            _wrapped(f"to remove it: {item['remove']}", "    ")
+
+
 def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
+    """The verdict is true as printed: "nothing remains" only when nothing of the lab was
+    kept either; kept resources are listed (stdout) with why and how to remove them."""
+    kept = doc.get("kept") or []
+    kept_notes = {f"kept {k['resource']}: {k['why']}" for k in kept}
+    notes = [n for n in doc["notes"] if n not in kept_notes]
     if not doc["deleted"] and not doc["remaining"]:
-        render.data("nothing to clean up: no resource of this lab exists")
-        for note in doc["notes"]:
+        if kept:
+            render.data("nothing to delete; kept, still present:")
+            kept_resources(kept)
+        else:
+            render.data("nothing to clean up: no resource of this lab exists")
+        for note in notes:
             render.progress(note)
         return
     verb = "would delete" if dry_run else "deleted"
     for item in doc["deleted"]:
         render.data(f"{verb} {item}")
-    if not dry_run:
-        if doc["remaining"]:
-            render.data("still present under the lab's names and tags:")
-            for item in doc["remaining"]:
-                render.data(f"  {item}")
-        else:
-            render.data("verified: nothing remains under the lab's names and tags")
-    for note in doc["notes"]:
+    if dry_run:
+        if kept:
+            render.data("would keep:")
+            kept_resources(kept)
+    elif doc["remaining"]:
+        render.data("still present under the lab's names and tags:")
+        for item in doc["remaining"]:
+            render.data(f"  {item}")
+        if kept:
+            render.data("kept on purpose:")
+            kept_resources(kept)
+    elif kept:
+        render.data("verified: everything deleted is gone; kept on purpose, still present:")
+        kept_resources(kept)
+    else:
+        render.data("verified: nothing remains under the lab's names and tags")
+    for note in notes:
         render.progress(note)
 
 
