@@ -11,6 +11,7 @@ from dogxray.commands import (
     analyze,
     inject,
     lab,
+    labs,
     load,
     local,
     logs,
@@ -32,7 +33,8 @@ app = typer.Typer(
 )
 app.callback()(main_options)
 # The order is `--help`'s order.
-for module in (analyze, inject, lab, load, local, logs, map, metrics, package, report, traces):
+COMMANDS = (analyze, inject, lab, labs, load, local, logs, map, metrics, package, report, traces)
+for module in COMMANDS:
     app.add_typer(module.app)
 
 

@@ -135,14 +135,20 @@ class Aws:
         on this interpreter, everywhere else on the Lambda platform."""
         return self.endpoint_url is not None and is_emulator(self.endpoint_url)
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The cached client of `service`, in this session's region unless `region` (another
+        region, e.g. `labs --all-regions`) is given."""
+        key = service if region is None or region == self.region else f"{service}@{region}"
+        if key not in self._clients:
             if self.endpoint_url:
                 check_endpoint(self.endpoint_url)
-            self._clients[service] = self.session.client(
-                service, config=self._config, endpoint_url=self.endpoint_url
+            config = self._config
+            if key != service:
+                config = config.merge(Config(region_name=region))
+            self._clients[key] = self.session.client(
+                service, config=config, endpoint_url=self.endpoint_url
             )
-        return self._clients[service]
+        return self._clients[key]
 
     @cached_property
     def account_id(self) -> str:

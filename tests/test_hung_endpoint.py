@@ -74,7 +74,14 @@ def silent_endpoint() -> Iterator[Silent]:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "command",
-    [["status"], ["cleanup", "--yes"], ["cleanup", "--dry-run"], ["traces"]],
+    [
+        ["status"],
+        ["cleanup", "--yes"],
+        ["cleanup", "--dry-run"],
+        ["traces"],
+        ["labs"],
+        ["cleanup", "--all-labs", "--yes"],
+    ],
 )
 def test_every_command_against_a_silent_endpoint_fails_with_a_hint(
     silent_endpoint: Silent, command: list[str]

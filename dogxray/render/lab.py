@@ -87,13 +87,13 @@ def bucket_switch(doc: dict[str, Any]) -> None:
         render.progress(doc["hint"])
 
 
-def _wrapped(text: str, indent: str) -> None:
+def _wrapped(text: str, indent: str, rest: str | None = None) -> None:
     """`text` on stdout, wrapped to 80 columns (at spaces; long names stay whole)."""
     for line in textwrap.wrap(
         text,
         width=80,
         initial_indent=indent,
-        subsequent_indent=indent + "  ",
+        subsequent_indent=indent + "  " if rest is None else rest,
         break_long_words=False,
         break_on_hyphens=False,
     ):
@@ -150,3 +150,56 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
 def injection(description: str) -> None:
     """`status` of a lab with fault injection on: a state, not drift."""
     render.data(f"injection: {description}; `dogxray inject --off` removes it")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "age unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} old"
+    return f"{int(seconds)}s old"
+
+
+def labs(doc: dict[str, Any]) -> None:
+    """`dogxray labs`: one block per lab, each line within 80 columns."""
+    where = (
+        ", ".join(doc["regions"])
+        if len(doc["regions"]) <= 3
+        else (f"{len(doc['regions'])} regions")
+    )
+    found = doc["labs"]
+    if not found:
+        render.data(f"no dogxray lab in {where}")
+    else:
+        count = f"{len(found)} lab" + ("" if len(found) == 1 else "s")
+        render.data(f"{count} in {where}:")
+    for lab in found:
+        render.data("")
+        _wrapped(f"{lab['lab']} in {lab['region']}: {lab['state']}, {_age(lab['age_s'])}", "")
+        for key, label in (
+            ("function", "function"),
+            ("role", "role"),
+            ("bucket", "bucket"),
+            ("log_group", "log group"),
+            ("url", "URL"),
+        ):
+            render.data(f"  {label:<10}{lab[key] or '-'}")
+        for problem in lab["problems"]:
+            _wrapped(problem, "  ! ", "    ")
+    for region in doc.get("skipped", []):
+        render.progress(f"skipped {region}: not enabled for this account, or not readable")
+    if found:
+        render.progress(
+            "remove one with `dogxray --lab NAME cleanup`, every lab of a region with "
+            "`dogxray cleanup --all-labs`"
+        )
+
+
+def all_labs_cleanup(doc: dict[str, Any], *, dry_run: bool) -> None:
+    """`cleanup --all-labs`: each lab's cleanup, under the lab's name."""
+    for lab, result in doc["labs"].items():
+        render.data(f"lab {lab}:")
+        cleanup_result(result, dry_run=dry_run)
+    for lab, why in doc["skipped"].items():
+        render.progress(f"skipped lab {lab!r}: {why}")
