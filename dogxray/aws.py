@@ -62,7 +62,6 @@ class Aws:
         # None: the module's READ_TIMEOUT_S, read now (tests shorten it by patching it)
         self.read_timeout = READ_TIMEOUT_S if read_timeout is None else read_timeout
         self._hung: bex.ReadTimeoutError | None = None  # the timeout that spent the budget
-        self._timeouts = 0  # read timeouts seen by this Aws, every call and thread
         self._budget_lock = threading.Lock()
         try:
             self.session = session or boto3.session.Session(profile_name=settings.profile)
@@ -91,7 +90,6 @@ class Aws:
         if not isinstance(caught_exception, bex.ReadTimeoutError):
             return
         with self._budget_lock:
-            self._timeouts += 1
             if self._hung is None and attempts < TIMEOUT_ATTEMPTS:
                 return  # let botocore retry this call once
             if self._hung is None:

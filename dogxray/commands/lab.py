@@ -287,7 +287,7 @@ def _cleanup_all_labs(aws: Aws, *, yes: bool, dry_run: bool) -> None:
     from dogxray.lab.labs import cleanup_all, find_labs
 
     found = find_labs(aws)
-    show.labs(found.to_json())
+    show.labs(found.to_json(), hint=False)
     if not found.labs:
         return
     if not dry_run and not yes:

@@ -380,6 +380,11 @@ def cleanup_all(
             first = done.results[lab]
             again.deleted = list(dict.fromkeys(first.deleted + again.deleted))
             done.results[lab] = again
+    gone = {item for result in done.results.values() for item in result.deleted}
+    for result in done.results.values():  # kept by one lab, deleted by its owner later
+        result.kept = [k for k in result.kept if k.resource not in gone]
+        dropped = tuple(f"kept {item}: " for item in gone)
+        result.notes = [n for n in result.notes if not n.startswith(dropped)]
     return done
 
 

@@ -109,12 +109,12 @@ def kept_resources(kept: list[dict[str, Any]]) -> None:
             _wrapped(f"to remove it: {item['remove']}", "    ")
 
 
-def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
+def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True) -> None:
     """The verdict is true as printed: "nothing remains" only when nothing of the lab was
     kept either; kept resources are listed (stdout) with why and how to remove them."""
     kept = doc.get("kept") or []
     kept_notes = {f"kept {k['resource']}: {k['why']}" for k in kept}
-    notes = [n for n in doc["notes"] if n not in kept_notes]
+    notes = [n for n in doc["notes"] if n not in kept_notes] if notes_too else []
     if not doc["deleted"] and not doc["remaining"]:
         if kept:
             render.data("nothing to delete; kept, still present:")
@@ -161,7 +161,7 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds)}s old"
 
 
-def labs(doc: dict[str, Any]) -> None:
+def labs(doc: dict[str, Any], *, hint: bool = True) -> None:
     """`dogxray labs`: one block per lab, each line within 80 columns."""
     where = (
         ", ".join(doc["regions"])
@@ -189,7 +189,7 @@ def labs(doc: dict[str, Any]) -> None:
             _wrapped(problem, "  ! ", "    ")
     for region in doc.get("skipped", []):
         render.progress(f"skipped {region}: not enabled for this account, or not readable")
-    if found:
+    if found and hint:
         render.progress(
             "remove one with `dogxray --lab NAME cleanup`, every lab of a region with "
             "`dogxray cleanup --all-labs`"
@@ -198,8 +198,14 @@ def labs(doc: dict[str, Any]) -> None:
 
 def all_labs_cleanup(doc: dict[str, Any], *, dry_run: bool) -> None:
     """`cleanup --all-labs`: each lab's cleanup, under the lab's name."""
+    notes: dict[str, None] = {}
     for lab, result in doc["labs"].items():
+        render.data("")
         render.data(f"lab {lab}:")
-        cleanup_result(result, dry_run=dry_run)
+        cleanup_result(result, dry_run=dry_run, notes_too=False)
+        kept = {f"kept {k['resource']}: {k['why']}" for k in result.get("kept") or []}
+        notes.update(dict.fromkeys(n for n in result["notes"] if n not in kept))
+    for note in notes:
+        render.progress(note)
     for lab, why in doc["skipped"].items():
         render.progress(f"skipped lab {lab!r}: {why}")

@@ -177,6 +177,10 @@ def test_cleanup_all_labs_removes_a_bucket_another_listed_lab_wrote_to(
     service.setup(b.aws, SetupOptions(bucket=A_BUCKET), zip_provider=tiny_zip, executor=b.executor)
     result = runner.invoke(app, ["--region", EAST, "cleanup", "--all-labs", "--yes"])
     assert result.exit_code == 0, result.output
+    assert result.stdout.count("verified: nothing remains under the lab's names and tags") == 2
+    assert "kept" not in result.stdout  # the verdicts are those after the second pass
+    assert f"deleted bucket {A_BUCKET}" in result.stdout
+    assert result.stderr.count("X-Ray traces cannot be deleted") == 1
     assert boto3.client("s3", region_name=EAST).list_buckets()["Buckets"] == []
     assert _labs("--region", EAST)["labs"] == []
 
@@ -207,3 +211,18 @@ def test_labs_on_a_moto_server(moto_server: str) -> None:
     )
     assert done.exit_code == 0, done.output
     assert _labs("--endpoint-url", moto_server, "--region", EAST)["labs"] == []
+
+
+def test_labs_without_the_tagging_api_uses_the_services_lists(
+    three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An identity without tag:GetResources: the same labs, from Lambda, Logs and S3."""
+    from dogxray.aws import ClientError
+    from dogxray.lab import labs
+
+    def refused(*_: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "GetResources")
+
+    monkeypatch.setattr(labs, "_tagged", refused)
+    assert [_stable(lab) for lab in _labs("--region", EAST)["labs"]] == [A, B]
+    assert [_stable(lab) for lab in _labs("--region", WEST)["labs"]] == [C]
