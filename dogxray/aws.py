@@ -63,6 +63,7 @@ class Aws:
         self.read_timeout = READ_TIMEOUT_S if read_timeout is None else read_timeout
         self._hung: bex.ReadTimeoutError | None = None  # the timeout that spent the budget
         self._budget_lock = threading.Lock()
+        self._client_lock = threading.RLock()
         try:
             self.session = session or boto3.session.Session(profile_name=settings.profile)
         except bex.ProfileNotFound as exc:
@@ -137,6 +138,10 @@ class Aws:
         """The cached client of `service`, in this session's region unless `region` (another
         region, e.g. `labs --all-regions`) is given."""
         key = service if region is None or region == self.region else f"{service}@{region}"
+        with self._client_lock:  # boto3 does not make clients safely from several threads
+            return self._client(service, region, key)
+
+    def _client(self, service: str, region: str | None, key: str) -> Any:
         if key not in self._clients:
             if self.endpoint_url:
                 check_endpoint(self.endpoint_url)
