@@ -4,23 +4,19 @@ Every stage says what the console guide would have you click, what dogxray did
 instead, and the evidence; the demo passes only when every stage's check passed.
 With `local=True` it runs inside the embedded emulator (no AWS account needed).
 
-The demo never acts on an existing lab (issue 15 item 3): anywhere but the embedded
-emulator (new and empty each time) it runs under a lab name of its own,
-`dog-photo-demo-<6 hex digits>`, unless `--lab NAME` is given; either way it refuses to
-start when anything of that lab already exists, before creating anything, so its cleanup
-stage can only delete what the demo itself made.
+The demo never acts on an existing lab (`dogxray.demo_lab`): outside the embedded
+emulator it refuses to start when anything of its lab exists, before creating anything.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from dogxray.config import BROKEN_BUCKET, DEFAULT_LAB, Settings, default_bucket_name
+from dogxray.config import BROKEN_BUCKET, Settings
 from dogxray.errors import DogxrayError
 from dogxray.lab.report import SILENT, Reporter
 
@@ -30,81 +26,6 @@ TRACE_POLL_S = 3
 # Trace times come from AWS's clock, the probe's from ours: older traces (an earlier
 # run, an earlier `dogxray test`) must not pass for the request just made.
 CLOCK_SKEW_S = 10
-DEMO_LAB_PREFIX = f"{DEFAULT_LAB}-demo-"
-
-
-def lab_settings(
-    settings: Settings, *, lab_given: bool, local: bool, token: str | None = None
-) -> Settings:
-    """The settings the demo runs with: the lab given with `--lab`, the default lab in the
-    embedded emulator (new and empty each run), else a new lab name of the demo's own."""
-    if lab_given or local:
-        return settings
-    return replace(settings, lab=DEMO_LAB_PREFIX + (token or secrets.token_hex(3)))
-
-
-@dataclass
-class DemoPlan:
-    """What the demo will create (and delete again at stage 6): for the confirmation."""
-
-    lab: str
-    backend: str
-    bucket: str
-    role: str
-    function: str
-    log_group: str
-
-    def resources(self) -> list[str]:
-        return [
-            f"bucket {self.bucket}",
-            f"role {self.role}",
-            f"function {self.function} with a public Function URL (auth NONE)",
-            f"log group {self.log_group}",
-        ]
-
-
-def plan(aws: Any) -> DemoPlan:
-    """The names the demo's lab will get (no call beyond the account id)."""
-    s = aws.settings
-    return DemoPlan(
-        lab=s.lab,
-        backend=aws.backend,
-        bucket=default_bucket_name(s.lab, aws.account_id, aws.region),
-        role=s.role_name(aws.region),
-        function=s.function_name,
-        log_group=s.log_group_name,
-    )
-
-
-def existing(aws: Any) -> list[str]:
-    """What of the demo's lab already exists ("function X", ...), by name or tag."""
-    from dogxray.lab import observe
-
-    seen, bucket = observe.observe(aws, None)
-    s = aws.settings
-    found = [
-        (seen.function.exists, f"function {s.function_name}"),
-        (seen.role.exists, f"role {s.role_name(aws.region)}"),
-        (seen.bucket.exists, f"bucket {bucket}"),
-        (seen.log_group.exists, f"log group {s.log_group_name}"),
-    ]
-    return [what for there, what in found if there]
-
-
-def check_new_lab(aws: Any) -> None:
-    """Refuse (exit 2) when anything of the demo's lab exists: the demo builds, breaks and
-    deletes its lab, so it must never run on one that someone made."""
-    found = existing(aws)
-    if not found:
-        return
-    lab = aws.settings.lab
-    raise DogxrayError.usage(
-        f"the lab {lab!r} already exists ({', '.join(found)}); the demo never runs on an "
-        "existing lab, since it deletes its lab at the end",
-        where=aws.backend,
-        hint="leave --lab out (the demo then makes a new lab of its own), choose a new "
-        f"name with --lab, or remove that lab first with `dogxray --lab {lab} cleanup`",
-    )
 
 
 @dataclass
@@ -215,6 +136,8 @@ def run(
     with _local_endpoint(settings, local, show) as demo_settings:
         aws = Aws(demo_settings)
         if not local:
+            from dogxray.demo_lab import check_new_lab
+
             check_new_lab(aws)  # before anything is created: no cleanup stage either
         show.note(f"demo of the lab {demo_settings.lab!r} in {aws.backend}")
         runner = _Runner(
@@ -463,7 +386,10 @@ class _Runner:
         result = service.cleanup(self.aws, reporter=self.show.lab)
         self.say(stage, f"deleted: {', '.join(result.deleted) or 'nothing'}")
         if result.remaining:
-            raise DogxrayError(f"left behind: {', '.join(result.remaining)}")
+            raise DogxrayError(
+                f"left behind: {', '.join(result.remaining)}",
+                hint=f"remove the rest with `dogxray --lab {self.settings.lab} cleanup --yes`",
+            )
         for kept in result.kept:
             self.say(stage, f"kept {kept.resource}: {kept.why}")
         if not result.kept:

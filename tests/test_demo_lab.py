@@ -103,7 +103,7 @@ def test_demo_on_an_existing_lab_given_with_lab_is_refused(user_lab: str, yes: l
 
 
 def test_demo_lab_name_is_new_unless_given() -> None:
-    from dogxray import demo
+    from dogxray import demo_lab as demo
 
     given = Settings.from_options()
     assert demo.lab_settings(given, lab_given=False, local=False, token="0a1b2c").lab == (

@@ -79,7 +79,7 @@ class _Terminal(io.StringIO):
 def test_demo_confirmation_names_the_account_region_and_every_resource(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dogxray import demo
+    from dogxray import demo_lab as demo
     from dogxray.aws import Aws
     from dogxray.commands.local import confirm_demo
 

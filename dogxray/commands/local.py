@@ -17,7 +17,7 @@ from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCU
 from dogxray.errors import DogxrayError
 
 if TYPE_CHECKING:
-    from dogxray.demo import DemoPlan
+    from dogxray.demo_lab import DemoPlan
 
 app = typer.Typer()
 command = registrar(app)
@@ -146,17 +146,18 @@ def demo(
     runs under a new lab of its own (dog-photo-demo-<random>), or the --lab given, and
     refuses to start when that lab exists; on AWS or another endpoint it asks first."""
     from dogxray import demo as lab_demo
+    from dogxray import demo_lab
     from dogxray.aws import Aws, is_emulator
     from dogxray.render import demo as show
 
     given = settings(ctx)
-    demo_settings = lab_demo.lab_settings(given, lab_given=_lab_given(ctx), local=local)
+    demo_settings = demo_lab.lab_settings(given, lab_given=_lab_given(ctx), local=local)
     if not local and not yes and not (given.endpoint_url and is_emulator(given.endpoint_url)):
 
         def plan() -> DemoPlan:
             aws = Aws(demo_settings)
-            lab_demo.check_new_lab(aws)
-            return lab_demo.plan(aws)
+            demo_lab.check_new_lab(aws)
+            return demo_lab.plan(aws)
 
         confirm_demo(demo_settings, plan)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C

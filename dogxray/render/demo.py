@@ -14,7 +14,8 @@ from dogxray.render import err, out, progress
 from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
-    from dogxray.demo import DemoPlan, DemoReport, Stage
+    from dogxray.demo import DemoReport, Stage
+    from dogxray.demo_lab import DemoPlan
     from dogxray.probe import ProbeResult
 
 

@@ -174,10 +174,11 @@ def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
 ) -> None:
     from dogxray.commands.local import confirm_demo
+    from dogxray.demo_lab import DemoPlan
 
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
     settings = Settings.from_options(region="us-east-1", lab="dog-photo-demo-abc123")
-    plan = demo.DemoPlan(
+    plan = DemoPlan(
         "dog-photo-demo-abc123", "AWS account 123456789012, region us-east-1", "b", "r", "f", "l"
     )
     if proceeds:
