@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
+
 from dogxray.aws import Aws, ClientError, error_code
 from dogxray.config import (
     ENV_BUCKET_NAME,
@@ -35,8 +37,6 @@ from dogxray.lab.results import CleanupResult
 
 COMPLETE, BROKEN, HALF_MADE = "complete", "broken", "half-made"
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
-# a region that is not enabled for the account answers with one of these
-_REGION_OFF = ("UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure")
 
 
 @dataclass
@@ -316,9 +316,9 @@ def find_labs(
     def one(region: str) -> list[LabEntry] | None:
         try:
             return _labs_in(aws, region, roles, now())
-        except ClientError as exc:
-            if all_regions and error_code(exc) in _REGION_OFF + _DENIED:
-                return None  # a region not enabled for this account
+        except (ClientError, EndpointConnectionError):
+            if region != aws.region:  # an opt-in region not enabled for the account, ...
+                return None
             raise
 
     with ThreadPoolExecutor(max_workers=8) as pool:

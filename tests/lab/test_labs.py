@@ -226,3 +226,23 @@ def test_labs_without_the_tagging_api_uses_the_services_lists(
     monkeypatch.setattr(labs, "_tagged", refused)
     assert [_stable(lab) for lab in _labs("--region", EAST)["labs"]] == [A, B]
     assert [_stable(lab) for lab in _labs("--region", WEST)["labs"]] == [C]
+
+
+def test_a_region_not_enabled_is_skipped_and_said(
+    three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dogxray.aws import ClientError
+    from dogxray.lab import labs
+
+    survey = labs._survey_region
+
+    def opt_in_region_off(aws: Aws, region: str) -> Any:
+        if region == "ap-east-1":
+            raise ClientError({"Error": {"Code": "UnrecognizedClientException"}}, "ListBuckets")
+        return survey(aws, region)
+
+    monkeypatch.setattr(labs, "_survey_region", opt_in_region_off)
+    doc = _labs("--region", EAST, after=("--all-regions",))
+    assert doc["skipped"] == ["ap-east-1"] and len(doc["labs"]) == 3
+    text = runner.invoke(app, ["--region", EAST, "labs", "--all-regions"])
+    assert "skipped ap-east-1: not enabled for this account, or not readable\n" in text.stderr
