@@ -80,7 +80,10 @@ def silent_endpoint() -> Iterator[Silent]:
         ["cleanup", "--dry-run"],
         ["traces"],
         ["labs"],
+        ["labs", "--all-regions"],
         ["cleanup", "--all-labs", "--yes"],
+        ["demo", "--yes"],
+        ["setup", "--dry-run"],
     ],
 )
 def test_every_command_against_a_silent_endpoint_fails_with_a_hint(
