@@ -18,6 +18,7 @@ from dogxray.commands import (
     analyze,
     inject,
     lab,
+    labs,
     load,
     local,
     logs,
@@ -117,7 +118,20 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.callback()(main_options)
-for module in (analyze, inject, lab, load, local, logs, map, metrics, package, report, traces):
+for module in (
+    analyze,
+    inject,
+    lab,
+    labs,
+    load,
+    local,
+    logs,
+    map,
+    metrics,
+    package,
+    report,
+    traces,
+):
     app.add_typer(module.app)
 
 

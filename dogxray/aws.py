@@ -2,10 +2,13 @@
 
 It resolves profile, region and endpoint (explicit option > env var > profile > default),
 sets standard retries with short connect and read timeouts so an unreachable or hung
-endpoint fails in seconds (a timed-out call is tried twice, then fails: at most
-~2 x READ_TIMEOUT_S), logs API calls under `--debug`, and turns botocore's exceptions
-into one `DogxrayError` with a hint. Long operations (IAM propagation, function waiters)
-are loops of such bounded calls, so they still keep going with progress.
+endpoint fails in seconds: the read-timeout budget is one per `Aws` (one per command), not
+per call: a call that timed out is tried twice, and once one call has spent that budget
+every later or parallel call of the same `Aws` fails at once, so any command, however many
+calls it makes, fails within ~2 x READ_TIMEOUT_S. It logs API calls under `--debug`,
+and turns botocore's exceptions into one `DogxrayError` with a hint. Long operations (IAM
+propagation, function waiters) are loops of such bounded calls, so they still keep going
+with progress.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -51,8 +55,15 @@ def error_message(exc: BaseException) -> str:
 class Aws:
     """A boto3 session for one Settings; clients are created once and cached."""
 
-    def __init__(self, settings: Settings, *, session: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, *, session: Any = None, read_timeout: float | None = None
+    ) -> None:
         self.settings = settings
+        # None: the module's READ_TIMEOUT_S, read now (tests shorten it by patching it)
+        self.read_timeout = READ_TIMEOUT_S if read_timeout is None else read_timeout
+        self._hung: bex.ReadTimeoutError | None = None  # the timeout that spent the budget
+        self._budget_lock = threading.Lock()
+        self._client_lock = threading.RLock()
         try:
             self.session = session or boto3.session.Session(profile_name=settings.profile)
         except bex.ProfileNotFound as exc:
@@ -63,15 +74,36 @@ class Aws:
         self._clients: dict[str, Any] = {}
         if settings.debug:
             self.session.events.register("after-call", _log_call)
-        self.session.events.register(
-            "needs-retry", _limit_timeout_retries, unique_id="dogxray-timeout-budget"
-        )
+        self.session.events.register("needs-retry", self._timeout_budget)
+        self.session.events.register("before-send", self._fail_when_hung)
         self._config = Config(
             region_name=self.region,
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=READ_TIMEOUT_S,
+            read_timeout=self.read_timeout,
         )
+
+    def _timeout_budget(self, attempts: int, caught_exception: Any = None, **_: Any) -> None:
+        """botocore `needs-retry` hook: standard mode would retry a read timeout
+        MAX_ATTEMPTS times (4 x the read timeout plus backoff); this Aws gives up after
+        TIMEOUT_ATTEMPTS timed-out waits in a row of one call, and after the first call that
+        spent them, every other call of this Aws gives up on its first timeout too."""
+        if not isinstance(caught_exception, bex.ReadTimeoutError):
+            return
+        with self._budget_lock:
+            if self._hung is None and attempts < TIMEOUT_ATTEMPTS:
+                return  # let botocore retry this call once
+            if self._hung is None:
+                self._hung = caught_exception
+        caught_exception.waited_s = self.read_timeout  # for `explain`'s message
+        raise caught_exception
+
+    def _fail_when_hung(self, request: Any = None, **_: Any) -> None:
+        """botocore `before-send` hook: once the endpoint has not answered a call twice,
+        a later request is not sent to wait for it again: it fails with the same timeout."""
+        if self._hung is not None:
+            url = getattr(request, "url", None) or self._hung.kwargs.get("endpoint_url", "")
+            raise bex.ReadTimeoutError(endpoint_url=url, error="the endpoint did not answer")
 
     @cached_property
     def region(self) -> str:
@@ -104,14 +136,24 @@ class Aws:
         on this interpreter, everywhere else on the Lambda platform."""
         return self.endpoint_url is not None and is_emulator(self.endpoint_url)
 
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The cached client of `service`, in this session's region unless `region` (another
+        region, e.g. `labs --all-regions`) is given."""
+        key = service if region is None or region == self.region else f"{service}@{region}"
+        with self._client_lock:  # boto3 does not make clients safely from several threads
+            return self._client(service, region, key)
+
+    def _client(self, service: str, region: str | None, key: str) -> Any:
+        if key not in self._clients:
             if self.endpoint_url:
                 check_endpoint(self.endpoint_url)
-            self._clients[service] = self.session.client(
-                service, config=self._config, endpoint_url=self.endpoint_url
+            config = self._config
+            if key != service:
+                config = config.merge(Config(region_name=region))
+            self._clients[key] = self.session.client(
+                service, config=config, endpoint_url=self.endpoint_url
             )
-        return self._clients[service]
+        return self._clients[key]
 
     @cached_property
     def account_id(self) -> str:
@@ -204,11 +246,14 @@ def speaks_aws(url: str) -> bool:
     return True
 
 
-def _limit_timeout_retries(attempts: int, caught_exception: Any = None, **_: Any) -> None:
-    """botocore `needs-retry` hook: standard mode would retry a read timeout MAX_ATTEMPTS
-    times (4 x READ_TIMEOUT_S plus backoff); give up after TIMEOUT_ATTEMPTS instead."""
-    if isinstance(caught_exception, bex.ReadTimeoutError) and attempts >= TIMEOUT_ATTEMPTS:
-        raise caught_exception
+def _origin(url: str) -> str:
+    """`http://host:port` of a request URL (the endpoint the user gave, not the path)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
 
 
 def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
@@ -241,8 +286,9 @@ def explain(
             "your AWS SSO session has expired", where=where, hint="run `aws sso login`"
         )
     if isinstance(exc, bex.ReadTimeoutError):
-        url = str(getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint").rstrip("/")
-        waited = f"{READ_TIMEOUT_S} s, tried {TIMEOUT_ATTEMPTS} times"
+        url = _origin(str(getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"))
+        seconds = getattr(exc, "waited_s", READ_TIMEOUT_S)
+        waited = f"{_seconds(seconds)} s, tried {TIMEOUT_ATTEMPTS} times"
         if ".amazonaws.com" in url or url == "the AWS endpoint":
             return DogxrayError(
                 f"AWS did not answer within {waited}",

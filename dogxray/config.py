@@ -217,13 +217,14 @@ class Settings:
             given=given,
         )
 
-    def command(self, args: str) -> str:
+    def command(self, args: str, *, lab: bool = True) -> str:
         """A dogxray command line for a hint, with the global options this run was given:
         `command("test --count 3")` -> "dogxray --lab a --region eu-west-1 test --count 3".
         A lab other than the default is always named; --profile, --region and
-        --endpoint-url only when typed (set in the environment, they carry over)."""
+        --endpoint-url only when typed (set in the environment, they carry over).
+        `lab=False` for commands about every lab (`cleanup --all-labs`)."""
         words = ["dogxray"]
-        if self.lab != DEFAULT_LAB:
+        if lab and self.lab != DEFAULT_LAB:
             words += ["--lab", self.lab]
         for name, value in (
             ("profile", self.profile),

@@ -3,6 +3,9 @@
 Every stage says what the console guide would have you click, what dogxray did
 instead, and the evidence; the demo passes only when every stage's check passed.
 With `local=True` it runs inside the embedded emulator (no AWS account needed).
+
+The demo never acts on an existing lab (`dogxray.demo_lab`): outside the embedded
+emulator it refuses to start when anything of its lab exists, before creating anything.
 """
 
 from __future__ import annotations
@@ -130,11 +133,15 @@ def run(
 
     show = reporter or SilentDemo()
     report = DemoReport()
-    with _local_endpoint(settings, local, show) as lab_settings:
-        aws = Aws(lab_settings)
-        show.note(f"demo of the lab {lab_settings.lab!r} in {aws.backend}")
+    with _local_endpoint(settings, local, show) as demo_settings:
+        aws = Aws(demo_settings)
+        if not local:
+            from dogxray.demo_lab import check_new_lab
+
+            check_new_lab(aws)  # before anything is created: no cleanup stage either
+        show.note(f"demo of the lab {demo_settings.lab!r} in {aws.backend}")
         runner = _Runner(
-            aws, lab_settings, report, sleep=sleep, clock=clock, now=now, reporter=show
+            aws, demo_settings, report, sleep=sleep, clock=clock, now=now, reporter=show
         )
         try:
             runner.stage("1-3", "Build the lab", runner.build)
@@ -382,8 +389,14 @@ class _Runner:
         result = service.cleanup(self.aws, reporter=self.show.lab)
         self.say(stage, f"deleted: {', '.join(result.deleted) or 'nothing'}")
         if result.remaining:
-            raise DogxrayError(f"left behind: {', '.join(result.remaining)}")
-        self.say(stage, "nothing is left under the lab's names and tags")
+            raise DogxrayError(
+                f"left behind: {', '.join(result.remaining)}",
+                hint=f"remove the rest with `{self.settings.command('cleanup --yes')}`",
+            )
+        for kept in result.kept:
+            self.say(stage, f"kept {kept.resource}: {kept.why}")
+        if not result.kept:
+            self.say(stage, "nothing is left under the lab's names and tags")
         self.say(stage, "X-Ray traces cannot be deleted; they expire after 30 days")
 
 

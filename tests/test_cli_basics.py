@@ -78,5 +78,8 @@ def test_test_count_must_be_positive() -> None:
 def test_demo_on_aws_needs_confirmation_without_a_terminal() -> None:
     result = runner.invoke(app, ["demo"], input="")
     assert result.exit_code == 2
-    assert "error: refusing to create AWS resources without confirmation" in result.output
-    assert "hint: add --yes to run against AWS, or --local to run offline" in result.output
+    assert result.output == (
+        "error: refusing to create resources in AWS without confirmation\n"
+        "hint: add --yes to run the demo there (it creates a lab of its own and deletes it "
+        "again), or --local to run offline\n"
+    )

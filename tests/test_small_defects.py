@@ -72,34 +72,31 @@ def test_test_without_a_function_url_says_how_to_add_one() -> None:
     )
 
 
-def test_demo_against_an_emulator_endpoint_does_not_say_aws_account(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from dogxray import demo
-
-    monkeypatch.setattr(demo._Runner, "stage", lambda self, *args, **kw: None)
-    result = runner.invoke(app, ["--endpoint-url", "http://127.0.0.1:4566", "demo"], input="")
-    assert "refusing" not in result.output  # no confirmation asked: it is not AWS
-    assert "demo of the lab 'dog-photo' in the endpoint http://127.0.0.1:4566\n" in (result.output)
-    assert "AWS account" not in result.output
-
-
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
 
 
-def test_demo_confirmation_names_the_account_and_region(
+def test_demo_confirmation_names_the_account_region_and_every_resource(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from dogxray import demo_lab as demo
     from dogxray.aws import Aws
-    from dogxray.commands.local import confirm_aws_demo
+    from dogxray.commands.local import confirm_demo
 
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
-    settings = Settings.from_options(region="eu-west-1")
+    given = Settings.from_options(region="eu-west-1")
+    settings = demo.lab_settings(given, lab_given=False, local=False, token="abc123")
     with mock_aws():
-        confirm_aws_demo(settings, where=lambda: Aws(settings).backend)
+        confirm_demo(settings, lambda: demo.plan(Aws(settings)))
     err: Any = capsys.readouterr().err
-    assert err.startswith(
-        "demo will create the lab 'dog-photo' in AWS account 123456789012, region eu-west-1 "
+    assert err == (
+        "demo will create the lab 'dog-photo-demo-abc123' in AWS account 123456789012, "
+        "region eu-west-1:\n"
+        "  bucket lovely-dogs-dog-photo-demo-abc123-123456789012-eu-west-1\n"
+        "  role dog-photo-demo-abc123-function-role-eu-west-1\n"
+        "  function dog-photo-demo-abc123-function with a public Function URL (auth NONE)\n"
+        "  log group /aws/lambda/dog-photo-demo-abc123-function\n"
+        "then break it, fix it, and delete exactly these again; nothing else is touched.\n"
+        "continue? [y/N] "
     )

@@ -7,6 +7,7 @@ boto3 is imported only inside the bodies (via `dogxray.lab.service`)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,7 +17,11 @@ from dogxray.config import BROKEN_BUCKET
 from dogxray.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
+from dogxray.lab.report import SILENT
 from dogxray.render import lab as show
+
+if TYPE_CHECKING:
+    from dogxray.aws import Aws
 
 app = typer.Typer()
 command = registrar(app)
@@ -211,25 +216,28 @@ def cleanup(
     ctx: typer.Context,
     yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
     dry_run: bool = typer.Option(False, "--dry-run", help="list what would be deleted"),
+    all_labs: bool = typer.Option(
+        False, "--all-labs", help="every dogxray lab of the region (see `dogxray labs`)"
+    ),
+    lab: str | None = typer.Option(
+        None, "--lab", help="the lab to remove (as the global --lab before the command)"
+    ),
 ) -> None:
     """Stage 6: delete everything dogxray created, then prove nothing is left."""
     from dogxray.lab import service
 
-    aws = connect(ctx)
+    aws = _cleanup_session(ctx, lab, all_labs)
+    if all_labs:
+        _cleanup_all_labs(aws, yes=yes, dry_run=dry_run)
+        return
     if dry_run or not yes:
         preview = service.cleanup(aws, dry_run=True)
         if dry_run or not preview.deleted:
             show.cleanup_result(preview.to_json(), dry_run=True)
             return
-        if not _can_ask():
-            raise DogxrayError.usage(
-                "cleanup deletes the lab and needs confirmation, but there is no terminal",
-                hint="re-run with --yes (see what would go with --dry-run)",
-            )
+        _confirm("cleanup deletes the lab")
         show.cleanup_result(preview.to_json(), dry_run=True)
-        if not typer.confirm("delete these resources?", default=False, err=True):
-            render.progress("cancelled: nothing deleted")
-            raise typer.Exit(1)
+        _ask("delete these resources?")
     doc = service.cleanup(aws, reporter=show.REPORTER)
     show.cleanup_result(doc.to_json(), dry_run=False)
     if doc.remaining:
@@ -238,4 +246,64 @@ def cleanup(
             "still exist(s)",
             hint=f"re-run `{render.command('cleanup --yes')}` (it continues where it stopped); "
             "--debug shows the API calls",
+        )
+
+
+def _cleanup_session(ctx: typer.Context, lab: str | None, all_labs: bool) -> Aws:
+    """The session of the lab to clean: `cleanup --lab X` is the global `--lab X`."""
+    from dogxray.lab.labs import lab_aws
+
+    aws = connect(ctx)
+    given = ctx.find_root().get_parameter_source("lab")
+    global_lab = given is not None and given.name == "COMMANDLINE"
+    if all_labs and (lab is not None or global_lab):
+        raise DogxrayError.usage(
+            "--all-labs removes every lab of the region; it takes no --lab",
+            hint="drop --lab, or drop --all-labs to remove one lab",
+        )
+    if lab is None or lab == aws.settings.lab:
+        return aws
+    if global_lab:
+        raise DogxrayError.usage(
+            f"two labs given: --lab {aws.settings.lab} before the command and --lab {lab} after it",
+            hint="give --lab once",
+        )
+    return lab_aws(aws, lab)
+
+
+def _confirm(what: str) -> None:
+    if not _can_ask():
+        raise DogxrayError.usage(
+            f"{what} and needs confirmation, but there is no terminal",
+            hint="re-run with --yes (see what would go with --dry-run)",
+        )
+
+
+def _ask(question: str) -> None:
+    if not typer.confirm(question, default=False, err=True):
+        render.progress("cancelled: nothing deleted")
+        raise typer.Exit(1)
+
+
+def _cleanup_all_labs(aws: Aws, *, yes: bool, dry_run: bool) -> None:
+    """Every lab the tags show in this region: listed, confirmed, each lab's own cleanup."""
+    from dogxray.lab.labs import cleanup_all, find_labs
+
+    found = find_labs(aws)
+    show.labs(found.to_json(), hint=False)
+    if not found.labs:
+        return
+    if not dry_run and not yes:
+        _confirm("cleanup --all-labs deletes every lab listed")
+        count = len(found.labs)
+        _ask(f"delete {'this lab' if count == 1 else f'these {count} labs'} in {aws.region}?")
+    reporter = SILENT if dry_run else show.REPORTER
+    done = cleanup_all(aws, found.labs, dry_run=dry_run, reporter=reporter)
+    show.all_labs_cleanup(done.to_json(), dry_run=dry_run)
+    left = [f"{lab}: {', '.join(r.remaining)}" for lab, r in done.results.items() if r.remaining]
+    if left:
+        raise DogxrayError(
+            f"cleanup could not verify that every lab is gone ({'; '.join(left)})",
+            hint=f"re-run `{aws.settings.command('cleanup --all-labs --yes', lab=False)}` "
+            "(it continues where it stopped)",
         )

@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,6 +14,9 @@ from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX, Settings
 from dogxray.errors import DogxrayError
+
+if TYPE_CHECKING:
+    from dogxray.demo_lab import DemoPlan
 
 app = typer.Typer()
 command = registrar(app)
@@ -75,21 +79,30 @@ def local(
         )
 
 
-def confirm_aws_demo(options: Settings, where: Callable[[], str] | None = None) -> None:
-    """The demo creates (and then deletes) real resources: ask first. `where()` names the
-    back end (e.g. "AWS account 123456789012, region us-east-1"); it is only called when
-    there is a terminal to ask on."""
+def confirm_demo(demo_settings: Settings, plan: Callable[[], DemoPlan]) -> None:
+    """The demo creates (and then deletes) resources on AWS or another endpoint: say
+    exactly which, and ask first. `plan()` (the names, the account) is only called when
+    there is a terminal to ask on; it also refuses an existing lab before asking."""
     from dogxray.render import demo as show
 
-    asking = sys.stdin.isatty()
-    show.demo_warning(options.lab, where() if asking and where is not None else "AWS")
-    if not asking:
+    if not sys.stdin.isatty():
+        endpoint = demo_settings.endpoint_url
+        where = f"the endpoint {endpoint}" if endpoint else "AWS"
         raise DogxrayError.usage(
-            "refusing to create AWS resources without confirmation",
-            hint="add --yes to run against AWS, or --local to run offline",
+            f"refusing to create resources in {where} without confirmation",
+            hint="add --yes to run the demo there (it creates a lab of its own and deletes "
+            "it again), or --local to run offline",
         )
+    show.demo_warning(plan())
     if show.ask("continue? [y/N] ").strip().lower() not in ("y", "yes"):
         raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
+
+
+def _lab_given(ctx: typer.Context) -> bool:
+    """Whether `--lab` was on the command line (the global option, before the command)."""
+    root = ctx.find_root()
+    source = root.get_parameter_source("lab")
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _interrupt(*_: object) -> None:
@@ -142,15 +155,27 @@ def demo(
         False, "--triage", help="also the triage lab: inject, load, analyze, metrics, off"
     ),
 ) -> None:
-    """The whole lab end to end, narrated, verifying every stage."""
+    """The whole lab end to end, narrated, verifying every stage. Except with --local, it
+    runs under a new lab of its own (dog-photo-demo-<random>), or the --lab given, and
+    refuses to start when that lab exists; on AWS or another endpoint it asks first."""
     from dogxray import demo as lab_demo
+    from dogxray import demo_lab
+    from dogxray.aws import Aws, is_emulator
     from dogxray.render import demo as show
 
-    if not local and not settings(ctx).endpoint_url and not yes:
-        confirm_aws_demo(settings(ctx), where=lambda: connect(ctx).backend)
+    given = settings(ctx)
+    demo_settings = demo_lab.lab_settings(given, lab_given=_lab_given(ctx), local=local)
+    if not local and not yes and not (given.endpoint_url and is_emulator(given.endpoint_url)):
+
+        def plan() -> DemoPlan:
+            aws = Aws(demo_settings)
+            demo_lab.check_new_lab(aws)
+            return demo_lab.plan(aws)
+
+        confirm_demo(demo_settings, plan)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(settings(ctx), local=local, triage=triage, reporter=show.REPORTER)
+        report = lab_demo.run(demo_settings, local=local, triage=triage, reporter=show.REPORTER)
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

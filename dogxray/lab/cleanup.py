@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from dogxray.aws import Aws
-from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB
+from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, Settings
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -30,7 +30,7 @@ from dogxray.lab.models import (
     Step,
 )
 from dogxray.lab.report import SILENT, Reporter
-from dogxray.lab.results import CleanupResult
+from dogxray.lab.results import CleanupResult, Kept
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0
@@ -63,6 +63,20 @@ def _user_text(user: BucketUser) -> str:
     return f"function {user.function}"
 
 
+def cleanup_command(lab: str, settings: Settings | None = None) -> str:
+    """The command that cleans `lab` up, with the global options this run was given (the
+    global `--lab` only for a lab not the default)."""
+    return f"`{replace(settings or Settings(), lab=lab).command('cleanup')}`"
+
+
+def _writers_removal(lab: str, writers: list[BucketUser], settings: Settings | None) -> str:
+    labs = [u.lab for u in writers if u.lab]
+    others = [u.function for u in writers if not u.lab]
+    first = [cleanup_command(other, settings) for other in dict.fromkeys(labs)]
+    first += [f"point function {f} at another bucket (or delete it)" for f in others]
+    return f"{', then '.join(first)}, then {cleanup_command(lab, settings)} again"
+
+
 def plan_cleanup(
     lab: str,
     fn: ObservedFunction,
@@ -75,11 +89,31 @@ def plan_cleanup(
     users: dict[str, list[BucketUser]] | None = None,
 ) -> tuple[list[Step], list[str]]:
     """Pure: the deletion steps, and notes about what is deliberately kept."""
+    steps, kept = plan_with_kept(
+        lab, fn, role, log_group, buckets, function_name, role_name, log_group_seen, users
+    )
+    return steps, [k.note for k in kept]
+
+
+def plan_with_kept(
+    lab: str,
+    fn: ObservedFunction,
+    role: ObservedRole,
+    log_group: str | None,
+    buckets: list[ObservedBucket],
+    function_name: str,
+    role_name: str,
+    log_group_seen: ObservedLogGroup | None = None,
+    users: dict[str, list[BucketUser]] | None = None,
+    settings: Settings | None = None,
+) -> tuple[list[Step], list[Kept]]:
+    """Pure: the deletion steps, and what is deliberately kept (why, how to remove it;
+    the commands with `settings`' global options)."""
     steps: list[Step] = []
-    notes: list[str] = []
+    kept: list[Kept] = []
     fn_ours = fn.exists and fn.tags.get(TAG_LAB) == lab
     if fn.exists and not fn_ours:
-        notes.append(f"kept function {function_name}: it is not tagged {TAG_LAB}={lab}")
+        kept.append(Kept(f"function {function_name}", f"it is not tagged {TAG_LAB}={lab}"))
     if fn_ours and fn.url:
         steps.append(
             _step(
@@ -116,13 +150,15 @@ def plan_cleanup(
             )
         )
     elif log_group:
+        remove = None
         if lg_lab:
-            why = f"it belongs to lab {lg_lab}"
+            why, remove = f"it belongs to lab {lg_lab}", cleanup_command(lg_lab, settings)
         elif lg_tags:
             why = f"it is not tagged {TAG_LAB}={lab}"
         else:
             why = f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
-        notes.append(f"kept log group {log_group}: {why}")
+            remove = f"`aws logs delete-log-group --log-group-name {log_group}` if it is yours"
+        kept.append(Kept(f"log group {log_group}", why, remove))
     if role.exists and role.tags.get(TAG_LAB) == lab:
         the_role = Resource("role", role_name)
         for pname in sorted(role.inline):
@@ -160,24 +196,22 @@ def plan_cleanup(
             )
         )
     elif role.exists:
-        notes.append(f"kept role {role_name}: it is not tagged {TAG_LAB}={lab}")
+        kept.append(Kept(f"role {role_name}", f"it is not tagged {TAG_LAB}={lab}"))
     for b in buckets:
         if not b.exists or not b.ours:
             continue
         owner = b.tags.get(TAG_LAB)
         if b.tags.get(TAG_CREATED) != "true":
-            notes.append(f"kept bucket {b.name}: dogxray did not create it")
+            kept.append(Kept(f"bucket {b.name}", "dogxray did not create it"))
             continue
         if owner != lab:
-            notes.append(f"kept bucket {b.name}: it belongs to lab {owner}")
+            remove = cleanup_command(owner, settings) if owner else None
+            kept.append(Kept(f"bucket {b.name}", f"it belongs to lab {owner}", remove))
             continue
         writers = (users or {}).get(b.name)
         if writers:
-            notes.append(
-                f"kept bucket {b.name}: "
-                + ", ".join(_user_text(u) for u in writers)
-                + " still write(s) to it"
-            )
+            why = ", ".join(_user_text(u) for u in writers) + " still write(s) to it"
+            kept.append(Kept(f"bucket {b.name}", why, _writers_removal(lab, writers, settings)))
             continue
         steps.append(
             _step(
@@ -199,7 +233,7 @@ def plan_cleanup(
                 Bucket=b.name,
             )
         )
-    return steps, notes
+    return steps, kept
 
 
 Survey = tuple[
@@ -230,10 +264,10 @@ def _survey(aws: Aws) -> Survey:
     return fn, role, logs_f.result(), buckets, users, shared_f.result()
 
 
-def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
+def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[Kept]]:
     s = aws.settings
     fn, role, logs, buckets, users, shared = survey
-    steps, notes = plan_cleanup(
+    steps, kept = plan_with_kept(
         s.lab,
         fn,
         role,
@@ -243,15 +277,20 @@ def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[str]]:
         s.role_name(aws.region),
         log_group_seen=logs,
         users=users,
+        settings=s,
     )
     if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
-        notes.append(
-            f"kept role {s.shared_role_name}: dogxray 0.1 shared it between regions; run "
-            f"`{replace(s, given=s.given - {'region'}).command('setup')}` in each region "
-            "the lab uses (each gets a role of its own), "
-            "then delete it by hand"
+        kept.append(
+            Kept(
+                f"role {s.shared_role_name}",
+                "dogxray 0.1 shared it between regions; run setup in each region the lab "
+                "uses (each gets a role of its own), then delete it by hand",
+                f"`{replace(s, given=s.given - {'region'}).command('setup')}` in each region "
+                "the lab uses, then "
+                f"`aws iam delete-role --role-name {s.shared_role_name}` (after its policies)",
+            )
         )
-    return steps, notes
+    return steps, kept
 
 
 def deleted(steps: list[Step]) -> list[str]:
@@ -270,12 +309,13 @@ def cleanup(
     `plan` the steps as data (`Step.to_json`)."""
     for service in ("s3", "iam", "lambda", "logs", "sts"):
         aws.client(service)
-    steps, notes = _plan(aws, _survey(aws))
+    steps, kept = _plan(aws, _survey(aws))
+    notes = [k.note for k in kept]
     plan = [st.to_json() for st in steps]
     if dry_run:
-        return CleanupResult(deleted(steps), [], notes, plan, dry_run=True)
+        return CleanupResult(deleted(steps), [], notes, plan, dry_run=True, kept=kept)
     if not steps:
-        return CleanupResult([], [], notes, [])
+        return CleanupResult([], [], notes, [], kept=kept)
     runner = executor or Executor(aws, reporter=reporter)
     for st in steps:
         runner.reporter.progress(st.message)
@@ -286,7 +326,7 @@ def cleanup(
             break
         runner.sleep(VERIFY_INTERVAL_S)
         remaining = _remaining(aws)
-    return CleanupResult(deleted(steps), remaining, [*notes, XRAY_NOTE], plan)
+    return CleanupResult(deleted(steps), remaining, [*notes, XRAY_NOTE], plan, kept=kept)
 
 
 def _remaining(aws: Aws) -> list[str]:

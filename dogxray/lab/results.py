@@ -92,22 +92,43 @@ class LabStatus:
         }
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A resource cleanup found under the lab's names or tags and left in place on
+    purpose: what it is, why, and how to remove it (None: it is not dogxray's to remove)."""
+
+    resource: str  # "bucket lovely-dogs-...", as `deleted` names resources
+    why: str
+    remove: str | None = None
+
+    @property
+    def note(self) -> str:
+        return f"kept {self.resource}: {self.why}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resource": self.resource, "why": self.why, "remove": self.remove}
+
+
 @dataclass
 class CleanupResult:
     """`cleanup`: what was (or, with `dry_run`, would be) deleted, what is still there,
-    notes, and the steps as data."""
+    notes (each kept resource's `note` among them), what was kept and how to remove it,
+    and the steps as data. "Nothing remains" is true only when `remaining` and `kept` are
+    both empty."""
 
     deleted: list[str]
     remaining: list[str]
     notes: list[str]
     plan: list[dict[str, Any]]
     dry_run: bool = False
+    kept: list[Kept] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "deleted": self.deleted,
             "remaining": self.remaining,
             "notes": self.notes,
+            "kept": [k.to_json() for k in self.kept],
         }
         if self.dry_run:
             doc["dry_run"] = True

@@ -25,10 +25,10 @@ def use_settings(settings: Settings) -> None:
     _settings = settings
 
 
-def command(args: str) -> str:
+def command(args: str, *, lab: bool = True) -> str:
     """A dogxray command line for a hint, with this run's global options
     (`Settings.command`): `command("test")` -> "dogxray --lab a test"."""
-    return _settings.command(args)
+    return _settings.command(args, lab=lab)
 
 
 # file=None: rich resolves sys.stdout/sys.stderr at print time (CliRunner swaps them).

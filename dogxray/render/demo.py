@@ -15,6 +15,7 @@ from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
     from dogxray.demo import DemoReport, Stage
+    from dogxray.demo_lab import DemoPlan
     from dogxray.probe import ProbeResult
 
 
@@ -49,11 +50,13 @@ def probe_results(results: list[ProbeResult], *, text: bool = True) -> None:
             err.print(f"check failed: {result.failure}", markup=False, style="red")
 
 
-def demo_warning(lab: str, place: str) -> None:
-    """What `demo` on AWS is about to do, before the command asks (on stderr)."""
+def demo_warning(plan: DemoPlan) -> None:
+    """What `demo` is about to create and delete, before the command asks (on stderr)."""
+    err.print(f"demo will create the lab {plan.lab!r} in {plan.backend}:", markup=False)
+    for line in plan.resources():
+        err.print(f"  {line}", markup=False)
     err.print(
-        f"demo will create the lab {lab!r} in {place} (bucket, role, "
-        "function, public Function URL), break it, and delete it again.",
+        "then break it, fix it, and delete exactly these again; nothing else is touched.",
         markup=False,
     )
 

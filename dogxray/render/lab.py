@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -86,26 +87,125 @@ def bucket_switch(doc: dict[str, Any]) -> None:
         render.progress(doc["hint"])
 
 
-def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
+def _wrapped(text: str, indent: str, rest: str | None = None) -> None:
+    """`text` on stdout, wrapped to 80 columns (at spaces; long names stay whole)."""
+    for line in textwrap.wrap(
+        text,
+        width=80,
+        initial_indent=indent,
+        subsequent_indent=indent + "  " if rest is None else rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ):
+        render.data(line)
+
+
+def kept_resources(kept: list[dict[str, Any]]) -> None:
+    """What cleanup left in place on purpose: each resource, why, how to remove it."""
+    for item in kept:
+        _wrapped(f"kept {item['resource']}", "  ")
+        _wrapped(f"why: {item['why']}", "    ")
+        if item.get("remove"):
+            _wrapped(f"to remove it: {item['remove']}", "    ")
+
+
+def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True) -> None:
+    """The verdict is true as printed: "nothing remains" only when nothing of the lab was
+    kept either; kept resources are listed (stdout) with why and how to remove them."""
+    kept = doc.get("kept") or []
+    kept_notes = {f"kept {k['resource']}: {k['why']}" for k in kept}
+    notes = [n for n in doc["notes"] if n not in kept_notes] if notes_too else []
     if not doc["deleted"] and not doc["remaining"]:
-        render.data("nothing to clean up: no resource of this lab exists")
-        for note in doc["notes"]:
+        if kept:
+            render.data("nothing to delete; kept, still present:")
+            kept_resources(kept)
+        else:
+            render.data("nothing to clean up: no resource of this lab exists")
+        for note in notes:
             render.progress(note)
         return
     verb = "would delete" if dry_run else "deleted"
     for item in doc["deleted"]:
         render.data(f"{verb} {item}")
-    if not dry_run:
-        if doc["remaining"]:
-            render.data("still present under the lab's names and tags:")
-            for item in doc["remaining"]:
-                render.data(f"  {item}")
-        else:
-            render.data("verified: nothing remains under the lab's names and tags")
-    for note in doc["notes"]:
+    if dry_run:
+        if kept:
+            render.data("would keep:")
+            kept_resources(kept)
+    elif doc["remaining"]:
+        render.data("still present under the lab's names and tags:")
+        for item in doc["remaining"]:
+            render.data(f"  {item}")
+        if kept:
+            render.data("kept on purpose:")
+            kept_resources(kept)
+    elif kept:
+        render.data("verified: everything deleted is gone; kept on purpose, still present:")
+        kept_resources(kept)
+    else:
+        render.data("verified: nothing remains under the lab's names and tags")
+    for note in notes:
         render.progress(note)
 
 
 def injection(description: str) -> None:
     """`status` of a lab with fault injection on: a state, not drift."""
     render.data(f"injection: {description}; `{render.command('inject --off')}` removes it")
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "age unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} old"
+    return f"{int(seconds)}s old"
+
+
+def labs(doc: dict[str, Any], *, hint: bool = True) -> None:
+    """`dogxray labs`: one block per lab, each line within 80 columns."""
+    where = (
+        ", ".join(doc["regions"])
+        if len(doc["regions"]) <= 3
+        else (f"{len(doc['regions'])} regions")
+    )
+    found = doc["labs"]
+    if not found:
+        render.data(f"no dogxray lab in {where}")
+    else:
+        count = f"{len(found)} lab" + ("" if len(found) == 1 else "s")
+        render.data(f"{count} in {where}:")
+    for lab in found:
+        render.data("")
+        _wrapped(f"{lab['lab']} in {lab['region']}: {lab['state']}, {_age(lab['age_s'])}", "")
+        for key, label in (
+            ("function", "function"),
+            ("role", "role"),
+            ("bucket", "bucket"),
+            ("log_group", "log group"),
+            ("url", "URL"),
+        ):
+            render.data(f"  {label:<10}{lab[key] or '-'}")
+        for problem in lab["problems"]:
+            _wrapped(problem, "  ! ", "    ")
+    for region in doc.get("skipped", []):
+        render.progress(f"skipped {region}: not enabled for this account, or not readable")
+    if found and hint:
+        render.progress(
+            "remove one with `dogxray --lab NAME cleanup`, every lab of a region with "
+            f"`{render.command('cleanup --all-labs', lab=False)}`"
+        )
+
+
+def all_labs_cleanup(doc: dict[str, Any], *, dry_run: bool) -> None:
+    """`cleanup --all-labs`: each lab's cleanup, under the lab's name."""
+    notes: dict[str, None] = {}
+    for lab, result in doc["labs"].items():
+        render.data("")
+        render.data(f"lab {lab}:")
+        cleanup_result(result, dry_run=dry_run, notes_too=False)
+        kept = {f"kept {k['resource']}: {k['why']}" for k in result.get("kept") or []}
+        notes.update(dict.fromkeys(n for n in result["notes"] if n not in kept))
+    for note in notes:
+        render.progress(note)
+    for lab, why in doc["skipped"].items():
+        render.progress(f"skipped lab {lab!r}: {why}")

@@ -173,15 +173,19 @@ class _Terminal(io.StringIO):
 def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
 ) -> None:
-    from dogxray.commands.local import confirm_aws_demo
+    from dogxray.commands.local import confirm_demo
+    from dogxray.demo_lab import DemoPlan
 
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
-    settings = Settings.from_options(region="us-east-1")
+    settings = Settings.from_options(region="us-east-1", lab="dog-photo-demo-abc123")
+    plan = DemoPlan(
+        "dog-photo-demo-abc123", "AWS account 123456789012, region us-east-1", "b", "r", "f", "l"
+    )
     if proceeds:
-        confirm_aws_demo(settings)
+        confirm_demo(settings, lambda: plan)
     else:
         with pytest.raises(DogxrayError) as cancelled:
-            confirm_aws_demo(settings)
+            confirm_demo(settings, lambda: plan)
         assert cancelled.value.exit_code == 2 and cancelled.value.what == "demo cancelled"
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout stays for data

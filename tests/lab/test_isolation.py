@@ -401,6 +401,18 @@ def test_function_and_role_of_someone_else_are_kept(lab: Lab) -> None:
             f"kept function {FUNCTION}: it is not tagged dogxray:lab=dog-photo",
             f"kept role {ROLE}: it is not tagged dogxray:lab=dog-photo",
         ],
+        "kept": [
+            {
+                "resource": f"function {FUNCTION}",
+                "why": "it is not tagged dogxray:lab=dog-photo",
+                "remove": None,
+            },
+            {
+                "resource": f"role {ROLE}",
+                "why": "it is not tagged dogxray:lab=dog-photo",
+                "remove": None,
+            },
+        ],
     }
     assert lam.get_function(FunctionName=FUNCTION) and iam.get_role(RoleName=ROLE)
 

@@ -36,11 +36,13 @@ def test_setup_and_stage_documents() -> None:
 def test_cleanup_status_and_bucket_switch_documents() -> None:
     dry = CleanupResult(["bucket b"], [], ["n"], [{"op": "x"}], dry_run=True)
     assert json.dumps(dry.to_json()) == (
-        '{"deleted": ["bucket b"], "remaining": [], "notes": ["n"], "dry_run": true, '
+        '{"deleted": ["bucket b"], "remaining": [], "notes": ["n"], "kept": [], "dry_run": true, '
         '"plan": [{"op": "x"}]}'
     )
     done = CleanupResult([], [], [], [])
-    assert json.dumps(done.to_json()) == '{"deleted": [], "remaining": [], "notes": [], "plan": []}'
+    assert json.dumps(done.to_json()) == (
+        '{"deleted": [], "remaining": [], "notes": [], "kept": [], "plan": []}'
+    )
     status = LabStatus("dog-photo", "eu-west-1", [ResourceStatus("bucket", "b", False)], None)
     assert json.dumps(status.to_json()) == (
         '{"lab": "dog-photo", "region": "eu-west-1", "resources": [{"kind": "bucket", '

@@ -245,6 +245,7 @@ def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) 
         "deleted": [],
         "remaining": [],
         "notes": [],
+        "kept": [],
         "plan": [],
     }
 
