@@ -94,9 +94,10 @@ def test_demo_on_an_existing_lab_given_with_lab_is_refused(user_lab: str, yes: l
             "error: the lab 'dog-photo' already exists (function dog-photo-function, role "
             f"dog-photo-function-role-us-east-1, bucket {BUCKET}, log group "
             "/aws/lambda/dog-photo-function); the demo never runs on an existing lab, since "
-            f"it deletes its lab at the end (the emulator at {user_lab})\n"
+            f"it deletes its lab at the end (the endpoint {user_lab})\n"
             "hint: leave --lab out (the demo then makes a new lab of its own), choose a new "
-            "name with --lab, or remove that lab first with `dogxray --lab dog-photo cleanup`\n"
+            "name with --lab, or remove that lab first with "
+            f"`dogxray --endpoint-url {user_lab} cleanup`\n"
         )
     _user_lab_intact(user_lab)
     assert _functions(user_lab) == ["dog-photo-function"]

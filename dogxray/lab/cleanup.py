@@ -280,13 +280,13 @@ def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[Kept]]:
         settings=s,
     )
     if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
+        setup = replace(s, given=s.given - {"region"}).command("setup")
         kept.append(
             Kept(
                 f"role {s.shared_role_name}",
-                "dogxray 0.1 shared it between regions; run setup in each region the lab "
-                "uses (each gets a role of its own), then delete it by hand",
-                f"`{replace(s, given=s.given - {'region'}).command('setup')}` in each region "
-                "the lab uses, then "
+                f"dogxray 0.1 shared it between regions; run `{setup}` in each region the "
+                "lab uses (each gets a role of its own), then delete it by hand",
+                f"`{setup}` in each region the lab uses, then "
                 f"`aws iam delete-role --role-name {s.shared_role_name}` (after its policies)",
             )
         )
