@@ -8,7 +8,9 @@ package, demo) and use only these consoles and helpers.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import textwrap
 from typing import Any
 
 from rich.console import Console
@@ -18,6 +20,89 @@ from dogxray.errors import DogxrayError
 # file=None: rich resolves sys.stdout/sys.stderr at print time (CliRunner swaps them).
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+ELLIPSIS = "\u2026"
+
+
+def width() -> int | None:
+    """Columns to fit: COLUMNS, else the terminal's; None (no limit) when piped."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return out.width if out.is_terminal else None
+
+
+def cut(text: str, limit: int | None) -> str:
+    """`text` shortened to `limit` columns with an ellipsis (never wrapped)."""
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
+
+
+MIN_TEXT = 20  # columns of text an indentation always leaves
+
+
+def _indent(indent: str, limit: int) -> str:
+    return indent[: max(0, min(len(indent), limit - MIN_TEXT))]
+
+
+def wrap(text: str, limit: int | None, indent: str = "  ", *, hard: bool = False) -> list[str]:
+    """`text` wrapped between words onto lines of `limit` columns, the later ones
+    indented by `indent` (and no line indented so far that under 20 columns are left).
+    A token longer than a line (a URL, an ARN) stays whole, or with `hard` is broken."""
+    if limit is None or len(text) <= limit:
+        return [text]
+    body = text.lstrip(" ")
+    lead = _indent(text[: len(text) - len(body)], limit)
+    return textwrap.wrap(
+        body,
+        limit,
+        initial_indent=lead,
+        subsequent_indent=_indent(indent, limit),
+        break_long_words=hard,
+        break_on_hyphens=False,
+    ) or [text]
+
+
+def pack(
+    parts: list[str], limit: int | None, indent: str = "  ", *, lead: str = "", sep: str = "  "
+) -> list[str]:
+    """`lead` then `parts` joined by `sep`, onto lines of `limit` columns: a part moves
+    whole to the next line (indented by `indent`) when it does not fit; only a part
+    longer than a whole line is wrapped between words (its long tokens broken)."""
+    text = lead + sep.join(parts)
+    if limit is None or len(text) <= limit:
+        return [text]
+    indent = _indent(indent, limit)
+    lines: list[str] = []
+    line, empty = lead, True  # `empty`: no part on this line yet
+    for part in parts:
+        joined = line + part if empty else f"{line}{sep}{part}"
+        if len(joined) <= limit:
+            line, empty = joined, False
+            continue
+        if not empty:
+            lines.append(line)
+            line, empty = indent, True
+            if len(indent + part) <= limit:
+                line, empty = indent + part, False
+                continue
+        *done, line = wrap(line + part, limit, indent, hard=True)
+        lines += done
+        empty = False
+    lines.append(line)
+    return lines
+
+
+def fit(text: str, indent: str = "  ", *, hard: bool = False) -> list[str]:
+    """`text` wrapped to the console width (`width()`); see `wrap`."""
+    return wrap(text, width(), indent, hard=hard)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 trace`, `2 traces`, `0 traces` (`many` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def data(text: str) -> None:
