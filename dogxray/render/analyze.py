@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import err, out
+from dogxray.render import err, fit, out, plural
+
+# continuation lines of a wrapped line, by the line's own indentation: under the text
+# after "1. ", under the first trace id after "newest: "
+HANGING = {0: 2, 2: 5, 5: 13}
 
 
 def _pct(share: float) -> str:
@@ -33,7 +37,7 @@ def analysis(doc: dict[str, Any], function: str) -> None:
         else "the threshold you gave"
     )
     lines = [
-        f"{doc['traces']} traces of {function} from {doc['window']['start']} to "
+        f"{plural(doc['traces'], 'trace')} of {function} from {doc['window']['start']} to "
         f"{doc['window']['end']}",
         f"slow: {slow['count']} of {doc['traces']} took over {slow['threshold_ms']:.1f} ms ({how})",
     ]
@@ -48,7 +52,9 @@ def analysis(doc: dict[str, Any], function: str) -> None:
         lines.append(f"  {c['type']} on {c['node']} x{c['count']}: {c['message']}")
         lines.append(f"     newest: {', '.join(c['traces'])}")
     for line in lines:
-        out.print(line, markup=False)
+        lead = len(line) - len(line.lstrip(" "))
+        for part in fit(line, " " * HANGING.get(lead, lead + 2), hard=True):
+            out.print(part, markup=False)
     example = (slow["examples"] or [c["traces"][0] for c in faulty["exceptions"]] or [None])[0]
     if example:
         err.print(f"next: `dogxray trace {example}` shows one of them", markup=False)
