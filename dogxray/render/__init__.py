@@ -105,14 +105,29 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
-def data(text: str) -> None:
-    """A line of data on stdout, printed verbatim."""
-    out.print(text, markup=False)
+def labelled(label: str, value: str, indent: str = "  ") -> list[str]:
+    """`label value` on one line when it fits the console width, else the value on its
+    own line, indented under the label. The value (a URL, an ARN) is never cut: one
+    longer than a whole line starts the line and is left for the terminal to fold, so
+    it copies whole."""
+    limit = width()
+    if limit is None or len(label) + 1 + len(value) <= limit:
+        return [f"{label} {value}"]
+    lead = label[: len(label) - len(label.lstrip(" ")) :] + indent
+    return [label, lead + value if len(lead + value) <= limit else value]
 
 
-def progress(text: str) -> None:
-    """A progress line on stderr, printed verbatim."""
-    err.print(text, markup=False)
+def data(text: str, *, hang: str | None = None) -> None:
+    """A line of data on stdout, printed verbatim; with `hang`, wrapped between words
+    to the console width, the continuation lines indented by `hang`."""
+    for line in [text] if hang is None else fit(text, hang):
+        out.print(line, markup=False)
+
+
+def progress(text: str, *, hang: str | None = None) -> None:
+    """A progress line on stderr, printed verbatim (with `hang`: wrapped, as `data`)."""
+    for line in [text] if hang is None else fit(text, hang):
+        err.print(line, markup=False)
 
 
 def json_doc(doc: Any) -> None:

@@ -10,7 +10,7 @@ from dogxray import render
 
 
 def step(text: str) -> None:
-    render.progress(f"- {text}")
+    render.progress(f"- {text}", hang="  ")
 
 
 @contextmanager
@@ -43,22 +43,31 @@ def plan(steps: list[dict[str, Any]], *, what: str) -> None:
     if not messages:
         render.data(f"{what}: nothing to do, the lab is up to date")
         return
-    render.data(f"{what}: {len(messages)} change(s) would be made (dry run, nothing changed):")
+    count = render.plural(len(messages), "change")
+    render.data(f"{what}: {count} would be made (dry run, nothing changed):", hang="  ")
     for message in messages:
-        render.data(f"  - {message}")
+        render.data(f"  - {message}", hang="    ")
 
 
 def setup_result(doc: dict[str, Any]) -> None:
     if not doc["changed"]:
         render.data(f"lab {doc['lab']} in {doc['region']}: everything is up to date")
     else:
-        render.data(f"lab {doc['lab']} in {doc['region']}: changed {', '.join(doc['changed'])}")
+        changed = ", ".join(doc["changed"])
+        render.data(f"lab {doc['lab']} in {doc['region']}: changed {changed}", hang="  ")
     for key in ("bucket", "role_arn", "function_arn"):
         if doc.get(key):
-            render.data(f"  {key.replace('_', ' ')}: {doc[key]}")
+            for line in render.labelled(f"  {key.replace('_', ' ')}:", doc[key]):
+                render.data(line)
     if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+        function_url(doc["function_url"])
         render.progress("next: `dogxray test` to prove it works")
+
+
+def function_url(url: str) -> None:
+    """The Function URL, whole (on its own line when the terminal is narrow)."""
+    for line in render.labelled("Function URL:", url):
+        render.data(line)
 
 
 def stage_result(changed: list[str], *, done: str, unchanged: str) -> None:
@@ -71,41 +80,43 @@ def status(doc: dict[str, Any]) -> None:
         mark = (
             "ok" if r["exists"] and not r["drift"] else ("missing" if not r["exists"] else "drift")
         )
-        render.data(f"  {r['kind']:<12} {r['name']}: {mark}")
+        limit = render.width()
+        room = None if limit is None else max(12, limit - 17 - len(mark))
+        render.data(f"  {r['kind']:<12} {render.cut(r['name'], room)}: {mark}")
         for d in r["drift"]:
-            render.data(f"      {d}")
+            render.data(f"      {d}", hang="        ")
     if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+        function_url(doc["function_url"])
     elif not any(r["exists"] for r in doc["resources"]):
         render.progress("nothing deployed yet: run `dogxray setup`")
 
 
 def bucket_switch(doc: dict[str, Any]) -> None:
-    render.data(doc["message"])
+    render.data(doc["message"], hang="  ")
     if doc.get("hint"):
-        render.progress(doc["hint"])
+        render.progress(doc["hint"], hang="  ")
 
 
 def cleanup_result(doc: dict[str, Any], *, dry_run: bool) -> None:
     if not doc["deleted"] and not doc["remaining"]:
         render.data("nothing to clean up: no resource of this lab exists")
         for note in doc["notes"]:
-            render.progress(note)
+            render.progress(note, hang="  ")
         return
     verb = "would delete" if dry_run else "deleted"
     for item in doc["deleted"]:
-        render.data(f"{verb} {item}")
+        render.data(f"{verb} {item}", hang="  ")
     if not dry_run:
         if doc["remaining"]:
             render.data("still present under the lab's names and tags:")
             for item in doc["remaining"]:
-                render.data(f"  {item}")
+                render.data(f"  {item}", hang="    ")
         else:
             render.data("verified: nothing remains under the lab's names and tags")
     for note in doc["notes"]:
-        render.progress(note)
+        render.progress(note, hang="  ")
 
 
 def injection(description: str) -> None:
     """`status` of a lab with fault injection on: a state, not drift."""
-    render.data(f"injection: {description}; `dogxray inject --off` removes it")
+    render.data(f"injection: {description}; `dogxray inject --off` removes it", hang="  ")
