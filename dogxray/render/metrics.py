@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import err, out
+from dogxray.render import err, out, progress, width, wrap
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL = 22
@@ -38,7 +38,6 @@ def _num(value: float | None, unit: str = "") -> str:
 
 
 def monitor(doc: dict[str, Any]) -> None:
-    width = max(10, out.width - LABEL - TOTALS)
     d = doc["duration_ms"]
     rows = [
         ("Invocations", doc["invocations"]["points"], f"total {_num(doc['invocations']['total'])}"),
@@ -55,19 +54,30 @@ def monitor(doc: dict[str, Any]) -> None:
             f"max {_num(doc['concurrent_executions']['max'])}",
         ),
     ]
-    out.print(
+    limit = width() or out.width
+    longest = max(len(figures) for _, _, figures in rows)
+    # the sparklines get what the labels and the longest figures leave (at least 10
+    # columns); figures that do not fit beside them go on the next line
+    spark = max(10, min(limit - LABEL - TOTALS, limit - LABEL - 2 - longest))
+    header = (
         f"{doc['function']}: {doc['window']['start']} to {doc['window']['end']}, "
-        f"per {doc['period_s']} s",
-        markup=False,
+        f"per {doc['period_s']} s"
     )
+    for line in wrap(header, limit):
+        out.print(line, markup=False)
     for label, points, figures in rows:
-        line = sparkline(points, width)
-        out.print(f"{label:<{LABEL}}{line:<{min(width, len(line))}}  {figures}", markup=False)
+        line = sparkline(points, spark)
+        text = f"{label:<{LABEL}}{line:<{min(spark, len(line))}}  {figures}"
+        if len(text) > limit:
+            text = f"{label:<{LABEL}}{line}"
+            out.print(text.rstrip(), markup=False)
+            text = " " * LABEL + figures
+        out.print(text, markup=False)
     if not doc["times"]:
-        err.print(
+        progress(
             "no datapoints in the window: Lambda publishes metrics a minute or two after "
             "the requests; send some with `dogxray load`",
-            markup=False,
+            hang="  ",
         )
     elif d["p50_max"] is None and d["average"] is not None:
         err.print("this endpoint computes no percentiles (p50/p99)", markup=False)
