@@ -255,7 +255,9 @@ def test_trace_prints_its_log_lines_under_the_waterfall(aws_mock: Any) -> None:
     tail = result.stdout.splitlines()[-9:]  # the app line wraps at COLUMNS=120
     assert tail[:2] == ["", f"log lines of request {request_id}:"]
     assert tail[2].startswith(f"{stamp[:-3]}") and "c0ffee00  ERROR  husky" in tail[2]
-    assert tail[3].endswith("total 12.3 ms  error: NoSuchBucket: The specified bucket does not exist")
+    assert tail[3].endswith(
+        "total 12.3 ms  error: NoSuchBucket: The specified bucket does not exist"
+    )
     assert "[ERROR] NoSuchBucket: The specified bucket does not exist" in tail[4]
     assert tail[-1].endswith("c0ffee00  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB")
     assert RIDS[2][:8] not in result.stdout and result.stderr == ""
