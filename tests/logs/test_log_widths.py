@@ -72,7 +72,8 @@ def test_logs_fit_80_columns_and_json_keeps_the_messages(
     assert len(text.stdout.splitlines()) > 12  # wrapped, not dropped
     flat = " ".join(line.strip() for line in text.stdout.splitlines())
     assert "because no identity-based policy allows the s3:PutObject action" in flat
-    assert text.stdout.splitlines()[-1] == "1 invocation, 1 failed  (/aws/lambda/dog-photo-function)"
+    last = text.stdout.splitlines()[-1]
+    assert last == "1 invocation, 1 failed  (/aws/lambda/dog-photo-function)"
 
     doc = json.loads(CliRunner().invoke(app, ["logs", "--output", "json"]).stdout)
     messages = [e["message"] for e in doc["events"]]
