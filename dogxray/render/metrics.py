@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import err, out, progress, width, wrap
+from dogxray.render import err, out, pack, progress, width
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL = 22
@@ -59,11 +59,12 @@ def monitor(doc: dict[str, Any]) -> None:
     # the sparklines get what the labels and the longest figures leave (at least 10
     # columns); figures that do not fit beside them go on the next line
     spark = max(10, min(limit - LABEL - TOTALS, limit - LABEL - 2 - longest))
-    header = (
-        f"{doc['function']}: {doc['window']['start']} to {doc['window']['end']}, "
-        f"per {doc['period_s']} s"
-    )
-    for line in wrap(header, limit):
+    header = [
+        f"{doc['function']}: {doc['window']['start']}",
+        f"to {doc['window']['end']},",
+        f"per {doc['period_s']} s",
+    ]
+    for line in pack(header, limit, sep=" "):
         out.print(line, markup=False)
     for label, points, figures in rows:
         line = sparkline(points, spark)
