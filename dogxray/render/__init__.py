@@ -40,16 +40,14 @@ def cut(text: str, limit: int | None) -> str:
     return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
 
 
-MIN_TEXT = 20  # columns of text an indentation always leaves
-
-
 def _indent(indent: str, limit: int) -> str:
-    return indent[: max(0, min(len(indent), limit - MIN_TEXT))]
+    """`indent`, shortened to leave a third of the line (at least 10 columns) for text."""
+    return indent[: max(0, min(len(indent), limit - max(10, limit // 3)))]
 
 
 def wrap(text: str, limit: int | None, indent: str = "  ", *, hard: bool = False) -> list[str]:
     """`text` wrapped between words onto lines of `limit` columns, the later ones
-    indented by `indent` (and no line indented so far that under 20 columns are left).
+    indented by `indent` (never so far that under a third of the line is left).
     A token longer than a line (a URL, an ARN) stays whole, or with `hard` is broken."""
     if limit is None or len(text) <= limit:
         return [text]
