@@ -104,6 +104,7 @@ def _compare(
     """Find the saved object and compare it: (key, failure, s3_error, match). An object
     or bucket S3 cannot give back is a failed check (the photo went to another bucket:
     BUCKET_NAME changed by hand), not a crash."""
+    key = None
     try:
         key = _saved_key(aws, bucket, response, started_at)
         if key is None:

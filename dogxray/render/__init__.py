@@ -111,7 +111,7 @@ def labelled(label: str, value: str, indent: str = "  ") -> list[str]:
     limit = width()
     if limit is None or len(label) + 1 + len(value) <= limit:
         return [f"{label} {value}"]
-    lead = label[: len(label) - len(label.lstrip(" ")) :] + indent
+    lead = " " * (len(label) - len(label.lstrip(" "))) + indent
     return [label, lead + value if len(lead + value) <= limit else value]
 
 

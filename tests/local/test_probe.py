@@ -144,3 +144,17 @@ def test_a_photo_saved_in_another_bucket_is_a_failed_check(
     assert result.s3_error == f"NoSuchKey in bucket {bucket}"
     assert result.failure is not None
     assert result.failure.startswith(f"s3://{bucket}/beagle/elsewhere.png: NoSuchKey: ")
+
+
+def test_a_missing_bucket_is_a_failed_check(
+    lab_bucket: tuple[Aws, str], httpserver: HTTPServer
+) -> None:
+    """Without the key header the probe lists the bucket: a bucket that is gone is a
+    named failure too."""
+    aws, _ = lab_bucket
+    httpserver.expect_request("/").respond_with_data(PHOTO, headers=PNG)
+    gone = f"gone-{uuid.uuid4().hex[:12]}"
+    result = probe(aws, httpserver.url_for("/"), gone)
+    assert (result.ok, result.s3_key, result.s3_bucket) == (False, None, gone)
+    assert result.s3_error == f"NoSuchBucket in bucket {gone}"
+    assert result.failure is not None and result.failure.startswith(f"s3://{gone}: NoSuchBucket: ")
