@@ -3,6 +3,12 @@
 `markup=False` wherever ARNs or AWS error text are printed (they contain brackets).
 NO_COLOR is honoured by rich. Topic renderers live beside this file (lab, traces,
 package, demo) and use only these consoles and helpers.
+
+Width (one set of helpers for every renderer): `width()` is COLUMNS, else the terminal's,
+else None (piped: nothing is cut or wrapped). Text is wrapped between words with a
+hanging indent (`wrap`, `fit`, `pack`, or `data(..., hang=)`), names in table cells are
+cut with an ellipsis (`cut`), and a URL or ARN is never cut (`labelled`: on its own line
+when needed). `--output json` never depends on the width. Counts read `plural(n, word)`.
 """
 
 from __future__ import annotations

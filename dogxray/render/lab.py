@@ -80,9 +80,10 @@ def status(doc: dict[str, Any]) -> None:
         mark = (
             "ok" if r["exists"] and not r["drift"] else ("missing" if not r["exists"] else "drift")
         )
+        row = f"  {r['kind']:<12} {{}}: {mark}"  # a name too long is cut (JSON has it whole)
         limit = render.width()
-        room = None if limit is None else max(12, limit - 17 - len(mark))
-        render.data(f"  {r['kind']:<12} {render.cut(r['name'], room)}: {mark}")
+        room = None if limit is None else max(12, limit - len(row) + 2)
+        render.data(row.format(render.cut(r["name"], room)))
         for d in r["drift"]:
             render.data(f"      {d}", hang="        ")
     if doc.get("function_url"):
