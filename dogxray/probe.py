@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from dogxray.aws import Aws, error_code
+from dogxray.aws import Aws, error_code, error_message
 from dogxray.errors import DogxrayError
 
 KEY_HEADER = "X-Dog-Key"  # set by the payload: the object key the photo was saved under
@@ -33,6 +33,8 @@ class ProbeResult:
     s3_key: str | None
     s3_match: bool
     latency_ms: float
+    s3_bucket: str = ""  # the bucket checked (the lab's, from its tags)
+    s3_error: str | None = None  # why S3 could not be read: "NoSuchKey in bucket X"
     failure: str | None = None  # which check failed, in words
 
     def to_json(self) -> dict[str, Any]:
@@ -64,13 +66,14 @@ def probe(
             None,
             False,
             (clock() - start) * 1000,
+            s3_bucket=bucket,
             failure=f"the Function URL did not answer: {exc}",
         )
     latency_ms = round((clock() - start) * 1000, 1)
     body = response.content
     content_type = response.headers.get("Content-Type", "")
     digest = hashlib.sha256(body).hexdigest()
-    failure = None
+    failure = s3_error = None
     key: str | None = None
     match = False
     if response.status_code != 200:
@@ -79,14 +82,7 @@ def probe(
     elif not content_type.startswith("image/"):
         failure = f"expected an image, got Content-Type {content_type or 'none'!r}"
     else:
-        key = _saved_key(aws, bucket, response, started_at)
-        if key is None:
-            failure = f"no photo saved in s3://{bucket} for this request"
-        else:
-            saved = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-            match = hashlib.sha256(saved).hexdigest() == digest
-            if not match:
-                failure = f"s3://{bucket}/{key} differs from the photo returned"
+        key, failure, s3_error, match = _compare(aws, bucket, response, started_at, digest)
     return ProbeResult(
         failure is None,
         response.status_code,
@@ -96,8 +92,43 @@ def probe(
         key,
         match,
         latency_ms,
+        bucket,
+        s3_error,
         failure,
     )
+
+
+S3_READ_ERRORS = ("NoSuchKey", "NoSuchBucket", "AccessDenied")
+
+
+def _compare(
+    aws: Aws, bucket: str, response: requests.Response, started_at: datetime, digest: str
+) -> tuple[str | None, str | None, str | None, bool]:
+    """Find the saved object and compare it: (key, failure, s3_error, match). An object
+    or bucket S3 cannot give back is a failed check (the photo went to another bucket:
+    BUCKET_NAME changed by hand), not a crash."""
+    key = None
+    try:
+        key = _saved_key(aws, bucket, response, started_at)
+        if key is None:
+            return None, f"no photo saved in s3://{bucket} for this request", None, False
+        saved = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        code = error_code(exc)
+        if code not in S3_READ_ERRORS:
+            raise
+        s3_error = f"{code} in bucket {bucket}"
+        where = f"s3://{bucket}/{key}" if key else f"s3://{bucket}"
+        failure = f"{where}: {code}: {error_message(exc).rstrip('.')}"
+        if code == "NoSuchKey":
+            failure += (
+                "; the function reported saving it, so it wrote to another bucket "
+                "(`dogxray status` shows the function's BUCKET_NAME)"
+            )
+        return key, failure, s3_error, False
+    if hashlib.sha256(saved).hexdigest() != digest:
+        return key, f"s3://{bucket}/{key} differs from the photo returned", None, False
+    return key, None, None, True
 
 
 def _saved_key(
@@ -111,17 +142,10 @@ def _saved_key(
     s3 = aws.client("s3")
     newest: tuple[datetime, str] | None = None
     since = started_at - timedelta(seconds=2)
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                if obj["LastModified"] >= since and (
-                    newest is None or obj["LastModified"] > newest[0]
-                ):
-                    newest = (obj["LastModified"], obj["Key"])
-    except Exception as exc:  # the bucket itself is gone: report, don't crash
-        if error_code(exc) in ("NoSuchBucket", "AccessDenied"):
-            return None
-        raise
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            if obj["LastModified"] >= since and (newest is None or obj["LastModified"] > newest[0]):
+                newest = (obj["LastModified"], obj["Key"])
     return newest[1] if newest else None
 
 

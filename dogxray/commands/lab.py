@@ -134,7 +134,7 @@ def configure(
     doc = service.configure(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(doc.changed, done="function configured", unchanged="already configured")
     if doc.function_url:
-        render.data(f"Function URL: {doc.function_url}")
+        show.function_url(doc.function_url)
 
 
 @command("setup")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import command, err, out
+from dogxray.render import command, err, fit, out, plural
+
+# continuation lines of a wrapped line, by the line's own indentation: under the text
+# after "1. ", under the first trace id after "newest: "
+HANGING = {0: 2, 2: 5, 5: 13}
 
 
 def _pct(share: float) -> str:
@@ -79,7 +83,7 @@ def analysis(doc: dict[str, Any], function: str) -> None:
         else "the threshold you gave"
     )
     lines = [
-        f"{doc['traces']} traces of {function} from {doc['window']['start']} to "
+        f"{plural(doc['traces'], 'trace')} of {function} from {doc['window']['start']} to "
         f"{doc['window']['end']}",
         f"slow: {slow['count']} of {slow['count'] + slow['others']} took over "
         f"{slow['threshold_ms']:.1f} ms ({how})",
@@ -98,7 +102,9 @@ def analysis(doc: dict[str, Any], function: str) -> None:
     if throttled.get("count"):
         lines += _throttles(throttled, doc["traces"])
     for line in lines:
-        out.print(line, markup=False)
+        lead = len(line) - len(line.lstrip(" "))
+        for part in fit(line, " " * HANGING.get(lead, lead + 2), hard=True):
+            out.print(part, markup=False)
     examples = (
         slow["examples"]
         + [c["traces"][0] for c in faulty["exceptions"]]

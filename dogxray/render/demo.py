@@ -10,7 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from dogxray.lab.report import Reporter
-from dogxray.render import err, out, progress
+from dogxray.render import err, fit, out, pack, plural, progress, width
 from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
@@ -36,18 +36,29 @@ def probe_results(results: list[ProbeResult], *, text: bool = True) -> None:
     for result in results:
         if not text:
             if result.failure:
-                err.print(f"check failed: {result.failure}", markup=False, style="red")
+                for line in fit(f"check failed: {result.failure}", "  "):
+                    err.print(line, markup=False, style="red")
             continue
         mark = "ok  " if result.ok else "FAIL"
-        where = f"s3://…/{result.s3_key}" if result.s3_key else "-"
-        out.print(
-            f"{mark} HTTP {result.status} {result.content_type or '-'} {result.bytes} bytes "
-            f"{result.latency_ms:.0f} ms  sha256 {result.sha256[:12] or '-'}  {where}  "
+        where = "-"  # the object compared: in full when the check failed
+        if result.ok:
+            where = f"s3://…/{result.s3_key}"
+        elif result.s3_key:
+            where = f"s3://{result.s3_bucket}/{result.s3_key}"
+        elif result.status == 200 and result.content_type.startswith("image/"):
+            where = f"s3://{result.s3_bucket}"
+        parts = [
+            f"{mark} HTTP {result.status} {result.content_type or '-'}",
+            f"{plural(result.bytes, 'byte')} {result.latency_ms:.0f} ms",
+            f"sha256 {result.sha256[:12] or '-'}",
+            where,
             f"s3 match: {'yes' if result.s3_match else 'no'}",
-            markup=False,
-        )
+        ]
+        for line in pack(parts, width(), "     "):
+            out.print(line, markup=False)
         if result.failure:
-            err.print(f"check failed: {result.failure}", markup=False, style="red")
+            for line in fit(f"check failed: {result.failure}", "  "):
+                err.print(line, markup=False, style="red")
 
 
 def demo_warning(plan: DemoPlan) -> None:

@@ -280,7 +280,7 @@ def map_lines(result: dict[str, Any], width: int) -> list[Text]:
     if result["traces"] is None:  # GetServiceGraph counts requests, not traces
         head = f"X-Ray service graph since {window['start']}"
     else:
-        head = f"{result['traces']} traces since {window['start']}"
+        head = f"{render.plural(result['traces'], 'trace')} since {window['start']}"
     lines = [Text(head)]
     if not result["nodes"]:
         return lines

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -11,7 +10,7 @@ from dogxray import render
 
 
 def step(text: str) -> None:
-    render.progress(f"- {text}")
+    render.progress(f"- {text}", hang="  ")
 
 
 @contextmanager
@@ -44,22 +43,31 @@ def plan(steps: list[dict[str, Any]], *, what: str) -> None:
     if not messages:
         render.data(f"{what}: nothing to do, the lab is up to date")
         return
-    render.data(f"{what}: {len(messages)} change(s) would be made (dry run, nothing changed):")
+    count = render.plural(len(messages), "change")
+    render.data(f"{what}: {count} would be made (dry run, nothing changed):", hang="  ")
     for message in messages:
-        render.data(f"  - {message}")
+        render.data(f"  - {message}", hang="    ")
 
 
 def setup_result(doc: dict[str, Any]) -> None:
     if not doc["changed"]:
         render.data(f"lab {doc['lab']} in {doc['region']}: everything is up to date")
     else:
-        render.data(f"lab {doc['lab']} in {doc['region']}: changed {', '.join(doc['changed'])}")
+        changed = ", ".join(doc["changed"])
+        render.data(f"lab {doc['lab']} in {doc['region']}: changed {changed}", hang="  ")
     for key in ("bucket", "role_arn", "function_arn"):
         if doc.get(key):
-            render.data(f"  {key.replace('_', ' ')}: {doc[key]}")
+            for line in render.labelled(f"  {key.replace('_', ' ')}:", doc[key]):
+                render.data(line)
     if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+        function_url(doc["function_url"])
         render.progress(f"next: `{render.command('test')}` to prove it works")
+
+
+def function_url(url: str) -> None:
+    """The Function URL, whole (on its own line when the terminal is narrow)."""
+    for line in render.labelled("Function URL:", url):
+        render.data(line)
 
 
 def stage_result(changed: list[str], *, done: str, unchanged: str) -> None:
@@ -72,32 +80,27 @@ def status(doc: dict[str, Any]) -> None:
         mark = (
             "ok" if r["exists"] and not r["drift"] else ("missing" if not r["exists"] else "drift")
         )
-        render.data(f"  {r['kind']:<12} {r['name']}: {mark}")
+        row = f"  {r['kind']:<12} {{}}: {mark}"  # a name too long is cut (JSON has it whole)
+        limit = render.width()
+        room = None if limit is None else max(12, limit - len(row) + 2)
+        render.data(row.format(render.cut(r["name"], room)))
         for d in r["drift"]:
-            render.data(f"      {d}")
+            render.data(f"      {d}", hang="        ")
     if doc.get("function_url"):
-        render.data(f"Function URL: {doc['function_url']}")
+        function_url(doc["function_url"])
     elif not any(r["exists"] for r in doc["resources"]):
         render.progress(f"nothing deployed yet: run `{render.command('setup')}`")
 
 
 def bucket_switch(doc: dict[str, Any]) -> None:
-    render.data(doc["message"])
+    render.data(doc["message"], hang="  ")
     if doc.get("hint"):
-        render.progress(doc["hint"])
+        render.progress(doc["hint"], hang="  ")
 
 
 def _wrapped(text: str, indent: str, rest: str | None = None) -> None:
-    """`text` on stdout, wrapped to 80 columns (at spaces; long names stay whole)."""
-    for line in textwrap.wrap(
-        text,
-        width=80,
-        initial_indent=indent,
-        subsequent_indent=indent + "  " if rest is None else rest,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ):
-        render.data(line)
+    """`text` on stdout after `indent`, wrapped to the terminal (long names stay whole)."""
+    render.data(indent + text, hang=indent + "  " if rest is None else rest)
 
 
 def kept_resources(kept: list[dict[str, Any]]) -> None:
@@ -122,11 +125,11 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True
         else:
             render.data("nothing to clean up: no resource of this lab exists")
         for note in notes:
-            render.progress(note)
+            render.progress(note, hang="  ")
         return
     verb = "would delete" if dry_run else "deleted"
     for item in doc["deleted"]:
-        render.data(f"{verb} {item}")
+        render.data(f"{verb} {item}", hang="  ")
     if dry_run:
         if kept:
             render.data("would keep:")
@@ -134,7 +137,7 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True
     elif doc["remaining"]:
         render.data("still present under the lab's names and tags:")
         for item in doc["remaining"]:
-            render.data(f"  {item}")
+            render.data(f"  {item}", hang="    ")
         if kept:
             render.data("kept on purpose:")
             kept_resources(kept)
@@ -144,12 +147,14 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True
     else:
         render.data("verified: nothing remains under the lab's names and tags")
     for note in notes:
-        render.progress(note)
+        render.progress(note, hang="  ")
 
 
 def injection(description: str) -> None:
     """`status` of a lab with fault injection on: a state, not drift."""
-    render.data(f"injection: {description}; `{render.command('inject --off')}` removes it")
+    render.data(
+        f"injection: {description}; `{render.command('inject --off')}` removes it", hang="  "
+    )
 
 
 def _age(seconds: float | None) -> str:

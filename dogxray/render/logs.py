@@ -28,7 +28,7 @@ def _prefix(event: dict[str, Any]) -> str:
     return f"{event['time'][:23].replace('T', ' ')}  {rid:<{ID_WIDTH}}  "
 
 
-def _report(fields: dict[str, Any]) -> str:
+def _report(fields: dict[str, Any]) -> list[str]:
     parts = [
         f"REPORT {_ms(fields.get('duration_ms'))}",
         f"billed {_whole_ms(fields.get('billed_ms'))}",
@@ -38,10 +38,10 @@ def _report(fields: dict[str, Any]) -> str:
         parts.append(f"init {_ms(fields['init_ms'])}")
     if fields.get("status"):
         parts.append(f"status {fields['status']}")
-    return "  ".join(parts)
+    return parts
 
 
-def _app(app: dict[str, Any]) -> str:
+def _app(app: dict[str, Any]) -> list[str]:
     outcome = str(app.get("outcome", "?"))
     parts = [outcome.upper() if outcome not in ("ok", "redirect") else outcome]
     if app.get("status") is not None:
@@ -54,33 +54,47 @@ def _app(app: dict[str, Any]) -> str:
         parts.append(f"{app['bytes']:,} B")
     timings = app.get("timings_ms") or {}
     if timings:
-        parts.append(" ".join(f"{k} {_ms(v)}" for k, v in timings.items()))
+        parts += [f"{k} {_ms(v)}" for k, v in timings.items()]
     if app.get("error"):
         parts.append(f"error: {app['error']}")
-    return "  ".join(parts)
+    return parts
 
 
-def lines(events: list[dict[str, Any]]) -> Iterator[str]:
-    """Text lines for events (in order)."""
+def lines(events: list[dict[str, Any]], limit: int | None = None) -> Iterator[str]:
+    """Text lines for events (in order), each wrapped to `limit` columns (None: not
+    wrapped): the continuation lines are indented under the message; a token longer
+    than the room left (a URL in a message) is broken, so nothing is lost."""
+    for line, indent in _raw_lines(events):
+        if isinstance(line, tuple):  # (prefix, parts): wrapped between the parts
+            yield from render.pack(line[1], limit, " " * (indent + 2), lead=line[0])
+        else:
+            yield from render.wrap(line, limit, " " * (indent + 2), hard=True)
+
+
+def _raw_lines(events: list[dict[str, Any]]) -> Iterator[tuple[str | tuple[str, list[str]], int]]:
+    """Each line (or its prefix and parts) and the column its text starts at."""
     for event in events:
         kind, fields = event["kind"], event["fields"]
         if kind in ("start", "end"):
             continue  # folded into the REPORT line
         prefix = _prefix(event)
+        at = len(prefix)
         if kind == "report":
-            yield prefix + _report(fields)
+            yield (prefix, _report(fields)), at
         elif kind == "app":
-            yield prefix + _app(fields["app"])
+            yield (prefix, _app(fields["app"])), at
         elif kind == "error" and "traceback" in fields and fields["error_type"] != "ERROR":
-            yield prefix + f"[ERROR] {fields['error_type']}: {fields['error_message']}"
+            yield prefix + f"[ERROR] {fields['error_type']}: {fields['error_message']}", at
             pad = " " * len(prefix)
             for line in fields["traceback"]:
                 for part in line.splitlines():
                     if part.strip() and part.strip(" ^~"):  # not a caret-marker line
-                        yield pad + "  " + part.rstrip()
+                        text = pad + "  " + part.rstrip()
+                        yield text, len(text) - len(text.lstrip(" "))
         else:
             for number, part in enumerate(event["message"].replace("\r", "\n").splitlines()):
-                yield (prefix if number == 0 else " " * len(prefix)) + part.rstrip()
+                text = (prefix if number == 0 else " " * len(prefix)) + part.rstrip()
+                yield text, max(at, len(text) - len(text.lstrip(" ")))
 
 
 def summary_line(inv: dict[str, Any]) -> str:
@@ -96,13 +110,13 @@ def note(result: dict[str, Any]) -> None:
 
 def text(result: dict[str, Any]) -> None:
     """`dogxray logs`: the events, then one summary line per invocation."""
-    for line in lines(result["events"]):
+    for line in lines(result["events"], render.width()):
         render.data(line)
     if result["invocations"]:
         failed = sum(1 for inv in result["invocations"] if inv["failed"])
-        render.data(
-            f"{len(result['invocations'])} invocation(s), {failed} failed  ({result['log_group']})"
-        )
+        counts = f"{render.plural(len(result['invocations']), 'invocation')}, {failed} failed"
+        for line in render.fit(f"{counts}  ({result['log_group']})", hard=True):
+            render.data(line)
     note(result)
 
 
@@ -113,7 +127,7 @@ def emit_json(result: dict[str, Any]) -> None:
 
 def stream_text(events: list[dict[str, Any]]) -> None:
     """`--follow`: new events as they arrive."""
-    for line in lines(events):
+    for line in lines(events, render.width()):
         render.data(line)
 
 
@@ -128,7 +142,7 @@ def under_waterfall(found: dict[str, Any]) -> None:
     if found["events"]:
         render.data("")
         render.data(f"log lines of request {found['request_id']}:")
-        for line in lines(found["events"]):
+        for line in lines(found["events"], render.width()):
             render.data(line)
     if found["note"]:
         render.progress(f"note: {found['note']}")

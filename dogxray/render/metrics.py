@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.render import command, err, out
+from dogxray.render import command, err, out, pack, progress, width
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL = 22
@@ -49,7 +49,6 @@ def _duration(d: dict[str, Any]) -> str:
 
 
 def monitor(doc: dict[str, Any]) -> None:
-    width = max(10, out.width - LABEL - TOTALS)
     d = doc["duration_ms"]
     rows = [
         ("Invocations", doc["invocations"]["points"], f"total {_num(doc['invocations']['total'])}"),
@@ -62,19 +61,31 @@ def monitor(doc: dict[str, Any]) -> None:
             f"max {_num(doc['concurrent_executions']['max'])}",
         ),
     ]
-    out.print(
-        f"{doc['function']}: {doc['window']['start']} to {doc['window']['end']}, "
+    limit = width() or out.width
+    longest = max(len(figures) for _, _, figures in rows)
+    # the sparklines get what the labels and the longest figures leave (at least 10
+    # columns); figures that do not fit beside them go on the next line
+    spark = max(10, min(limit - LABEL - TOTALS, limit - LABEL - 2 - longest))
+    header = [
+        f"{doc['function']}: {doc['window']['start']}",
+        f"to {doc['window']['end']},",
         f"per {doc['period_s']} s",
-        markup=False,
-    )
+    ]
+    for line in pack(header, limit, sep=" "):
+        out.print(line, markup=False)
     for label, points, figures in rows:
-        line = sparkline(points, width)
-        out.print(f"{label:<{LABEL}}{line:<{min(width, len(line))}}  {figures}", markup=False)
+        line = sparkline(points, spark)
+        text = f"{label:<{LABEL}}{line:<{min(spark, len(line))}}  {figures}"
+        if len(text) > limit:
+            text = f"{label:<{LABEL}}{line}"
+            out.print(text.rstrip(), markup=False)
+            text = " " * LABEL + figures
+        out.print(text, markup=False)
     if not doc["times"]:
-        err.print(
+        progress(
             "no datapoints in the window: Lambda publishes metrics a minute or two after "
             f"the requests; send some with `{command('load')}`",
-            markup=False,
+            hang="  ",
         )
     elif d.get("p50") is None and d["p50_max"] is None and d["average"] is not None:
         err.print("this endpoint computes no percentiles (p50/p99)", markup=False)

@@ -44,10 +44,6 @@ def _ms(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
 def _arc(cx: float, cy: float, r: float, start: float, sweep: float) -> str:
     """An SVG path for a circular arc from angle `start` over `sweep` (radians)."""
     x1, y1 = cx + r * math.cos(start), cy + r * math.sin(start)
@@ -110,7 +106,7 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
             "x": x,
             "y": y,
             "name": node["name"],
-            "label": _cut(node["name"], 20),
+            "label": render.cut(node["name"], 20),
             "type": node["type"],
             "short_type": SHORT_TYPES.get(node["type"], node["type"])
             + (" · shared" if node.get("shared") else ""),
@@ -261,8 +257,9 @@ def written(path: Any, data: dict[str, Any], size: int, *, to_stderr: bool = Fal
     stderr when the page itself went to stdout (`--file /dev/stdout`)."""
     line = render.progress if to_stderr else render.data
     line(
-        f"report of {data['count']} traces ({data['faults']} faults), "
-        f"{len(data['waterfalls'])} waterfalls, {size / 1024:,.0f} kB"
+        f"report of {render.plural(data['count'], 'trace')} "
+        f"({render.plural(data['faults'], 'fault')}), "
+        f"{render.plural(len(data['waterfalls']), 'waterfall')}, {size / 1024:,.0f} kB"
     )
     line(str(path))
     if data.get("note"):

@@ -12,8 +12,6 @@ never changes.
 
 from __future__ import annotations
 
-import os
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,39 +21,15 @@ from dogxray import render
 BAR_WIDTH = 32
 MIN_BAR_WIDTH = 8
 LABEL_ROOM = 44  # on a narrow terminal, node labels get this much before the bar shrinks
-ELLIPSIS = "\u2026"
 PROGRESS_MIN = 10  # show progress only when fetching more than a handful of traces
 CONSOLE_URL = (
     "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#xray:traces/{id}"
 )
 
 
-def width() -> int | None:
-    """Columns to fit: COLUMNS, else the terminal's; None (no limit) when piped."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    return render.out.width if render.out.is_terminal else None
-
-
-def _cut(text: str, limit: int | None) -> str:
-    """`text` shortened to `limit` columns with an ellipsis (never wrapped)."""
-    if limit is None or len(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)].rstrip() + ELLIPSIS
-
-
-def _wrap(text: str, limit: int | None, indent: str = "  ") -> list[str]:
-    """`text` wrapped between words (a long token such as a URL stays whole)."""
-    if limit is None or len(text) <= limit:
-        return [text]
-    return textwrap.wrap(
-        text,
-        limit,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+width = render.width
+_cut = render.cut
+_wrap = render.wrap
 
 
 def _ms(value: float | None) -> str:
@@ -300,7 +274,10 @@ def stats_table(result: dict[str, Any]) -> None:
     """`dogxray traces --stats`: counts and latency percentiles per lab subsegment."""
     limit = width()
     window = result["window"]
-    counts = f"{result['count']} traces, {result['faults']} faults, {result['errors']} errors"
+    counts = ", ".join(
+        render.plural(result[key], word)
+        for key, word in (("count", "trace"), ("faults", "fault"), ("errors", "error"))
+    )
     span = f"({window['start']} .. {window['end']})"
     if limit is None or len(counts) + 1 + len(span) <= limit:
         render.data(f"{counts} {span}")

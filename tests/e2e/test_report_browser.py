@@ -157,7 +157,7 @@ def test_report_after_the_lab_loads_cleanly(emulator_cli: Cli, tmp_path: Path) -
     out = cli("report", "--file", str(tmp_path / "r.html"))
     page = tmp_path / "r.html"
     assert out.stdout.splitlines()[-1] == str(page)
-    assert out.stdout.startswith("report of 2 traces (1 faults), 2 waterfalls, ")
+    assert out.stdout.startswith("report of 2 traces (1 fault), 2 waterfalls, ")
     html = page.read_text()
     assert RESOURCE.findall(html) == [], "the page references an outside resource"
     assert "<script" not in html  # nothing to run

@@ -148,7 +148,7 @@ def test_lab_end_to_end(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 0, err
     assert (
         out.splitlines()[0]
-        == "setup of lab dog-photo: 9 change(s) would be made (dry run, nothing changed):"
+        == "setup of lab dog-photo: 9 changes would be made (dry run, nothing changed):"
     )
     assert out.splitlines()[1] == f"  - create bucket {BUCKET} in us-east-1"
 

@@ -125,4 +125,36 @@ def test_each_failed_check_is_named(
         "s3_key",
         "s3_match",
         "latency_ms",
+        "s3_bucket",
+        "s3_error",
     }
+
+
+def test_a_photo_saved_in_another_bucket_is_a_failed_check(
+    lab_bucket: tuple[Aws, str], httpserver: HTTPServer
+) -> None:
+    """The function reports a key the lab's bucket does not hold (BUCKET_NAME was changed
+    by hand): a named failure with the S3 error, not a crash."""
+    aws, bucket = lab_bucket
+    httpserver.expect_request("/").respond_with_data(
+        PHOTO, headers={**PNG, KEY_HEADER: "beagle/elsewhere.png"}
+    )
+    result = probe(aws, httpserver.url_for("/"), bucket)
+    assert (result.ok, result.s3_key, result.s3_match) == (False, "beagle/elsewhere.png", False)
+    assert result.s3_error == f"NoSuchKey in bucket {bucket}"
+    assert result.failure is not None
+    assert result.failure.startswith(f"s3://{bucket}/beagle/elsewhere.png: NoSuchKey: ")
+
+
+def test_a_missing_bucket_is_a_failed_check(
+    lab_bucket: tuple[Aws, str], httpserver: HTTPServer
+) -> None:
+    """Without the key header the probe lists the bucket: a bucket that is gone is a
+    named failure too."""
+    aws, _ = lab_bucket
+    httpserver.expect_request("/").respond_with_data(PHOTO, headers=PNG)
+    gone = f"gone-{uuid.uuid4().hex[:12]}"
+    result = probe(aws, httpserver.url_for("/"), gone)
+    assert (result.ok, result.s3_key, result.s3_bucket) == (False, None, gone)
+    assert result.s3_error == f"NoSuchBucket in bucket {gone}"
+    assert result.failure is not None and result.failure.startswith(f"s3://{gone}: NoSuchBucket: ")

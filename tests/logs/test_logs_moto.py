@@ -153,10 +153,12 @@ def test_cli_text_exact(aws_mock: Any) -> None:
     assert result.stdout.splitlines() == [
         f"{day}:00.000  c0ffee00  INIT_START Runtime Version: python:3.13.v16",
         f"{day}:00.002  c0ffee00  ok  200  husky  husky/n02110185_1469.jpg  48,213 B  "
-        "dog_api 120.5 ms image 80.2 ms total 12.3 ms",
+        "dog_api 120.5 ms  image 80.2 ms",
+        "                                     total 12.3 ms",  # wrapped at COLUMNS=120
         f"{day}:00.004  c0ffee00  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB  init 250.1 ms",
         f"{day}:01.001  c0ffee01  ERROR  husky  husky/n02110185_1469.jpg  48,213 B  "
-        "dog_api 120.5 ms image 80.2 ms total 12.3 ms  "
+        "dog_api 120.5 ms  image 80.2 ms",
+        "                                     total 12.3 ms  "
         "error: NoSuchBucket: The specified bucket does not exist",
         f"{day}:01.002  c0ffee01  [ERROR] NoSuchBucket: The specified bucket does not exist",
         "                                     Traceback (most recent call last):",
@@ -164,7 +166,7 @@ def test_cli_text_exact(aws_mock: Any) -> None:
         "in lambda_handler",
         "                                         S3.put_object(Bucket=bucket, Key=key, Body=body)",
         f"{day}:01.004  c0ffee01  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB",
-        "2 invocation(s), 1 failed  (/aws/lambda/dog-photo-function)",
+        "2 invocations, 1 failed  (/aws/lambda/dog-photo-function)",
     ]
 
 
@@ -250,10 +252,13 @@ def test_trace_prints_its_log_lines_under_the_waterfall(aws_mock: Any) -> None:
     assert result.exit_code == 0, result.output
     when = datetime.fromtimestamp(first_ms / 1000, timezone.utc)
     stamp = when.strftime("%Y-%m-%d %H:%M:%S.") + f"{first_ms % 1000:03d}"[:3]
-    tail = result.stdout.splitlines()[-8:]
+    tail = result.stdout.splitlines()[-9:]  # the app line wraps at COLUMNS=120
     assert tail[:2] == ["", f"log lines of request {request_id}:"]
     assert tail[2].startswith(f"{stamp[:-3]}") and "c0ffee00  ERROR  husky" in tail[2]
-    assert "[ERROR] NoSuchBucket: The specified bucket does not exist" in tail[3]
+    assert tail[3].endswith(
+        "total 12.3 ms  error: NoSuchBucket: The specified bucket does not exist"
+    )
+    assert "[ERROR] NoSuchBucket: The specified bucket does not exist" in tail[4]
     assert tail[-1].endswith("c0ffee00  REPORT 12.3 ms  billed 13 ms  memory 70/128 MB")
     assert RIDS[2][:8] not in result.stdout and result.stderr == ""
 

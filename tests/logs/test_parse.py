@@ -160,7 +160,7 @@ def test_text_lines_exact() -> None:
     assert list(lines(events)) == [
         "2025-11-24 16:00:00.000  c0ffee00  INIT_START Runtime Version: python:3.13.v16",
         "2025-11-24 16:00:00.002  c0ffee00  ERROR  husky  husky/n02110185_1469.jpg  48,213 B  "
-        "dog_api 120.5 ms image 80.2 ms total 12.3 ms  "
+        "dog_api 120.5 ms  image 80.2 ms  total 12.3 ms  "
         "error: NoSuchBucket: The specified bucket does not exist",
         "2025-11-24 16:00:00.003  c0ffee00  [ERROR] NoSuchBucket: "
         "The specified bucket does not exist",

@@ -186,8 +186,9 @@ slow: 3 of 10 took over 48.0 ms (twice the median 24.0 ms)
   1. injected_fault: +5000.0 ms on average in slow traces (median 5000.0 vs 0.0 ms; in 100% of slow, 0% of the others)
 faulty: 3 of 10 failed; the faults start at injected_fault (3)
   InjectedFailure on injected_fault x3: injected failure before call_dog_api (DOGXRAY_INJECT_FAILURE_RATE=0.3)
-     newest: 1-6922fa68-000000000000000000000008, 1-6922fa65-000000000000000000000005, 1-6922fa62-000000000000000000000002
-"""  # noqa: E501
+     newest: 1-6922fa68-000000000000000000000008, 1-6922fa65-000000000000000000000005,
+             1-6922fa62-000000000000000000000002
+"""  # noqa: E501 (COLUMNS=120: the longest lines fit, the trace ids wrap)
 
 
 def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -197,7 +197,7 @@ def test_stats_json_and_text(aws_mock: Any) -> None:
         0.5,
     )
     text = run("traces", "--stats")  # exact numbers: test_stats_percentiles_differ_...
-    assert text.stdout.splitlines()[0].startswith("2 traces, 1 faults, 1 errors (")
+    assert text.stdout.splitlines()[0].startswith("2 traces, 1 fault, 1 error (")
 
 
 def test_trace_json_and_waterfall_with_console_link(

@@ -1,0 +1,61 @@
+"""Counts of one read in the singular in every renderer that prints a count (issue 15,
+item 23): `render.plural` instead of "1 faults", "1 traces", "change(s)"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dogxray.render import analyze, demo, graph, lab, logs, report, traces
+
+WINDOW = {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"}
+
+
+def test_traces_stats_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    traces.stats_table(
+        {"count": 1, "faults": 1, "errors": 1, "window": WINDOW, "subsegments": {}, "histogram": []}
+    )
+    assert capsys.readouterr().out.splitlines()[0].startswith("1 trace, 1 fault, 1 error (")
+
+
+def test_map_head(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = graph.map_lines({"traces": 1, "window": WINDOW, "nodes": []}, 80)
+    assert [str(line) for line in lines] == [f"1 trace since {WINDOW['start']}"]
+
+
+def test_report_written(capsys: pytest.CaptureFixture[str]) -> None:
+    report.written("r.html", {"count": 1, "faults": 1, "waterfalls": [{}]}, 2048)
+    assert capsys.readouterr().out == "report of 1 trace (1 fault), 1 waterfall, 2 kB\nr.html\n"
+
+
+def test_lab_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    lab.plan([{"message": "create bucket b"}], what="setup of lab x")
+    assert capsys.readouterr().out == (
+        "setup of lab x: 1 change would be made (dry run, nothing changed):\n  - create bucket b\n"
+    )
+
+
+def test_logs_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    invocation = {"failed": False}
+    logs.text({"events": [], "invocations": [invocation], "log_group": "/aws/lambda/f"})
+    assert capsys.readouterr().out == "1 invocation, 0 failed  (/aws/lambda/f)\n"
+
+
+def test_analyze_head(capsys: pytest.CaptureFixture[str]) -> None:
+    doc: dict[str, Any] = {
+        "traces": 1,
+        "window": WINDOW,
+        "slow": {"count": 0, "threshold_ms": 2.0, "derived": True, "median_ms": 1.0},
+        "faulty": {"count": 0, "origins": [], "exceptions": []},
+    }
+    doc["slow"]["examples"] = []
+    analyze.analysis(doc, "f")
+    assert capsys.readouterr().out.startswith(f"1 trace of f from {WINDOW['start']} to ")
+
+
+def test_probe_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    from dogxray.probe import ProbeResult
+
+    demo.probe_results([ProbeResult(True, 200, "image/png", 1, "ab" * 32, "k.png", True, 3.0)])
+    assert "image/png  1 byte 3 ms" in capsys.readouterr().out
