@@ -97,8 +97,11 @@ def main() -> None:
                 _run("analyze", env)
                 _run("metrics --since 15m", env)
                 _run("inject --off", env)
+            _run("--lab other setup --bucket lovely-dogs-123456789012-us-east-1", env, show=False)
+            _run("labs", env)
             _run("cleanup --dry-run", env)
             _run("cleanup --yes", env)
+            _run("cleanup --all-labs --yes", env)
         finally:
             proc.send_signal(signal.SIGINT)
             try:

@@ -29,6 +29,8 @@ NOW = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
 
 
 def invoke(*args: str, **kwargs: Any) -> tuple[int, str, str]:
+    """The CLI on a terminal wide enough that no hint wraps (wrapping has its own tests)."""
+    kwargs["env"] = {"COLUMNS": "400", **kwargs.get("env", {})}
     result = runner.invoke(app, list(args), **kwargs)
     return result.exit_code, result.stdout, result.stderr
 

@@ -46,7 +46,13 @@ def test_analyze_head(capsys: pytest.CaptureFixture[str]) -> None:
     doc: dict[str, Any] = {
         "traces": 1,
         "window": WINDOW,
-        "slow": {"count": 0, "threshold_ms": 2.0, "derived": True, "median_ms": 1.0},
+        "slow": {
+            "count": 0,
+            "others": 1,
+            "threshold_ms": 2.0,
+            "derived": True,
+            "median_ms": 1.0,
+        },
         "faulty": {"count": 0, "origins": [], "exceptions": []},
     }
     doc["slow"]["examples"] = []

@@ -101,7 +101,7 @@ def test_text_is_a_fail_line_naming_the_bucket_and_key(monkeypatch: pytest.Monke
 def test_json_has_s3_match_false_and_the_s3_error() -> None:
     result = CliRunner().invoke(app, ["--region", "us-east-1", "test", "--output", "json"])
     assert result.exit_code == 1
-    doc = json.loads(result.stdout)
+    [doc] = json.loads(result.stdout)  # always an array, one result per request
     assert (doc["ok"], doc["status"], doc["s3_key"], doc["s3_match"]) == (False, 200, KEY, False)
     assert (doc["s3_bucket"], doc["s3_error"]) == (BUCKET_A, f"NoSuchKey in bucket {BUCKET_A}")
     assert result.stderr.startswith(f"check failed: s3://{BUCKET_A}/{KEY}: NoSuchKey")

@@ -21,7 +21,7 @@ def test_cleanup_of_one_lab_leaves_the_other_working(emulator_cli: Cli) -> None:
         cli("--lab", "pets-a", "cleanup", "--yes")
         status = cli.json("--lab", "pets-b", "status")
         assert all(r["exists"] and not r["drift"] for r in status["resources"]), status
-        probe = cli.json("--lab", "pets-b", "test")
+        [probe] = cli.json("--lab", "pets-b", "test")
         assert probe["ok"] and probe["status"] == 200 and probe["s3_match"]
         gone = cli.json("--lab", "pets-a", "status")
         assert not any(r["exists"] for r in gone["resources"]), gone

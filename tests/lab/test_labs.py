@@ -123,7 +123,7 @@ def test_labs_all_regions_finds_all_three(three_labs: dict[str, Lab]) -> None:
 
 
 def test_labs_text_fits_80_columns(three_labs: dict[str, Lab]) -> None:
-    result = runner.invoke(app, ["--region", EAST, "labs"])
+    result = runner.invoke(app, ["--region", EAST, "labs"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[:8] == [

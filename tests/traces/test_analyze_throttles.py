@@ -214,6 +214,7 @@ def test_cli_names_throttles_and_their_cause(
 
     monkeypatch.setattr(triage, "analyze", fake)
     monkeypatch.setattr("dogxray.commands.analyze.connect", lambda _ctx: None)
-    result = CliRunner().invoke(app, ["analyze"])
+    # wide enough that no line wraps (the wrapping has tests of its own)
+    result = CliRunner().invoke(app, ["analyze"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert result.stdout == THROTTLED_EXPECTED.format(cause=cause)
