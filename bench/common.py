@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dogxray.config import OFFLINE_ENV
+from dogxray.core.config import OFFLINE_ENV
 from dogxray.local.moto_server import loopback_moto_server
 
 DUMMY_ENV = {**OFFLINE_ENV, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "AWS_PAGER": ""}

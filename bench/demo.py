@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dogxray.config import ENV_CACHE_DIR
-from dogxray.traces.analysis import percentile
+from dogxray.core.config import ENV_CACHE_DIR
+from dogxray.core.stats import percentile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import dummy_env
@@ -33,8 +33,8 @@ def _quiet() -> Iterator[None]:
 
 
 def bench_demo() -> None:
-    from dogxray import demo
-    from dogxray.config import Settings
+    from dogxray.core.config import Settings
+    from dogxray.demo import run as demo
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as cache, _quiet():
@@ -54,8 +54,8 @@ def bench_demo() -> None:
 def bench_requests() -> None:
     import requests
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
     from dogxray.lab import service
     from dogxray.local import Emulator
 

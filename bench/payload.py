@@ -31,9 +31,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests" / "payload")]
 from common import dummy_env, moto_server  # noqa: E402
 from zip_runner import run_zip  # noqa: E402
 
-from dogxray.errors import DogxrayError  # noqa: E402
-from dogxray.package import PackageResult, build_package  # noqa: E402
-from dogxray.traces.analysis import percentile  # noqa: E402
+from dogxray.core.errors import DogxrayError  # noqa: E402
+from dogxray.core.stats import percentile  # noqa: E402
+from dogxray.packaging.build import PackageResult, build_package  # noqa: E402
 
 IMAGE = os.urandom(48 * 1024)  # a typical Dog API photo is 20-100 kB
 

@@ -174,7 +174,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         env = {**env, "DOGXRAY_CACHE_DIR": str(tmp / "cache"), "NO_COLOR": "1"}
         os.environ.update(env)
-        from dogxray.package import build_package
+        from dogxray.packaging.build import build_package
 
         start = time.perf_counter()
         # a moto server is not dogxray's emulator: setup deploys the Lambda-platform

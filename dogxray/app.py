@@ -16,6 +16,7 @@ from dogxray import render
 from dogxray.cli import hoist_global_options, main_options, usage_error
 from dogxray.commands import (
     analyze,
+    demo,
     inject,
     lab,
     labs,
@@ -26,10 +27,11 @@ from dogxray.commands import (
     metrics,
     package,
     report,
+    test,
     traces,
 )
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 
 # `--help`'s order: the lab as it runs (stages 1-6), the triage lab, then the rest;
 # a command not named here comes last, in the order it was registered.
@@ -120,6 +122,7 @@ app = typer.Typer(
 app.callback()(main_options)
 for module in (
     analyze,
+    demo,
     inject,
     lab,
     labs,
@@ -130,6 +133,7 @@ for module in (
     metrics,
     package,
     report,
+    test,
     traces,
 ):
     app.add_typer(module.app)

@@ -21,7 +21,7 @@ import typer
 from typer._click.exceptions import UsageError
 
 from dogxray import __version__, render
-from dogxray.config import (
+from dogxray.core.config import (
     DEFAULT_LAB,
     ENV_DEFAULT_REGION,
     ENV_ENDPOINT_URL,
@@ -29,10 +29,10 @@ from dogxray.config import (
     ENV_REGION,
     Settings,
 )
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 if TYPE_CHECKING:
-    from dogxray.aws import Aws
+    from dogxray.core.aws import Aws
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -175,7 +175,7 @@ def settings(ctx: typer.Context | None) -> Settings:
 
 def connect(ctx: typer.Context | None) -> Aws:
     """A boto3 session for the running command (imports boto3 only now)."""
-    from dogxray.aws import Aws
+    from dogxray.core.aws import Aws
 
     return Aws(settings(ctx))
 
@@ -185,7 +185,7 @@ def _to_error(exc: BaseException, *values: Any) -> DogxrayError | None:
     if isinstance(exc, DogxrayError):
         return exc
     if "botocore" in sys.modules:
-        from dogxray.aws import explain
+        from dogxray.core.aws import explain
 
         return explain(exc, endpoint_url=_endpoint_url(*values))
     return None

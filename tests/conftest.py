@@ -9,11 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from dogxray.config import OFFLINE_ENV
+from dogxray.core.config import OFFLINE_ENV
 
 DUMMY_ENV = {
     **OFFLINE_ENV,
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    # moto loads the AWS-managed IAM policies only where a test opts in (`--policy console`:
+    # the `console_lab` fixture; the emulator sets it for itself): ~2 s per test otherwise.
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "false",
     "NO_COLOR": "1",
     "COLUMNS": "120",
     "TERM": "dumb",

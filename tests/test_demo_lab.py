@@ -14,9 +14,9 @@ import requests
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.aws import Aws
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 from tests.lab.conftest import tiny_zip
@@ -55,7 +55,7 @@ def _functions(url: str) -> list[str]:
 def test_demo_runs_under_a_lab_of_its_own_and_leaves_the_users_lab(
     user_lab: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dogxray import demo
+    from dogxray.demo import run as demo
 
     def no_functions_here(self: Any, stage: Any) -> None:  # as moto: no request leaves
         raise DogxrayError("the Function URL did not answer")
@@ -104,7 +104,7 @@ def test_demo_on_an_existing_lab_given_with_lab_is_refused(user_lab: str, yes: l
 
 
 def test_demo_lab_name_is_new_unless_given() -> None:
-    from dogxray import demo_lab as demo
+    from dogxray.demo import own_lab as demo
 
     given = Settings.from_options()
     assert demo.lab_settings(given, lab_given=False, local=False, token="0a1b2c").lab == (

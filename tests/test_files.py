@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import files
-from dogxray import package as pkg
 from dogxray.app import app
-from dogxray.errors import DogxrayError
+from dogxray.core import files
+from dogxray.core.errors import DogxrayError
+from dogxray.packaging import build as pkg
 
 ROOT = os.geteuid() == 0
 runner = CliRunner()

@@ -17,11 +17,11 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.aws import Aws
 from dogxray.cli import hoist_global_options
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
-from dogxray.traces import window
+from dogxray.core import window
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 
 runner = CliRunner()
 BOX = set("─│╭╮╰╯┌┐└┘")
@@ -269,7 +269,7 @@ def test_trace_not_found_mentions_indexing_only_when_recent(age: timedelta, hint
 
 
 def test_logs_of_an_old_trace_do_not_say_wait_a_few_seconds() -> None:
-    from dogxray import logs
+    from dogxray.monitor import logs
 
     now = datetime.now(timezone.utc)
     node = {"origin": "AWS::Lambda", "aws": {"request_id": "r-1"}, "children": []}

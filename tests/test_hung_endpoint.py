@@ -1,7 +1,7 @@
 """An endpoint that accepts TCP connections and never answers (a paused emulator) fails
 fast with one message and a hint, instead of blocking for minutes; the read-timeout
 budget is one per command (issue 15 item 12: `cleanup --yes` took twice as long as the
-rest). The read timeout is shortened to 0.5 s by patching `dogxray.aws.READ_TIMEOUT_S`,
+rest). The read timeout is shortened to 0.5 s by patching `dogxray.core.aws.READ_TIMEOUT_S`,
 which every `Aws` reads when it is made and the message names."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import aws as aws_module
 from dogxray.app import app
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core import aws as aws_module
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 
 HINT = (
     "hint: is the emulator paused (Ctrl-Z: resume it with `fg`) or stopped? restart "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dogxray.config import OFFLINE_ENV
+from dogxray.core.config import OFFLINE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,11 @@ def test_wheel_carries_the_payload_and_runs_package_outside_the_clone(tmp_path: 
         inside = built.namelist()
     assert "lambda_function.py" in inside and "aws_xray_sdk/__init__.py" in inside
     where = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import dogxray.package as p; print(p.PAYLOAD_DIR)"],
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import dogxray.packaging.build as p; print(p.PAYLOAD_DIR)",
+        ],
         cwd=work,
         capture_output=True,
         text=True,

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import load
 from dogxray.app import app
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
+from dogxray.triage import load
 
 
 class Target:
@@ -271,8 +271,8 @@ def test_the_endpoint_dying_mid_run_keeps_what_was_measured(
 def test_a_failing_logs_read_is_a_note() -> None:
     from botocore.stub import Stubber
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
 
     aws = Aws(Settings.from_options(region="us-east-1"))
     logs = aws.client("logs")

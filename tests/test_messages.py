@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from dogxray import runtimes
 from dogxray.app import HELP_ORDER, app
-from dogxray.config import Settings
+from dogxray.core import runtimes
+from dogxray.core.config import Settings
 from dogxray.lab.models import Deployed
-from dogxray.metrics import parse_period
-from dogxray.probe import ProbeResult
+from dogxray.lab.probe import ProbeResult
+from dogxray.monitor.metrics import parse_period
 
 runner = CliRunner()
 
@@ -129,10 +129,10 @@ def test_test_json_is_always_an_array(monkeypatch: pytest.MonkeyPatch, count: in
         bucket="b",
         env_bucket="b",
     )
-    monkeypatch.setattr("dogxray.commands.local.connect", lambda _ctx: None)
+    monkeypatch.setattr("dogxray.commands.test.connect", lambda _ctx: None)
     monkeypatch.setattr("dogxray.lab.service.deployed", lambda _aws: lab)
-    monkeypatch.setattr("dogxray.probe.check_runs_functions", lambda _aws, _url: None)
-    monkeypatch.setattr("dogxray.probe.run", lambda *_a, count, **_k: [result] * count)
+    monkeypatch.setattr("dogxray.lab.probe.check_runs_functions", lambda _aws, _url: None)
+    monkeypatch.setattr("dogxray.lab.probe.run", lambda *_a, count, **_k: [result] * count)
     code, out, _ = invoke("test", "--count", str(count), "--output", "json")
     assert code == 0
     assert json.loads(out) == [result.to_json()] * count

@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from dogxray import metrics
 from dogxray.app import app
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.monitor import metrics
 from dogxray.render import metrics as show
 
 FUNCTION = "dog-photo-function"

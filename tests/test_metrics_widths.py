@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.aws import Aws
+from dogxray.core.aws import Aws
 from tests.test_metrics import aws, publish
 
 __all__ = ["aws"]  # the fixture: moto with the percentiles the emulator teaches it

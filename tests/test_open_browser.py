@@ -13,9 +13,9 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from dogxray import probe
 from dogxray.app import app
-from dogxray.config import TAG_LAB
+from dogxray.core.config import TAG_LAB
+from dogxray.lab import probe
 
 runner = CliRunner()
 PRINCIPAL = {"Service": "lambda.amazonaws.com"}

@@ -61,7 +61,7 @@ def test_analyze_head(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_probe_bytes(capsys: pytest.CaptureFixture[str]) -> None:
-    from dogxray.probe import ProbeResult
+    from dogxray.lab.probe import ProbeResult
 
     demo.probe_results([ProbeResult(True, 200, "image/png", 1, "ab" * 32, "k.png", True, 3.0)])
     assert "image/png  1 byte 3 ms" in capsys.readouterr().out

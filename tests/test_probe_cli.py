@@ -20,9 +20,9 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from dogxray import probe
 from dogxray.app import app
-from dogxray.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_LAB
+from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_LAB
+from dogxray.lab import probe
 
 BUCKET_A = "dog-photos-a-123456789012-us-east-1"  # the lab's bucket (function tag)
 BUCKET_B = "dog-photos-b-123456789012-us-east-1"  # where the function really wrote

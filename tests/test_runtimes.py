@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from dogxray import runtimes
-from dogxray.config import DEFAULT_RUNTIME
-from dogxray.errors import DogxrayError
+from dogxray.core import runtimes
+from dogxray.core.config import DEFAULT_RUNTIME
+from dogxray.core.errors import DogxrayError
 
 NOV_2026 = date(2026, 11, 23)
 

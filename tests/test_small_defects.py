@@ -14,7 +14,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.config import TAG_LAB, Settings
+from dogxray.core.config import TAG_LAB, Settings
 
 runner = CliRunner()
 TRUST = {
@@ -80,9 +80,9 @@ class _Terminal(io.StringIO):
 def test_demo_confirmation_names_the_account_region_and_every_resource(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dogxray import demo_lab as demo
-    from dogxray.aws import Aws
-    from dogxray.commands.local import confirm_demo
+    from dogxray.commands.demo import confirm_demo
+    from dogxray.core.aws import Aws
+    from dogxray.demo import own_lab as demo
 
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
     given = Settings.from_options(region="eu-west-1")

@@ -6,7 +6,7 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
-from dogxray.traces.window import parse_duration, parse_since
+from dogxray.core.window import parse_duration, parse_since
 
 app = typer.Typer()
 command = registrar(app)
@@ -29,7 +29,7 @@ def analyze(
     )
     from dogxray.render import analyze as show
     from dogxray.render import traces as progress_view
-    from dogxray.traces import triage
+    from dogxray.triage import analyze as triage
 
     aws = connect(ctx)
     with progress_view.fetch_progress() as progress:

@@ -6,8 +6,8 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
-from dogxray.config import INJECT_STEPS
-from dogxray.errors import DogxrayError
+from dogxray.core.config import INJECT_STEPS
+from dogxray.core.errors import DogxrayError
 
 app = typer.Typer()
 command = registrar(app)
@@ -33,8 +33,8 @@ def inject(
 ) -> None:
     """Make the function slow and/or fail on a share of requests (an `injected_fault`
     subsegment and `InjectedFailure` in the traces); --off ends it."""
-    from dogxray.lab import inject as service
     from dogxray.render.lab import REPORTER
+    from dogxray.triage import inject as service
 
     given = {"--latency": latency, "--failure-rate": failure_rate, "--rate": rate, "--at": at}
     wanted = None

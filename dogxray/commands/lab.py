@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dogxray import render, runtimes
+from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
-from dogxray.config import BROKEN_BUCKET
-from dogxray.errors import DogxrayError
+from dogxray.core import runtimes
+from dogxray.core.config import BROKEN_BUCKET
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
-from dogxray.lab.report import SILENT
+from dogxray.lab.progress import SILENT
 from dogxray.render import lab as show
 
 if TYPE_CHECKING:
-    from dogxray.aws import Aws
+    from dogxray.core.aws import Aws
 
 app = typer.Typer()
 command = registrar(app)
@@ -176,7 +177,8 @@ def setup(
 @command("status")
 def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
     """What exists, and what differs from the lab's configuration."""
-    from dogxray.lab import inject, service
+    from dogxray.lab import service
+    from dogxray.triage import inject
 
     aws = connect(ctx)
     doc = service.status(aws).to_json()

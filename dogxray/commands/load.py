@@ -8,7 +8,7 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 app = typer.Typer()
 command = registrar(app)
@@ -28,8 +28,8 @@ def load(
     """Send traffic to the Function URL; live progress, then status counts, throughput,
     latency percentiles, cold starts and throttles. Ctrl-C stops with what was measured.
     Exits 1 when no request got an answer."""
-    from dogxray import load as service
     from dogxray.render import load as show
+    from dogxray.triage import load as service
 
     service.check_bounds(requests_count, concurrency)
     duration_s = service.parse_duration(duration) if duration else None

@@ -1,27 +1,18 @@
-"""Commands: the emulator (`local`), lab stage 4 (`test`) and the whole lab (`demo`)."""
+"""`dogxray local`: the embedded emulator in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import typer
 
 from dogxray import render
-from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
-from dogxray.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX, Settings
-from dogxray.errors import DogxrayError
-
-if TYPE_CHECKING:
-    from dogxray.demo_lab import DemoPlan
+from dogxray.cli import registrar
+from dogxray.core.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX
 
 app = typer.Typer()
 command = registrar(app)
-
-# --- `dogxray local`: the embedded emulator in the foreground -------------------------
 
 
 @command("local")
@@ -77,107 +68,3 @@ def local(
             f"emulator stopped; could not remove its temporary folder {emu.leftover} "
             f"({emu.leftover_reason}); the next `dogxray local` removes it"
         )
-
-
-def confirm_demo(demo_settings: Settings, plan: Callable[[], DemoPlan]) -> None:
-    """The demo creates (and then deletes) resources on AWS or another endpoint: say
-    exactly which, and ask first. `plan()` (the names, the account) is only called when
-    there is a terminal to ask on; it also refuses an existing lab before asking."""
-    from dogxray.render import demo as show
-
-    if not sys.stdin.isatty():
-        endpoint = demo_settings.endpoint_url
-        where = f"the endpoint {endpoint}" if endpoint else "AWS"
-        raise DogxrayError.usage(
-            f"refusing to create resources in {where} without confirmation",
-            hint="add --yes to run the demo there (it creates a lab of its own and deletes "
-            "it again), or --local to run offline",
-        )
-    show.demo_warning(plan())
-    if show.ask("continue? [y/N] ").strip().lower() not in ("y", "yes"):
-        raise DogxrayError.usage("demo cancelled", hint="add --local to run it offline")
-
-
-def _lab_given(ctx: typer.Context) -> bool:
-    """Whether `--lab` was on the command line (the global option, before the command)."""
-    root = ctx.find_root()
-    source = root.get_parameter_source("lab")
-    return source is not None and source.name == "COMMANDLINE"
-
-
-def _interrupt(*_: object) -> None:
-    """SIGTERM as Ctrl-C: the demo's cleanup stage and the emulator's shutdown still run."""
-    raise KeyboardInterrupt
-
-
-# --- `dogxray test` (lab stage 4) and `dogxray demo` (stages 1-6) ----------------------
-@command("test")
-def test(
-    ctx: typer.Context,
-    count: int = typer.Option(1, "--count", min=1, max=1000, help="requests to make"),
-    open_browser: bool = typer.Option(False, "--open", help="also open the URL in a browser"),
-    output: Output = OUTPUT_OPTION,
-) -> None:
-    """GET the Function URL: check for an image and the same bytes in the bucket."""
-    from dogxray import probe
-    from dogxray.lab import service
-    from dogxray.render import demo as show
-
-    aws = connect(ctx)
-    lab = service.deployed(aws)
-    if not lab.function_url:
-        raise DogxrayError(
-            f"the function {lab.function_name} has no Function URL to test",
-            where=f"lab {aws.settings.lab} in {aws.backend}",
-            hint=f"add one with `{render.command('configure --url')}`, then re-run "
-            f"`{render.command('test')}`",
-        )
-    probe.check_runs_functions(aws, lab.function_url)
-    if open_browser:
-        from dogxray.render.browser import open_or_say
-
-        open_or_say(lab.function_url)
-    with show.probe_progress(count) as advance:
-        results = probe.run(aws, lab.function_url, lab.bucket, count=count, on_result=advance)
-    if output is Output.json:
-        render.json_doc([result.to_json() for result in results])
-    show.probe_results(results, text=output is Output.text)
-    if not all(result.ok for result in results):
-        raise typer.Exit(1)
-
-
-@command("demo")
-def demo(
-    ctx: typer.Context,
-    local: bool = typer.Option(False, "--local", help="run in the embedded offline emulator"),
-    yes: bool = typer.Option(False, "--yes", "-y", help="run against AWS without asking"),
-    triage: bool = typer.Option(
-        False, "--triage", help="also the triage lab: inject, load, analyze, metrics, off"
-    ),
-) -> None:
-    """The whole lab end to end, narrated, verifying every stage. Except with --local, it
-    runs under a new lab of its own (dog-photo-demo-<random>), or the --lab given, and
-    refuses to start when that lab exists; on AWS or another endpoint it asks first."""
-    from dogxray import demo as lab_demo
-    from dogxray import demo_lab
-    from dogxray.aws import Aws, is_emulator
-    from dogxray.render import demo as show
-
-    given = settings(ctx)
-    demo_settings = demo_lab.lab_settings(given, lab_given=_lab_given(ctx), local=local)
-    if not local and not yes and not (given.endpoint_url and is_emulator(given.endpoint_url)):
-
-        def plan() -> DemoPlan:
-            aws = Aws(demo_settings)
-            demo_lab.check_new_lab(aws)
-            return demo_lab.plan(aws)
-
-        confirm_demo(demo_settings, plan)
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
-    try:
-        report = lab_demo.run(demo_settings, local=local, triage=triage, reporter=show.REPORTER)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    show.summary(report)
-    if not report.ok:
-        raise typer.Exit(1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 
 from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import parse_since, validate_trace_id
 from dogxray.render import logs as show
-from dogxray.traces.window import parse_since, validate_trace_id
 
 app = typer.Typer()
 command = registrar(app)
@@ -35,7 +35,7 @@ def logs(
             )
     if request_id is not None and not request_id.strip():
         raise DogxrayError.usage("--request-id is empty", hint="e.g. --request-id c0ffee00-...")
-    from dogxray import logs as service
+    from dogxray.monitor import logs as service
 
     aws = connect(ctx)
     if follow:

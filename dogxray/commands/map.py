@@ -8,9 +8,9 @@ import typer
 
 from dogxray import render
 from dogxray.cli import SINCE_OPTION, connect, registrar, settings
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import parse_since
 from dogxray.render import graph as show
-from dogxray.traces.window import parse_since
 
 app = typer.Typer()
 command = registrar(app)

@@ -20,9 +20,9 @@ def metrics(
 ) -> None:
     """Invocations, Errors, Throttles, Duration (avg, p50, p99) and ConcurrentExecutions
     of the lab's function, as sparklines (CloudWatch AWS/Lambda metrics)."""
-    from dogxray import metrics as service
+    from dogxray.core.window import CLOUDWATCH_METRICS, parse_since
+    from dogxray.monitor import metrics as service
     from dogxray.render import metrics as show
-    from dogxray.traces.window import CLOUDWATCH_METRICS, parse_since
 
     parse_since(since, limit=CLOUDWATCH_METRICS)
     service.parse_period(period)

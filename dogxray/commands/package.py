@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from dogxray import runtimes
 from dogxray.cli import registrar
-from dogxray.config import DEFAULT_ARCH, DEFAULT_RUNTIME
+from dogxray.core import runtimes
+from dogxray.core.config import DEFAULT_ARCH, DEFAULT_RUNTIME
 from dogxray.render import package as show
 
 app = typer.Typer()
@@ -37,12 +37,12 @@ def package(
     ~/.cache/dogxray. --output: a file is replaced atomically, a link is followed, a
     FIFO or character device (/dev/stdout) is written through."""
     if clear_cache:
-        from dogxray import buildcache
+        from dogxray.packaging import cache as buildcache
 
         show.cleared(buildcache.clear())
         return
-    from dogxray import files
-    from dogxray import package as pkg
+    from dogxray.core import files
+    from dogxray.packaging import build as pkg
 
     result = pkg.build_for_backend(
         runtime=runtime,

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 
 from dogxray.cli import connect, registrar, settings
-from dogxray.errors import DogxrayError
-from dogxray.traces.window import parse_since
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import parse_since
 
 app = typer.Typer()
 command = registrar(app)
@@ -37,12 +37,12 @@ def report(
     open_page: bool = typer.Option(False, "--open", help="open the page in the web browser"),
 ) -> None:
     """One HTML page (no network requests) with the map, histogram, traces and waterfalls."""
-    from dogxray import files
+    from dogxray.core import files
     from dogxray.render import report as show
 
     parse_since(since)  # bad input -> exit 2 before any AWS call
     path = page_path(file, output, note=show.note)
-    from dogxray import report as service
+    from dogxray.monitor import report as service
     from dogxray.render.traces import fetch_progress
 
     target = service.output_path(path)

@@ -6,9 +6,9 @@ import typer
 
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import parse_duration, parse_since, validate_trace_id
 from dogxray.render import traces as show
-from dogxray.traces.window import parse_duration, parse_since, validate_trace_id
 
 MAX_DURATION_S = 3600.0
 
@@ -106,7 +106,7 @@ def trace(
         show.emit_json(doc)
     else:
         show.waterfall(doc, region=aws.region, is_local=aws.is_local)
-        from dogxray import logs
+        from dogxray.monitor import logs
         from dogxray.render.logs import under_waterfall
 
         under_waterfall(logs.trace_logs(aws, settings(ctx), doc))

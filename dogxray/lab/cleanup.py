@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from dogxray.aws import Aws
-from dogxray.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, Settings
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -29,7 +29,7 @@ from dogxray.lab.models import (
     Resource,
     Step,
 )
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import CleanupResult, Kept
 
 VERIFY_RETRIES = 3

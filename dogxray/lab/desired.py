@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.aws import Aws
-from dogxray.config import (
+from dogxray.core.aws import Aws
+from dogxray.core.config import (
     DEFAULT_ARCH,
     DEFAULT_MEMORY_MB,
     DEFAULT_RUNTIME,
@@ -40,7 +40,7 @@ from dogxray.lab.models import (
     SetupOptions,
     UrlSpec,
 )
-from dogxray.package import code_sha256
+from dogxray.packaging.build import code_sha256
 
 
 def partition(region: str) -> str:

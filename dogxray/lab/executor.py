@@ -8,7 +8,7 @@ named function `COMPOSITES` lists for its resource kind and action (emptying a b
 Retries only what botocore cannot know is transient: IAM propagation right after
 CreateRole (every ~5 s, up to ~3 min, with a visible spinner) and
 `ResourceConflictException` while a function update is in progress. Throttling and 5xx
-are botocore's (standard retry mode, `dogxray.aws`): one retry layer, one budget.
+are botocore's (standard retry mode, `dogxray.core.aws`): one retry layer, one budget.
 `sleep` and `clock` are injectable so tests run in milliseconds.
 """
 
@@ -24,11 +24,11 @@ from typing import Any
 
 from botocore.exceptions import ParamValidationError, WaiterError
 
-from dogxray.aws import Aws, ClientError, error_code, error_message
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, ClientError, error_code, error_message
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.lab.models import Action, Step, Wait
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.progress import SILENT, Reporter
 
 ASSUME_MESSAGE = "cannot be assumed by Lambda"
 XRAY_MESSAGE = "does not have permissions to call PutTraceSegments"

@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import EndpointConnectionError
 
-from dogxray.aws import Aws, ClientError, error_code
-from dogxray.config import (
+from dogxray.core.aws import Aws, ClientError, error_code
+from dogxray.core.config import (
     ENV_BUCKET_NAME,
     TAG_BUCKET,
     TAG_CREATED,
@@ -31,8 +31,8 @@ from dogxray.config import (
     TAG_REGION,
     Settings,
 )
-from dogxray.errors import DogxrayError
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.core.errors import DogxrayError
+from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import CleanupResult
 
 COMPLETE, BROKEN, HALF_MADE = "complete", "broken", "half-made"

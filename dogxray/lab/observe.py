@@ -10,8 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from dogxray.aws import Aws, ClientError, error_code
-from dogxray.config import (
+from dogxray.core.aws import Aws, ClientError, error_code
+from dogxray.core.config import (
     ENV_BUCKET_NAME,
     TAG_BUCKET,
     TAG_CREATED,

@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dogxray.config import TAG_LAB
-from dogxray.errors import DogxrayError
+from dogxray.core.config import TAG_LAB
+from dogxray.core.errors import DogxrayError
 from dogxray.lab.models import (
     Action,
     Desired,

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from dogxray.aws import Aws
-from dogxray.config import (
+from dogxray.core.aws import Aws
+from dogxray.core.config import (
     BROKEN_BUCKET,
     ENV_BUCKET_NAME,
     TAG_BUCKET,
@@ -22,9 +22,9 @@ from dogxray.config import (
     TAG_LAB,
     Settings,
 )
-from dogxray.errors import DogxrayError
-from dogxray.lab import inject, validate
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import observe as obs
+from dogxray.lab import validate
 from dogxray.lab.desired import build_desired, check_options, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -37,7 +37,7 @@ from dogxray.lab.models import (
     Step,
 )
 from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import (
     BucketSwitch,
     CleanupResult,
@@ -45,7 +45,8 @@ from dogxray.lab.results import (
     LabStatus,
     ResourceStatus,
 )
-from dogxray.package import code_sha256
+from dogxray.packaging.build import code_sha256
+from dogxray.triage import inject
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
 
@@ -57,8 +58,8 @@ def nothing_deployed(settings: Settings) -> str:
 def build_zip(
     runtime: str, arch: str, local_interpreter: bool, *, reporter: Reporter = SILENT
 ) -> bytes:
-    """The real package (dogxray.package); tests inject a small hand-made zip instead."""
-    from dogxray.package import build_for_backend
+    """The real package (dogxray.packaging.build); tests inject a small hand-made zip instead."""
+    from dogxray.packaging.build import build_for_backend
 
     result = build_for_backend(
         runtime=runtime,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from dogxray.config import ENV_BUCKET_NAME, INJECT_ENV, Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import ENV_BUCKET_NAME, INJECT_ENV, Settings
+from dogxray.core.errors import DogxrayError
 
 TIMEOUT_RANGE = (1, 900)
 MEMORY_RANGE = (128, 10240)
@@ -100,7 +100,7 @@ def env_pairs(pairs: list[str], settings: Settings) -> dict[str, str]:
             )
         result[key] = value
     if result.keys() & set(INJECT_ENV):  # inject's rules, on what is given (before any call)
-        from dogxray.lab import inject
+        from dogxray.triage import inject
 
         inject.check_env(result, settings)
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dogxray.traces.analysis import percentile
+from dogxray.core.stats import percentile
 
 _PCT_RE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
 _original: Any = None

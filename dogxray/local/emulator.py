@@ -17,8 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from dogxray.config import OFFLINE_ENV
-from dogxray.errors import DogxrayError
+from dogxray.core.config import OFFLINE_ENV
+from dogxray.core.errors import DogxrayError
 
 if TYPE_CHECKING:
     from dogxray.local.retention import Bounds
@@ -43,7 +43,7 @@ class Emulator:
     $DOGXRAY_LOCAL_CONCURRENCY or 10), `idle_timeout_s` how long an idle one lives
     (default $DOGXRAY_LOCAL_IDLE_TIMEOUT or 300), measured on `clock` (tests inject one).
     `retention`: how many traces, log events and datapoints it keeps (default: from
-    $DOGXRAY_LOCAL_KEEP_* or dogxray.config's LOCAL_KEEP_*).
+    $DOGXRAY_LOCAL_KEEP_* or dogxray.core.config's LOCAL_KEEP_*).
     """
 
     def __init__(

@@ -23,12 +23,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from dogxray.config import DUMMY_CREDENTIALS, RUNTIME_MODULES
+from dogxray.core.config import DUMMY_CREDENTIALS, RUNTIME_MODULES
 from dogxray.local.bootstrap import END_MARKER
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # What Lambda's Python runtime provides besides the standard library (import names; one
-# list in dogxray.config). Anything else must come from the deployed zip, as on Lambda.
+# list in dogxray.core.config). Anything else must come from the deployed zip, as on Lambda.
 RUNTIME_PACKAGES = RUNTIME_MODULES
 
 

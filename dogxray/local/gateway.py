@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from moto.awslambda.models import lambda_backends
 
-from dogxray.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
+from dogxray.core.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
 from dogxray.local.httpd import LoopbackServer, QuietHandler
 from dogxray.local.records import Invocation
 from dogxray.local.runtime import Runtime

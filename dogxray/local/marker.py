@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dogxray import __version__
-from dogxray.config import EMULATOR_MARKER, EMULATOR_MARKER_PATH
+from dogxray.core.config import EMULATOR_MARKER, EMULATOR_MARKER_PATH
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -22,14 +22,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from dogxray.config import (
+from dogxray.core.config import (
     ENV_LOCAL_CONCURRENCY,
     ENV_LOCAL_IDLE_TIMEOUT,
     LOCAL_CONCURRENCY,
     LOCAL_CONCURRENCY_MAX,
     LOCAL_IDLE_TIMEOUT_S,
 )
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 # TooManyRequestsException reasons, as Lambda's Invoke API names them
 RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"

@@ -1,5 +1,5 @@
 """What the emulator keeps: the newest X-Ray traces, CloudWatch Logs events and metric
-datapoints up to the counts in `dogxray.config` (LOCAL_KEEP_*, overridable by their
+datapoints up to the counts in `dogxray.core.config` (LOCAL_KEEP_*, overridable by their
 environment variables), so its memory stays flat under a long `load`.
 
 moto also keeps a reference to every model object it ever made (`instances_tracked`, for
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dogxray.config import (
+from dogxray.core.config import (
     ENV_LOCAL_KEEP_DATAPOINTS,
     ENV_LOCAL_KEEP_LOG_EVENTS,
     ENV_LOCAL_KEEP_TRACES,
@@ -31,7 +31,7 @@ from dogxray.config import (
     LOCAL_KEEP_MAX,
     LOCAL_KEEP_TRACES,
 )
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 SWEEP_INTERVAL_S = 2.0
 

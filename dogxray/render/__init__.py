@@ -21,8 +21,8 @@ from typing import Any
 
 from rich.console import Console
 
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 
 # The running command's global options (set by `cli.main_options`), for `command`.
 _settings = Settings()

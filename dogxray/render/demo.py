@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 from rich.table import Table
 
-from dogxray.lab.report import Reporter
+from dogxray.lab.progress import Reporter
 from dogxray.render import err, fit, out, pack, plural, progress, width
 from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
-    from dogxray.demo import DemoReport, Stage
-    from dogxray.demo_lab import DemoPlan
-    from dogxray.probe import ProbeResult
+    from dogxray.demo.own_lab import DemoPlan
+    from dogxray.demo.run import DemoReport, Stage
+    from dogxray.lab.probe import ProbeResult
 
 
 @contextmanager
@@ -111,7 +111,7 @@ def waterfall(detail: dict[str, Any], aws: Any) -> None:
 
 
 class ConsoleDemoReporter:
-    """What `dogxray demo` hands `dogxray.demo.run` (`dogxray.demo.DemoReporter`)."""
+    """What `dogxray demo` hands `dogxray.demo.run.run` (`dogxray.demo.run.DemoReporter`)."""
 
     lab: Reporter = LAB_REPORTER
 

@@ -25,7 +25,7 @@ def spinner(text: str) -> Iterator[Callable[[str], None]]:
 
 
 class ConsoleReporter:
-    """What the lab commands and the demo hand the control plane (`dogxray.lab.report`)."""
+    """What the lab commands and the demo hand the control plane (`dogxray.lab.progress`)."""
 
     def progress(self, text: str) -> None:
         step(text)

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from dogxray import render
 
 if TYPE_CHECKING:
-    from dogxray.buildcache import ClearedCache
-    from dogxray.package import PackageResult
+    from dogxray.packaging.build import PackageResult
+    from dogxray.packaging.cache import ClearedCache
 
 
 def step(text: str) -> None:

@@ -1,5 +1,5 @@
 """`dogxray report` output: one self-contained HTML page (inline CSS and SVG, no script,
-no network request) from the data `dogxray.report.gather` returns.
+no network request) from the data `dogxray.monitor.report.gather` returns.
 
 The page is a Jinja2 template (`dogxray/templates/report.html.j2`, autoescaped: trace
 names, exception messages and log lines are data, never markup). Python computes the

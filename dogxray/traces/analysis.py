@@ -13,12 +13,12 @@ Decisions:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from dogxray.core.stats import percentile
+from dogxray.core.window import iso
 from dogxray.traces.model import Node, Trace, ms
-from dogxray.traces.window import iso
 
 ROW_SUBSEGMENTS = ("call_dog_api", "save_dog_to_s3")
 LAB_SUBSEGMENTS = ("get_dog_images", *ROW_SUBSEGMENTS)
@@ -168,14 +168,6 @@ def analyse(trace: Trace) -> TraceRow:
         partial=trace.partial,
         timings=timings,
     )
-
-
-def percentile(sorted_values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile of an ascending list; None when empty."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(pct / 100.0 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 @dataclass(frozen=True)

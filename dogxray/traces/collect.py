@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.traces.analysis import passes_through
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.model import Trace, build_trace

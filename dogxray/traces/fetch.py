@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from dogxray.aws import Aws, ClientError, error_code
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, ClientError, error_code
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import chunks, is_recent
 from dogxray.traces.model import Trace, build_trace
-from dogxray.traces.window import chunks, is_recent
 
 BATCH_SIZE = 5  # BatchGetTraces maximum
 WORKERS = 4

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dogxray.traces.analysis import percentile
+from dogxray.core.stats import percentile
 from dogxray.traces.model import Node, Trace, ms
 
 CLIENT = ("client", "client")
@@ -189,7 +189,7 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
 
 def graph_json(graph: Graph, window: tuple[Any, Any]) -> dict[str, Any]:
     """The `map --output json` document."""
-    from dogxray.traces.window import iso
+    from dogxray.core.window import iso
 
     minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
     keys = sorted(graph.nodes, key=_order)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import parse_since
 from dogxray.traces.collect import Collected
 from dogxray.traces.fetch import Progress, Warn
 from dogxray.traces.graph import Graph, find_node, graph_json, label, node_detail
-from dogxray.traces.window import parse_since
 
 
 def build_graph(
@@ -66,7 +66,7 @@ def service_map(
 def _services(aws: Any, window: tuple[Any, Any]) -> list[dict[str, Any]] | None:
     """GetServiceGraph's services of the window; None where the endpoint lacks the API or
     the identity may not read it."""
-    from dogxray.aws import ClientError, error_code
+    from dogxray.core.aws import ClientError, error_code
     from dogxray.traces import service_graph
     from dogxray.traces.fetch import DENIED_CODES, NOT_IMPLEMENTED_CODES
 
@@ -93,7 +93,7 @@ def mark_shared(aws: Any, settings: Any, window: tuple[Any, Any], doc: dict[str,
     `node`) that other callers use too, from the service graph where it answers; where
     it does not (any X-Ray error: the figures are the traces' anyway), `shared` stays
     None, unknown."""
-    from dogxray.aws import ClientError
+    from dogxray.core.aws import ClientError
     from dogxray.traces import service_graph
 
     try:

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dogxray.aws import Aws, ClientError, error_code
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, ClientError, error_code
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import is_relative, parse_since, validate_trace_id
 from dogxray.traces.analysis import TraceRow, TraceStats, analyse, root_cause, stats
 from dogxray.traces.collect import Collected, Fetched, Range
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.graph import histogram
 from dogxray.traces.model import node_json
-from dogxray.traces.window import is_relative, parse_since, validate_trace_id
 
 
 @dataclass

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from dogxray.traces.analysis import percentile
+from dogxray.core.stats import percentile
+from dogxray.core.window import iso
 from dogxray.traces.graph import STATUSES
-from dogxray.traces.window import iso
 
 FUNCTION_TYPES = ("AWS::Lambda", "AWS::Lambda::Function")
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dogxray.config import OFFLINE_ENV
+from dogxray.core.config import OFFLINE_ENV
 
 CLI_TIMEOUT_S = 240
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

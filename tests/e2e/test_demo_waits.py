@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from dogxray import demo
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import iso
+from dogxray.demo import run as demo
 from dogxray.traces import service as traces
-from dogxray.traces.window import iso
 
 PROBED_AT = 1_764_000_600.0  # the wall-clock time of the demo's request
 
@@ -173,8 +173,8 @@ class _Terminal(io.StringIO):
 def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], typed: str, proceeds: bool
 ) -> None:
-    from dogxray.commands.local import confirm_demo
-    from dogxray.demo_lab import DemoPlan
+    from dogxray.commands.demo import confirm_demo
+    from dogxray.demo.own_lab import DemoPlan
 
     monkeypatch.setattr(sys, "stdin", _Terminal(typed))
     settings = Settings.from_options(region="us-east-1", lab="dog-photo-demo-abc123")

@@ -15,8 +15,8 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.lab.executor import Executor, Timing
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head")

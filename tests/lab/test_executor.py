@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.lab.executor import Executor, Timing
 from dogxray.lab.models import Action, Resource, Step, Wait
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dogxray.aws import ClientError, error_code, error_message
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import ClientError, error_code, error_message
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 

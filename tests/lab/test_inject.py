@@ -8,8 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import config
-from dogxray.package import PAYLOAD_DIR
+from dogxray.core import config
+from dogxray.packaging.build import PAYLOAD_DIR
 
 from .conftest import tiny_zip
 from .test_cli import DEAD_ENDPOINT, invoke

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.config import Settings, default_bucket_name
+from dogxray.core.config import Settings, default_bucket_name
 from dogxray.lab import service, validate
 from dogxray.lab.models import SetupOptions
 

@@ -14,8 +14,8 @@ import requests
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 
@@ -217,7 +217,7 @@ def test_labs_without_the_tagging_api_uses_the_services_lists(
     three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An identity without tag:GetResources: the same labs, from Lambda, Logs and S3."""
-    from dogxray.aws import ClientError
+    from dogxray.core.aws import ClientError
     from dogxray.lab import labs
 
     def refused(*_: object) -> None:
@@ -231,7 +231,7 @@ def test_labs_without_the_tagging_api_uses_the_services_lists(
 def test_a_region_not_enabled_is_skipped_and_said(
     three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dogxray.aws import ClientError
+    from dogxray.core.aws import ClientError
     from dogxray.lab import labs
 
     survey = labs._survey_region

@@ -19,7 +19,7 @@ from botocore.validate import ParamValidator
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.config import Settings
+from dogxray.core.config import Settings
 from dogxray.lab import cleanup, executor, planner, policies
 from dogxray.lab.cleanup import plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import policies
 from dogxray.lab.cleanup import deleted, plan_cleanup
 from dogxray.lab.desired import build_desired

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from dogxray.aws import MAX_ATTEMPTS, ClientError, error_code
+from dogxray.core.aws import MAX_ATTEMPTS, ClientError, error_code
 from dogxray.lab import service
 from dogxray.lab.models import Action, Resource, SetupOptions, Step, Wait
 

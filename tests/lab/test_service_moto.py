@@ -330,7 +330,7 @@ def test_stage_commands_build_the_same_lab(lab: Lab) -> None:
 
 
 def test_setup_refuses_resources_of_another_lab_or_account(lab: Lab) -> None:
-    from dogxray.errors import DogxrayError
+    from dogxray.core.errors import DogxrayError
 
     lab.client("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument="{}")
     with pytest.raises(DogxrayError, match="dogxray did not create it"):
@@ -338,7 +338,7 @@ def test_setup_refuses_resources_of_another_lab_or_account(lab: Lab) -> None:
 
 
 def test_deployed_before_setup_says_so(lab: Lab) -> None:
-    from dogxray.errors import DogxrayError
+    from dogxray.core.errors import DogxrayError
 
     with pytest.raises(DogxrayError) as info:
         service.deployed(lab.aws)
@@ -440,7 +440,7 @@ def test_setup_builds_the_zip_once_for_the_kept_runtime(lab: Lab) -> None:
 
 
 def test_unfixable_conflict_fails_before_the_zip_is_built(lab: Lab) -> None:
-    from dogxray.errors import DogxrayError
+    from dogxray.core.errors import DogxrayError
 
     lab.faults.fail("s3", "HeadBucket", "403", "Forbidden", status=403)  # another account's
     builds: list[str] = []

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dogxray.config import TAG_LAB
-from dogxray.errors import DogxrayError
+from dogxray.core.config import TAG_LAB
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 

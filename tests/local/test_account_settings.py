@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
-from dogxray.traces import triage
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.triage import analyze as triage
 
 
 def test_the_account_limit_is_the_emulators(lab: Any) -> None:

@@ -7,8 +7,8 @@ import requests
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.config import GATEWAY_MARKER_PATH
-from dogxray.endpoint_check import emulator_api_of
+from dogxray.core.config import GATEWAY_MARKER_PATH
+from dogxray.core.endpoint_check import emulator_api_of
 from dogxray.local import Emulator
 
 

@@ -9,8 +9,8 @@ import json
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 from dogxray.local import Emulator

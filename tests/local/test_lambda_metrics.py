@@ -10,9 +10,9 @@ from pathlib import Path
 
 import requests
 
-from dogxray import metrics
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.monitor import metrics
 from tests.local.conftest import Lab
 from tests.local.test_scaling import Held, deploy, wait_for
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import boto3
 import requests
 
-from dogxray.aws import Aws, is_emulator
-from dogxray.config import EMULATOR_MARKER_PATH, Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, is_emulator
+from dogxray.core.config import EMULATOR_MARKER_PATH, Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import SetupOptions
 from dogxray.local import Emulator

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from dogxray.config import OFFLINE_ENV
+from dogxray.core.config import OFFLINE_ENV
 from dogxray.local.emulator import OWNER_FILE, sweep_stale_workdirs
 from dogxray.local.runtime import BOOTSTRAP
 from tests.local.conftest import TRUST

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from dogxray import package
+from dogxray.packaging import build as package
 from tests.local.conftest import Lab
 
 

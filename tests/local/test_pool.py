@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 from dogxray.local.pool import (
     ACCOUNT,
     RESERVED,

@@ -1,4 +1,4 @@
-"""`dogxray test`'s checks (dogxray.probe) against the emulator's S3, with the Function
+"""`dogxray test`'s checks (dogxray.lab.probe) against the emulator's S3, with the Function
 URL played by a loopback HTTP server: the photo inline, the large photo's 302 to a
 presigned URL, a payload without the key header, and each failing check."""
 
@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
-from dogxray.probe import KEY_HEADER, probe
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.lab.probe import KEY_HEADER, probe
 from tests.local.conftest import Lab
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8

@@ -17,8 +17,8 @@ from moto.cloudwatch.models import CloudWatchBackend
 from moto.logs.models import LogsBackend
 from moto.xray.models import XRayBackend
 
-from dogxray.config import LOCAL_KEEP_DATAPOINTS, LOCAL_KEEP_LOG_EVENTS, LOCAL_KEEP_TRACES
-from dogxray.errors import DogxrayError
+from dogxray.core.config import LOCAL_KEEP_DATAPOINTS, LOCAL_KEEP_LOG_EVENTS, LOCAL_KEEP_TRACES
+from dogxray.core.errors import DogxrayError
 from dogxray.local import retention, xray_service
 from dogxray.local.retention import Bounds, parse_bounds
 from tests.local.conftest import Lab

@@ -14,8 +14,8 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from dogxray import package
 from dogxray.local import xray_service
+from dogxray.packaging import build as package
 from tests.local.conftest import Lab
 
 BUCKET = "local-tests-graph"

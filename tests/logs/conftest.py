@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "traces"))  # for `tracedocs`
 def aws_mock() -> Iterator[Any]:
     from moto import mock_aws
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
 
     with mock_aws():
         yield Aws(Settings.from_options(region="us-east-1"))

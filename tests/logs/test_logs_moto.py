@@ -13,9 +13,9 @@ from lambdalogs import GROUP, invocation, put
 from tracedocs import load, rebase
 from typer.testing import CliRunner
 
-from dogxray import logs
 from dogxray.app import app
-from dogxray.config import Settings
+from dogxray.core.config import Settings
+from dogxray.monitor import logs
 
 SETTINGS = Settings.from_options(region="us-east-1")
 RIDS = [f"c0ffee{i:02d}-1111-2222-3333-444455556666" for i in range(6)]

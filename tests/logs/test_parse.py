@@ -7,7 +7,7 @@ from typing import Any
 
 from lambdalogs import invocation
 
-from dogxray.logparse import LogParser, invocations, parse_message, select
+from dogxray.monitor.logparse import LogParser, invocations, parse_message, select
 from dogxray.render.logs import lines
 
 RID = "c0ffee00-1111-2222-3333-444455556666"

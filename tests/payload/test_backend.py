@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import package as pkg
 from dogxray.app import app
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
+from dogxray.packaging import build as pkg
 
 OFFLINE_PIP = (
     "WARNING: Retrying ... after connection broken by 'NewConnectionError(...: Failed to "
@@ -267,8 +267,8 @@ def test_output_with_a_missing_directory_is_refused(tmp_path: Path) -> None:
 
 def test_a_plain_moto_server_is_not_the_emulator(moto_server: str) -> None:
     """Another endpoint (moto, LocalStack) runs functions on the Lambda platform."""
-    from dogxray.aws import Aws, is_emulator
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws, is_emulator
+    from dogxray.core.config import Settings
     from dogxray.lab import service
     from dogxray.lab.models import SetupOptions
 

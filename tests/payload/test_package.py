@@ -14,10 +14,10 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from dogxray import package as pkg
 from dogxray.app import app
-from dogxray.config import NEVER_BUNDLED_MODULES
-from dogxray.errors import DogxrayError
+from dogxray.core.config import NEVER_BUNDLED_MODULES
+from dogxray.core.errors import DogxrayError
+from dogxray.packaging import build as pkg
 
 from .conftest import BUCKET, JPEG, Daemon, DogApi
 from .zip_runner import run_zip
@@ -128,7 +128,7 @@ def test_requirements_must_be_pinned_and_never_bundle_boto3(payload_copy: Path) 
 def test_every_runtime_sdk_package_is_refused_by_its_canonical_name(
     payload_copy: Path, pin: str
 ) -> None:
-    """The one runtime list (dogxray.config) decides, whatever the pin's spelling."""
+    """The one runtime list (dogxray.core.config) decides, whatever the pin's spelling."""
     (payload_copy / "requirements.txt").write_text(pin + "\n")
     with pytest.raises(DogxrayError, match=f"{pin.split('==')[0]} must not be bundled"):
         pkg.requirements(payload_copy)
@@ -139,7 +139,7 @@ def test_the_runtime_list_is_one_list() -> None:
     (requests needs urllib3 2) and so shadows; every name is importable here."""
     import importlib.util
 
-    from dogxray.config import BUNDLED_OVER_RUNTIME, RUNTIME_MODULES
+    from dogxray.core.config import BUNDLED_OVER_RUNTIME, RUNTIME_MODULES
     from dogxray.local import environment
 
     assert environment.RUNTIME_PACKAGES == RUNTIME_MODULES

@@ -30,7 +30,7 @@ def run_zip(
 ) -> dict[str, Any]:
     """Unpack, run `count` invocations in a fresh `python -S`, return the runner's JSON."""
     # What the Lambda Python runtime has (imported here: the `-S` child has no dogxray).
-    from dogxray.config import RUNTIME_MODULES
+    from dogxray.core.config import RUNTIME_MODULES
 
     task_root, runtime, touch = workdir / "task", workdir / "runtime", workdir / "touch"
     for path in (task_root, runtime, touch):

@@ -24,8 +24,8 @@ def aws_mock() -> Iterator[Any]:
     """An `Aws` on in-process moto (no endpoint: behaves like real AWS for scoping)."""
     from moto import mock_aws
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
 
     with mock_aws():
         yield Aws(Settings.from_options(region="us-east-1"))

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dogxray.traces import triage
-from dogxray.traces.compare import compare, profile
 from dogxray.traces.model import build_trace
+from dogxray.triage import analyze as triage
+from dogxray.triage.compare import compare, profile
 
 T0 = 1_763_900_000.0  # 2025-11-23T12:53:20Z
 MESSAGE = "injected failure before call_dog_api (DOGXRAY_INJECT_FAILURE_RATE=0.3)"

@@ -12,9 +12,9 @@ import pytest
 from test_analyze import HIT, T0, lab_trace
 from typer.testing import CliRunner
 
-from dogxray.traces import triage
-from dogxray.traces.compare import compare, profile
 from dogxray.traces.model import build_trace
+from dogxray.triage import analyze as triage
+from dogxray.triage.compare import compare, profile
 
 
 def throttled_trace(n: int, base: float = T0) -> tuple[str, list[dict[str, Any]]]:

@@ -229,8 +229,8 @@ def test_against_a_moto_server_endpoint(moto_server: str) -> None:
     """Local mode via --endpoint-url: separate documents, client-side scoping, no link."""
     import requests
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
 
     requests.post(moto_server + "/moto-api/reset", timeout=10)
     aws = Aws(Settings.from_options(region="us-east-1", endpoint_url=moto_server))

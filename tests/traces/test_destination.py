@@ -9,8 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 import dogxray.traces.fetch as fetch
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 import requests
 from tracedocs import FUNCTION, put
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.traces import service
 
 ALL = [

@@ -13,9 +13,9 @@ from botocore.stub import ANY, Stubber
 from tracedocs import FUNCTION, load, rebase
 
 import dogxray.traces.fetch as fetch
-from dogxray.aws import Aws
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 from dogxray.traces import service
 
 FILTER = f'service("{FUNCTION}")'

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tracedocs import load, rebase
 
-from dogxray.aws import Aws
+from dogxray.core.aws import Aws
 from dogxray.traces import fetch, service
 
 

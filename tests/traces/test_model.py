@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from tracedocs import separate
 
-from dogxray.traces.analysis import analyse, client_status, passes_through, percentile, stats
+from dogxray.core.stats import percentile
+from dogxray.traces.analysis import analyse, client_status, passes_through, stats
 from dogxray.traces.model import build_trace, node_json
 
 FUNCTION = "dog-photo-function"

@@ -15,8 +15,8 @@ from tracedocs import FUNCTION, load, put, rebase
 from typer.testing import CliRunner
 
 from dogxray.app import app
+from dogxray.monitor.report import MAX_WATERFALLS, SLOWEST, Collector
 from dogxray.render import report as page
-from dogxray.report import MAX_WATERFALLS, SLOWEST, Collector
 from dogxray.traces.model import build_trace
 
 WINDOW = (
@@ -106,7 +106,7 @@ def test_names_and_messages_are_escaped() -> None:
 def test_open_subsegment_bar_is_marked() -> None:
     rec = load("in_progress_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
-    from dogxray.report import _detail
+    from dogxray.monitor.report import _detail
 
     rows = page.waterfall_rows(_detail(trace))
     assert [(r["depth"], r["name"]) for r in rows][:2] == [(0, FUNCTION), (1, "get_dog_images")]

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from dogxray.aws import Aws
-from dogxray.config import Settings
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.traces import mapping
 from dogxray.traces.service_graph import map_document, stats
 

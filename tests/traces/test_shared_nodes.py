@@ -406,8 +406,8 @@ def test_a_failing_service_graph_leaves_shared_unknown() -> None:
     there leaves `shared` unknown instead of failing the panel or the page."""
     from botocore.stub import Stubber
 
-    from dogxray.aws import Aws
-    from dogxray.config import Settings
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
     from dogxray.traces import mapping
 
     settings = Settings.from_options(region="us-east-1")

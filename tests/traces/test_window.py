@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dogxray.errors import DogxrayError
-from dogxray.traces.window import chunks, iso, parse_since, validate_trace_id
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import chunks, iso, parse_since, validate_trace_id
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import dogxray.traces.fetch as fetch
-from dogxray.aws import MAX_ATTEMPTS, Aws, explain
+from dogxray.core.aws import MAX_ATTEMPTS, Aws, explain
 
 
 class _Raw:

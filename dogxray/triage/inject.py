@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dogxray.aws import Aws
-from dogxray.config import (
+from dogxray.core.aws import Aws
+from dogxray.core.config import (
     ENV_INJECT_AT,
     ENV_INJECT_FAILURE_RATE,
     ENV_INJECT_LATENCY_MS,
@@ -31,9 +31,9 @@ from dogxray.config import (
     INJECT_STEPS,
     Settings,
 )
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 from dogxray.lab.models import SetupOptions
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.lab.progress import SILENT, Reporter
 
 MAX_LATENCY_MS = 900_000  # Lambda's longest timeout
 MARGIN_MS = 2_000  # of the timeout, left for the request's own work (Dog API, S3)

@@ -14,8 +14,8 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dogxray.config import DEFAULT_LAB, Settings, default_bucket_name
-from dogxray.errors import DogxrayError
+from dogxray.core.config import DEFAULT_LAB, Settings, default_bucket_name
+from dogxray.core.errors import DogxrayError
 
 DEMO_LAB_PREFIX = f"{DEFAULT_LAB}-demo-"
 

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dogxray.config import ENV_CACHE_DIR, ENV_XDG_CACHE_HOME
-from dogxray.errors import DogxrayError
+from dogxray.core.config import ENV_CACHE_DIR, ENV_XDG_CACHE_HOME
+from dogxray.core.errors import DogxrayError
 
 _BUILD = r"function-(?:pip|env)-[0-9a-f]{32}\.zip"
 BUILD_NAME = re.compile(rf"^(?:{_BUILD}|\.{_BUILD}\.[0-9a-f]+\.tmp)$")

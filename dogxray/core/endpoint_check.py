@@ -10,9 +10,9 @@ from __future__ import annotations
 import botocore.exceptions as bex
 from botocore.parsers import ResponseParserError
 
-from dogxray.aws import CONNECT_TIMEOUT_S, error_code, speaks_aws
-from dogxray.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import CONNECT_TIMEOUT_S, error_code, speaks_aws
+from dogxray.core.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
+from dogxray.core.errors import DogxrayError
 
 _REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-request-id", "x-amz-id-2")
 NOT_AWS_HINT = (

@@ -12,9 +12,9 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from dogxray.errors import DogxrayError
-from dogxray.runtimes import DEFAULT_RUNTIME as DEFAULT_RUNTIME  # re-exported
-from dogxray.runtimes import validate as validate_runtime  # noqa: F401  (re-exported)
+from dogxray.core.errors import DogxrayError
+from dogxray.core.runtimes import DEFAULT_RUNTIME as DEFAULT_RUNTIME  # re-exported
+from dogxray.core.runtimes import validate as validate_runtime  # noqa: F401  (re-exported)
 
 # --- environment variable names (the only place they are spelled out) ---
 ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL"
@@ -150,7 +150,7 @@ def validate_arch(arch: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """Global options after env-var fallback. Region is resolved by `dogxray.aws`
+    """Global options after env-var fallback. Region is resolved by `dogxray.core.aws`
     (it may need the profile's configuration)."""
 
     lab: str = DEFAULT_LAB

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 DEFAULT_RUNTIME = "python3.13"
 

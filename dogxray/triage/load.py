@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NameResolutionError
 
-from dogxray.aws import Aws, BotoCoreError, ClientError, error_code, error_message
-from dogxray.errors import DogxrayError
-from dogxray.traces import window
-from dogxray.traces.analysis import percentile
+from dogxray.core import window
+from dogxray.core.aws import Aws, BotoCoreError, ClientError, error_code, error_message
+from dogxray.core.errors import DogxrayError
+from dogxray.core.stats import percentile
 
 MAX_REQUESTS = 10_000
 MAX_CONCURRENCY = 100

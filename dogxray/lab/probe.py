@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from dogxray.aws import Aws, error_code, error_message
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, error_code, error_message
+from dogxray.core.errors import DogxrayError
 
 KEY_HEADER = "X-Dog-Key"  # set by the payload: the object key the photo was saved under
 HTTP_TIMEOUT_S = 30

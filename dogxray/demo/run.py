@@ -4,7 +4,7 @@ Every stage says what the console guide would have you click, what dogxray did
 instead, and the evidence; the demo passes only when every stage's check passed.
 With `local=True` it runs inside the embedded emulator (no AWS account needed).
 
-The demo never acts on an existing lab (`dogxray.demo_lab`): outside the embedded
+The demo never acts on an existing lab (`dogxray.demo.own_lab`): outside the embedded
 emulator it refuses to start when anything of its lab exists, before creating anything.
 """
 
@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from dogxray.config import BROKEN_BUCKET, Settings
-from dogxray.errors import DogxrayError
-from dogxray.lab.report import SILENT, Reporter
+from dogxray.core.config import BROKEN_BUCKET, Settings
+from dogxray.core.errors import DogxrayError
+from dogxray.lab.progress import SILENT, Reporter
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
 LOCAL_TRACE_WAIT_S = 5
@@ -129,14 +129,14 @@ def run(
 ) -> DemoReport:
     """Run stages 1-6 (with `triage`, the triage lab's 7a-7e before the cleanup); always
     attempt cleanup once something was created."""
-    from dogxray.aws import Aws
+    from dogxray.core.aws import Aws
 
     show = reporter or SilentDemo()
     report = DemoReport()
     with _local_endpoint(settings, local, show) as demo_settings:
         aws = Aws(demo_settings)
         if not local:
-            from dogxray.demo_lab import check_new_lab
+            from dogxray.demo.own_lab import check_new_lab
 
             check_new_lab(aws)  # before anything is created: no cleanup stage either
         show.note(f"demo of the lab {demo_settings.lab!r} in {aws.backend}")
@@ -151,7 +151,7 @@ def run(
             runner.stage("5c", "Find the failure in X-Ray", runner.find_fault)
             runner.stage("5d", "Fix the bucket", runner.fix_it)
             if triage:
-                from dogxray.triage_demo import Triage
+                from dogxray.demo.triage import Triage
 
                 for number, title, body in Triage(runner).stages():
                     runner.stage(number, title, body)
@@ -250,7 +250,7 @@ class _Runner:
         self.say(stage, f"Function URL {self.url}")
 
     def _probe(self) -> Any:
-        from dogxray import probe
+        from dogxray.lab import probe
 
         probe.check_runs_functions(self.aws, self.url)
         self.probed_at = self.now()
@@ -277,8 +277,8 @@ class _Runner:
     ) -> list[dict[str, Any]]:
         """The traces of the last probed request that are `ready` (fully indexed), newest
         first; polls while X-Ray indexes them (~30-60 s on AWS, at once on the emulator)."""
+        from dogxray.core.window import iso
         from dogxray.traces import service as traces
-        from dogxray.traces.window import iso
 
         since = (iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else None) or "10m"
         wait = LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S
@@ -366,8 +366,8 @@ class _Runner:
         import tempfile
         from pathlib import Path
 
-        from dogxray import report
-        from dogxray.aws import ClientError
+        from dogxray.core.aws import ClientError
+        from dogxray.monitor import report
 
         try:
             page = self.show.html_report(report.gather(self.aws, self.settings, since="1h"))

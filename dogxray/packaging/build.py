@@ -29,17 +29,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from dogxray import __version__
-from dogxray.buildcache import build_file, default_cache_dir
-from dogxray.config import (
+from dogxray.core.config import (
     DEFAULT_ARCH,
     DEFAULT_RUNTIME,
     NEVER_BUNDLED,
     validate_arch,
     validate_runtime,
 )
-from dogxray.errors import DogxrayError
-from dogxray.files import output_path, write_file
-from dogxray.runtimes import warning as runtime_warning
+from dogxray.core.errors import DogxrayError
+from dogxray.core.files import output_path, write_file
+from dogxray.core.runtimes import warning as runtime_warning
+from dogxray.packaging.cache import build_file, default_cache_dir
 
 PAYLOAD_PACKAGE = "dogxray._payload"
 ZIP_NAME = "function.zip"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
 
 MAX_CHUNK = timedelta(hours=24)  # GetTraceSummaries refuses longer ranges
 # A window ending this close to now may miss what the services have not indexed yet.

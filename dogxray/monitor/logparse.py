@@ -118,7 +118,7 @@ def _line(kind: str, request_id: str | None, fields: dict[str, Any]) -> dict[str
 
 
 def iso_ms(timestamp_ms: int) -> str:
-    from dogxray.traces.window import iso
+    from dogxray.core.window import iso
 
     return str(iso(timestamp_ms / 1000.0))
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from dogxray.errors import DogxrayError
-from dogxray.logparse import LogParser, invocations, iso_ms, select
+from dogxray.core.errors import DogxrayError
+from dogxray.monitor.logparse import LogParser, invocations, iso_ms, select
 
 POLL_SECONDS = 2.0  # as `aws logs tail --follow`
 FOLLOW_LOOKBACK_MS = 10_000  # late-ingested events from other streams are still seen
@@ -57,7 +57,7 @@ def _ordered(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _is_missing(exc: BaseException) -> bool:
-    from dogxray.aws import error_code
+    from dogxray.core.aws import error_code
 
     return error_code(exc) == "ResourceNotFoundException"
 
@@ -77,7 +77,7 @@ def read_logs(
     page_limit: int | None = None,
 ) -> dict[str, Any]:
     """The `logs` document: events (newest last) and one summary per invocation."""
-    from dogxray.traces.window import is_recent, parse_since
+    from dogxray.core.window import is_recent, parse_since
 
     group = settings.log_group_name
     window = parse_since(since, limit=None)
@@ -148,8 +148,8 @@ def missing_note(aws: Any, settings: Any) -> str:
 def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
     """(request id, window start ms, window end ms) of a trace's Lambda invocation, from
     its `AWS::Lambda` segment (`aws.request_id`); the window spans its segments."""
+    from dogxray.core.window import validate_trace_id
     from dogxray.traces.fetch import Fetcher
-    from dogxray.traces.window import validate_trace_id
 
     trace_id = validate_trace_id(trace_id, aws.settings)
     trace = Fetcher(aws).trace(trace_id)
@@ -194,13 +194,13 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
     try:
         raw = _ordered(raw_events(aws.client("logs"), settings.log_group_name, start_ms, end_ms))
     except Exception as exc:
-        from dogxray.aws import error_message
+        from dogxray.core.aws import error_message
 
         found["note"] = f"no log lines: {error_message(exc)}"
         return found
     found["events"], _ = select(LogParser().feed(raw), request_id=request_id)
     if not found["events"]:
-        from dogxray.traces.window import is_recent
+        from dogxray.core.window import is_recent
 
         logs_command = settings.command(f"logs --trace {detail['id']}")
         found["note"] = (
@@ -231,7 +231,7 @@ def follow(
     """Poll FilterLogEvents until Ctrl-C (or `max_polls`), handing only new events
     (deduplicated by event id) to `emit`. With `--errors`, an invocation's lines are
     held until its REPORT shows whether it failed. Returns the number of polls."""
-    from dogxray.traces.window import parse_since
+    from dogxray.core.window import parse_since
 
     group = settings.log_group_name
     client = aws.client("logs")

@@ -26,8 +26,8 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from dogxray.config import DEFAULT_REGION, EMULATOR_MARKER, EMULATOR_MARKER_PATH, Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.config import DEFAULT_REGION, EMULATOR_MARKER, EMULATOR_MARKER_PATH, Settings
+from dogxray.core.errors import DogxrayError
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 CONNECT_TIMEOUT_S = 3
@@ -238,7 +238,7 @@ def speaks_aws(url: str) -> bool:
     try:
         client.get_caller_identity()
     except bex.ClientError as exc:
-        from dogxray.endpoint_check import aws_error
+        from dogxray.core.endpoint_check import aws_error
 
         return aws_error(exc)
     except Exception:
@@ -267,7 +267,7 @@ def explain(
 ) -> DogxrayError | None:
     """Turn a botocore exception into a DogxrayError with a hint; None if it is not one.
     `endpoint_url`: the custom endpoint in force, if any (for answers that are not AWS's)."""
-    from dogxray.endpoint_check import endpoint_not_aws, not_an_aws_endpoint
+    from dogxray.core.endpoint_check import endpoint_not_aws, not_an_aws_endpoint
 
     not_aws = not_an_aws_endpoint(exc, endpoint_url)
     if not_aws is not None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dogxray.errors import DogxrayError
+from dogxray.core.errors import DogxrayError
 
 if TYPE_CHECKING:
-    from dogxray.demo import Stage, _Runner
+    from dogxray.demo.run import Stage, _Runner
 
 LATENCY_MS = 2000  # long enough to stand out, short enough for a demo
 FAILURE_RATE = 0.3
@@ -39,7 +39,7 @@ class Triage:
         ]
 
     def inject(self, stage: Stage) -> None:
-        from dogxray.lab import inject
+        from dogxray.triage import inject
 
         self.runner.show.narrate(
             "Triage lab: add code that sleeps and throws on random requests "
@@ -51,7 +51,7 @@ class Triage:
         self.runner.say(stage, f"the function now injects: {wanted.describe()}")
 
     def load(self, stage: Stage) -> None:
-        from dogxray import load
+        from dogxray.triage import load
 
         self.runner.show.narrate("Triage lab: submit a few dozen requests from the website.")
         self.started_at = self.runner.now()
@@ -66,8 +66,8 @@ class Triage:
             raise DogxrayError("expected both successes and injected failures under load")
 
     def analyze(self, stage: Stage) -> None:
-        from dogxray.traces import triage
-        from dogxray.traces.window import iso
+        from dogxray.core.window import iso
+        from dogxray.triage import analyze as triage
 
         self.runner.show.narrate(
             "Console: the service map's ring turns red; zoom the latency histogram on the "
@@ -96,7 +96,7 @@ class Triage:
             raise DogxrayError("analyze did not name the injected subsegment and exception")
 
     def metrics(self, stage: Stage) -> None:
-        from dogxray import metrics
+        from dogxray.monitor import metrics
 
         self.runner.show.narrate("Console: Lambda > Monitor: invocations, errors, duration.")
         function = self.runner.settings.function_name
@@ -118,7 +118,7 @@ class Triage:
             raise DogxrayError("the Errors metric does not show the injected failures")
 
     def off(self, stage: Stage) -> None:
-        from dogxray.lab import inject
+        from dogxray.triage import inject
 
         self.runner.show.narrate("Triage lab: remove the terrible code and deploy again.")
         inject.inject(self.runner.aws, None, reporter=self.runner.show.lab)

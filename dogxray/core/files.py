@@ -24,7 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from dogxray.errors import EXIT_FAILED, EXIT_USAGE, DogxrayError
+from dogxray.core.errors import EXIT_FAILED, EXIT_USAGE, DogxrayError
 
 _MAX_LINKS = 40  # the kernel's own limit (MAXSYMLINKS)
 

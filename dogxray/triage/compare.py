@@ -28,7 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dogxray.traces.analysis import percentile, root_cause
+from dogxray.core.stats import percentile
+from dogxray.traces.analysis import root_cause
 from dogxray.traces.model import Node, Trace
 
 EXAMPLES = 3  # trace ids shown per cluster

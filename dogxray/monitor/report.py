@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dogxray import files
+from dogxray.core import files
+from dogxray.core.window import iso, parse_since
 from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
 from dogxray.traces.mapping import mark_shared
 from dogxray.traces.model import Trace, build_trace, node_json
-from dogxray.traces.window import iso, parse_since
 
 MAX_WATERFALLS = 20
 SLOWEST = 5  # waterfalls kept for the slowest traces; faults get the other slots
@@ -143,7 +143,7 @@ def gather(
 
 
 def _logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
-    from dogxray import logs
+    from dogxray.monitor import logs
 
     return logs.trace_logs(aws, settings, detail)
 

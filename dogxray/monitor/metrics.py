@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dogxray.aws import Aws, ClientError
-from dogxray.errors import DogxrayError
-from dogxray.traces.window import CLOUDWATCH_METRICS, iso, parse_duration, parse_since
+from dogxray.core.aws import Aws, ClientError
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import CLOUDWATCH_METRICS, iso, parse_duration, parse_since
 
 NAMESPACE = "AWS/Lambda"
 MIN_PERIOD_S = 60  # Lambda's metrics are standard resolution: periods are whole minutes

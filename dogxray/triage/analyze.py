@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from dogxray.aws import Aws, BotoCoreError, ClientError, error_code, error_message
-from dogxray.config import Settings
-from dogxray.errors import DogxrayError
+from dogxray.core.aws import Aws, BotoCoreError, ClientError, error_code, error_message
+from dogxray.core.config import Settings
+from dogxray.core.errors import DogxrayError
+from dogxray.core.window import iso, parse_since
 from dogxray.traces.collect import Collected
-from dogxray.traces.compare import compare, profile
 from dogxray.traces.fetch import Progress, Warn
-from dogxray.traces.window import iso, parse_since
+from dogxray.triage.compare import compare, profile
 
 
 def analyze(
@@ -22,7 +22,7 @@ def analyze(
     progress: Progress | None = None,
     warn: Warn | None = None,
 ) -> dict[str, Any]:
-    """Slow vs normal and faulty vs ok over the window (see `dogxray.traces.compare`)."""
+    """Slow vs normal and faulty vs ok over the window (see `dogxray.triage.compare`)."""
     window = parse_since(since)
     if threshold_ms is not None and threshold_ms <= 0:
         raise DogxrayError.usage(

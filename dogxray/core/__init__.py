@@ -1,0 +1,2 @@
+"""What every capability stands on: AWS clients, settings, the one error type, files,
+time windows and statistics."""

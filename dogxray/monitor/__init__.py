@@ -1,0 +1,1 @@
+"""What CloudWatch holds about the function: logs, metrics, and the HTML report."""

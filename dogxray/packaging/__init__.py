@@ -1,0 +1,1 @@
+"""The deployment zip: building it (pip or offline), its cache."""
