@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, SINCE_OPTION, Output, connect, registrar, settings
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import parse_since, validate_trace_id
@@ -47,7 +48,7 @@ def logs(
                 since=since,
                 errors_only=errors,
                 request_id=request_id,
-                note=lambda text: show.note({"note": text}),
+                note=render.note,
             )
         except KeyboardInterrupt:
             return  # Ctrl-C is how --follow ends: exit 0, nothing to report
@@ -56,6 +57,6 @@ def logs(
         aws, settings(ctx), since=since, errors_only=errors, request_id=request_id, trace_id=trace
     )
     if output is Output.json:
-        show.emit_json(result)
+        render.json_with_note(result)
     else:
         show.text(result)

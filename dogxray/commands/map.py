@@ -56,11 +56,11 @@ def service_map(
             )
     if node is not None:
         if output is MapOutput.json:
-            show.emit_json(detail)
+            render.json_with_note(detail)
         else:
             show.panel(detail)
     elif output is MapOutput.json:
-        show.emit_json(result)
+        render.json_with_note(result)
     elif output is MapOutput.mermaid:
         show.emit_mermaid(result)
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from dogxray import render
 from dogxray.cli import connect, registrar, settings
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import parse_since
@@ -41,7 +42,7 @@ def report(
     from dogxray.render import report as show
 
     parse_since(since)  # bad input -> exit 2 before any AWS call
-    path = page_path(file, output, note=show.note)
+    path = page_path(file, output, note=render.note)
     from dogxray.monitor import report as service
     from dogxray.render.traces import fetch_progress
 
@@ -53,7 +54,7 @@ def report(
     show.written(target, data, size, to_stderr=files.is_stdout(target))
     if open_page:
         if not files.is_regular_file(target):
-            show.note(f"nothing to open in a browser: {target} is not a regular file")
+            render.note(f"nothing to open in a browser: {target} is not a regular file")
             return
         from dogxray.render.browser import open_or_say
 

@@ -66,7 +66,7 @@ def traces(
             )
     doc = result.to_json()
     if output is Output.json:
-        show.emit_json(doc)
+        render.json_with_note(doc)
     elif stats:
         show.stats_table(doc)
     else:
@@ -103,7 +103,7 @@ def trace(
     detail = service.trace_detail(aws, trace_id, warn=render.progress)
     doc = detail.to_json()
     if output is Output.json:
-        show.emit_json(doc)
+        render.json_with_note(doc)
     else:
         show.waterfall(doc, region=aws.region, is_local=aws.is_local)
         from dogxray.monitor import logs

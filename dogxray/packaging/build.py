@@ -182,8 +182,8 @@ def _installed(pins: list[tuple[str, str]], progress: Callable[[str], None]) -> 
         except metadata.PackageNotFoundError:
             raise DogxrayError(
                 f"{name} is not installed in this Python environment ({sys.prefix})",
-                hint="install the payload's dependencies (pip install 'dogxray[payload]') "
-                "or build without --from-env",
+                hint="dogxray's own install brings the payload's dependencies: reinstall it "
+                "(pip install --force-reinstall dogxray), or build without --from-env",
             ) from None
         if dist.version != version:
             progress(f"note: using installed {name} {dist.version} (pinned {version})")

@@ -9,6 +9,11 @@ else None (piped: nothing is cut or wrapped). Text is wrapped between words with
 hanging indent (`wrap`, `fit`, `pack`, or `data(..., hang=)`), names in table cells are
 cut with an ellipsis (`cut`), and a URL or ARN is never cut (`labelled`: on its own line
 when needed). `--output json` never depends on the width. Counts read `plural(n, word)`.
+
+The rest of the toolkit, so no topic renderer keeps a copy: `ms` and `duration`
+(milliseconds, one format family), `type_label` (X-Ray node types as people say them),
+`histogram_rows` (response-time bars scaled to the fullest bin and the room left), `note`
+and `json_with_note` (a result's note goes to stderr, never into the JSON document).
 """
 
 from __future__ import annotations
@@ -148,6 +153,71 @@ def progress(text: str, *, hang: str | None = None) -> None:
     """A progress line on stderr, printed verbatim (with `hang`: wrapped, as `data`)."""
     for line in [text] if hang is None else fit(text, hang):
         err.print(line, markup=False)
+
+
+def note(text: str | None) -> None:
+    """A result's note (why it is empty or incomplete) on stderr; nothing without one."""
+    if text:
+        progress(f"note: {text}")
+
+
+def json_with_note(doc: dict[str, Any]) -> None:
+    """A result's JSON document on stdout and its note (not part of the shape) on stderr."""
+    note(doc.get("note"))
+    json_doc({key: value for key, value in doc.items() if key != "note"})
+
+
+def ms(value: float | None, *, decimals: int | None = None, unit: bool = False) -> str:
+    """Milliseconds as every renderer writes them: "-" when unknown; by default whole from
+    100 ms and one decimal below (maps, histograms, the report), else `decimals` places
+    with thousands separators; `unit` adds " ms"."""
+    if value is None:
+        return "-"
+    value = float(value)
+    if decimals is None:
+        text = f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    else:
+        text = f"{value:,.{decimals}f}"
+    return f"{text} ms" if unit else text
+
+
+def duration(value: float | None, decimals: int = 1) -> str:
+    """A duration with its unit, for lines people read: "1,234.5 ms"; "-" when unknown."""
+    return ms(value, decimals=decimals, unit=True)
+
+
+TYPE_LABELS = {
+    "AWS::Lambda": "Lambda service",
+    "AWS::Lambda::Function": "Lambda function",
+    "AWS::S3::Bucket": "S3 bucket",
+    "remote": "remote host",
+}
+
+
+def type_label(node_type: str) -> str:
+    """An X-Ray node type as people say it ("AWS::S3::Bucket" -> "S3 bucket")."""
+    return TYPE_LABELS.get(node_type, node_type)
+
+
+HIST_BAR = 30  # the longest histogram bar
+
+
+def histogram_rows(bins: list[dict[str, Any]], limit: int | None) -> list[tuple[str, int, str]]:
+    """The response-time histogram as (range label, bar length, count) rows: bars scaled
+    to the fullest bin and to the room `limit` leaves beside the labels (HIST_BAR when
+    None); each renderer draws the bars its own way."""
+    if not bins:
+        return []
+    labels = [f"  {ms(b['from_ms']):>7} .. {ms(b['to_ms']):>7}  " for b in bins]
+    counts = [str(b["count"]) for b in bins]
+    room = HIST_BAR
+    if limit is not None:
+        room = max(4, min(HIST_BAR, limit - max(map(len, labels)) - 1 - max(map(len, counts))))
+    top = max(b["count"] for b in bins)
+    return [
+        (label, round(b["count"] * room / top) if top else 0, count)
+        for label, count, b in zip(labels, counts, bins, strict=True)
+    ]
 
 
 def json_doc(doc: Any) -> None:

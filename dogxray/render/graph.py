@@ -27,19 +27,12 @@ INNER = 16  # a box's inner width
 CLIENT_INNER = 8
 ARROW = 4
 LIST_BAR = 20
-HIST_BAR = 30
 RING = (  # status, glyph, colour (glyphs differ so the ring reads without colour)
     ("ok", "█", "green"),
     ("error", "▓", "yellow"),
     ("throttle", "▒", "magenta"),
     ("fault", "░", "red"),
 )
-SHORT_TYPES = {
-    "AWS::Lambda": "Lambda service",
-    "AWS::Lambda::Function": "Lambda function",
-    "AWS::S3::Bucket": "S3 bucket",
-    "remote": "remote host",
-}
 SHARED_TYPES = {  # a shared node's type line in a box (16 columns)
     "AWS::Lambda": "Lambda shared",
     "AWS::Lambda::Function": "Function shared",
@@ -48,12 +41,6 @@ SHARED_TYPES = {  # a shared node's type line in a box (16 columns)
 }
 SHARED_NOTE = "shared: others call it too; the figures are the lab's own"
 MIN_WIDTH = 40  # narrower terminals wrap as if 40 columns wide
-
-
-def ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
 def ring(stats: dict[str, Any], width: int) -> Text:
@@ -122,7 +109,7 @@ def _wrap(text: str, width: int, indent: str = "", style: str = "") -> list[Text
 
 
 def _type_line(node: dict[str, Any], inner: int) -> str:
-    short = SHORT_TYPES.get(node["type"], node["type"])
+    short = render.type_label(node["type"])
     if not node.get("shared"):
         return short
     return SHARED_TYPES.get(node["type"]) or _fit(short, inner - 7) + " shared"
@@ -141,7 +128,7 @@ def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
             node["name"],
             _type_line(node, inner),
             f"{stats['requests']} req {stats['per_minute'] or 0:.1f}/min",
-            f"avg {ms(stats['avg_ms'])} ms",
+            f"avg {render.ms(stats['avg_ms'])} ms",
         ]
     lines = [Text(top)]
     for text in body[:4]:
@@ -229,7 +216,7 @@ def _all_callers(node: dict[str, Any], width: int, indent: str = "  ") -> list[T
     if not node.get("shared") or not every:
         return []
     text = (
-        f"{indent}all callers: {every['requests']} req  avg {ms(every['avg_ms'])} ms"
+        f"{indent}all callers: {every['requests']} req  avg {render.ms(every['avg_ms'])} ms"
         f"{_failures(every)}"
     )
     return _wrap(text, width, indent + "  ")
@@ -241,11 +228,11 @@ def _stats_lines(stats: dict[str, Any], indent: str = "  ") -> list[Text]:
     return [
         Text(
             f"{indent}{stats['requests']} req  {stats['per_minute'] or 0:.1f}/min  "
-            f"avg {ms(stats['avg_ms'])} ms"
+            f"avg {render.ms(stats['avg_ms'])} ms"
         ),
         Text(
-            f"{indent}p50 {ms(stats['p50_ms'])}  p95 {ms(stats['p95_ms'])}  "
-            f"p99 {ms(stats['p99_ms'])} ms"
+            f"{indent}p50 {render.ms(stats['p50_ms'])}  p95 {render.ms(stats['p95_ms'])}  "
+            f"p99 {render.ms(stats['p99_ms'])} ms"
         ),
         Text.assemble(indent, ring(stats, LIST_BAR), "  " + counts),
     ]
@@ -269,7 +256,7 @@ def node_list(result: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[Te
                 stats = edge["stats"]
                 text = (
                     f"  -> {nodes[edge['target']]['name']}  {stats['requests']} req  "
-                    f"avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
+                    f"avg {render.ms(stats['avg_ms'])} ms{_failures(stats)}"
                 )
                 lines.extend(_wrap(text, width, "       "))
     return lines
@@ -315,16 +302,8 @@ def panel_lines(detail: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[
     )
     lines.extend(_wrap(text, width, "  "))
     lines.append(Text("response time (ms)"))
-    top = max((b["count"] for b in detail["histogram"]), default=0)
-    for bucket in detail["histogram"]:
-        size = round(bucket["count"] * HIST_BAR / top) if top else 0
-        lines.append(
-            Text.assemble(
-                f"  {ms(bucket['from_ms']):>7} .. {ms(bucket['to_ms']):>7}  ",
-                ("█" * size, "cyan"),
-                f" {bucket['count']}" if size else f"{bucket['count']}",
-            )
-        )
+    for label, size, count in render.histogram_rows(detail["histogram"], None):
+        lines.append(Text.assemble(label, ("█" * size, "cyan"), f" {count}" if size else count))
     if not detail["exceptions"]:
         lines.append(Text("exceptions: none"))
     else:
@@ -350,9 +329,8 @@ def mermaid(result: dict[str, Any]) -> str:
             lines.append(f'    {ident}(["{name}"])')
             continue
         failures = _failures(stats).strip().replace("  ", ", ")
-        text = (
-            f"{name}<br/>{node['type']}<br/>{stats['requests']} req, avg {ms(stats['avg_ms'])} ms"
-        )
+        avg = render.ms(stats["avg_ms"])
+        text = f"{name}<br/>{node['type']}<br/>{stats['requests']} req, avg {avg} ms"
         if failures:
             text += f"<br/>{failures}"
         every = node.get("all_callers")
@@ -370,7 +348,7 @@ def mermaid(result: dict[str, Any]) -> str:
             marked["error"].append(ident)
     for edge in result["edges"]:
         stats = edge["stats"]
-        label = f"{stats['requests']} req, avg {ms(stats['avg_ms'])} ms{_failures(stats)}"
+        label = f"{stats['requests']} req, avg {render.ms(stats['avg_ms'])} ms{_failures(stats)}"
         lines.append(f'    n{edge["source"]} -->|"{label.replace("  ", ", ")}"| n{edge["target"]}')
     lines.append("    classDef fault stroke:#d62728,stroke-width:3px")
     lines.append("    classDef error stroke:#ff7f0e,stroke-width:3px")
@@ -394,14 +372,9 @@ def _print(lines: list[Text]) -> None:
         render.out.print(line, soft_wrap=True, markup=False)
 
 
-def note(result: dict[str, Any]) -> None:
-    if result.get("note"):
-        render.progress(f"note: {result['note']}")
-
-
 def text(result: dict[str, Any]) -> None:
     _print(map_lines(result, columns()))
-    note(result)
+    render.note(result.get("note"))
 
 
 def panel(detail: dict[str, Any]) -> None:
@@ -410,9 +383,4 @@ def panel(detail: dict[str, Any]) -> None:
 
 def emit_mermaid(result: dict[str, Any]) -> None:
     render.data(mermaid(result))
-    note(result)
-
-
-def emit_json(result: dict[str, Any]) -> None:
-    note(result)
-    render.json_doc({k: v for k, v in result.items() if k != "note"})
+    render.note(result.get("note"))

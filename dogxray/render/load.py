@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dogxray import render
 from dogxray.render import command, err, out
 
 
@@ -38,14 +39,6 @@ def load_progress(total: int) -> Iterator[Callable[[Any], None]]:
         yield advance
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def load_summary(doc: dict[str, Any]) -> None:
     s, lat = doc["status"], doc["latency_ms"]
     stopped = ""
@@ -56,12 +49,12 @@ def load_summary(doc: dict[str, Any]) -> None:
     elif doc.get("stopped_by_no_answer"):
         stopped = f" (no answer any more: {doc['requests']} of {doc['asked']} sent)"
     lines = [
-        f"{_plural(doc['requests'], 'request')} at concurrency {doc['concurrency']} in "
+        f"{render.plural(doc['requests'], 'request')} at concurrency {doc['concurrency']} in "
         f"{doc['duration_s']:.2f} s: {doc['throughput_rps']:.1f} req/s{stopped}",
         f"status: 2xx {s['2xx']}  3xx {s['3xx']}  4xx {s['4xx']}  429 {s['429']}  "
         f"5xx {s['5xx']}  no answer {s['no_answer']}",
-        f"latency ms: p50 {_ms(lat['p50'])}  p95 {_ms(lat['p95'])}  p99 {_ms(lat['p99'])}  "
-        f"max {_ms(lat['max'])}",
+        "latency ms: "
+        + "  ".join(f"{k} {render.ms(lat[k], decimals=1)}" for k in ("p50", "p95", "p99", "max")),
         f"cold starts: {'?' if doc['cold_starts'] is None else doc['cold_starts']}  "
         f"throttles: {doc['throttles']}",
     ]
@@ -81,6 +74,6 @@ def notes(doc: dict[str, Any]) -> None:
     if 0 < lost < sent:
         reasons = ", ".join(doc.get("no_answer_reasons", [])) or "no answer"
         err.print(
-            f"note: {lost} of {_plural(sent, 'request')} got no answer ({reasons})",
+            f"note: {lost} of {render.plural(sent, 'request')} got no answer ({reasons})",
             markup=False,
         )

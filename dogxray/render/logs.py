@@ -15,14 +15,6 @@ from dogxray import render
 ID_WIDTH = 8
 
 
-def _ms(value: Any) -> str:
-    return "-" if value is None else f"{float(value):,.1f} ms"
-
-
-def _whole_ms(value: Any) -> str:
-    return "-" if value is None else f"{float(value):,.0f} ms"
-
-
 def _prefix(event: dict[str, Any]) -> str:
     rid = (event["request_id"] or "-")[:ID_WIDTH]
     return f"{event['time'][:23].replace('T', ' ')}  {rid:<{ID_WIDTH}}  "
@@ -30,12 +22,12 @@ def _prefix(event: dict[str, Any]) -> str:
 
 def _report(fields: dict[str, Any]) -> list[str]:
     parts = [
-        f"REPORT {_ms(fields.get('duration_ms'))}",
-        f"billed {_whole_ms(fields.get('billed_ms'))}",
+        f"REPORT {render.duration(fields.get('duration_ms'))}",
+        f"billed {render.duration(fields.get('billed_ms'), 0)}",
         f"memory {fields.get('max_memory_mb', '-')}/{fields.get('memory_mb', '-')} MB",
     ]
     if fields.get("init_ms") is not None:
-        parts.append(f"init {_ms(fields['init_ms'])}")
+        parts.append(f"init {render.duration(fields['init_ms'])}")
     if fields.get("status"):
         parts.append(f"status {fields['status']}")
     return parts
@@ -54,7 +46,7 @@ def _app(app: dict[str, Any]) -> list[str]:
         parts.append(f"{app['bytes']:,} B")
     timings = app.get("timings_ms") or {}
     if timings:
-        parts += [f"{k} {_ms(v)}" for k, v in timings.items()]
+        parts += [f"{k} {render.duration(v)}" for k, v in timings.items()]
     if app.get("error"):
         parts.append(f"error: {app['error']}")
     return parts
@@ -97,17 +89,6 @@ def _raw_lines(events: list[dict[str, Any]]) -> Iterator[tuple[str | tuple[str, 
                 yield text, max(at, len(text) - len(text.lstrip(" ")))
 
 
-def summary_line(inv: dict[str, Any]) -> str:
-    flag = "FAILED" if inv["failed"] else "ok"
-    cold = "  cold start" if inv["cold_start"] else ""
-    return f"{inv['request_id']}  {flag}  {_ms(inv['duration_ms'])}{cold}"
-
-
-def note(result: dict[str, Any]) -> None:
-    if result.get("note"):
-        render.progress(f"note: {result['note']}")
-
-
 def text(result: dict[str, Any]) -> None:
     """`dogxray logs`: the events, then one summary line per invocation."""
     for line in lines(result["events"], render.width()):
@@ -117,12 +98,7 @@ def text(result: dict[str, Any]) -> None:
         counts = f"{render.plural(len(result['invocations']), 'invocation')}, {failed} failed"
         for line in render.fit(f"{counts}  ({result['log_group']})", hard=True):
             render.data(line)
-    note(result)
-
-
-def emit_json(result: dict[str, Any]) -> None:
-    note(result)
-    render.json_doc({k: v for k, v in result.items() if k != "note"})
+    render.note(result.get("note"))
 
 
 def stream_text(events: list[dict[str, Any]]) -> None:

@@ -28,20 +28,7 @@ COL_GAP, ROW_GAP = 104, 26
 MARGIN = 16
 RING_R, RING_STROKE = 19, 7
 COLOURS = {"ok": "#3c9a3c", "error": "#e0a800", "throttle": "#8e44ad", "fault": "#d0312d"}
-SHORT_TYPES = {
-    "client": "client",
-    "AWS::Lambda": "Lambda service",
-    "AWS::Lambda::Function": "Lambda function",
-    "AWS::S3::Bucket": "S3 bucket",
-    "remote": "remote host",
-}
 HIST_W, HIST_H, HIST_PAD = 640, 170, 34
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
 def _arc(cx: float, cy: float, r: float, start: float, sweep: float) -> str:
@@ -108,12 +95,12 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
             "name": node["name"],
             "label": render.cut(node["name"], 20),
             "type": node["type"],
-            "short_type": SHORT_TYPES.get(node["type"], node["type"])
+            "short_type": render.type_label(node["type"])
             + (" · shared" if node.get("shared") else ""),
             "shared": bool(node.get("shared")),
             "all_callers": node.get("all_callers"),
             "stats": stats,
-            "avg": _ms(stats["avg_ms"]),
+            "avg": render.ms(stats["avg_ms"]),
             "ring": ring(stats, x + 8 + RING_R, y + BOX_H / 2),
         }
     edges = []
@@ -128,7 +115,7 @@ def map_layout(doc: dict[str, Any]) -> dict[str, Any]:
                 "lx": x2 - COL_GAP / 2 + 4,  # above the curve's flat end: fanned labels part
                 "ly": y2 - 6,
                 "stats": edge["stats"],
-                "avg": _ms(edge["stats"]["avg_ms"]),
+                "avg": render.ms(edge["stats"]["avg_ms"]),
                 "source": a["name"],
                 "target": b["name"],
                 "fault": edge["stats"]["fault"] > 0,
@@ -157,8 +144,8 @@ def histogram_layout(bins: list[dict[str, Any]]) -> dict[str, Any]:
                 "h": h,
                 "cx": x + step / 2,
                 "count": b["count"],
-                "from": _ms(b["from_ms"]),
-                "to": _ms(b["to_ms"]),
+                "from": render.ms(b["from_ms"]),
+                "to": render.ms(b["to_ms"]),
             }
         )
     return {"width": HIST_W, "height": HIST_H, "pad": HIST_PAD, "base": HIST_PAD + inner_h,
@@ -247,7 +234,7 @@ def html(data: dict[str, Any]) -> str:
         waterfalls=waterfalls,
         linked={w["id"] for w in waterfalls},
         colours=COLOURS,
-        ms=_ms,
+        ms=render.ms,
         flags=_flags,
     )
 
@@ -264,8 +251,3 @@ def written(path: Any, data: dict[str, Any], size: int, *, to_stderr: bool = Fal
     line(str(path))
     if data.get("note"):
         render.progress(f"note: {data['note']}")
-
-
-def note(text: str) -> None:
-    """A note on stderr (a deprecated option, nothing to open)."""
-    render.progress(f"note: {text}")

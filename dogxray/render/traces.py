@@ -27,15 +27,6 @@ CONSOLE_URL = (
 )
 
 
-width = render.width
-_cut = render.cut
-_wrap = render.wrap
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f} ms"
-
-
 def _marker(doc: dict[str, Any]) -> str:
     flags = [name.upper() for name in ("fault", "error", "throttle") if doc.get(name)]
     if doc.get("in_progress"):
@@ -49,23 +40,11 @@ def _cause(cause: dict[str, Any] | None) -> str:
     return "" if not cause else f"{cause['segment']}: {cause['exception']}"
 
 
-def note(result: dict[str, Any]) -> None:
-    """The reason for an empty (or incomplete) result, on stderr."""
-    if result.get("note"):
-        render.progress(f"note: {result['note']}")
-
-
-def emit_json(result: dict[str, Any]) -> None:
-    """The SPEC document on stdout; the note (not part of the shape) on stderr."""
-    note(result)
-    render.json_doc({k: v for k, v in result.items() if k != "note"})
-
-
 def table(result: dict[str, Any]) -> None:
     """`dogxray traces`: one line per trace, newest first (two when the terminal is
     narrow: the flags and root cause go on the second)."""
     rows = result["traces"]
-    limit = width()
+    limit = render.width()
     if rows:
         header, lines = _full_table(rows)
         fixed = len(header) - len("ROOT CAUSE")
@@ -74,11 +53,11 @@ def table(result: dict[str, Any]) -> None:
                 render.data(line)
         elif limit >= fixed + 12:
             for line in [header, *lines]:
-                render.data(_cut(line, limit))
+                render.data(render.cut(line, limit))
         else:
             for line in _compact_table(rows, limit):
                 render.data(line)
-    note(result)
+    render.note(result.get("note"))
 
 
 def _full_table(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -92,8 +71,9 @@ def _full_table(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
         status = "-" if row["status"] is None else str(row["status"])
         lines.append(
             f"{row['start'][:19].replace('T', ' '):<19}  {row['id']:<35}  {status:>6}  "
-            f"{_ms(row['duration_ms']):>11}  {_ms(subs.get('call_dog_api')):>12}  "
-            f"{_ms(subs.get('save_dog_to_s3')):>14}  {_marker(row):<11}  "
+            f"{render.duration(row['duration_ms']):>11}  "
+            f"{render.duration(subs.get('call_dog_api')):>12}  "
+            f"{render.duration(subs.get('save_dog_to_s3')):>14}  {_marker(row):<11}  "
             f"{_cause(row['root_cause'])}".rstrip()
         )
     return header, lines
@@ -155,11 +135,11 @@ def _compact_table(rows: list[dict[str, Any]], limit: int) -> list[str]:
             out.append(day)
         if one_line:
             rest = f"{_marker(row):<{flags}}  {_cause(row['root_cause'])}".rstrip()
-            out.append(_cut(f"{head}  {rest}".rstrip(), limit))
+            out.append(render.cut(f"{head}  {rest}".rstrip(), limit))
             continue
         out.append(head)
         if tail:
-            out += _wrap(indent + tail, limit, indent + "  ")
+            out += render.wrap(indent + tail, limit, indent + "  ")
     return out
 
 
@@ -199,7 +179,7 @@ def _detail(node: dict[str, Any], *, room: int | None = None) -> str:
             label = joined
             continue
         if not label or room - len(label) - 2 >= 12:
-            label = _cut(joined, room)
+            label = render.cut(joined, room)
         break
     return label
 
@@ -241,21 +221,21 @@ def _lines(nodes: list[dict[str, Any]], total: float, limit: int | None) -> tupl
             if (exc["type"], exc["message"]) not in below:
                 remote = " (remote)" if exc["remote"] else ""
                 text = f"{indent}  ! {exc['type']}: {exc['message']}{remote}"
-                out += [pad + line for line in _wrap(text, room, indent + "    ")]
+                out += [pad + line for line in render.wrap(text, room, indent + "    ")]
     header = f"{'START ms':>{num}}  {'DUR ms':>{num}}  {'':{bar_width + 2}}  NODE"
     return header, out
 
 
 def waterfall(detail: dict[str, Any], *, region: str, is_local: bool) -> None:
     """`dogxray trace ID`: each node on its own line, indented by depth, on a time bar."""
-    limit = width()
+    limit = render.width()
     flags = _marker(detail)
-    render.data(f"trace {detail['id']}  {_ms(detail['duration_ms'])}  {flags}".rstrip())
+    render.data(f"trace {detail['id']}  {render.duration(detail['duration_ms'])}  {flags}".rstrip())
     if detail["root_cause"]:
         cause = detail["root_cause"]
         remote = " (remote)" if cause["remote"] else ""
         text = f"root cause: {cause['segment']}: {cause['exception']}: {cause['message']}{remote}"
-        for line in _wrap(text, limit):
+        for line in render.wrap(text, limit):
             render.data(line)
     header, lines = _lines(detail["nodes"], detail["duration_ms"], limit)
     render.data(header)
@@ -272,7 +252,7 @@ def waterfall(detail: dict[str, Any], *, region: str, is_local: bool) -> None:
 
 def stats_table(result: dict[str, Any]) -> None:
     """`dogxray traces --stats`: counts and latency percentiles per lab subsegment."""
-    limit = width()
+    limit = render.width()
     window = result["window"]
     counts = ", ".join(
         render.plural(result[key], word)
@@ -289,32 +269,18 @@ def stats_table(result: dict[str, Any]) -> None:
         render.data(line)
     for line in histogram_lines(result.get("histogram") or [], limit):
         render.data(line)
-    note(result)
-
-
-HIST_BAR = 30
-
-
-def _hist_ms(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    render.note(result.get("note"))
 
 
 def histogram_lines(bins: list[dict[str, Any]], limit: int | None) -> list[str]:
-    """The response-time histogram as text bars (`traces --stats`), scaled to the
-    fullest bin and to the width left beside the range labels."""
-    if not bins:
+    """The response-time histogram as text bars (`traces --stats`), within `limit`."""
+    rows = render.histogram_rows(bins, limit)
+    if not rows:
         return []
-    labels = [f"  {_hist_ms(b['from_ms']):>7} .. {_hist_ms(b['to_ms']):>7}  " for b in bins]
-    counts = [str(b["count"]) for b in bins]
-    room = HIST_BAR
-    if limit is not None:
-        room = max(4, min(HIST_BAR, limit - max(map(len, labels)) - 1 - max(map(len, counts))))
-    top = max(b["count"] for b in bins)
-    out = ["response time (ms)"]
-    for label, count, b in zip(labels, counts, bins, strict=True):
-        size = round(b["count"] * room / top) if top else 0
-        out.append(f"{label}{'#' * size} {count}" if size else f"{label}{count}")
-    return out
+    bars = [
+        f"{label}{'#' * size} {count}" if size else f"{label}{count}" for label, size, count in rows
+    ]
+    return ["response time (ms)", *bars]
 
 
 def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, list[str]]:
@@ -323,8 +289,11 @@ def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, l
         f"{'MAX':>11}  {'FAULTS':>7}"
     )
     full = [
-        f"{name:<16}  {row['count']:>6}  {_ms(row['p50_ms']):>11}  {_ms(row['p95_ms']):>11}  "
-        f"{_ms(row['p99_ms']):>11}  {_ms(row['max_ms']):>11}  {row['fault_rate']:>7.1%}"
+        f"{name:<16}  {row['count']:>6}  "
+        + "  ".join(
+            f"{render.duration(row[k]):>11}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
+        )
+        + f"  {row['fault_rate']:>7.1%}"
         for name, row in subsegments.items()
     ]
     if limit is None or max(len(line) for line in [header, *full]) <= limit:
@@ -344,7 +313,7 @@ def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, l
     name_width = max(len("SUBSEGMENT"), min(names, limit - sum(widths[i] + 2 for i in keep)))
 
     def line(first: str, values: list[str]) -> str:
-        return f"{_cut(first, name_width):<{name_width}}" + "".join(
+        return f"{render.cut(first, name_width):<{name_width}}" + "".join(
             f"  {values[i]:>{widths[i]}}" for i in keep
         )
 
