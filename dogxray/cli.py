@@ -185,7 +185,7 @@ def _to_error(exc: BaseException, *values: Any) -> DogxrayError | None:
     if isinstance(exc, DogxrayError):
         return exc
     if "botocore" in sys.modules:
-        from dogxray.core.aws import explain
+        from dogxray.core.explain import explain
 
         return explain(exc, endpoint_url=_endpoint_url(*values))
     return None

@@ -15,8 +15,8 @@ from botocore.parsers import ResponseParserError
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.core.aws import explain
 from dogxray.core.endpoint_check import NOT_AWS_HINT
+from dogxray.core.explain import explain
 
 # Python's http.server error page (not well-formed XML: the <meta> is not closed) ...
 HTML = (

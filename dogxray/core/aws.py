@@ -46,6 +46,19 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+_REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-request-id", "x-amz-id-2")
+
+
+def aws_error(exc: bex.ClientError) -> bool:
+    """Whether a ClientError is AWS's answer: an error code, or AWS's request id headers
+    (an S3 HEAD's 404 has no body)."""
+    code = error_code(exc)
+    if code and not code.isdigit() and code != "Unknown":
+        return True
+    headers = (exc.response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return any(str(name).lower() in _REQUEST_ID_HEADERS for name in headers)
+
+
 def error_message(exc: BaseException) -> str:
     if isinstance(exc, bex.ClientError):
         return str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
@@ -238,121 +251,13 @@ def speaks_aws(url: str) -> bool:
     try:
         client.get_caller_identity()
     except bex.ClientError as exc:
-        from dogxray.core.endpoint_check import aws_error
-
         return aws_error(exc)
     except Exception:
         return False
     return True
 
 
-def _origin(url: str) -> str:
-    """`http://host:port` of a request URL (the endpoint the user gave, not the path)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}"
-
-
 def _log_call(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
     status = getattr(http_response, "status_code", "?")
     service = model.service_model.service_name
     print(f"[api] {service}.{model.name} -> {status}", file=sys.stderr)
-
-
-def explain(
-    exc: BaseException, where: str | None = None, endpoint_url: str | None = None
-) -> DogxrayError | None:
-    """Turn a botocore exception into a DogxrayError with a hint; None if it is not one.
-    `endpoint_url`: the custom endpoint in force, if any (for answers that are not AWS's)."""
-    from dogxray.core.endpoint_check import endpoint_not_aws, not_an_aws_endpoint
-
-    not_aws = not_an_aws_endpoint(exc, endpoint_url)
-    if not_aws is not None:
-        return not_aws
-    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
-        return DogxrayError(
-            "no AWS credentials found",
-            where=where,
-            hint="run `aws configure` or `aws sso login`, set AWS_PROFILE, or try the offline "
-            "emulator with `dogxray demo --local`",
-        )
-    if isinstance(exc, bex.ProfileNotFound):
-        return DogxrayError.usage(str(exc), hint="check `aws configure list-profiles`")
-    if isinstance(exc, bex.TokenRetrievalError | bex.SSOTokenLoadError):
-        return DogxrayError(
-            "your AWS SSO session has expired", where=where, hint="run `aws sso login`"
-        )
-    if isinstance(exc, bex.ReadTimeoutError):
-        url = _origin(str(getattr(exc, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"))
-        seconds = getattr(exc, "waited_s", READ_TIMEOUT_S)
-        waited = f"{_seconds(seconds)} s, tried {TIMEOUT_ATTEMPTS} times"
-        if ".amazonaws.com" in url or url == "the AWS endpoint":
-            return DogxrayError(
-                f"AWS did not answer within {waited}",
-                where=url,
-                hint="check your network, proxy or VPN, then re-run (the command is safe "
-                "to repeat)",
-            )
-        return DogxrayError(
-            f"the endpoint {url} accepted the connection but did not answer within {waited}",
-            where=where,
-            hint="is the emulator paused (Ctrl-Z: resume it with `fg`) or stopped? restart "
-            "`dogxray local`, or unset AWS_ENDPOINT_URL / --endpoint-url to use AWS",
-        )
-    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError):
-        return DogxrayError(
-            "cannot reach the AWS endpoint",
-            where=str(exc),
-            hint="check your network, the region, or AWS_ENDPOINT_URL / --endpoint-url",
-        )
-    if isinstance(exc, bex.ClientError):
-        code, message = error_code(exc), error_message(exc)
-        operation = getattr(exc, "operation_name", None)
-        place = where or operation
-        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
-            return DogxrayError(
-                "your AWS credentials have expired",
-                where=place,
-                hint="refresh them (`aws sso login`, or new keys) and re-run",
-            )
-        if code in (
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-            "InvalidAccessKeyId",
-        ):
-            return DogxrayError(
-                "AWS rejected your credentials",
-                where=place,
-                hint="check the access key / profile (`aws sts get-caller-identity`)",
-            )
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            return DogxrayError(
-                f"access denied: {message}",
-                where=place,
-                hint="your identity needs permission for S3, IAM, Lambda, Logs and X-Ray",
-            )
-        if code in (
-            "Throttling",
-            "ThrottlingException",
-            "ThrottledException",
-            "TooManyRequestsException",
-            "SlowDown",
-            "RequestLimitExceeded",
-        ):
-            return DogxrayError(
-                f"AWS kept throttling the request: {message}",
-                where=place,
-                hint="wait a minute and re-run; the command is safe to repeat",
-            )
-        return DogxrayError(
-            f"{code}: {message}", where=place, hint="re-run with --debug for the API call log"
-        )
-    if isinstance(exc, bex.BotoCoreError):
-        return DogxrayError(str(exc), where=where, hint="re-run with --debug for details")
-    if endpoint_url and isinstance(exc, KeyError | TypeError | AttributeError | ValueError):
-        return endpoint_not_aws(endpoint_url)  # botocore could not read a success answer
-    return None

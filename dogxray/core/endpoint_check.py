@@ -1,6 +1,6 @@
 """An endpoint that is no AWS endpoint: what `--endpoint-url` points at when a command
 gets an answer no AWS service gives (an HTML page, garbage, a status without AWS's error
-code and request id). `aws.explain` asks here first: the message says so, names the
+code and request id). `explain` asks here first: the message says so, names the
 emulator's AWS endpoint when the URL is its Function URL gateway (the gateway answers
 `GET /_dogxray/gateway`), and tells an endpoint lacking one operation (a moto server)
 from one that is no AWS endpoint at all (it does not answer STS as AWS does)."""
@@ -10,11 +10,10 @@ from __future__ import annotations
 import botocore.exceptions as bex
 from botocore.parsers import ResponseParserError
 
-from dogxray.core.aws import CONNECT_TIMEOUT_S, error_code, speaks_aws
+from dogxray.core.aws import CONNECT_TIMEOUT_S, aws_error, error_code, speaks_aws
 from dogxray.core.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
 from dogxray.core.errors import DogxrayError
 
-_REQUEST_ID_HEADERS = ("x-amzn-requestid", "x-amz-request-id", "x-amz-id-2")
 NOT_AWS_HINT = (
     "point --endpoint-url / AWS_ENDPOINT_URL at an AWS API endpoint (`dogxray local` "
     "prints its own as AWS_ENDPOINT_URL), or unset it to use AWS"
@@ -31,16 +30,6 @@ def _kind_of(body: str) -> str:
     if text.lstrip("b'\"").startswith(("{", "[")):
         return "a JSON document that is no AWS answer"
     return "an answer that is no AWS response"
-
-
-def aws_error(exc: bex.ClientError) -> bool:
-    """Whether a ClientError is AWS's answer: an error code, or AWS's request id headers
-    (an S3 HEAD's 404 has no body)."""
-    code = error_code(exc)
-    if code and not code.isdigit() and code != "Unknown":
-        return True
-    headers = (exc.response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
-    return any(str(name).lower() in _REQUEST_ID_HEADERS for name in headers)
 
 
 def _not_aws_answer(exc: BaseException) -> tuple[str, str] | None:

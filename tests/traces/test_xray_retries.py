@@ -12,7 +12,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import dogxray.traces.fetch as fetch
-from dogxray.core.aws import MAX_ATTEMPTS, Aws, explain
+from dogxray.core.aws import MAX_ATTEMPTS, Aws
+from dogxray.core.explain import explain
 
 
 class _Raw:
