@@ -5,10 +5,10 @@ sets standard retries with short connect and read timeouts so an unreachable or 
 endpoint fails in seconds: the read-timeout budget is one per `Aws` (one per command), not
 per call: a call that timed out is tried twice, and once one call has spent that budget
 every later or parallel call of the same `Aws` fails at once, so any command, however many
-calls it makes, fails within ~2 x READ_TIMEOUT_S. It logs API calls under `--debug`,
-and turns botocore's exceptions into one `DogxrayError` with a hint. Long operations (IAM
-propagation, function waiters) are loops of such bounded calls, so they still keep going
-with progress.
+calls it makes, fails within ~2 x READ_TIMEOUT_S (or $DOGXRAY_READ_TIMEOUT). It logs API
+calls under `--debug`, and turns botocore's exceptions into one `DogxrayError` with a hint.
+Long operations (IAM propagation, function waiters) are loops of such bounded calls, so they
+still keep going with progress.
 """
 
 from __future__ import annotations
@@ -26,12 +26,18 @@ import boto3
 import botocore.exceptions as bex
 from botocore.config import Config
 
-from dogxray.core.config import DEFAULT_REGION, EMULATOR_MARKER, EMULATOR_MARKER_PATH, Settings
+from dogxray.core.config import (
+    DEFAULT_REGION,
+    EMULATOR_MARKER,
+    EMULATOR_MARKER_PATH,
+    READ_TIMEOUT_S,
+    Settings,
+    read_timeout_s,
+)
 from dogxray.core.errors import DogxrayError
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 CONNECT_TIMEOUT_S = 3
-READ_TIMEOUT_S = 10  # every dogxray call is answered in seconds; a hung endpoint is not
 MAX_ATTEMPTS = 4  # throttling and 5xx (botocore's standard mode)
 TIMEOUT_ATTEMPTS = 2  # a call that timed out is retried once, not MAX_ATTEMPTS times
 
@@ -72,8 +78,8 @@ class Aws:
         self, settings: Settings, *, session: Any = None, read_timeout: float | None = None
     ) -> None:
         self.settings = settings
-        # None: the module's READ_TIMEOUT_S, read now (tests shorten it by patching it)
-        self.read_timeout = READ_TIMEOUT_S if read_timeout is None else read_timeout
+        # None: $DOGXRAY_READ_TIMEOUT, else READ_TIMEOUT_S (read now, once per command)
+        self.read_timeout = read_timeout_s() if read_timeout is None else read_timeout
         self._hung: bex.ReadTimeoutError | None = None  # the timeout that spent the budget
         self._budget_lock = threading.Lock()
         self._client_lock = threading.RLock()

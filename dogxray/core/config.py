@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dogxray.core.errors import DogxrayError
@@ -26,6 +27,8 @@ ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
 ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account limit
 ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
+# seconds an AWS call may wait for an answer (READ_TIMEOUT_S); tests shorten it
+ENV_READ_TIMEOUT = "DOGXRAY_READ_TIMEOUT"
 # what the emulator keeps (LOCAL_KEEP_* below)
 ENV_LOCAL_KEEP_TRACES = "DOGXRAY_LOCAL_KEEP_TRACES"
 ENV_LOCAL_KEEP_LOG_EVENTS = "DOGXRAY_LOCAL_KEEP_LOG_EVENTS"
@@ -69,6 +72,33 @@ NEVER_BUNDLED = frozenset(LAMBDA_RUNTIME_PACKAGES) - BUNDLED_OVER_RUNTIME
 NEVER_BUNDLED_MODULES = tuple(m for d in sorted(NEVER_BUNDLED) for m in LAMBDA_RUNTIME_PACKAGES[d])
 # ... and every import name the runtime provides.
 RUNTIME_MODULES = tuple(m for names in LAMBDA_RUNTIME_PACKAGES.values() for m in names)
+
+# --- the AWS client's read timeout (dogxray.core.aws) ---
+# Every dogxray call is answered in seconds; a hung endpoint is not. $DOGXRAY_READ_TIMEOUT
+# overrides it (an `Aws(read_timeout=...)` argument wins over both): the hung-endpoint tests
+# wait 0.1 s, not 10.
+READ_TIMEOUT_S = 10
+READ_TIMEOUT_MAX_S = 3_600
+
+
+def read_timeout_s(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds an AWS call waits for an answer: $DOGXRAY_READ_TIMEOUT, else READ_TIMEOUT_S."""
+    env = os.environ if environ is None else environ
+    raw = env.get(ENV_READ_TIMEOUT, "").strip()
+    if not raw:
+        return READ_TIMEOUT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= READ_TIMEOUT_MAX_S:
+        raise DogxrayError.usage(
+            f"{ENV_READ_TIMEOUT} {raw!r} is not a number of seconds",
+            hint=f"give seconds above 0, up to {READ_TIMEOUT_MAX_S} (default {READ_TIMEOUT_S}), "
+            f"or unset {ENV_READ_TIMEOUT}",
+        )
+    return seconds
+
 
 # --- lab constants ---
 DEFAULT_LAB = "dog-photo"
