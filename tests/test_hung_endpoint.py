@@ -23,6 +23,7 @@ from dogxray.core import aws as aws_module
 from dogxray.core.aws import Aws
 from dogxray.core.config import ENV_READ_TIMEOUT, READ_TIMEOUT_S, Settings, read_timeout_s
 from dogxray.core.errors import DogxrayError
+from dogxray.core.explain import explain
 
 HINT = (
     "hint: is the emulator paused (Ctrl-Z: resume it with `fg`) or stopped? restart "
@@ -156,7 +157,7 @@ def test_the_default_budget_is_two_waits_of_10_s_per_command(
     assert waits == [10, 10]  # the first call's two attempts; later calls send nothing
     assert len(backoffs) == 1 and 0 <= backoffs[0] <= 1  # standard mode: random(0, 1) s
     assert sum(waits) == aws_module.TIMEOUT_ATTEMPTS * READ_TIMEOUT_S == 20
-    explained = aws_module.explain(caught.value)
+    explained = explain(caught.value)
     assert explained is not None
     assert explained.what == "AWS did not answer within 10 s, tried 2 times"
 

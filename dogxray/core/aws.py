@@ -30,7 +30,6 @@ from dogxray.core.config import (
     DEFAULT_REGION,
     EMULATOR_MARKER,
     EMULATOR_MARKER_PATH,
-    READ_TIMEOUT_S,
     Settings,
     read_timeout_s,
 )

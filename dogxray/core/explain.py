@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import botocore.exceptions as bex
 
-from dogxray.core.aws import READ_TIMEOUT_S, TIMEOUT_ATTEMPTS, error_code, error_message
+from dogxray.core.aws import TIMEOUT_ATTEMPTS, error_code, error_message
+from dogxray.core.config import READ_TIMEOUT_S
 from dogxray.core.endpoint_check import endpoint_not_aws, not_an_aws_endpoint
 from dogxray.core.errors import DogxrayError
 
