@@ -60,7 +60,7 @@ def test_demo_runs_under_a_lab_of_its_own_and_leaves_the_users_lab(
     def no_functions_here(self: Any, stage: Any) -> None:  # as moto: no request leaves
         raise DogxrayError("the Function URL did not answer")
 
-    monkeypatch.setattr(demo._Runner, "test_ok", no_functions_here)
+    monkeypatch.setattr(demo.LabDemo, "test_ok", no_functions_here)
     result = CliRunner().invoke(app, ["--endpoint-url", user_lab, "demo", "--yes"])
     # moto runs no functions: stage 4 fails, stage 6 still cleans up the demo's own lab
     assert result.exit_code == 1, result.output

@@ -1,6 +1,9 @@
-"""The import structure: no cli ⇄ commands cycle (the package root, `dogxray.app`,
-registers the commands), and no service module imports `dogxray.render` (the command
-layer passes reporters); global options reach commands through typer's `ctx.obj`."""
+"""The import structure, as ARCHITECTURE.md's map draws it: each capability package
+imports only the packages the map allows (imports inside functions and under
+TYPE_CHECKING count too), no two modules import each other even lazily, no cli ⇄
+commands cycle (the package root, `dogxray.app`, registers the commands), and no service
+module imports `dogxray.render` (the command layer passes reporters); global options
+reach commands through typer's `ctx.obj`."""
 
 from __future__ import annotations
 
@@ -27,6 +30,112 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
     return found
+
+
+# What each part of the package may import besides itself and the root (`__version__`):
+# ARCHITECTURE.md's map. Top-level modules are named by file (app, cli, __main__).
+ALLOWED: dict[str, set[str]] = {
+    "core": set(),
+    "packaging": {"core"},
+    "traces": {"core"},
+    "lab": {"core", "packaging"},
+    "monitor": {"core", "traces"},
+    "triage": {"core", "lab", "traces", "monitor"},
+    "local": {"core", "traces.rules"},
+    "demo": {"core", "packaging", "lab", "traces", "monitor", "triage", "local"},
+    "render": {"core", "packaging", "lab", "traces", "monitor", "triage", "demo"},
+    "cli": {"core", "render"},
+    "commands": {
+        *("core", "packaging", "lab", "traces", "monitor", "triage", "demo", "local"),
+        *("render", "cli"),
+    },
+    "app": {"core", "render", "cli", "commands"},
+    "__main__": {"app"},
+}
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the package by dotted name (packages by their own name)."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if "_payload" not in parts:  # the Lambda function's code, not dogxray's
+            found[".".join(parts)] = path
+    return found
+
+
+def _part(module: str) -> str:
+    """`dogxray.lab.service` -> "lab"; `dogxray.cli` -> "cli"."""
+    return module.split(".")[1] if module.count(".") else ""
+
+
+def _targets(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The dogxray modules a module imports: `from pkg import module` names the module,
+    `from pkg import name` the package; its own parent packages (always imported before
+    it) and the root do not count."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in modules else node.module)
+    return {m for m in found if m in modules and m != name and not name.startswith(m + ".")}
+
+
+def test_every_part_imports_only_what_the_map_allows() -> None:
+    modules = _modules()
+    assert {_part(m) for m in modules} - {""} == set(ALLOWED)
+    wrong = []
+    for name, path in sorted(modules.items()):
+        part = _part(name)
+        if not part:
+            continue
+        for target in sorted(_targets(name, path, modules)):
+            other = _part(target)
+            allowed = ALLOWED[part]
+            sub = ".".join(target.split(".")[1:3])
+            if other not in (part, "") and other not in allowed and sub not in allowed:
+                wrong.append(f"{name} imports {target}")
+    assert wrong == []
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """No import cycle, lazy or type-only ones included (Tarjan's strongly connected
+    components of the module graph; a package's `__init__` counts as a module)."""
+    modules = _modules()
+    graph = {m: _targets(m, p, modules) for m, p in modules.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    assert cycles == []
 
 
 def _under(modules: set[str], package: str) -> set[str]:

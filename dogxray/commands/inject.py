@@ -33,6 +33,7 @@ def inject(
 ) -> None:
     """Make the function slow and/or fail on a share of requests (an `injected_fault`
     subsegment and `InjectedFailure` in the traces); --off ends it."""
+    from dogxray.lab import injection
     from dogxray.render.lab import REPORTER
     from dogxray.triage import inject as service
 
@@ -46,8 +47,8 @@ def inject(
                 hint="use --off alone, or the options alone to change the injection",
             )
     else:
-        latency_ms = service.parse_latency(latency) if latency is not None else 0
-        wanted = service.check(latency_ms, failure_rate or 0.0, rate, at)
+        latency_ms = injection.parse_latency(latency) if latency is not None else 0
+        wanted = injection.check(latency_ms, failure_rate or 0.0, rate, at)
         if wanted is None:
             zero = f": --latency {latency} adds no latency" if latency is not None else ""
             raise DogxrayError.usage(

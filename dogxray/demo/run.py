@@ -13,96 +13,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from dogxray.core.config import BROKEN_BUCKET, Settings
 from dogxray.core.errors import DogxrayError
-from dogxray.lab.progress import SILENT, Reporter
-
-TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
-LOCAL_TRACE_WAIT_S = 5
-TRACE_POLL_S = 3
-# Trace times come from AWS's clock, the probe's from ours: older traces (an earlier
-# run, an earlier `dogxray test`) must not pass for the request just made.
-CLOCK_SKEW_S = 10
-
-
-@dataclass
-class Stage:
-    number: str
-    title: str
-    ok: bool = False
-    seconds: float = 0.0
-    evidence: list[str] = field(default_factory=list)
-
-
-@dataclass
-class DemoReport:
-    stages: list[Stage] = field(default_factory=list)
-    html_path: str | None = None  # the HTML report written before cleanup
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.stages) and all(stage.ok for stage in self.stages)
-
-
-class DemoReporter(Protocol):
-    """What the demo tells the terminal; the command layer passes
-    `dogxray.render.demo.REPORTER`, so this module does not import `dogxray.render`."""
-
-    @property
-    def lab(self) -> Reporter:
-        """The control plane's reporter (setup, break/fix, cleanup steps)."""
-
-    def note(self, text: str) -> None:
-        """A progress line ("starting the embedded emulator ...")."""
-
-    def stage_start(self, stage: Stage) -> None: ...
-
-    def stage_end(self, stage: Stage) -> None: ...
-
-    def narrate(self, text: str) -> None:
-        """What the console guide would have you click."""
-
-    def evidence(self, line: str) -> None: ...
-
-    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
-        """The fault trace, as `dogxray trace` shows it."""
-
-    def html_report(self, data: Any) -> str | None:
-        """Stage 5 as one HTML page (`dogxray report`); None: write no page."""
-
-
-class SilentDemo:
-    """The default: the demo runs, checks and returns its report without output."""
-
-    lab: Reporter = SILENT
-
-    def note(self, text: str) -> None:
-        pass
-
-    def stage_start(self, stage: Stage) -> None:
-        pass
-
-    def stage_end(self, stage: Stage) -> None:
-        pass
-
-    def narrate(self, text: str) -> None:
-        pass
-
-    def evidence(self, line: str) -> None:
-        pass
-
-    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
-        pass
-
-    def html_report(self, data: Any) -> str | None:
-        return None
-
-
-class _StageFailed(Exception):
-    pass
+from dogxray.demo.stages import (
+    CLOCK_SKEW_S,
+    DemoReport,
+    DemoReporter,
+    SilentDemo,
+    Stage,
+    StageFailed,
+    StageRunner,
+)
 
 
 @contextmanager
@@ -140,7 +64,7 @@ def run(
 
             check_new_lab(aws)  # before anything is created: no cleanup stage either
         show.note(f"demo of the lab {demo_settings.lab!r} in {aws.backend}")
-        runner = _Runner(
+        runner = LabDemo(
             aws, demo_settings, report, sleep=sleep, clock=clock, now=now, reporter=show
         )
         try:
@@ -156,84 +80,18 @@ def run(
                 for number, title, body in Triage(runner).stages():
                     runner.stage(number, title, body)
             runner.write_html_report()
-        except _StageFailed:
+        except StageFailed:
             pass
         finally:
             runner.stage("6", "Clean up", runner.clean, always=True)
     return report
 
 
-class _Runner:
-    def __init__(
-        self,
-        aws: Any,
-        settings: Settings,
-        report: DemoReport,
-        *,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-        now: Callable[[], float] = time.time,
-        reporter: DemoReporter | None = None,
-    ) -> None:
-        self.show = reporter or SilentDemo()
-        self.aws = aws
-        self.settings = settings
-        self.report = report
-        self.sleep = sleep
-        self.clock = clock
-        self.now = now
-        self.probed_at = 0.0  # wall-clock time of the last request to the Function URL
-        self.url = ""
-        self.bucket = ""
-        self.fault_trace_id = ""
+class LabDemo(StageRunner):
+    """The main lab's stages (1-6), each a method run by `StageRunner.stage`."""
 
-    def stage(
-        self, number: str, title: str, body: Callable[[Stage], None], *, always: bool = False
-    ) -> None:
-        stage = Stage(number, title)
-        self.report.stages.append(stage)
-        self.show.stage_start(stage)
-        start = self.clock()
-        try:
-            body(stage)
-            stage.ok = True
-        except DogxrayError as exc:
-            stage.evidence.append(f"failed: {exc.what}")
-            if exc.hint:
-                stage.evidence.append(f"hint: {exc.hint}")
-        finally:
-            stage.seconds = self.clock() - start
-            self.show.stage_end(stage)
-        if not stage.ok and not always:
-            raise _StageFailed(number)
+    fault_trace_id = ""
 
-    def wait_until(self, ready: Callable[[], Any], what: str, wait: float | None = None) -> Any:
-        """Poll `ready` until it returns something (AWS indexes and publishes with a delay;
-        the emulator at once); None when the wait is over."""
-        limit = (
-            wait
-            if wait is not None
-            else (LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S)
-        )
-        deadline = self.clock() + limit
-        said = False
-        while True:
-            found = ready()
-            if found is not None or self.clock() >= deadline:
-                return found
-            if not said:
-                self.show.note(f"waiting up to {limit:.0f} s for {what} ...")
-                said = True
-            self.sleep(TRACE_POLL_S)
-
-    def probe(self) -> Any:
-        return self._probe()
-
-    def say(self, stage: Stage, line: str) -> None:
-        stage.evidence.append(line)
-        self.show.evidence(line)
-
-    # --- stages ---
     def build(self, stage: Stage) -> None:
         from dogxray.lab import service
 
@@ -249,16 +107,9 @@ class _Runner:
         self.say(stage, f"function {result.function_arn} (tracing Active, timeout 15 s)")
         self.say(stage, f"Function URL {self.url}")
 
-    def _probe(self) -> Any:
-        from dogxray.lab import probe
-
-        probe.check_runs_functions(self.aws, self.url)
-        self.probed_at = self.now()
-        return probe.probe(self.aws, self.url, self.bucket)
-
     def test_ok(self, stage: Stage) -> None:
         self.show.narrate("Console: open the Function URL in a browser and look for a dog photo.")
-        result = self._probe()
+        result = self.probe()
         self.say(
             stage,
             f"HTTP {result.status}, {result.content_type}, {result.bytes} bytes, "
@@ -281,20 +132,14 @@ class _Runner:
         from dogxray.traces import service as traces
 
         since = (iso(self.probed_at - CLOCK_SKEW_S) if self.probed_at else None) or "10m"
-        wait = LOCAL_TRACE_WAIT_S if self.aws.is_local else TRACE_WAIT_S
-        deadline = self.clock() + wait
-        waited = False
-        while True:
+
+        def done() -> list[dict[str, Any]] | None:
             found = traces.list_traces(
                 self.aws, self.settings, since=since, errors_only=errors_only, warn=self.show.note
             ).to_json()["traces"]
-            done = [t for t in found if ready(t)]
-            if done or self.clock() >= deadline:
-                return done
-            if not waited:
-                self.show.note(f"waiting up to {wait} s for X-Ray to index the traces ...")
-                waited = True
-            self.sleep(TRACE_POLL_S)
+            return [t for t in found if ready(t)] or None
+
+        return self.wait_until(done, "X-Ray to index the traces") or []
 
     def traces_ok(self, stage: Stage) -> None:
         self.show.narrate("Console: CloudWatch > X-Ray traces > Traces; open the newest trace.")
@@ -321,7 +166,7 @@ class _Runner:
         )
         service.break_bucket(self.aws, BROKEN_BUCKET, reporter=self.show.lab)
         self.say(stage, f"BUCKET_NAME is now {BROKEN_BUCKET} (a bucket the function cannot write)")
-        result = self._probe()
+        result = self.probe()
         body = (result.failure or "").split(": ", 1)[-1]
         self.say(stage, f"the Function URL now answers HTTP {result.status} {body}".rstrip())
         if result.status < 500:
@@ -353,7 +198,7 @@ class _Runner:
 
         self.show.narrate("Console: set BUCKET_NAME back to the lab bucket.")
         service.fix_bucket(self.aws, reporter=self.show.lab)
-        result = self._probe()
+        result = self.probe()
         if not result.ok:
             raise DogxrayError(result.failure or "the function still fails after the fix")
         self.say(

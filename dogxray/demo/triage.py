@@ -7,12 +7,10 @@ the demo's cleanup removes everything, so it always ends with no injection.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dogxray.core.errors import DogxrayError
-
-if TYPE_CHECKING:
-    from dogxray.demo.run import Stage, _Runner
+from dogxray.demo.stages import Stage, StageRunner
 
 LATENCY_MS = 2000  # long enough to stand out, short enough for a demo
 FAILURE_RATE = 0.3
@@ -25,7 +23,7 @@ METRICS_POLL_S = 15
 class Triage:
     """The triage stages, sharing the main demo's runner (clock, sleep, probe)."""
 
-    def __init__(self, runner: _Runner) -> None:
+    def __init__(self, runner: StageRunner) -> None:
         self.runner = runner
         self.started_at = 0.0
 
@@ -39,13 +37,14 @@ class Triage:
         ]
 
     def inject(self, stage: Stage) -> None:
+        from dogxray.lab import injection
         from dogxray.triage import inject
 
         self.runner.show.narrate(
             "Triage lab: add code that sleeps and throws on random requests "
             "(the lab's hangingException), then deploy it."
         )
-        wanted = inject.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
+        wanted = injection.check(LATENCY_MS, FAILURE_RATE, None, "call_dog_api")
         assert wanted is not None  # constants that inject something
         inject.inject(self.runner.aws, wanted, reporter=self.runner.show.lab)
         self.runner.say(stage, f"the function now injects: {wanted.describe()}")

@@ -23,8 +23,8 @@ from dogxray.core.config import (
     Settings,
 )
 from dogxray.core.errors import DogxrayError
+from dogxray.lab import injection, validate
 from dogxray.lab import observe as obs
-from dogxray.lab import validate
 from dogxray.lab.desired import build_desired, check_options, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -46,7 +46,6 @@ from dogxray.lab.results import (
     ResourceStatus,
 )
 from dogxray.packaging.build import code_sha256
-from dogxray.triage import inject
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
 
@@ -144,7 +143,9 @@ def setup(
 def _check_injection(d: Desired, settings: Settings) -> None:
     """The injection the function's environment will carry, by `inject`'s rules, and
     with room left in the timeout it will have (whichever command set either)."""
-    inject.fits(inject.check_env(dict(d.function.env), settings), d.function.timeout, settings)
+    injection.fits(
+        injection.check_env(dict(d.function.env), settings), d.function.timeout, settings
+    )
 
 
 def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:

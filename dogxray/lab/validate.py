@@ -7,6 +7,7 @@ import re
 
 from dogxray.core.config import ENV_BUCKET_NAME, INJECT_ENV, Settings
 from dogxray.core.errors import DogxrayError
+from dogxray.lab import injection
 
 TIMEOUT_RANGE = (1, 900)
 MEMORY_RANGE = (128, 10240)
@@ -100,7 +101,5 @@ def env_pairs(pairs: list[str], settings: Settings) -> dict[str, str]:
             )
         result[key] = value
     if result.keys() & set(INJECT_ENV):  # inject's rules, on what is given (before any call)
-        from dogxray.triage import inject
-
-        inject.check_env(result, settings)
+        injection.check_env(result, settings)
     return result

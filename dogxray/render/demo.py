@@ -15,7 +15,7 @@ from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
     from dogxray.demo.own_lab import DemoPlan
-    from dogxray.demo.run import DemoReport, Stage
+    from dogxray.demo.stages import DemoReport, Stage
     from dogxray.lab.probe import ProbeResult
 
 
@@ -111,7 +111,7 @@ def waterfall(detail: dict[str, Any], aws: Any) -> None:
 
 
 class ConsoleDemoReporter:
-    """What `dogxray demo` hands `dogxray.demo.run.run` (`dogxray.demo.run.DemoReporter`)."""
+    """What `dogxray demo` hands `dogxray.demo.run.run` (`dogxray.demo.stages.DemoReporter`)."""
 
     lab: Reporter = LAB_REPORTER
 

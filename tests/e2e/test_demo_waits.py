@@ -17,6 +17,7 @@ from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import iso
 from dogxray.demo import run as demo
+from dogxray.demo import stages
 from dogxray.traces import service as traces
 
 PROBED_AT = 1_764_000_600.0  # the wall-clock time of the demo's request
@@ -100,10 +101,10 @@ class FakeXRay:
 def runner(monkeypatch: pytest.MonkeyPatch, xray: FakeXRay, *, local: bool = False) -> Any:
     monkeypatch.setattr(traces, "list_traces", xray.list_traces)
     slept: list[float] = []
-    run = demo._Runner(
+    run = demo.LabDemo(
         FakeAws(is_local=local),
         Settings.from_options(region="us-east-1"),
-        demo.DemoReport(),
+        stages.DemoReport(),
         sleep=slept.append,
         clock=lambda: float(sum(slept)),  # time passes only while the demo sleeps
         now=lambda: PROBED_AT,
@@ -121,11 +122,11 @@ def test_trace_stage_waits_for_this_requests_complete_trace(
     complete = row("1-new", PROBED_AT + 0.2)
     xray = FakeXRay([[earlier_run], [earlier_run, listed_early], [earlier_run, complete]])
     run = runner(monkeypatch, xray)
-    stage = demo.Stage("5a", "Read the traces")
+    stage = stages.Stage("5a", "Read the traces")
     run.traces_ok(stage)
     assert stage.evidence == ["trace 1-new: call_dog_api 410 ms, save_dog_to_s3 95 ms"]
-    assert xray.calls == [iso(PROBED_AT - demo.CLOCK_SKEW_S)] * 3
-    assert run.slept == [demo.TRACE_POLL_S] * 2
+    assert xray.calls == [iso(PROBED_AT - stages.CLOCK_SKEW_S)] * 3
+    assert run.slept == [stages.TRACE_POLL_S] * 2
 
 
 def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
@@ -141,7 +142,7 @@ def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
         "trace_detail",
         lambda aws, tid, **_: traces.TraceDetail(tid, 900.0, explained["root_cause"], []),
     )
-    stage = demo.Stage("5c", "Find the failure in X-Ray")
+    stage = stages.Stage("5c", "Find the failure in X-Ray")
     run.find_fault(stage)
     assert run.fault_trace_id == "1-new"
     assert stage.evidence == ["root cause: save_dog_to_s3 raised AccessDenied: Access Denied"]
@@ -151,17 +152,17 @@ def test_waiting_gives_up_after_the_deadline_with_a_hint(monkeypatch: pytest.Mon
     xray = FakeXRay([[row("1-old", PROBED_AT - 300)]])
     run = runner(monkeypatch, xray)
     with pytest.raises(DogxrayError) as failed:
-        run.traces_ok(demo.Stage("5a", "Read the traces"))
+        run.traces_ok(stages.Stage("5a", "Read the traces"))
     assert failed.value.what == "no complete trace of the test request was found in X-Ray"
     assert "in a minute" in (failed.value.hint or "")
-    assert sum(run.slept) == demo.TRACE_WAIT_S
+    assert sum(run.slept) == stages.TRACE_WAIT_S
 
 
 def test_the_emulator_is_not_waited_for_long(monkeypatch: pytest.MonkeyPatch) -> None:
     run = runner(monkeypatch, FakeXRay([[]]), local=True)
     with pytest.raises(DogxrayError):
-        run.find_fault(demo.Stage("5c", "Find the failure in X-Ray"))
-    assert 0 < sum(run.slept) < demo.LOCAL_TRACE_WAIT_S + demo.TRACE_POLL_S
+        run.find_fault(stages.Stage("5c", "Find the failure in X-Ray"))
+    assert 0 < sum(run.slept) < stages.LOCAL_TRACE_WAIT_S + stages.TRACE_POLL_S
 
 
 class _Terminal(io.StringIO):
