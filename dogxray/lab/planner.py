@@ -3,7 +3,9 @@
 Order is the lab's (bucket, role, log group, function, code, configuration, tags, URL,
 permissions); an empty plan means the lab is up to date. `parts` restricts the plan to
 what one stage command manages. Conflicts that no step can fix (a name owned by another
-account or not created by dogxray) raise `DogxrayError` before anything is changed.
+account or not created by dogxray) are `conflicts()`, a function of their own: the plan
+has no step for a resource in conflict, `setup` refuses before anything is changed and
+`status` shows them as drift. `split` cuts a plan into the phases `setup` runs.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dogxray.core.config import TAG_LAB
-from dogxray.core.errors import DogxrayError
+from dogxray.lab.conflicts import (
+    ALL_PARTS,
+    bucket_conflict,
+    function_conflict,
+    role_conflict,
+)
 from dogxray.lab.models import (
     Action,
     Desired,
     Observed,
+    Output,
     Permission,
     PolicyMode,
     Resource,
@@ -26,7 +33,6 @@ from dogxray.lab.models import (
 )
 from dogxray.lab.policies import public_unconditioned, same_document
 
-ALL_PARTS = frozenset({"bucket", "role", "logs", "function", "code", "config", "url"})
 # Step names (several steps may share one); `setup` reports them as changed / unchanged.
 STEP_NAMES = (
     "bucket",
@@ -96,17 +102,8 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
             tolerate=("BucketAlreadyOwnedByYou",),
         )
         return [create, tag_step]
-    if not ob.ours:
-        raise DogxrayError(
-            f"bucket {b.name} already exists and belongs to another AWS account",
-            hint="bucket names are global: choose another with `--bucket NAME`",
-        )
-    if ob.region and ob.region != b.region:
-        raise DogxrayError.usage(
-            f"bucket {b.name} is in {ob.region}, not in the lab's region {b.region}",
-            hint=f"use `--region {ob.region}` for this lab, or choose a bucket in {b.region} "
-            "with `--bucket NAME` (or none for the lab's default)",
-        )
+    if bucket_conflict(d, o):
+        return []
     if not ob.tags and b.adopt_untagged and ob.empty:
         # created by an interrupted run before it could tag it (so still empty); an untagged
         # bucket with objects under the default name is someone's own: used, never deleted
@@ -134,12 +131,9 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
                 tolerate=("EntityAlreadyExists",),
             )
         )
+    elif role_conflict(d, o):
+        return []
     else:
-        if orl.tags.get(TAG_LAB) != d.lab:
-            raise DogxrayError(
-                f"role {r.name} exists but dogxray did not create it for lab {d.lab!r}",
-                hint="choose another lab name with `dogxray --lab NAME ...`",
-            )
         if not same_document(r.trust_policy, orl.trust_policy):
             steps.append(
                 Step(
@@ -283,13 +277,11 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
                 },
                 wait=Wait.function_active,
                 function_name=f.name,
+                produces=Output.function_arn,
             )
         ]
-    if of.tags.get(TAG_LAB) != d.lab:
-        raise DogxrayError(
-            f"function {f.name} exists but dogxray did not create it for lab {d.lab!r}",
-            hint="choose another lab name with `dogxray --lab NAME ...`",
-        )
+    if function_conflict(d, o):
+        return []
     steps: list[Step] = []
     code_differs = f.code_sha256 is not None and f.code_sha256 != of.code_sha256
     if "code" in wanted and (code_differs or f.arch != of.arch):
@@ -402,6 +394,7 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
                 operation="CreateFunctionUrlConfig",
                 params={"FunctionName": f.name, "AuthType": u.auth_type},
                 changes=("no Function URL",),
+                produces=Output.function_url,
             )
         )
     elif of.url_auth_type != u.auth_type:
@@ -414,6 +407,7 @@ def url_steps(d: Desired, o: Observed) -> list[Step]:
                 operation="UpdateFunctionUrlConfig",
                 params={"FunctionName": f.name, "AuthType": u.auth_type},
                 changes=(f"Function URL auth is {of.url_auth_type}, expected {u.auth_type}",),
+                produces=Output.function_url,
             )
         )
     for p in u.permissions:
