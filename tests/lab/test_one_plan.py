@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.commands import lab as lab_commands
+from dogxray.core.errors import DogxrayError
 from dogxray.lab import service
 from dogxray.lab.models import Action, Output, Resource, SetupOptions, Step
 from dogxray.lab.progress import SILENT
@@ -209,3 +210,35 @@ def test_status_command_observes_once(deployed: Lab, monkeypatch: pytest.MonkeyP
     assert deployed.calls.seen.count(("lambda", "GetFunction")) == 1
     assert deployed.calls.seen.count(("lambda", "GetPolicy")) == 1
     assert deployed.calls.mutating == []
+
+
+def test_status_shows_each_conflict_on_its_own_row(lab: Lab) -> None:
+    """A function and a role with the lab's names that dogxray did not make: each row
+    names its own conflict (the function's is not repeated on the bucket's row)."""
+    from .conftest import make_zip
+
+    service.create_bucket(lab.aws, executor=lab.executor)
+    role = lab.client("iam").create_role(
+        RoleName="dog-photo-function-role-us-east-1", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    lab.client("lambda").create_function(
+        FunctionName=FUNCTION,
+        Runtime="python3.12",
+        Role=role,
+        Handler="lambda_function.lambda_handler",
+        Code={"ZipFile": make_zip()},
+    )
+    lab.calls.clear()
+    rows = {r.kind: r for r in service.status(lab.aws).resources}
+    assert rows["bucket"].exists and rows["bucket"].drift == []
+    assert rows["role"].drift == [
+        "role dog-photo-function-role-us-east-1 exists but dogxray did not create it for "
+        "lab 'dog-photo'"
+    ]
+    assert rows["function"].drift == [
+        f"function {FUNCTION} exists but dogxray did not create it for lab 'dog-photo'"
+    ]
+    assert lab.calls.mutating == []
+    with pytest.raises(DogxrayError, match="role dog-photo-function-role-us-east-1 exists"):
+        service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
+    assert lab.calls.mutating == []  # refused before any change
