@@ -49,7 +49,7 @@ def _can_ask() -> bool:
 
 
 def _checked(options: SetupOptions) -> SetupOptions:
-    from dogxray.lab.service import check_options
+    from dogxray.lab.desired import check_options
 
     return check_options(options)
 
@@ -177,12 +177,11 @@ def setup(
 @command("status")
 def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
     """What exists, and what differs from the lab's configuration."""
-    from dogxray.lab import service
-    from dogxray.triage import inject
+    from dogxray.lab import injection, service
 
-    aws = connect(ctx)
-    doc = service.status(aws).to_json()
-    active = inject.active(aws) if any(r["exists"] for r in doc["resources"]) else None
+    found = service.status(connect(ctx))  # one observation: the injection is read from it
+    doc = found.to_json()
+    active = injection.from_env(found.function_env) if found.function_env is not None else None
     if output is Output.json:
         render.json_doc({**doc, "injection": active.to_json() if active else None})
     else:

@@ -280,12 +280,6 @@ class Settings:
         return self.lab[: _ROLE_MAX - len(tail)].rstrip("-_") + tail
 
     @property
-    def shared_role_name(self) -> str:
-        """The role dogxray 0.1 shared between regions; cleanup names it, never deletes it
-        (another region's function may still use it until `setup` runs there)."""
-        return f"{self.lab}-function-role"
-
-    @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
 

@@ -11,8 +11,9 @@ another function of the region still writes to, is kept with a note that says wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dogxray.core.aws import Aws
@@ -63,13 +64,13 @@ def _user_text(user: BucketUser) -> str:
     return f"function {user.function}"
 
 
-def cleanup_command(lab: str, settings: Settings | None = None) -> str:
+def cleanup_command(lab: str, settings: Settings) -> str:
     """The command that cleans `lab` up, with the global options this run was given (the
     global `--lab` only for a lab not the default)."""
-    return f"`{replace(settings or Settings(), lab=lab).command('cleanup')}`"
+    return f"`{replace(settings, lab=lab).command('cleanup')}`"
 
 
-def _writers_removal(lab: str, writers: list[BucketUser], settings: Settings | None) -> str:
+def _writers_removal(lab: str, writers: list[BucketUser], settings: Settings) -> str:
     labs = [u.lab for u in writers if u.lab]
     others = [u.function for u in writers if not u.lab]
     first = [cleanup_command(other, settings) for other in dict.fromkeys(labs)]
@@ -77,220 +78,206 @@ def _writers_removal(lab: str, writers: list[BucketUser], settings: Settings | N
     return f"{', then '.join(first)}, then {cleanup_command(lab, settings)} again"
 
 
-def plan_cleanup(
-    lab: str,
-    fn: ObservedFunction,
-    role: ObservedRole,
-    log_group: str | None,
-    buckets: list[ObservedBucket],
-    function_name: str,
-    role_name: str,
-    log_group_seen: ObservedLogGroup | None = None,
-    users: dict[str, list[BucketUser]] | None = None,
-) -> tuple[list[Step], list[str]]:
-    """Pure: the deletion steps, and notes about what is deliberately kept."""
-    steps, kept = plan_with_kept(
-        lab, fn, role, log_group, buckets, function_name, role_name, log_group_seen, users
-    )
-    return steps, [k.note for k in kept]
+@dataclass(frozen=True)
+class Survey:
+    """What cleanup observed of the lab: its function, role and log group by their names,
+    the buckets named by its tags, and which other functions write to those buckets."""
+
+    function: ObservedFunction
+    role: ObservedRole
+    log_group: ObservedLogGroup
+    buckets: tuple[ObservedBucket, ...] = ()
+    users: Mapping[str, list[BucketUser]] = field(default_factory=dict)
 
 
-def plan_with_kept(
-    lab: str,
-    fn: ObservedFunction,
-    role: ObservedRole,
-    log_group: str | None,
-    buckets: list[ObservedBucket],
-    function_name: str,
-    role_name: str,
-    log_group_seen: ObservedLogGroup | None = None,
-    users: dict[str, list[BucketUser]] | None = None,
-    settings: Settings | None = None,
-) -> tuple[list[Step], list[Kept]]:
-    """Pure: the deletion steps, and what is deliberately kept (why, how to remove it;
-    the commands with `settings`' global options)."""
+Planned = tuple[list[Step], list[Kept]]  # deletion steps, and what is deliberately kept
+
+
+def plan_cleanup(seen: Survey, settings: Settings, region: str) -> Planned:
+    """Pure: the deletion steps in a safe order (Function URL, function, log group, role,
+    buckets), and what is deliberately kept (why, and how to remove it with `settings`'
+    global options)."""
     steps: list[Step] = []
     kept: list[Kept] = []
-    fn_ours = fn.exists and fn.tags.get(TAG_LAB) == lab
-    if fn.exists and not fn_ours:
-        kept.append(Kept(f"function {function_name}", f"it is not tagged {TAG_LAB}={lab}"))
-    if fn_ours and fn.url:
-        steps.append(
-            _step(
-                "function-url",
-                f"delete the Function URL of {function_name}",
-                Action.delete,
-                Resource("function-url", function_name),
-                "DeleteFunctionUrlConfig",
-                FunctionName=function_name,
-            )
-        )
-    if fn_ours:
-        steps.append(
-            _step(
-                "function",
-                f"delete function {function_name}",
-                Action.delete,
-                Resource("function", function_name),
-                "DeleteFunction",
-                FunctionName=function_name,
-            )
-        )
-    lg_tags = log_group_seen.tags if log_group_seen else {}
-    lg_lab = lg_tags.get(TAG_LAB)
-    if log_group and (lg_lab == lab or (not lg_tags and fn_ours)):
-        steps.append(
+    for kind_steps, kind_kept in (
+        _function_plan(seen, settings),
+        _log_group_plan(seen, settings),
+        _role_plan(seen, settings, settings.role_name(region)),
+        _bucket_plan(seen, settings),
+    ):
+        steps += kind_steps
+        kept += kind_kept
+    return steps, kept
+
+
+def _ours(fn: ObservedFunction, lab: str) -> bool:
+    return fn.exists and fn.tags.get(TAG_LAB) == lab
+
+
+def _function_plan(seen: Survey, s: Settings) -> Planned:
+    fn, name = seen.function, s.function_name
+    if fn.exists and not _ours(fn, s.lab):
+        return [], [Kept(f"function {name}", f"it is not tagged {TAG_LAB}={s.lab}")]
+    if not fn.exists:
+        return [], []
+    function = Resource("function", name)
+    delete = _step(
+        "function",
+        f"delete function {name}",
+        Action.delete,
+        function,
+        "DeleteFunction",
+        FunctionName=name,
+    )
+    if not fn.url:
+        return [delete], []
+    url = _step(
+        "function-url",
+        f"delete the Function URL of {name}",
+        Action.delete,
+        Resource("function-url", name),
+        "DeleteFunctionUrlConfig",
+        FunctionName=name,
+    )
+    return [url, delete], []
+
+
+def _log_group_plan(seen: Survey, s: Settings) -> Planned:
+    """Deleted when tagged for this lab, or untagged while this lab's function exists
+    (Lambda creates it untagged on the first invocation)."""
+    if not seen.log_group.exists:
+        return [], []
+    name, tags = s.log_group_name, seen.log_group.tags
+    owner = tags.get(TAG_LAB)
+    if owner == s.lab or (not tags and _ours(seen.function, s.lab)):
+        return [
             _step(
                 "log-group",
-                f"delete log group {log_group}",
+                f"delete log group {name}",
                 Action.delete,
-                Resource("log-group", log_group),
+                Resource("log-group", name),
                 "DeleteLogGroup",
-                logGroupName=log_group,
+                logGroupName=name,
             )
+        ], []
+    remove = None
+    if owner:
+        why, remove = f"it belongs to lab {owner}", cleanup_command(owner, s)
+    elif tags:
+        why = f"it is not tagged {TAG_LAB}={s.lab}"
+    else:
+        why = f"it is not tagged {TAG_LAB}={s.lab} and this lab has no function"
+        remove = f"`aws logs delete-log-group --log-group-name {name}` if it is yours"
+    return [], [Kept(f"log group {name}", why, remove)]
+
+
+def _role_plan(seen: Survey, s: Settings, name: str) -> Planned:
+    """Its inline and attached policies first, then the role."""
+    role = seen.role
+    if not role.exists:
+        return [], []
+    if role.tags.get(TAG_LAB) != s.lab:
+        return [], [Kept(f"role {name}", f"it is not tagged {TAG_LAB}={s.lab}")]
+    the_role = Resource("role", name)
+    steps = [
+        _step(
+            "role",
+            f"delete inline policy {pname} of role {name}",
+            Action.delete,
+            Resource("inline-policy", pname, of=the_role),
+            "DeleteRolePolicy",
+            RoleName=name,
+            PolicyName=pname,
         )
-    elif log_group:
-        remove = None
-        if lg_lab:
-            why, remove = f"it belongs to lab {lg_lab}", cleanup_command(lg_lab, settings)
-        elif lg_tags:
-            why = f"it is not tagged {TAG_LAB}={lab}"
-        else:
-            why = f"it is not tagged {TAG_LAB}={lab} and this lab has no function"
-            remove = f"`aws logs delete-log-group --log-group-name {log_group}` if it is yours"
-        kept.append(Kept(f"log group {log_group}", why, remove))
-    if role.exists and role.tags.get(TAG_LAB) == lab:
-        the_role = Resource("role", role_name)
-        for pname in sorted(role.inline):
-            steps.append(
-                _step(
-                    "role",
-                    f"delete inline policy {pname} of role {role_name}",
-                    Action.delete,
-                    Resource("inline-policy", pname, of=the_role),
-                    "DeleteRolePolicy",
-                    RoleName=role_name,
-                    PolicyName=pname,
-                )
-            )
-        for arn in role.attached:
-            steps.append(
-                _step(
-                    "role",
-                    f"detach {arn.rsplit('/', 1)[-1]} from role {role_name}",
-                    Action.detach,
-                    Resource("managed-policy", arn, of=the_role),
-                    "DetachRolePolicy",
-                    RoleName=role_name,
-                    PolicyArn=arn,
-                )
-            )
-        steps.append(
-            _step(
-                "role",
-                f"delete role {role_name}",
-                Action.delete,
-                the_role,
-                "DeleteRole",
-                RoleName=role_name,
-            )
+        for pname in sorted(role.inline)
+    ]
+    steps += [
+        _step(
+            "role",
+            f"detach {arn.rsplit('/', 1)[-1]} from role {name}",
+            Action.detach,
+            Resource("managed-policy", arn, of=the_role),
+            "DetachRolePolicy",
+            RoleName=name,
+            PolicyArn=arn,
         )
-    elif role.exists:
-        kept.append(Kept(f"role {role_name}", f"it is not tagged {TAG_LAB}={lab}"))
-    for b in buckets:
+        for arn in role.attached
+    ]
+    steps.append(
+        _step("role", f"delete role {name}", Action.delete, the_role, "DeleteRole", RoleName=name)
+    )
+    return steps, []
+
+
+def _bucket_plan(seen: Survey, s: Settings) -> Planned:
+    """Each bucket dogxray created for this lab that no other function writes to:
+    emptied (every object version and delete marker), then deleted."""
+    steps: list[Step] = []
+    kept: list[Kept] = []
+    for b in seen.buckets:
         if not b.exists or not b.ours:
             continue
-        owner = b.tags.get(TAG_LAB)
-        if b.tags.get(TAG_CREATED) != "true":
-            kept.append(Kept(f"bucket {b.name}", "dogxray did not create it"))
+        why = _bucket_kept(b, seen.users.get(b.name), s)
+        if why is not None:
+            kept.append(why)
             continue
-        if owner != lab:
-            remove = cleanup_command(owner, settings) if owner else None
-            kept.append(Kept(f"bucket {b.name}", f"it belongs to lab {owner}", remove))
-            continue
-        writers = (users or {}).get(b.name)
-        if writers:
-            why = ", ".join(_user_text(u) for u in writers) + " still write(s) to it"
-            kept.append(Kept(f"bucket {b.name}", why, _writers_removal(lab, writers, settings)))
-            continue
-        steps.append(
+        bucket = Resource("bucket", b.name)
+        steps += [
             _step(
                 "bucket",
                 f"empty bucket {b.name} (every object version and delete marker)",
                 Action.empty,
-                Resource("bucket", b.name),
-                None,  # composite: the executor's `empty_bucket`
+                bucket,
+                None,
                 Bucket=b.name,
-            )
-        )
-        steps.append(
+            ),  # composite: `empty_bucket`
             _step(
                 "bucket",
                 f"delete bucket {b.name}",
                 Action.delete,
-                Resource("bucket", b.name),
+                bucket,
                 "DeleteBucket",
                 Bucket=b.name,
-            )
-        )
+            ),
+        ]
     return steps, kept
 
 
-Survey = tuple[
-    ObservedFunction,
-    ObservedRole,
-    ObservedLogGroup,
-    list[ObservedBucket],
-    dict[str, list[BucketUser]],
-    ObservedRole,  # the role dogxray 0.1 shared between regions
-]
+def _bucket_kept(b: ObservedBucket, writers: list[BucketUser] | None, s: Settings) -> Kept | None:
+    """Why a bucket of ours stays: not created by dogxray, another lab's, or still used."""
+    owner = b.tags.get(TAG_LAB)
+    if b.tags.get(TAG_CREATED) != "true":
+        return Kept(f"bucket {b.name}", "dogxray did not create it")
+    if owner != s.lab:
+        remove = cleanup_command(owner, s) if owner else None
+        return Kept(f"bucket {b.name}", f"it belongs to lab {owner}", remove)
+    if writers:
+        why = ", ".join(_user_text(u) for u in writers) + " still write(s) to it"
+        return Kept(f"bucket {b.name}", why, _writers_removal(s.lab, writers, s))
+    return None
 
 
-def _survey(aws: Aws) -> Survey:
+def survey(aws: Aws) -> Survey:
+    """One read of everything cleanup may delete: by name, in parallel, then the buckets
+    the lab's tags name and their other writers."""
     s = aws.settings
     with ThreadPoolExecutor(max_workers=4) as pool:
         fn_f = pool.submit(obs.function, aws, s.function_name)
         role_f = pool.submit(obs.role, aws, s.role_name(aws.region))
         logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
         scan_f = pool.submit(obs.lab_buckets, aws)
-        shared_f = pool.submit(obs.role, aws, s.shared_role_name)
         fn, role = fn_f.result(), role_f.result()
         names = list(scan_f.result())
     for tags in (fn.tags, role.tags):
         if tags.get(TAG_BUCKET) and tags.get(TAG_LAB) == s.lab and tags[TAG_BUCKET] not in names:
             names.append(tags[TAG_BUCKET])
-    buckets = [obs.bucket(aws, n) for n in names]
+    buckets = tuple(obs.bucket(aws, n) for n in names)
     users = obs.bucket_users(aws, [b.name for b in buckets if b.exists and b.ours])
-    return fn, role, logs_f.result(), buckets, users, shared_f.result()
+    return Survey(fn, role, logs_f.result(), buckets, users)
 
 
-def _plan(aws: Aws, survey: Survey) -> tuple[list[Step], list[Kept]]:
-    s = aws.settings
-    fn, role, logs, buckets, users, shared = survey
-    steps, kept = plan_with_kept(
-        s.lab,
-        fn,
-        role,
-        s.log_group_name if logs.exists else None,
-        buckets,
-        s.function_name,
-        s.role_name(aws.region),
-        log_group_seen=logs,
-        users=users,
-        settings=s,
-    )
-    if shared.exists and shared.tags.get(TAG_LAB) == s.lab:
-        setup = replace(s, given=s.given - {"region"}).command("setup")
-        kept.append(
-            Kept(
-                f"role {s.shared_role_name}",
-                f"dogxray 0.1 shared it between regions; run `{setup}` in each region the "
-                "lab uses (each gets a role of its own), then delete it by hand",
-                f"`{setup}` in each region the lab uses, then "
-                f"`aws iam delete-role --role-name {s.shared_role_name}` (after its policies)",
-            )
-        )
-    return steps, kept
+def _plan(aws: Aws) -> Planned:
+    return plan_cleanup(survey(aws), aws.settings, aws.region)
 
 
 def deleted(steps: list[Step]) -> list[str]:
@@ -309,7 +296,7 @@ def cleanup(
     `plan` the steps as data (`Step.to_json`)."""
     for service in ("s3", "iam", "lambda", "logs", "sts"):
         aws.client(service)
-    steps, kept = _plan(aws, _survey(aws))
+    steps, kept = _plan(aws)
     notes = [k.note for k in kept]
     plan = [st.to_json() for st in steps]
     if dry_run:
@@ -331,5 +318,5 @@ def cleanup(
 
 def _remaining(aws: Aws) -> list[str]:
     """What a cleanup would still delete: the proof that nothing is left."""
-    left, _ = _plan(aws, _survey(aws))
+    left, _ = _plan(aws)
     return deleted(left)

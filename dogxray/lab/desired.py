@@ -9,9 +9,9 @@ change only the settings they are given. Extra environment variables are kept.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from dogxray.core.aws import Aws
 from dogxray.core.config import (
     DEFAULT_ARCH,
     DEFAULT_MEMORY_MB,
@@ -24,10 +24,11 @@ from dogxray.core.config import (
     TAG_LAB,
     TAG_REGION,
     TAG_SETTINGS,
+    Settings,
     default_bucket_name,
     validate_arch,
-    validate_runtime,
 )
+from dogxray.core.runtimes import validate as validate_runtime
 from dogxray.lab import policies, validate
 from dogxray.lab.models import (
     BucketSpec,
@@ -35,6 +36,7 @@ from dogxray.lab.models import (
     FunctionSpec,
     LogGroupSpec,
     Observed,
+    ObservedFunction,
     PolicyMode,
     RoleSpec,
     SetupOptions,
@@ -79,6 +81,19 @@ def _policy_mode(o: SetupOptions, observed: Observed, inline_name: str) -> Polic
 SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url")
 
 
+@dataclass(frozen=True)
+class LabValues:
+    """The settings the lab records on its function (`dogxray:settings`), in SETTING_KEYS'
+    order."""
+
+    runtime: str = DEFAULT_RUNTIME
+    arch: str = DEFAULT_ARCH
+    memory: int = DEFAULT_MEMORY_MB
+    timeout: int = DEFAULT_TIMEOUT_S
+    tracing: bool = True
+    url: bool = True
+
+
 def format_settings(values: dict[str, Any]) -> str:
     def text(v: Any) -> str:
         return ("on" if v else "off") if isinstance(v, bool) else str(v)
@@ -100,22 +115,10 @@ def parse_settings(tag: str | None) -> dict[str, Any]:
     return found
 
 
-def build_desired(
-    aws: Aws,
-    o: SetupOptions,
-    observed: Observed,
-    bucket: str,
-    *,
-    zip_bytes: bytes | None,
-    keep_deployed: bool,
-    env_bucket: str | None = None,
-) -> Desired:
-    """Options, else the options recorded on the function, else the lab's defaults; the
-    result is recorded again. A stage command given no option for a setting leaves it as
-    the lab recorded it (so `configure --env K=V` keeps `setup --timeout 30`)."""
-    s, region, account = aws.settings, aws.region, aws.account_id
-    part = partition(region)
-    fn = observed.function
+def lab_values(o: SetupOptions, fn: ObservedFunction, *, keep_deployed: bool) -> LabValues:
+    """Each setting: the option given, else the one recorded on the function, else (stage
+    commands; `setup` only for runtime, arch and memory) what is deployed, for a function
+    deployed before settings were recorded, else the lab's default."""
     recorded = parse_settings(fn.tags.get(TAG_SETTINGS)) if fn.exists else {}
     deployed = {
         "runtime": fn.runtime,
@@ -125,42 +128,33 @@ def build_desired(
         "tracing": fn.tracing,
         "url": fn.url is not None,
     }
-    defaults = {
-        "runtime": DEFAULT_RUNTIME,
-        "arch": DEFAULT_ARCH,
-        "memory": DEFAULT_MEMORY_MB,
-        "timeout": DEFAULT_TIMEOUT_S,
-        "tracing": True,
-        "url": True,
-    }
-    given = {
-        "runtime": o.runtime,
-        "arch": o.arch,
-        "memory": o.memory,
-        "timeout": o.timeout,
-        "tracing": o.tracing,
-        "url": o.url,
-    }
-    # Without a recorded value (a function deployed before settings were recorded), stage
-    # commands keep what is deployed; `setup` keeps runtime, arch and memory only.
+    defaults = asdict(LabValues())
     kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory"}
     values: dict[str, Any] = {}
-    for key, default in defaults.items():
-        have = deployed[key] if fn.exists else None
-        if given[key] is not None:
-            values[key] = given[key]
+    for key in (f.name for f in fields(LabValues)):
+        given, have = getattr(o, key), deployed[key] if fn.exists else None
+        if given is not None:
+            values[key] = given
         elif key in recorded:
             values[key] = recorded[key]
         elif key in kept and have is not None:
             values[key] = have
         else:
-            values[key] = default
+            values[key] = defaults[key]
+    return LabValues(**values)
 
-    role_name = s.role_name(region)
-    role_arn = f"arn:{part}:iam::{account}:role/{role_name}"
-    lab_tags = {TAG_LAB: s.lab, TAG_BUCKET: bucket}
-    # a stage command keeps a BUCKET_NAME that `break-bucket` switched (the lab's bucket
-    # still on the function's tag): only `fix-bucket` and `setup` restore it
+
+def function_env(
+    o: SetupOptions,
+    fn: ObservedFunction,
+    bucket: str,
+    *,
+    keep_deployed: bool,
+    env_bucket: str | None,
+) -> dict[str, str]:
+    """The deployed variables, the options' on top, BUCKET_NAME set. A stage command keeps
+    a BUCKET_NAME that `break-bucket` switched (the lab's bucket still on the function's
+    tag): only `fix-bucket` and `setup` restore it."""
     switched = (
         fn.env.get(ENV_BUCKET_NAME) if fn.exists and fn.tags.get(TAG_BUCKET) == bucket else None
     )
@@ -172,6 +166,76 @@ def build_desired(
     }
     for name in o.env_remove:
         env.pop(name, None)
+    return env
+
+
+def role_spec(
+    s: Settings, o: SetupOptions, observed: Observed, bucket: str, region: str, account_id: str
+) -> RoleSpec:
+    part = partition(region)
+    role_name = s.role_name(region)
+    return RoleSpec(
+        name=role_name,
+        arn=f"arn:{part}:iam::{account_id}:role/{role_name}",
+        trust_policy=policies.TRUST_POLICY,
+        mode=_policy_mode(o, observed, s.policy_name),
+        policy_name=s.policy_name,
+        inline_policy=policies.least_privilege_policy(
+            bucket=bucket,
+            region=region,
+            account=account_id,
+            log_group=s.log_group_name,
+            partition=part,
+        ),
+        managed_arns=policies.managed_arns(part),
+        tags={TAG_LAB: s.lab, TAG_BUCKET: bucket, TAG_REGION: region},
+    )
+
+
+def function_spec(
+    s: Settings,
+    values: LabValues,
+    env: dict[str, str],
+    bucket: str,
+    role_arn: str,
+    zip_bytes: bytes | None,
+) -> FunctionSpec:
+    return FunctionSpec(
+        name=s.function_name,
+        runtime=values.runtime,
+        arch=values.arch,
+        handler=HANDLER,
+        timeout=values.timeout,
+        memory=values.memory,
+        tracing=values.tracing,
+        env=env,
+        tags={TAG_LAB: s.lab, TAG_BUCKET: bucket, TAG_SETTINGS: format_settings(asdict(values))},
+        role_arn=role_arn,
+        code_sha256=code_sha256(zip_bytes) if zip_bytes is not None else None,
+        zip_bytes=zip_bytes or b"",
+    )
+
+
+def build_desired(
+    settings: Settings,
+    o: SetupOptions,
+    observed: Observed,
+    bucket: str,
+    *,
+    region: str,
+    account_id: str,
+    keep_deployed: bool,
+    zip_bytes: bytes | None = None,
+    env_bucket: str | None = None,
+) -> Desired:
+    """Pure (no AWS call: the caller gives the region and account): options, else the
+    options recorded on the function, else the lab's defaults; the result is recorded
+    again. A stage command given no option for a setting leaves it as the lab recorded it
+    (so `configure --env K=V` keeps `setup --timeout 30`)."""
+    s, fn = settings, observed.function
+    values = lab_values(o, fn, keep_deployed=keep_deployed)
+    env = function_env(o, fn, bucket, keep_deployed=keep_deployed, env_bucket=env_bucket)
+    role = role_spec(s, o, observed, bucket, region, account_id)
     return Desired(
         lab=s.lab,
         region=region,
@@ -179,42 +243,10 @@ def build_desired(
             name=bucket,
             region=region,
             tags={TAG_LAB: s.lab, TAG_CREATED: "true"},
-            adopt_untagged=bucket == default_bucket_name(s.lab, account, region),
+            adopt_untagged=bucket == default_bucket_name(s.lab, account_id, region),
         ),
-        role=RoleSpec(
-            name=role_name,
-            arn=role_arn,
-            trust_policy=policies.TRUST_POLICY,
-            mode=_policy_mode(o, observed, s.policy_name),
-            policy_name=s.policy_name,
-            inline_policy=policies.least_privilege_policy(
-                bucket=bucket,
-                region=region,
-                account=account,
-                log_group=s.log_group_name,
-                partition=part,
-            ),
-            managed_arns=policies.managed_arns(part),
-            tags={**lab_tags, TAG_REGION: region},
-        ),
-        function=FunctionSpec(
-            name=s.function_name,
-            runtime=values["runtime"],
-            arch=values["arch"],
-            handler=HANDLER,
-            timeout=values["timeout"],
-            memory=values["memory"],
-            tracing=values["tracing"],
-            env=env,
-            tags={**lab_tags, TAG_SETTINGS: format_settings(values)},
-            role_arn=role_arn,
-            code_sha256=code_sha256(zip_bytes) if zip_bytes is not None else None,
-            zip_bytes=zip_bytes or b"",
-        ),
-        url=UrlSpec(
-            enabled=values["url"],
-            auth_type="NONE",
-            permissions=policies.URL_PERMISSIONS,
-        ),
+        role=role,
+        function=function_spec(s, values, env, bucket, role.arn, zip_bytes),
+        url=UrlSpec(enabled=values.url, auth_type="NONE", permissions=policies.URL_PERMISSIONS),
         log_group=LogGroupSpec(name=s.log_group_name, tags={TAG_LAB: s.lab}),
     )

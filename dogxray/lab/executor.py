@@ -102,7 +102,8 @@ def method_of(client: Any, operation: str) -> Callable[..., Any]:
         _METHODS[service] = names
     if operation not in names:
         raise UnknownOperation(f"{service} has no operation {operation!r}")
-    return getattr(client, names[operation])
+    method: Callable[..., Any] = getattr(client, names[operation])
+    return method
 
 
 def call_of(step: Step, client: Any, settings: Settings | None = None) -> Callable[..., Any]:

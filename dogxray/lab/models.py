@@ -14,12 +14,62 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from dogxray.core.errors import DogxrayError
+
 
 class PolicyMode(str, Enum):
     """How the role gets its permissions (readable back from the role: inline vs attached)."""
 
     least_privilege = "least-privilege"
     console = "console"
+
+
+class Output(str, Enum):
+    """What a step produces for the steps and the result after it (read from its reply by
+    the executor: `OUTPUT_KEYS`), e.g. the new function's ARN or its Function URL."""
+
+    function_arn = "function_arn"
+    function_url = "function_url"
+
+
+# The reply key each output is read from.
+OUTPUT_KEYS = {Output.function_arn: "FunctionArn", Output.function_url: "FunctionUrl"}
+
+
+@dataclass
+class Outputs:
+    """The typed outputs of the steps run so far (None: no step produced it)."""
+
+    function_arn: str | None = None
+    function_url: str | None = None
+
+    def record(self, output: Output, reply: object) -> None:
+        """Keep what `reply` (an API call's response) holds for `output`."""
+        if isinstance(reply, Mapping) and reply.get(OUTPUT_KEYS[output]):
+            setattr(self, output.value, str(reply[OUTPUT_KEYS[output]]))
+
+    def merge(self, other: Outputs) -> None:
+        """Take every output `other` produced (a parallel lane's)."""
+        for output in Output:
+            value = getattr(other, output.value)
+            if value is not None:
+                setattr(self, output.value, value)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """What no step can fix (a name owned by another account, a resource dogxray did not
+    create for this lab): `setup` and the stages refuse, `status` shows it as drift."""
+
+    kind: str  # the status row: bucket, role, function
+    message: str
+    hint: str
+    usage: bool = False  # a usage error (exit 2): the options point at the wrong place
+
+    def error(self) -> DogxrayError:
+        if self.usage:
+            return DogxrayError.usage(self.message, hint=self.hint)
+        return DogxrayError(self.message, hint=self.hint)
 
 
 class Wait(str, Enum):
@@ -236,6 +286,7 @@ class Step:
     function_name: str | None = None  # what to wait on / retry conflicts for
     tolerate: tuple[str, ...] = ()  # error codes that mean "already done"
     changes: tuple[str, ...] = ()  # the individual differences it repairs (for `status`)
+    produces: Output | None = None  # what later steps and the result read from its reply
 
     def __post_init__(self) -> None:
         if not self.service:

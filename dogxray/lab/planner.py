@@ -3,7 +3,9 @@
 Order is the lab's (bucket, role, log group, function, code, configuration, tags, URL,
 permissions); an empty plan means the lab is up to date. `parts` restricts the plan to
 what one stage command manages. Conflicts that no step can fix (a name owned by another
-account or not created by dogxray) raise `DogxrayError` before anything is changed.
+account or not created by dogxray) are `conflicts()`, a function of their own: the plan
+has no step for a resource in conflict, `setup` refuses before anything is changed and
+`status` shows them as drift. `split` cuts a plan into the phases `setup` runs.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from dogxray.core.config import TAG_LAB
-from dogxray.core.errors import DogxrayError
+from dogxray.lab.conflicts import (
+    ALL_PARTS,
+    bucket_conflict,
+    function_conflict,
+    role_conflict,
+)
 from dogxray.lab.models import (
     Action,
     Desired,
     Observed,
-    Permission,
+    Output,
     PolicyMode,
     Resource,
     Step,
     Wait,
 )
-from dogxray.lab.policies import public_unconditioned, same_document
+from dogxray.lab.policies import same_document
+from dogxray.lab.url_plan import url_steps
 
-ALL_PARTS = frozenset({"bucket", "role", "logs", "function", "code", "config", "url"})
 # Step names (several steps may share one); `setup` reports them as changed / unchanged.
 STEP_NAMES = (
     "bucket",
@@ -96,17 +102,8 @@ def bucket_steps(d: Desired, o: Observed) -> list[Step]:
             tolerate=("BucketAlreadyOwnedByYou",),
         )
         return [create, tag_step]
-    if not ob.ours:
-        raise DogxrayError(
-            f"bucket {b.name} already exists and belongs to another AWS account",
-            hint="bucket names are global: choose another with `--bucket NAME`",
-        )
-    if ob.region and ob.region != b.region:
-        raise DogxrayError.usage(
-            f"bucket {b.name} is in {ob.region}, not in the lab's region {b.region}",
-            hint=f"use `--region {ob.region}` for this lab, or choose a bucket in {b.region} "
-            "with `--bucket NAME` (or none for the lab's default)",
-        )
+    if bucket_conflict(d, o):
+        return []
     if not ob.tags and b.adopt_untagged and ob.empty:
         # created by an interrupted run before it could tag it (so still empty); an untagged
         # bucket with objects under the default name is someone's own: used, never deleted
@@ -134,12 +131,9 @@ def role_steps(d: Desired, o: Observed) -> list[Step]:
                 tolerate=("EntityAlreadyExists",),
             )
         )
+    elif role_conflict(d, o):
+        return []
     else:
-        if orl.tags.get(TAG_LAB) != d.lab:
-            raise DogxrayError(
-                f"role {r.name} exists but dogxray did not create it for lab {d.lab!r}",
-                hint="choose another lab name with `dogxray --lab NAME ...`",
-            )
         if not same_document(r.trust_policy, orl.trust_policy):
             steps.append(
                 Step(
@@ -283,13 +277,11 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
                 },
                 wait=Wait.function_active,
                 function_name=f.name,
+                produces=Output.function_arn,
             )
         ]
-    if of.tags.get(TAG_LAB) != d.lab:
-        raise DogxrayError(
-            f"function {f.name} exists but dogxray did not create it for lab {d.lab!r}",
-            hint="choose another lab name with `dogxray --lab NAME ...`",
-        )
+    if function_conflict(d, o):
+        return []
     steps: list[Step] = []
     code_differs = f.code_sha256 is not None and f.code_sha256 != of.code_sha256
     if "code" in wanted and (code_differs or f.arch != of.arch):
@@ -334,103 +326,6 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
                 operation="TagResource",
                 params={"Resource": of.arn, "Tags": tags},
                 changes=tuple(f"tag {k} is not {v}" for k, v in tags.items()),
-            )
-        )
-    return steps
-
-
-def _permission_params(name: str, p: Permission) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "FunctionName": name,
-        "StatementId": p.sid,
-        "Action": p.action,
-        "Principal": p.principal,
-    }
-    if p.url_auth_type:
-        params["FunctionUrlAuthType"] = p.url_auth_type
-    if p.via_url is not None:
-        params["InvokedViaFunctionUrl"] = p.via_url
-    return params
-
-
-def _remove_permission(name: str, sid: str, why: str) -> Step:
-    return Step(
-        name="url-permissions",
-        message=f"remove permission {sid} from {name} ({why})",
-        action=Action.delete,
-        resource=Resource("permission", sid, of=Resource("function-url", name)),
-        operation="RemovePermission",
-        params={"FunctionName": name, "StatementId": sid},
-        tolerate=("ResourceNotFoundException",),
-        changes=(f"permission {sid}: {why}",),
-    )
-
-
-def url_steps(d: Desired, o: Observed) -> list[Step]:
-    u, f, of = d.url, d.function, o.function
-    have = {p.sid: p for p in of.permissions}
-    steps = [
-        _remove_permission(f.name, p.sid, "lets anyone invoke the function directly")
-        for p in public_unconditioned(of.permissions)
-        if p.sid not in {w.sid for w in u.permissions}
-    ]
-    if not u.enabled:
-        if of.url:
-            steps.append(
-                Step(
-                    name="function-url",
-                    message=f"delete the Function URL of {f.name}",
-                    action=Action.delete,
-                    resource=Resource("function-url", f.name),
-                    operation="DeleteFunctionUrlConfig",
-                    params={"FunctionName": f.name},
-                    tolerate=("ResourceNotFoundException",),
-                    changes=("Function URL exists but --no-url was asked",),
-                )
-            )
-        steps += [
-            _remove_permission(f.name, p.sid, "no URL") for p in u.permissions if p.sid in have
-        ]
-        return steps
-    if not of.url:
-        steps.append(
-            Step(
-                name="function-url",
-                message=f"create the Function URL of {f.name} (auth {u.auth_type})",
-                action=Action.create,
-                resource=Resource("function-url", f.name),
-                operation="CreateFunctionUrlConfig",
-                params={"FunctionName": f.name, "AuthType": u.auth_type},
-                changes=("no Function URL",),
-            )
-        )
-    elif of.url_auth_type != u.auth_type:
-        steps.append(
-            Step(
-                name="function-url",
-                message=f"set the Function URL auth of {f.name} to {u.auth_type}",
-                action=Action.update,
-                resource=Resource("function-url", f.name),
-                operation="UpdateFunctionUrlConfig",
-                params={"FunctionName": f.name, "AuthType": u.auth_type},
-                changes=(f"Function URL auth is {of.url_auth_type}, expected {u.auth_type}",),
-            )
-        )
-    for p in u.permissions:
-        if have.get(p.sid) == p:
-            continue
-        if p.sid in have:
-            steps.append(_remove_permission(f.name, p.sid, "its conditions differ"))
-        what = "missing" if p.sid not in have else "differs"
-        steps.append(
-            Step(
-                name="url-permissions",
-                message=f"allow {p.action} by anyone through the Function URL ({p.sid})",
-                action=Action.create,
-                resource=Resource("permission", p.sid, of=Resource("function-url", f.name)),
-                operation="AddPermission",
-                params=_permission_params(f.name, p),
-                changes=(f"permission {p.sid} ({p.action}) {what}",),
             )
         )
     return steps

@@ -90,7 +90,7 @@ def canonical(value: Any) -> Any:
 
 
 def same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    return canonical(a) == canonical(b)
+    return bool(canonical(a) == canonical(b))
 
 
 def parse_permissions(policy: str | None) -> tuple[Permission, ...]:

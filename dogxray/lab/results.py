@@ -82,6 +82,8 @@ class LabStatus:
     region: str
     resources: list[ResourceStatus]
     function_url: str | None
+    # the function's variables (None: no function), for `inject`'s line; not in the JSON
+    function_env: dict[str, str] | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,17 +1,15 @@
-"""What the commands and the demo call: observe -> desired -> plan -> execute.
+"""What the commands and the demo call: observe -> desired -> conflicts -> plan -> run.
 
-Every entry point re-reads the deployed resources (names + tags are the only state), so
-any of them can follow an interrupted run. `setup` builds the package while the bucket
-and the role are made, then creates/updates the function once the zip is ready.
+Every entry point reads the deployed resources once (names + tags are the only state), so
+any of them can follow an interrupted run. `setup` builds the package first, then runs
+its one plan: the bucket and the role at once, then the function once the zip is ready.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import (
@@ -25,6 +23,7 @@ from dogxray.core.config import (
 from dogxray.core.errors import DogxrayError
 from dogxray.lab import injection, validate
 from dogxray.lab import observe as obs
+from dogxray.lab.conflicts import ALL_PARTS, conflicts
 from dogxray.lab.desired import build_desired, check_options, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -32,19 +31,19 @@ from dogxray.lab.models import (
     Desired,
     FunctionSpec,
     Observed,
+    ObservedFunction,
     PolicyMode,
     SetupOptions,
-    Step,
 )
-from dogxray.lab.planner import ALL_PARTS, STEP_NAMES, plan
+from dogxray.lab.planner import STEP_NAMES, plan
 from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import (
     BucketSwitch,
     CleanupResult,
     LabResult,
-    LabStatus,
-    ResourceStatus,
 )
+from dogxray.lab.run import DisplayOnly, Run, run_phases, run_steps, split
+from dogxray.lab.status import status as status
 from dogxray.packaging.build import code_sha256
 
 ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
@@ -76,22 +75,33 @@ def _zip_provider(zip_provider: ZipProvider | None, reporter: Reporter) -> ZipPr
     return functools.partial(build_zip, reporter=reporter)
 
 
-class Runner:
-    """Runs steps and remembers each call's response (the URL, ARNs)."""
+def _desired(
+    aws: Aws,
+    o: SetupOptions,
+    observed: Observed,
+    bucket: str,
+    *,
+    keep_deployed: bool,
+    env_bucket: str | None = None,
+) -> Desired:
+    """`build_desired` for this session's lab, region and account."""
+    return build_desired(
+        aws.settings,
+        o,
+        observed,
+        bucket,
+        region=aws.region,
+        account_id=aws.account_id,
+        keep_deployed=keep_deployed,
+        env_bucket=env_bucket,
+    )
 
-    def __init__(self, aws: Aws, executor: Executor | None, reporter: Reporter = SILENT) -> None:
-        self.executor = executor or Executor(aws, reporter=reporter)
-        self.results: dict[str, Any] = {}
-        self.changed: list[str] = []
 
-    def run(self, steps: Iterable[Step]) -> None:
-        for step in steps:
-            self.executor.reporter.progress(step.message)
-            result = self.executor.run_one(step)
-            if isinstance(result, dict):
-                self.results[step.name] = result
-            if step.name not in self.changed:
-                self.changed.append(step.name)
+def _refuse_conflicts(d: Desired, observed: Observed, parts: Iterable[str] = ALL_PARTS) -> None:
+    """The first conflict no step can fix, as the error that stops the command."""
+    found = conflicts(d, observed, parts)
+    if found:
+        raise found[0].error()
 
 
 def setup(
@@ -109,35 +119,27 @@ def setup(
 
     Everything that can fail without touching AWS comes first: options, a read of what is
     deployed, conflicts no step can fix (another account's bucket, a foreign role) and the
-    zip (built or taken from the cache). Only then the changes: the bucket and the role
-    (+ log group) in parallel, so the role propagates while the bucket is made, then the
-    function, its configuration and URL."""
+    zip (built or taken from the cache). Then one plan, cut into phases (`run.split`): the
+    bucket and the role (+ log group) in parallel, so the role propagates while the bucket
+    is made, then the function, its configuration and URL. `--dry-run` runs the same
+    phases through `DisplayOnly`, so it lists exactly what `setup` runs."""
     o = check_options(options)
-    runner = Runner(aws, executor, reporter)
     observed, bucket = obs.observe(aws, o.bucket)
-    infra = build_desired(aws, o, observed, bucket, zip_bytes=None, keep_deployed=False)
+    infra = _desired(aws, o, observed, bucket, keep_deployed=False)
     _check_injection(infra, aws.settings)
-    plan(infra, observed)
+    _refuse_conflicts(infra, observed)
+    runs = executor or Executor(aws, reporter=reporter)
     local = o.from_env or aws.is_emulator
-    zip_bytes = _zip_provider(zip_provider, runner.executor.reporter)(
+    zip_bytes = _zip_provider(zip_provider, runs.reporter)(
         infra.function.runtime, infra.function.arch, local
     )
     desired = replace(infra, function=_with_zip(infra.function, zip_bytes))
-    steps = plan(desired, observed)
+    phases = split(plan(desired, observed))
+    done = run_phases(DisplayOnly() if dry_run else runs, phases)
+    doc = _setup_doc(aws, desired, observed, done)
     if dry_run:
-        changed = list(dict.fromkeys(st.name for st in steps))
-        doc = _setup_doc(aws, desired, observed, runner, changed)
-        doc.plan = [st.to_json() for st in steps]
-        return doc
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        both = [
-            pool.submit(runner.run, plan(desired, observed, ["bucket"])),
-            pool.submit(runner.run, plan(desired, observed, ["role", "logs"])),
-        ]
-        for future in both:
-            future.result()
-    runner.run(plan(desired, observed, ALL_PARTS - {"bucket", "role", "logs"}))
-    return _setup_doc(aws, desired, observed, runner, runner.changed)
+        doc.plan = [st.to_json() for st in done.steps]
+    return doc
 
 
 def _check_injection(d: Desired, settings: Settings) -> None:
@@ -152,20 +154,19 @@ def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:
     return replace(f, zip_bytes=zip_bytes, code_sha256=code_sha256(zip_bytes))
 
 
-def _setup_doc(
-    aws: Aws, d: Desired, observed: Observed, runner: Runner, names: list[str]
-) -> LabResult:
+def _setup_doc(aws: Aws, d: Desired, observed: Observed, done: Run) -> LabResult:
+    """The lab's names (the outputs of the steps run, else what was observed) and which
+    step names changed, in STEP_NAMES' order."""
     fn = observed.function
-    created = runner.results.get("function", {})
-    url = runner.results.get("function-url", {}).get("FunctionUrl") or fn.url
-    changed = [n for n in STEP_NAMES if n in names]
+    url = done.outputs.function_url or fn.url
+    changed = [n for n in STEP_NAMES if n in done.changed]
     skip = {"function-code", "function-configuration"} if "function" in changed else set()
     return LabResult(
         lab=d.lab,
         region=d.region,
         bucket=d.bucket.name,
         role_arn=d.role.arn,
-        function_arn=created.get("FunctionArn") or fn.arn or _function_arn(aws, d),
+        function_arn=done.outputs.function_arn or fn.arn or _function_arn(aws, d),
         function_url=url if d.url.enabled else None,
         changed=changed,
         unchanged=[n for n in STEP_NAMES if n not in changed and n not in skip],
@@ -178,6 +179,9 @@ def _function_arn(aws: Aws, d: Desired) -> str:
     )
 
 
+Seen = tuple[Observed, str]  # one command's observation and the lab's bucket (obs.observe)
+
+
 def stage(
     aws: Aws,
     options: SetupOptions,
@@ -187,11 +191,13 @@ def stage(
     executor: Executor | None = None,
     env_bucket: str | None = None,
     reporter: Reporter = SILENT,
+    seen: Seen | None = None,
 ) -> LabResult:
     """One lab stage (create-bucket, create-role, deploy-function, configure, break/fix):
-    only `parts` are planned; options not given keep what is deployed."""
+    only `parts` are planned; options not given keep what is deployed. `seen`: the
+    observation the command already made (each command observes once)."""
     o = check_options(options)
-    observed, bucket = obs.observe(aws, o.bucket)
+    observed, bucket = seen or obs.observe(aws, o.bucket)
     wanted = frozenset(parts)
     if wanted & {"code", "function"} and not observed.role.exists:
         raise DogxrayError(
@@ -204,18 +210,17 @@ def stage(
             nothing_deployed(aws.settings),
             hint=f"`{aws.settings.command('setup')}` builds the whole lab",
         )
-    desired = build_desired(
-        aws, o, observed, bucket, zip_bytes=None, keep_deployed=True, env_bucket=env_bucket
-    )
+    desired = _desired(aws, o, observed, bucket, keep_deployed=True, env_bucket=env_bucket)
     if wanted & {"function", "config"}:
         _check_injection(desired, aws.settings)
-    runner = Runner(aws, executor, reporter)
+    _refuse_conflicts(desired, observed, wanted)
+    runs = executor or Executor(aws, reporter=reporter)
     if zip_provider is not None:  # for the runtime and arch the lab keeps
         f = desired.function
         zip_bytes = zip_provider(f.runtime, f.arch, o.from_env or aws.is_emulator)
         desired = replace(desired, function=_with_zip(f, zip_bytes))
-    runner.run(plan(desired, observed, wanted))
-    doc = _setup_doc(aws, desired, observed, runner, runner.changed)
+    done = run_steps(runs, plan(desired, observed, wanted))
+    doc = _setup_doc(aws, desired, observed, done)
     doc.bucket_preexisting = observed.bucket.exists and (
         observed.bucket.tags.get(TAG_CREATED) != "true"
     )
@@ -224,7 +229,11 @@ def stage(
 
 def deployed(aws: Aws) -> Deployed:
     """The deployed function, its URL and the lab's real bucket (from its tags)."""
-    fn = obs.function(aws, aws.settings.function_name)
+    return deployed_of(aws, obs.function(aws, aws.settings.function_name))
+
+
+def deployed_of(aws: Aws, fn: ObservedFunction) -> Deployed:
+    """`deployed` from a function already observed."""
     if not fn.exists or fn.tags.get(TAG_LAB) != aws.settings.lab:
         raise DogxrayError(
             nothing_deployed(aws.settings),
@@ -252,13 +261,20 @@ def break_bucket(
     """Point BUCKET_NAME at a bucket the function cannot write; the real one stays on the
     function's `dogxray:bucket` tag so `fix-bucket` can restore it."""
     validate.bucket_name(bucket)
-    dep = deployed(aws)
+    seen = obs.observe(aws, None)
+    dep = deployed_of(aws, seen[0].function)
     if bucket == dep.bucket:
         raise DogxrayError.usage(
             f"{bucket} is the lab's real bucket", hint="pick a bucket the function cannot write"
         )
     doc = stage(
-        aws, SetupOptions(), ["config"], executor=executor, env_bucket=bucket, reporter=reporter
+        aws,
+        SetupOptions(),
+        ["config"],
+        executor=executor,
+        env_bucket=bucket,
+        reporter=reporter,
+        seen=seen,
     )
     return BucketSwitch(
         function=dep.function_name,
@@ -277,7 +293,8 @@ def break_bucket(
 def fix_bucket(
     aws: Aws, *, executor: Executor | None = None, reporter: Reporter = SILENT
 ) -> BucketSwitch:
-    dep = deployed(aws)
+    seen = obs.observe(aws, None)
+    dep = deployed_of(aws, seen[0].function)
     doc = stage(
         aws,
         SetupOptions(),
@@ -285,6 +302,7 @@ def fix_bucket(
         executor=executor,
         env_bucket=dep.bucket,
         reporter=reporter,
+        seen=seen,
     )
     return BucketSwitch(
         function=dep.function_name,
@@ -295,56 +313,6 @@ def fix_bucket(
         if doc.changed
         else f"BUCKET_NAME already is the lab's bucket {dep.bucket}",
         hint=None,
-    )
-
-
-def status(aws: Aws) -> LabStatus:
-    """Each resource: exists, and every difference from the desired configuration."""
-    s = aws.settings
-    observed, bucket = obs.observe(aws, None)
-    fn = observed.function
-    env_bucket = fn.tags.get(TAG_BUCKET) or bucket
-    d = build_desired(
-        aws,
-        SetupOptions(),
-        observed,
-        bucket,
-        zip_bytes=None,
-        keep_deployed=False,
-        env_bucket=env_bucket,
-    )
-    drift: dict[str, list[str]] = {}
-    for part in ("bucket", "role", "config", "url"):
-        try:
-            steps = plan(d, observed, [part]) if fn.exists or part in ("bucket", "role") else []
-        except DogxrayError as exc:
-            drift.setdefault("function" if part == "config" else part, []).append(exc.what)
-            continue
-        for st in steps:
-            if st.kind in ("bucket", "role") and not getattr(observed, st.kind).exists:
-                continue
-            drift.setdefault(st.kind, []).extend(st.changes)  # every repair carries them
-    if fn.exists and fn.env.get(ENV_BUCKET_NAME) != env_bucket:
-        drift["function"] = [
-            f"{d} (broken: run `{aws.settings.command('fix-bucket')}`)"
-            if d.startswith(f"{ENV_BUCKET_NAME} is ")
-            else d
-            for d in drift.get("function", [])
-        ]
-    if observed.bucket.exists and observed.bucket.tags.get(TAG_CREATED) != "true":
-        drift.setdefault("bucket", []).append("not created by dogxray: used, never deleted")
-    rows = [
-        ("bucket", bucket, observed.bucket.exists),
-        ("role", s.role_name(aws.region), observed.role.exists),
-        ("function", s.function_name, fn.exists),
-        ("function-url", fn.url or s.function_name, fn.url is not None),
-        ("log-group", s.log_group_name, observed.log_group.exists),
-    ]
-    return LabStatus(
-        lab=s.lab,
-        region=aws.region,
-        resources=[ResourceStatus(k, n, e, drift.get(k, []) if e else []) for k, n, e in rows],
-        function_url=fn.url,
     )
 
 
@@ -378,7 +346,7 @@ def deploy_function(
 ) -> LabResult:
     """Create the function, or upload its code when the zip's SHA-256 differs from the
     deployed CodeSha256 (and apply --runtime/--arch/--memory). BUCKET_NAME is kept."""
-    fn = obs.function(aws, aws.settings.function_name)
+    seen = obs.observe(aws, check_options(options).bucket)
     parts = ["function", "code", "config", "logs"]
     return stage(
         aws,
@@ -386,8 +354,9 @@ def deploy_function(
         parts,
         zip_provider=_zip_provider(zip_provider, executor.reporter if executor else reporter),
         executor=executor,
-        env_bucket=fn.env.get(ENV_BUCKET_NAME),
+        env_bucket=seen[0].function.env.get(ENV_BUCKET_NAME),
         reporter=reporter,
+        seen=seen,
     )
 
 

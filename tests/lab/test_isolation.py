@@ -415,30 +415,3 @@ def test_function_and_role_of_someone_else_are_kept(lab: Lab) -> None:
         ],
     }
     assert lam.get_function(FunctionName=FUNCTION) and iam.get_role(RoleName=ROLE)
-
-
-def test_a_lab_from_dogxray_0_1_moves_to_its_regional_role(lab: Lab) -> None:
-    """0.1 named the role `<lab>-function-role` for every region: setup moves the function
-    to the region's own role; cleanup names the old one but never deletes it (another
-    region's function may still use it)."""
-    run_setup(lab)
-    iam, lam = lab.client("iam"), lab.client("lambda")
-    old = iam.create_role(
-        RoleName="dog-photo-function-role",
-        AssumeRolePolicyDocument="{}",
-        Tags=[{"Key": "dogxray:lab", "Value": "dog-photo"}],
-    )["Role"]["Arn"]
-    lam.update_function_configuration(FunctionName=FUNCTION, Role=old)
-    assert rows(lab)["function"]["drift"] == [
-        f"role is {old}, expected {old}-us-east-1",
-    ]
-    assert run_setup(lab)["changed"] == ["function-configuration"]
-    assert _config(lab)["Role"] == f"{old}-us-east-1"
-    doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
-    assert doc["remaining"] == [] and f"role {ROLE}" in doc["deleted"]
-    assert doc["notes"][0] == (
-        "kept role dog-photo-function-role: dogxray 0.1 shared it between regions; run "
-        "`dogxray setup` in each region the lab uses (each gets a role of its own), then "
-        "delete it by hand"
-    )
-    assert iam.get_role(RoleName="dog-photo-function-role")["Role"]["Arn"] == old

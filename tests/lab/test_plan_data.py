@@ -20,12 +20,13 @@ from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.core.config import Settings
-from dogxray.lab import cleanup, executor, planner, policies
-from dogxray.lab.cleanup import plan_cleanup
+from dogxray.lab import cleanup, executor, planner, policies, url_plan
+from dogxray.lab.cleanup import Survey, plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of
 from dogxray.lab.models import (
     Action,
     ObservedBucket,
+    ObservedLogGroup,
     ObservedRole,
     Permission,
     PolicyMode,
@@ -76,20 +77,11 @@ def cleanup_steps() -> list[Step]:
     """A full cleanup, of a console-mode role with an extra inline policy."""
     o = matching(desired())
     console = desired(policy=PolicyMode.console)
-    steps, _ = plan_cleanup(
-        "dog-photo",
-        o.function,
-        ObservedRole(
-            exists=True,
-            inline={"extra": {}},
-            attached=console.role.managed_arns,
-            tags=o.role.tags,
-        ),
-        LOG_GROUP,
-        [o.bucket],
-        FUNCTION,
-        ROLE,
+    role = ObservedRole(
+        exists=True, inline={"extra": {}}, attached=console.role.managed_arns, tags=o.role.tags
     )
+    seen = Survey(o.function, role, ObservedLogGroup(exists=True), (o.bucket,))
+    steps, _ = plan_cleanup(seen, Settings.from_options(), "us-east-1")
     return steps
 
 
@@ -98,13 +90,13 @@ def every_step() -> list[Step]:
 
 
 def operations_in_source(clients: dict[str, Any]) -> set[str]:
-    """Every string in planner.py and cleanup.py that names an operation of a service the
-    lab uses: the walk above must reach each of them."""
+    """Every string in planner.py, url_plan.py and cleanup.py that names an operation of a
+    service the lab uses: the walk above must reach each of them."""
     known: set[str] = set()
     for client in clients.values():
         known |= set(client.meta.service_model.operation_names)
     found: set[str] = set()
-    for module in (planner, cleanup):
+    for module in (planner, url_plan, cleanup):
         tree = ast.parse(Path(str(module.__file__)).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value in known:

@@ -11,10 +11,12 @@ import pytest
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.lab import policies
-from dogxray.lab.cleanup import deleted, plan_cleanup
+from dogxray.lab.cleanup import Survey, deleted, plan_cleanup
+from dogxray.lab.conflicts import conflicts
 from dogxray.lab.desired import build_desired
 from dogxray.lab.models import (
     Action,
+    Conflict,
     Desired,
     Observed,
     ObservedBucket,
@@ -36,13 +38,7 @@ ROLE = "dog-photo-function-role-us-east-1"
 LOG_GROUP = "/aws/lambda/dog-photo-function"
 
 
-class FakeAws:
-    """What build_desired reads: settings, region, account (no boto3 session)."""
-
-    def __init__(self, region: str = "us-east-1") -> None:
-        self.settings = Settings.from_options(region=region)
-        self.region = region
-        self.account_id = "123456789012"
+SETTINGS = Settings.from_options()
 
 
 NOTHING = Observed(
@@ -56,10 +52,12 @@ NOTHING = Observed(
 def desired(observed: Observed = NOTHING, region: str = "us-east-1", **options: Any) -> Desired:
     bucket = f"lovely-dogs-123456789012-{region}"
     return build_desired(
-        FakeAws(region),  # type: ignore[arg-type]
+        Settings.from_options(region=region),
         SetupOptions(**options),
         observed,
         bucket,
+        region=region,
+        account_id="123456789012",
         zip_bytes=make_zip(),
         keep_deployed=False,
     )
@@ -265,10 +263,47 @@ def test_policy_mode_switch() -> None:
     ]
 
 
-def test_bucket_of_another_account_is_refused() -> None:
+def test_bucket_of_another_account_is_a_conflict_not_a_step() -> None:
     o = replace(NOTHING, bucket=ObservedBucket(name=BUCKET, exists=True, ours=False))
-    with pytest.raises(DogxrayError, match="belongs to another AWS account"):
-        plan(desired(), o)
+    [found] = conflicts(desired(), o)
+    assert found == Conflict(
+        "bucket",
+        f"bucket {BUCKET} already exists and belongs to another AWS account",
+        hint="bucket names are global: choose another with `--bucket NAME`",
+    )
+    assert found.error().exit_code == 1
+    kinds = [s.kind for s in plan(desired(), o)]
+    assert "bucket" not in kinds and kinds[:4] == ["role", "role", "log-group", "function"]
+
+
+def test_bucket_in_another_region_is_a_usage_conflict() -> None:
+    o = replace(
+        NOTHING,
+        bucket=ObservedBucket(name=BUCKET, exists=True, ours=True, tags={}, region="eu-west-1"),
+    )
+    [found] = conflicts(desired(), o)
+    assert found.kind == "bucket" and found.usage and found.error().exit_code == 2
+    assert "is in eu-west-1, not in the lab's region us-east-1" in found.message
+    assert conflicts(desired(), o, ["role", "config"]) == []  # not a part the stage plans
+
+
+def test_conflicts_is_pure_and_ordered_like_the_plan() -> None:
+    """Every conflict at once, bucket, role, function; the function's for every part;
+    none for a lab exactly as desired; the same answer twice (no state)."""
+    d = desired()
+    o = matching(d)
+    assert conflicts(d, o) == []
+    foreign = replace(
+        o,
+        bucket=replace(o.bucket, ours=False, tags={}),
+        role=replace(o.role, tags={}),
+        function=replace(o.function, tags={}),
+    )
+    found = conflicts(d, foreign)
+    assert [c.kind for c in found] == ["bucket", "role", "function"]
+    assert found == conflicts(d, foreign)
+    assert [c.kind for c in conflicts(d, foreign, ["url"])] == ["function"]
+    assert plan(d, foreign) == []  # no step for a resource in conflict
 
 
 def test_untagged_bucket_adopted_only_under_the_default_name_and_when_empty() -> None:
@@ -286,25 +321,30 @@ def test_untagged_bucket_adopted_only_under_the_default_name_and_when_empty() ->
     assert plan(d, mine, ["bucket"]) == []
 
 
-def test_foreign_function_with_the_lab_name_is_refused() -> None:
+def test_foreign_function_with_the_lab_name_is_a_conflict() -> None:
     o = replace(NOTHING, function=ObservedFunction(exists=True, tags={}))
+    [found] = conflicts(desired(), o, ["config"])
+    assert found.kind == "function" and "dogxray did not create it" in found.message
     with pytest.raises(DogxrayError, match="dogxray did not create it"):
-        plan(desired(), o, ["config"])
+        raise found.error()
+    assert plan(desired(), o, ["config"]) == []
+
+
+def test_build_desired_is_pure() -> None:
+    """No client, no session: settings, region and account in; equal results twice."""
+    first, again = desired(region="eu-west-1"), desired(region="eu-west-1")
+    assert first == again
+    assert first.role.arn == ("arn:aws:iam::123456789012:role/dog-photo-function-role-eu-west-1")
+    assert first.bucket.adopt_untagged  # the default name of that account and region
 
 
 def test_cleanup_plan_keeps_what_dogxray_did_not_create() -> None:
     d = desired()
     o = matching(d)
     foreign = ObservedBucket(name="mine", exists=True, ours=True, tags={})
-    steps, notes = plan_cleanup(
-        "dog-photo",
-        o.function,
-        o.role,
-        "/aws/lambda/dog-photo-function",
-        [o.bucket, foreign],
-        FUNCTION,
-        ROLE,
-    )
+    seen = Survey(o.function, o.role, ObservedLogGroup(exists=True), (o.bucket, foreign))
+    steps, kept = plan_cleanup(seen, SETTINGS, "us-east-1")
+    notes = [k.note for k in kept]
     assert [(s.service, s.operation, dict(s.params)) for s in steps] == [
         ("lambda", "DeleteFunctionUrlConfig", {"FunctionName": FUNCTION}),
         ("lambda", "DeleteFunction", {"FunctionName": FUNCTION}),
