@@ -41,11 +41,12 @@ def traces(
             "--stats and --errors do not combine", hint="--stats already counts faults and errors"
         )
     from dogxray.traces import service
+    from dogxray.traces.analysis import TraceStats
 
     aws = connect(ctx)
     with show.fetch_progress() as progress:
         if stats:
-            result: service.TraceStats | service.TraceList = service.trace_stats(
+            result: TraceStats | service.TraceList = service.trace_stats(
                 aws,
                 settings(ctx),
                 since=since,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from dogxray.core.errors import DogxrayError
 from dogxray.core.runtimes import DEFAULT_RUNTIME as DEFAULT_RUNTIME  # re-exported
-from dogxray.core.runtimes import validate as validate_runtime  # noqa: F401  (re-exported)
 
 # --- environment variable names (the only place they are spelled out) ---
 ENV_ENDPOINT_URL = "AWS_ENDPOINT_URL"

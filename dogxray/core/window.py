@@ -136,7 +136,9 @@ def _ceil_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
-def chunks(start: datetime, end: datetime, size: timedelta = MAX_CHUNK) -> Iterator[tuple]:
+def chunks(
+    start: datetime, end: datetime, size: timedelta = MAX_CHUNK
+) -> Iterator[tuple[datetime, datetime]]:
     """Split [start, end) into ranges the API accepts, newest first (so a `--limit`
     listing can stop after the most recent ones)."""
     stop = end

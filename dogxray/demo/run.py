@@ -27,6 +27,7 @@ from dogxray.demo.stages import (
     StageFailed,
     StageRunner,
 )
+from dogxray.lab.models import SetupOptions
 
 
 @contextmanager
@@ -100,7 +101,7 @@ class LabDemo(StageRunner):
             "Create function (Python), paste the code, Configuration > Function URL (NONE), "
             "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
         )
-        result = service.setup(self.aws, service.SetupOptions(), reporter=self.show.lab)
+        result = service.setup(self.aws, SetupOptions(), reporter=self.show.lab)
         self.url, self.bucket = result.function_url or "", result.bucket
         self.say(stage, f"bucket {self.bucket}")
         self.say(stage, f"role {result.role_arn}")

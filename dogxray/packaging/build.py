@@ -34,10 +34,10 @@ from dogxray.core.config import (
     DEFAULT_RUNTIME,
     NEVER_BUNDLED,
     validate_arch,
-    validate_runtime,
 )
 from dogxray.core.errors import DogxrayError
 from dogxray.core.files import output_path, write_file
+from dogxray.core.runtimes import validate as validate_runtime
 from dogxray.core.runtimes import warning as runtime_warning
 from dogxray.packaging.cache import build_file, default_cache_dir
 

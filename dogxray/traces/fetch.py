@@ -26,6 +26,9 @@ from dogxray.core.errors import DogxrayError
 from dogxray.core.window import chunks, is_recent
 from dogxray.traces.model import Trace, build_trace
 
+# A trace id and its segment documents (None: X-Ray did not return the trace).
+Documents = tuple[str, list[str] | None]
+
 BATCH_SIZE = 5  # BatchGetTraces maximum
 WORKERS = 4
 FILTER_REJECTED_CODES = ("InternalFailure", "InvalidRequestException")
@@ -201,7 +204,7 @@ class Fetcher:
         end: datetime,
         function_name: str,
         response_time: tuple[float | None, float | None] = (None, None),
-    ) -> Iterator[list]:
+    ) -> Iterator[list[Summary]]:
         """Per time chunk (newest first): that chunk's summaries, newest first.
         `response_time`: (above, below) in seconds, filtered server-side when scoped."""
         for begin, stop in chunks(start, end):
@@ -218,7 +221,7 @@ class Fetcher:
         stop: datetime,
         function_name: str,
         response_time: tuple[float | None, float | None] = (None, None),
-    ) -> Iterator:
+    ) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {
             "StartTime": begin.astimezone(timezone.utc),
             "EndTime": stop.astimezone(timezone.utc),
@@ -244,12 +247,12 @@ class Fetcher:
             params["NextToken"] = token
 
     # --- documents ---
-    def documents(self, ids: list[str], *, rounds: int = 3) -> Iterator[tuple[str, list | None]]:
+    def documents(self, ids: list[str], *, rounds: int = 3) -> Iterator[Documents]:
         """(trace id, its segment documents) in the order of `ids`; None for a trace X-Ray
         still would not return after `rounds` attempts (UnprocessedTraceIds)."""
         batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="xray")
-        queue: list[Future] = []
+        queue: list[Future[list[Documents]]] = []
         done = 0
         try:
             for index, batch in enumerate(batches):
@@ -266,8 +269,8 @@ class Fetcher:
         if self.progress is not None:
             self.progress(done, total)
 
-    def _batch(self, ids: list[str], rounds: int) -> list[tuple[str, list | None]]:
-        found: dict[str, list] = {}
+    def _batch(self, ids: list[str], rounds: int) -> list[Documents]:
+        found: dict[str, list[str]] = {}
         pending = list(ids)
         for attempt in range(rounds):
             unprocessed: set[str] = set()
@@ -302,10 +305,11 @@ def filter_expression(function_name: str, above: float | None, below: float | No
     return " AND ".join(parts)
 
 
-def _doc_trace_id(docs: list) -> str | None:
+def _doc_trace_id(docs: list[str]) -> str | None:
     for doc in docs:
         try:
-            return json.loads(doc).get("trace_id")
+            found = json.loads(doc).get("trace_id")
+            return str(found) if found is not None else None
         except (ValueError, AttributeError):
             continue
     return None
