@@ -64,13 +64,10 @@ def create_bucket(ctx: typer.Context, bucket: str | None = BUCKET_OPTION) -> Non
     doc = service.create_bucket(connect(ctx), bucket, reporter=show.REPORTER)
     name = doc.bucket
     if doc.bucket_preexisting:
-        show.bucket_switch(
-            {
-                "message": f"using existing bucket {name}; dogxray did not create it and will "
-                "never empty or delete it",
-                "hint": f"dogxray keeps no local state: pass `--bucket {name}` to "
-                f"`{render.command('setup')}`",
-            }
+        show.message(
+            f"using existing bucket {name}; dogxray did not create it and will never empty "
+            "or delete it",
+            f"dogxray keeps no local state: pass `--bucket {name}` to `{render.command('setup')}`",
         )
     else:
         show.stage_result(
@@ -171,7 +168,7 @@ def setup(
     elif dry_run:
         show.plan(doc.plan or [], what=f"setup of lab {doc.lab}")
     else:
-        show.setup_result(doc.to_json())
+        show.setup_result(doc)
 
 
 @command("status")
@@ -180,12 +177,11 @@ def status(ctx: typer.Context, output: Output = OUTPUT_OPTION) -> None:
     from dogxray.lab import injection, service
 
     found = service.status(connect(ctx))  # one observation: the injection is read from it
-    doc = found.to_json()
     active = injection.from_env(found.function_env) if found.function_env is not None else None
     if output is Output.json:
-        render.json_doc({**doc, "injection": active.to_json() if active else None})
+        render.json_doc({**found.to_json(), "injection": active.to_json() if active else None})
     else:
-        show.status(doc)
+        show.status(found)
         if active:
             show.injection(active.describe())
 
@@ -201,7 +197,7 @@ def break_bucket(
     validate.bucket_name(bucket)
     from dogxray.lab import service
 
-    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER).to_json())
+    show.bucket_switch(service.break_bucket(connect(ctx), bucket, reporter=show.REPORTER))
 
 
 @command("fix-bucket")
@@ -209,7 +205,7 @@ def fix_bucket(ctx: typer.Context) -> None:
     """Stage 5: restore BUCKET_NAME to the lab's bucket."""
     from dogxray.lab import service
 
-    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER).to_json())
+    show.bucket_switch(service.fix_bucket(connect(ctx), reporter=show.REPORTER))
 
 
 @command("cleanup")
@@ -234,13 +230,13 @@ def cleanup(
     if dry_run or not yes:
         preview = service.cleanup(aws, dry_run=True)
         if dry_run or not preview.deleted:
-            show.cleanup_result(preview.to_json(), dry_run=True)
+            show.cleanup_result(preview, dry_run=True)
             return
         _confirm("cleanup deletes the lab")
-        show.cleanup_result(preview.to_json(), dry_run=True)
+        show.cleanup_result(preview, dry_run=True)
         _ask("delete these resources?")
     doc = service.cleanup(aws, reporter=show.REPORTER)
-    show.cleanup_result(doc.to_json(), dry_run=False)
+    show.cleanup_result(doc, dry_run=False)
     if doc.remaining:
         raise DogxrayError(
             f"cleanup could not verify that the lab is gone: {', '.join(doc.remaining)} "
@@ -291,7 +287,7 @@ def _cleanup_all_labs(aws: Aws, *, yes: bool, dry_run: bool) -> None:
     from dogxray.lab.labs import cleanup_all, find_labs
 
     found = find_labs(aws)
-    show.labs(found.to_json(), hint=False)
+    show.labs(found, hint=False)
     if not found.labs:
         return
     if not dry_run and not yes:
@@ -300,7 +296,7 @@ def _cleanup_all_labs(aws: Aws, *, yes: bool, dry_run: bool) -> None:
         _ask(f"delete {'this lab' if count == 1 else f'these {count} labs'} in {aws.region}?")
     reporter = SILENT if dry_run else show.REPORTER
     done = cleanup_all(aws, found.labs, dry_run=dry_run, reporter=reporter)
-    show.all_labs_cleanup(done.to_json(), dry_run=dry_run)
+    show.all_labs_cleanup(done, dry_run=dry_run)
     left = [f"{lab}: {', '.join(r.remaining)}" for lab, r in done.results.items() if r.remaining]
     if left:
         raise DogxrayError(

@@ -24,8 +24,8 @@ def labs(
     is complete, broken or half-made."""
     from dogxray.lab.labs import find_labs
 
-    doc = find_labs(connect(ctx), all_regions=all_regions).to_json()
+    found = find_labs(connect(ctx), all_regions=all_regions)
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(found.to_json())
     else:
-        show.labs(doc)
+        show.labs(found)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray import render
+
+if TYPE_CHECKING:
+    from dogxray.lab.labs import AllLabsCleanup, LabList
+    from dogxray.lab.results import BucketSwitch, CleanupResult, Kept, LabResult, LabStatus
 
 
 def step(text: str) -> None:
@@ -49,18 +53,22 @@ def plan(steps: list[dict[str, Any]], *, what: str) -> None:
         render.data(f"  - {message}", hang="    ")
 
 
-def setup_result(doc: dict[str, Any]) -> None:
-    if not doc["changed"]:
-        render.data(f"lab {doc['lab']} in {doc['region']}: everything is up to date")
+def setup_result(doc: LabResult) -> None:
+    if not doc.changed:
+        render.data(f"lab {doc.lab} in {doc.region}: everything is up to date")
     else:
-        changed = ", ".join(doc["changed"])
-        render.data(f"lab {doc['lab']} in {doc['region']}: changed {changed}", hang="  ")
-    for key in ("bucket", "role_arn", "function_arn"):
-        if doc.get(key):
-            for line in render.labelled(f"  {key.replace('_', ' ')}:", doc[key]):
+        changed = ", ".join(doc.changed)
+        render.data(f"lab {doc.lab} in {doc.region}: changed {changed}", hang="  ")
+    for label, value in (
+        ("bucket", doc.bucket),
+        ("role arn", doc.role_arn),
+        ("function arn", doc.function_arn),
+    ):
+        if value:
+            for line in render.labelled(f"  {label}:", value):
                 render.data(line)
-    if doc.get("function_url"):
-        function_url(doc["function_url"])
+    if doc.function_url:
+        function_url(doc.function_url)
         render.progress(f"next: `{render.command('test')}` to prove it works")
 
 
@@ -74,28 +82,31 @@ def stage_result(changed: list[str], *, done: str, unchanged: str) -> None:
     render.data(done if changed else unchanged)
 
 
-def status(doc: dict[str, Any]) -> None:
-    render.data(f"lab {doc['lab']} in {doc['region']}")
-    for r in doc["resources"]:
-        mark = (
-            "ok" if r["exists"] and not r["drift"] else ("missing" if not r["exists"] else "drift")
-        )
-        row = f"  {r['kind']:<12} {{}}: {mark}"  # a name too long is cut (JSON has it whole)
+def status(doc: LabStatus) -> None:
+    render.data(f"lab {doc.lab} in {doc.region}")
+    for r in doc.resources:
+        mark = "ok" if r.exists and not r.drift else ("missing" if not r.exists else "drift")
+        row = f"  {r.kind:<12} {{}}: {mark}"  # a name too long is cut (JSON has it whole)
         limit = render.width()
         room = None if limit is None else max(12, limit - len(row) + 2)
-        render.data(row.format(render.cut(r["name"], room)))
-        for d in r["drift"]:
+        render.data(row.format(render.cut(r.name, room)))
+        for d in r.drift:
             render.data(f"      {d}", hang="        ")
-    if doc.get("function_url"):
-        function_url(doc["function_url"])
-    elif not any(r["exists"] for r in doc["resources"]):
+    if doc.function_url:
+        function_url(doc.function_url)
+    elif not any(r.exists for r in doc.resources):
         render.progress(f"nothing deployed yet: run `{render.command('setup')}`")
 
 
-def bucket_switch(doc: dict[str, Any]) -> None:
-    render.data(doc["message"], hang="  ")
-    if doc.get("hint"):
-        render.progress(doc["hint"], hang="  ")
+def message(text: str, hint: str | None) -> None:
+    """A result's sentence on stdout, its hint on stderr."""
+    render.data(text, hang="  ")
+    if hint:
+        render.progress(hint, hang="  ")
+
+
+def bucket_switch(doc: BucketSwitch) -> None:
+    message(doc.message, doc.hint)
 
 
 def _wrapped(text: str, indent: str, rest: str | None = None) -> None:
@@ -103,22 +114,27 @@ def _wrapped(text: str, indent: str, rest: str | None = None) -> None:
     render.data(indent + text, hang=indent + "  " if rest is None else rest)
 
 
-def kept_resources(kept: list[dict[str, Any]]) -> None:
+def kept_resources(kept: list[Kept]) -> None:
     """What cleanup left in place on purpose: each resource, why, how to remove it."""
     for item in kept:
-        _wrapped(f"kept {item['resource']}", "  ")
-        _wrapped(f"why: {item['why']}", "    ")
-        if item.get("remove"):
-            _wrapped(f"to remove it: {item['remove']}", "    ")
+        _wrapped(f"kept {item.resource}", "  ")
+        _wrapped(f"why: {item.why}", "    ")
+        if item.remove:
+            _wrapped(f"to remove it: {item.remove}", "    ")
 
 
-def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True) -> None:
+def _own_notes(doc: CleanupResult) -> list[str]:
+    """The notes that are not a kept resource's (those are listed with the resource)."""
+    kept_notes = {k.note for k in doc.kept}
+    return [n for n in doc.notes if n not in kept_notes]
+
+
+def cleanup_result(doc: CleanupResult, *, dry_run: bool, notes_too: bool = True) -> None:
     """The verdict is true as printed: "nothing remains" only when nothing of the lab was
     kept either; kept resources are listed (stdout) with why and how to remove them."""
-    kept = doc.get("kept") or []
-    kept_notes = {f"kept {k['resource']}: {k['why']}" for k in kept}
-    notes = [n for n in doc["notes"] if n not in kept_notes] if notes_too else []
-    if not doc["deleted"] and not doc["remaining"]:
+    kept = doc.kept
+    notes = _own_notes(doc) if notes_too else []
+    if not doc.deleted and not doc.remaining:
         if kept:
             render.data("nothing to delete; kept, still present:")
             kept_resources(kept)
@@ -128,15 +144,15 @@ def cleanup_result(doc: dict[str, Any], *, dry_run: bool, notes_too: bool = True
             render.progress(note, hang="  ")
         return
     verb = "would delete" if dry_run else "deleted"
-    for item in doc["deleted"]:
+    for item in doc.deleted:
         render.data(f"{verb} {item}", hang="  ")
     if dry_run:
         if kept:
             render.data("would keep:")
             kept_resources(kept)
-    elif doc["remaining"]:
+    elif doc.remaining:
         render.data("still present under the lab's names and tags:")
-        for item in doc["remaining"]:
+        for item in doc.remaining:
             render.data(f"  {item}", hang="    ")
         if kept:
             render.data("kept on purpose:")
@@ -166,14 +182,10 @@ def _age(seconds: float | None) -> str:
     return f"{int(seconds)}s old"
 
 
-def labs(doc: dict[str, Any], *, hint: bool = True) -> None:
+def labs(doc: LabList, *, hint: bool = True) -> None:
     """`dogxray labs`: one block per lab, each line within 80 columns."""
-    where = (
-        ", ".join(doc["regions"])
-        if len(doc["regions"]) <= 3
-        else (f"{len(doc['regions'])} regions")
-    )
-    found = doc["labs"]
+    where = ", ".join(doc.regions) if len(doc.regions) <= 3 else f"{len(doc.regions)} regions"
+    found = doc.labs
     if not found:
         render.data(f"no dogxray lab in {where}")
     else:
@@ -181,18 +193,18 @@ def labs(doc: dict[str, Any], *, hint: bool = True) -> None:
         render.data(f"{count} in {where}:")
     for lab in found:
         render.data("")
-        _wrapped(f"{lab['lab']} in {lab['region']}: {lab['state']}, {_age(lab['age_s'])}", "")
-        for key, label in (
-            ("function", "function"),
-            ("role", "role"),
-            ("bucket", "bucket"),
-            ("log_group", "log group"),
-            ("url", "URL"),
+        _wrapped(f"{lab.lab} in {lab.region}: {lab.state}, {_age(lab.age_s)}", "")
+        for label, value in (
+            ("function", lab.function),
+            ("role", lab.role),
+            ("bucket", lab.bucket),
+            ("log group", lab.log_group),
+            ("URL", lab.url),
         ):
-            render.data(f"  {label:<10}{lab[key] or '-'}")
-        for problem in lab["problems"]:
+            render.data(f"  {label:<10}{value or '-'}")
+        for problem in lab.problems:
             _wrapped(problem, "  ! ", "    ")
-    for region in doc.get("skipped", []):
+    for region in doc.skipped:
         render.progress(f"skipped {region}: not enabled for this account, or not readable")
     if found and hint:
         render.progress(
@@ -201,16 +213,15 @@ def labs(doc: dict[str, Any], *, hint: bool = True) -> None:
         )
 
 
-def all_labs_cleanup(doc: dict[str, Any], *, dry_run: bool) -> None:
+def all_labs_cleanup(doc: AllLabsCleanup, *, dry_run: bool) -> None:
     """`cleanup --all-labs`: each lab's cleanup, under the lab's name."""
     notes: dict[str, None] = {}
-    for lab, result in doc["labs"].items():
+    for lab, result in doc.results.items():
         render.data("")
         render.data(f"lab {lab}:")
         cleanup_result(result, dry_run=dry_run, notes_too=False)
-        kept = {f"kept {k['resource']}: {k['why']}" for k in result.get("kept") or []}
-        notes.update(dict.fromkeys(n for n in result["notes"] if n not in kept))
+        notes.update(dict.fromkeys(_own_notes(result)))
     for note in notes:
         render.progress(note)
-    for lab, why in doc["skipped"].items():
+    for lab, why in doc.skipped.items():
         render.progress(f"skipped lab {lab!r}: {why}")
