@@ -7,7 +7,7 @@ one (`Conflict.error`) before anything changes; `status` lists them as drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from dogxray.core.config import TAG_LAB
 from dogxray.lab.models import Conflict, Desired, Observed
@@ -51,20 +51,21 @@ def bucket_conflict(d: Desired, o: Observed) -> Conflict | None:
 
 
 def role_conflict(d: Desired, o: Observed) -> Conflict | None:
-    if o.role.exists and o.role.tags.get(TAG_LAB) != d.lab:
-        return Conflict(
-            "role",
-            f"role {d.role.name} exists but dogxray did not create it for lab {d.lab!r}",
-            hint="choose another lab name with `dogxray --lab NAME ...`",
-        )
-    return None
+    return _foreign("role", d.role.name, o.role.exists, o.role.tags, d.lab)
 
 
 def function_conflict(d: Desired, o: Observed) -> Conflict | None:
-    if o.function.exists and o.function.tags.get(TAG_LAB) != d.lab:
+    return _foreign("function", d.function.name, o.function.exists, o.function.tags, d.lab)
+
+
+def _foreign(
+    kind: str, name: str, exists: bool, tags: Mapping[str, str], lab: str
+) -> Conflict | None:
+    """A resource under the lab's name that dogxray did not tag as this lab's."""
+    if exists and tags.get(TAG_LAB) != lab:
         return Conflict(
-            "function",
-            f"function {d.function.name} exists but dogxray did not create it for lab {d.lab!r}",
+            kind,
+            f"{kind} {name} exists but dogxray did not create it for lab {lab!r}",
             hint="choose another lab name with `dogxray --lab NAME ...`",
         )
     return None

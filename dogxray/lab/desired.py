@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from dogxray.core.aws import Aws
 from dogxray.core.config import (
     DEFAULT_ARCH,
     DEFAULT_MEMORY_MB,
@@ -249,4 +250,27 @@ def build_desired(
         function=function_spec(s, values, env, bucket, role.arn, zip_bytes),
         url=UrlSpec(enabled=values.url, auth_type="NONE", permissions=policies.URL_PERMISSIONS),
         log_group=LogGroupSpec(name=s.log_group_name, tags={TAG_LAB: s.lab}),
+    )
+
+
+def desired_for(
+    aws: Aws,
+    o: SetupOptions,
+    observed: Observed,
+    bucket: str,
+    *,
+    keep_deployed: bool,
+    env_bucket: str | None = None,
+) -> Desired:
+    """`build_desired` for a session's lab, region and account (the one AWS read here:
+    the account id, cached by `Aws`)."""
+    return build_desired(
+        aws.settings,
+        o,
+        observed,
+        bucket,
+        region=aws.region,
+        account_id=aws.account_id,
+        keep_deployed=keep_deployed,
+        env_bucket=env_bucket,
     )

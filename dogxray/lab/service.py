@@ -24,7 +24,7 @@ from dogxray.core.errors import DogxrayError
 from dogxray.lab import injection, validate
 from dogxray.lab import observe as obs
 from dogxray.lab.conflicts import ALL_PARTS, conflicts
-from dogxray.lab.desired import build_desired, check_options, partition
+from dogxray.lab.desired import check_options, desired_for, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
     Deployed,
@@ -75,28 +75,6 @@ def _zip_provider(zip_provider: ZipProvider | None, reporter: Reporter) -> ZipPr
     return functools.partial(build_zip, reporter=reporter)
 
 
-def _desired(
-    aws: Aws,
-    o: SetupOptions,
-    observed: Observed,
-    bucket: str,
-    *,
-    keep_deployed: bool,
-    env_bucket: str | None = None,
-) -> Desired:
-    """`build_desired` for this session's lab, region and account."""
-    return build_desired(
-        aws.settings,
-        o,
-        observed,
-        bucket,
-        region=aws.region,
-        account_id=aws.account_id,
-        keep_deployed=keep_deployed,
-        env_bucket=env_bucket,
-    )
-
-
 def _refuse_conflicts(d: Desired, observed: Observed, parts: Iterable[str] = ALL_PARTS) -> None:
     """The first conflict no step can fix, as the error that stops the command."""
     found = conflicts(d, observed, parts)
@@ -125,7 +103,7 @@ def setup(
     phases through `DisplayOnly`, so it lists exactly what `setup` runs."""
     o = check_options(options)
     observed, bucket = obs.observe(aws, o.bucket)
-    infra = _desired(aws, o, observed, bucket, keep_deployed=False)
+    infra = desired_for(aws, o, observed, bucket, keep_deployed=False)
     _check_injection(infra, aws.settings)
     _refuse_conflicts(infra, observed)
     runs = executor or Executor(aws, reporter=reporter)
@@ -210,7 +188,7 @@ def stage(
             nothing_deployed(aws.settings),
             hint=f"`{aws.settings.command('setup')}` builds the whole lab",
         )
-    desired = _desired(aws, o, observed, bucket, keep_deployed=True, env_bucket=env_bucket)
+    desired = desired_for(aws, o, observed, bucket, keep_deployed=True, env_bucket=env_bucket)
     if wanted & {"function", "config"}:
         _check_injection(desired, aws.settings)
     _refuse_conflicts(desired, observed, wanted)

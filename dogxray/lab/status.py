@@ -10,7 +10,7 @@ from dogxray.core.aws import Aws
 from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_CREATED
 from dogxray.lab import observe as obs
 from dogxray.lab.conflicts import conflicts
-from dogxray.lab.desired import build_desired
+from dogxray.lab.desired import desired_for
 from dogxray.lab.models import Desired, Observed, SetupOptions
 from dogxray.lab.planner import plan
 from dogxray.lab.results import LabStatus, ResourceStatus
@@ -24,15 +24,8 @@ def status(aws: Aws) -> LabStatus:
     observed, bucket = obs.observe(aws, None)
     fn = observed.function
     env_bucket = fn.tags.get(TAG_BUCKET) or bucket
-    d = build_desired(
-        s,
-        SetupOptions(),
-        observed,
-        bucket,
-        region=aws.region,
-        account_id=aws.account_id,
-        keep_deployed=False,
-        env_bucket=env_bucket,
+    d = desired_for(
+        aws, SetupOptions(), observed, bucket, keep_deployed=False, env_bucket=env_bucket
     )
     drift = _drift(d, observed)
     if fn.exists and fn.env.get(ENV_BUCKET_NAME) != env_bucket:
