@@ -31,20 +31,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from dogxray.traces import rules
+from dogxray.traces.rules import AWS_NAMESPACES
+
 SERVICES_PER_PAGE = 20  # a page of GetServiceGraph / GetTraceGraph (X-Ray pages too)
-REMOTE = "remote"
 CLIENT = "client"
-_AWS_NAMES = {
-    "s3": "S3",
-    "dynamodb": "DynamoDB",
-    "sqs": "SQS",
-    "sns": "SNS",
-    "lambda": "Lambda",
-    "sts": "STS",
-    "kinesis": "Kinesis",
-    "secretsmanager": "SecretsManager",
-    "ssm": "SSM",
-}
 _originals: dict[str, Any] = {}
 _lock = threading.Lock()
 _refs: dict[tuple[str, str], int] = {}  # (name, type) -> ReferenceId, never reused
@@ -102,29 +93,16 @@ class _Tally:
 
 
 def _status(doc: dict[str, Any]) -> str:
-    status = ((doc.get("http") or {}).get("response") or {}).get("status")
-    code = int(status) if isinstance(status, int | float) else 0
-    if doc.get("fault") or code >= 500:
-        return "fault"
-    if doc.get("throttle") or code == 429:
-        return "throttle"
-    if doc.get("error") or 400 <= code < 500:
-        return "error"
-    return "ok"
+    code = ((doc.get("http") or {}).get("response") or {}).get("status")
+    http = int(code) if isinstance(code, int | float) else None
+    return rules.status(
+        bool(doc.get("fault")), bool(doc.get("error")), bool(doc.get("throttle")), http
+    )
 
 
 def downstream(sub: dict[str, Any]) -> tuple[str, str]:
     """The node an `aws` or `remote` subsegment calls: (name, type)."""
-    name = str(sub.get("name") or "?")
-    if sub.get("namespace") != "aws":
-        return (name, REMOTE)
-    service = _AWS_NAMES.get(name.lower(), name)
-    block = sub.get("aws") or {}
-    if service == "S3" and block.get("bucket_name"):
-        return (str(block["bucket_name"]), "AWS::S3::Bucket")
-    if service == "DynamoDB" and block.get("table_name"):
-        return (str(block["table_name"]), "AWS::DynamoDB::Table")
-    return (service, f"AWS::{service}")
+    return rules.downstream(sub.get("namespace"), str(sub.get("name") or "?"), sub.get("aws") or {})
 
 
 def _inferred_id(trace_id: str, sub_id: str) -> str:
@@ -239,7 +217,7 @@ def trace_calls(trace_id: str, documents: list[dict[str, Any]]) -> list[Call]:
             if child.is_segment:
                 continue  # its own service: counted from its segment
             sub = child.doc
-            if sub.get("namespace") in ("aws", REMOTE):
+            if sub.get("namespace") in AWS_NAMESPACES:
                 answered = any(c.is_segment for c in child.children)
                 if not answered and sub.get("end_time") is not None:
                     calls.append(
@@ -272,7 +250,7 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
         ancestor = by_id.get(node.parent_id) if node.parent_id else None
         nested = False
         while ancestor is not None and not ancestor.is_segment:
-            nested = nested or ancestor.doc.get("namespace") in ("aws", REMOTE)
+            nested = nested or ancestor.doc.get("namespace") in AWS_NAMESPACES
             ancestor = by_id.get(ancestor.parent_id) if ancestor.parent_id else None
         if not nested:
             result.append(inferred_segment(trace_id, sub))

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dogxray.core.stats import percentile
+from dogxray.traces import rules
 from dogxray.traces.model import Node, Trace, ms
+from dogxray.traces.rules import AWS_NAMESPACES
 
 CLIENT = ("client", "client")
 HISTOGRAM_BINS = 10
@@ -66,17 +68,6 @@ class Tally:
 
 
 STATUSES = ("ok", "error", "fault", "throttle")
-
-
-def classify(fault: bool, error: bool, throttle: bool, http_status: int | None) -> str:
-    status = http_status or 0
-    if fault or status >= 500:
-        return "fault"
-    if throttle or status == 429:
-        return "throttle"
-    if error or 400 <= status < 500:
-        return "error"
-    return "ok"
 
 
 @dataclass
@@ -135,18 +126,15 @@ def _calls(function: Node) -> Any:
         node = stack.pop()
         if node.inferred or node.is_segment:
             continue
-        if node.namespace in ("aws", "remote"):
+        if node.namespace in AWS_NAMESPACES:
             yield node
             continue
         stack.extend(reversed(node.children))
 
 
 def downstream_key(call: Node) -> tuple[str, str]:
-    if call.namespace == "aws":
-        if call.name.lower() in ("s3", "amazon s3") or call.aws.get("bucket_name"):
-            return (str(call.aws.get("bucket_name") or call.name), "AWS::S3::Bucket")
-        return (call.name, f"AWS::{call.name}")
-    return (call.name, "remote")  # the X-Ray SDK names a remote call by its URL's host
+    """The node a downstream call names (X-Ray's rule, `traces.rules.downstream`)."""
+    return rules.downstream(call.namespace, call.name, call.aws)
 
 
 def _sample(
@@ -172,7 +160,7 @@ def _sample(
         trace_id=trace.id,
         start=trace.start,
         duration_ms=ms(trace.node_end(node) - node.start),
-        status=classify(fault, error, throttle, status),
+        status=rules.status(fault, error, throttle, status),
         http_status=status,
         exceptions=exceptions,
     )

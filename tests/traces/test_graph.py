@@ -19,7 +19,6 @@ from dogxray.app import app
 from dogxray.render import graph as show
 from dogxray.traces.graph import (
     Graph,
-    classify,
     find_node,
     graph_json,
     histogram,
@@ -103,17 +102,6 @@ def test_both_document_forms_give_the_same_graph() -> None:
     embedded.add(build_trace(recording["trace_id"], recording["documents"]))
     split.add(build_trace(recording["trace_id"], separate(recording["documents"])))
     assert graph_json(split, WINDOW) == graph_json(embedded, WINDOW)
-
-
-def test_status_rules() -> None:
-    assert classify(False, False, False, 200) == "ok"
-    assert classify(False, False, False, None) == "ok"
-    assert classify(False, True, False, 404) == "error"
-    assert classify(False, False, False, 403) == "error"
-    assert classify(False, True, True, 429) == "throttle"
-    assert classify(False, False, False, 429) == "throttle"
-    assert classify(True, True, False, 404) == "fault"
-    assert classify(False, False, False, 502) == "fault"
 
 
 def test_a_throttled_s3_call_counts_as_throttle() -> None:
