@@ -97,6 +97,9 @@ class Emulator:
         return self
 
     def _start_parts(self) -> None:
+        from dogxray.local import moto_surface
+
+        moto_surface.check()  # before any patch: a moto that lacks a part names it
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
