@@ -1,9 +1,11 @@
-"""Reading a child process's output with a deadline: a blocking `readline` on a child
-that hangs without printing would hang the test run instead of failing one test."""
+"""Child processes in tests: reading their output with a deadline (a blocking `readline`
+on a child that hangs without printing would hang the test run instead of failing one
+test), and Ctrl-C that reaches them however the test run was started."""
 
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from typing import IO
 
@@ -26,3 +28,10 @@ class LineReader:
             return self._lines.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"no output line within {timeout} s") from None
+
+
+def ctrl_c_reaches_the_child() -> None:
+    """`preexec_fn` for a child the test stops with SIGINT: a shell starts background
+    jobs (`pytest &`, CI runners without job control) with SIGINT ignored, and a child
+    inherits that, so Ctrl-C would never reach it. A user's terminal delivers it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

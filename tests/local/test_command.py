@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from dogxray.local.dog_api import bundled_dogs
-from tests.lines import LineReader
+from tests.lines import LineReader, ctrl_c_reaches_the_child
 from tests.local.conftest import TRUST, Lab
 
 
@@ -31,6 +31,7 @@ def _start(*args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=ctrl_c_reaches_the_child,
     )
 
 

@@ -19,7 +19,7 @@ import requests
 
 from dogxray.local import emulator
 from dogxray.local.emulator import OWNER_FILE, remove_workdir, sweep_stale_workdirs
-from tests.lines import LineReader
+from tests.lines import LineReader, ctrl_c_reaches_the_child
 from tests.local.conftest import TRUST, Lab
 
 # Every request starts a new execution environment (the last one exits): files are being
@@ -45,6 +45,7 @@ def test_ctrl_c_under_load_removes_the_whole_folder(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=ctrl_c_reaches_the_child,
     )
     stop = threading.Event()
     answered: list[int] = []
