@@ -39,7 +39,11 @@ def test_empty_region_is_a_usage_error() -> None:
     )
 
 
-def test_shell_completion_is_available() -> None:
+def test_shell_completion_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    # typer detects the shell from the parent processes unless told not to; a test run
+    # under no shell (CI, a background job) would then print "Shell  not supported".
+    # Without detection `--show-completion` takes the shell's name, as here.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     helped = runner.invoke(app, ["--help"])
     assert "--install-completion" in helped.output
     assert "--show-completion" in helped.output
