@@ -51,6 +51,7 @@ def _functions(url: str) -> list[str]:
     return [f["FunctionName"] for f in _client(url, "lambda").list_functions()["Functions"]]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_demo_runs_under_a_lab_of_its_own_and_leaves_the_users_lab(
     user_lab: str, monkeypatch: pytest.MonkeyPatch
@@ -76,6 +77,7 @@ def test_demo_runs_under_a_lab_of_its_own_and_leaves_the_users_lab(
     assert buckets == [BUCKET]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("yes", [["--yes"], []])
 def test_demo_on_an_existing_lab_given_with_lab_is_refused(user_lab: str, yes: list[str]) -> None:
     result = CliRunner().invoke(

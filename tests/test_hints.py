@@ -71,6 +71,7 @@ def quiet_moto_server(moto_server: str) -> Iterator[str]:
         werkzeug.disabled = before
 
 
+@pytest.mark.slow
 def test_hints_and_errors_carry_lab_region_and_endpoint(
     quiet_moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -157,6 +158,7 @@ def test_global_options_after_the_command_move_before_it(
     assert hoist_global_options(GROUP, argv) == expected
 
 
+@pytest.mark.slow
 def test_status_with_lab_after_the_command_acts_on_that_lab() -> None:
     with mock_aws():
         code, out, _ = invoke("status", "--lab", "b", "--region", "us-east-1")
@@ -245,6 +247,7 @@ def _trace_id(at: datetime) -> str:
     return f"1-{int(at.timestamp()):08x}-{'0' * 24}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("age", "hint"),
     [
@@ -268,6 +271,7 @@ def test_trace_not_found_mentions_indexing_only_when_recent(age: timedelta, hint
     assert err.splitlines() == [f"error: trace {trace_id} not found (X-Ray in us-east-1)", hint]
 
 
+@pytest.mark.slow
 def test_logs_of_an_old_trace_do_not_say_wait_a_few_seconds() -> None:
     from dogxray.monitor import logs
 

@@ -83,6 +83,7 @@ def silent_endpoint() -> Iterator[Silent]:
         server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
     "command",
@@ -109,6 +110,7 @@ def test_every_command_against_a_silent_endpoint_fails_with_a_hint(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(30)
 def test_the_timeout_budget_is_one_per_aws_not_one_per_call(silent_endpoint: Silent) -> None:
     """The first call waits twice; every later call of the same Aws (one command) fails at
@@ -162,6 +164,7 @@ def test_the_default_budget_is_two_waits_of_10_s_per_command(
     assert explained.what == "AWS did not answer within 10 s, tried 2 times"
 
 
+@pytest.mark.slow
 def test_an_explicit_read_timeout_wins_over_the_environment() -> None:
     """$DOGXRAY_READ_TIMEOUT is 0.1 here (the fixture); `Aws(read_timeout=)` still wins."""
     settings = Settings.from_options(region="us-east-1")

@@ -26,6 +26,7 @@ def _source_packages() -> set[str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.network
 @pytest.mark.timeout(600)
 def test_wheel_carries_the_payload_and_runs_package_outside_the_clone(tmp_path: Path) -> None:

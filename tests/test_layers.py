@@ -86,6 +86,7 @@ def _targets(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     return {m for m in found if m in modules and m != name and not name.startswith(m + ".")}
 
 
+@pytest.mark.slow
 def test_every_part_imports_only_what_the_map_allows() -> None:
     modules = _modules()
     assert {_part(m) for m in modules} - {""} == set(ALLOWED)

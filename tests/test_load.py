@@ -82,6 +82,7 @@ def target() -> Iterator[Target]:
     server.close()
 
 
+@pytest.mark.slow
 def test_counts_add_up_and_percentiles_are_consistent(target: Target) -> None:
     run = load.run_load(target.url, requests_count=50, concurrency=4)
     doc = load.summary(run, cold_starts=2)
@@ -96,6 +97,7 @@ def test_counts_add_up_and_percentiles_are_consistent(target: Target) -> None:
     assert not doc["interrupted"] and not doc["stopped_by_duration"]
 
 
+@pytest.mark.slow
 def test_concurrency_is_respected() -> None:
     slow = Target([200], delay_s=0.05)
     try:
@@ -105,6 +107,7 @@ def test_concurrency_is_respected() -> None:
     assert slow.seen == 12 and slow.max_in_flight <= 3
 
 
+@pytest.mark.slow
 def test_duration_stops_the_run() -> None:
     slow = Target([200], delay_s=0.05)
     try:
@@ -114,6 +117,7 @@ def test_duration_stops_the_run() -> None:
     assert run.stopped_by_duration and 0 < len(run.shots) < 1000
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_with_a_partial_summary(target: Target) -> None:
     sent: list[int] = []
 
@@ -241,6 +245,7 @@ def test_json_names_no_answer_as_the_text_does(
     )
 
 
+@pytest.mark.slow
 def test_the_endpoint_dying_mid_run_keeps_what_was_measured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -329,6 +334,7 @@ def test_no_answer_at_all_is_an_error_with_a_hint_for_the_backend(
     assert load.unanswered(Backend(), {"url": "u", **load.summary(some, None)}) is None  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_an_endpoint_gone_for_good_stops_the_run_with_its_summary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

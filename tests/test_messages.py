@@ -138,6 +138,7 @@ def test_test_json_is_always_an_array(monkeypatch: pytest.MonkeyPatch, count: in
     assert json.loads(out) == [result.to_json()] * count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("since", "period"), [("2d", "5m"), ("100d", "2h"), ("455d", "12h")])
 def test_too_many_points_suggests_a_period_that_works(since: str, period: str) -> None:
     with mock_aws():

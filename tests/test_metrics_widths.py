@@ -28,6 +28,7 @@ def _hour_of_slow_requests(aws: Aws) -> None:
     publish(aws, "ConcurrentExecutions", [(t, 1000.0) for t in minutes], "Count")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("columns", [80, 60])
 def test_every_line_fits(aws: Aws, monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
     _hour_of_slow_requests(aws)
@@ -44,6 +45,7 @@ def test_every_line_fits(aws: Aws, monkeypatch: pytest.MonkeyPatch, columns: int
         assert lines[1].startswith("  to ") and lines[1].endswith(", per 60 s")
 
 
+@pytest.mark.slow
 def test_json_does_not_depend_on_the_width(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     _hour_of_slow_requests(aws)
     docs = []

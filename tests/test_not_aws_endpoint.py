@@ -63,6 +63,7 @@ xhtml_server = pytest.fixture(_server(200, XHTML, "text/html; charset=utf-8"))
 garbage_server = pytest.fixture(_server(200, b"\x00\x01garbage\xff", "application/octet-stream"))
 
 
+@pytest.mark.slow
 def test_status_against_a_web_server(html_server: str) -> None:
     result = CliRunner().invoke(app, ["--endpoint-url", html_server, "status"])
     assert result.exit_code == 2, result.output
@@ -72,6 +73,7 @@ def test_status_against_a_web_server(html_server: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_status_against_a_well_formed_page(xhtml_server: str) -> None:
     result = CliRunner().invoke(app, ["--endpoint-url", xhtml_server, "status"])
     assert result.exit_code == 2, result.output
@@ -82,6 +84,7 @@ def test_status_against_a_well_formed_page(xhtml_server: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_traces_against_a_web_server_names_the_call(html_server: str) -> None:
     result = CliRunner().invoke(app, ["--endpoint-url", html_server, "traces"])
     assert result.exit_code == 2, result.output
@@ -93,6 +96,7 @@ def test_traces_against_a_web_server_names_the_call(html_server: str) -> None:
     assert "<html" not in result.output.lower()
 
 
+@pytest.mark.slow
 def test_status_against_a_server_answering_garbage(garbage_server: str) -> None:
     result = CliRunner().invoke(app, ["--endpoint-url", garbage_server, "status"])
     assert result.exit_code == 2, result.output

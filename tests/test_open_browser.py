@@ -68,6 +68,7 @@ def lab_with_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("opened", [False, True])
 def test_test_open_says_the_url_when_no_browser_opens(
     browser: Browser, lab_with_url: str, opened: bool
@@ -81,6 +82,7 @@ def test_test_open_says_the_url_when_no_browser_opens(
     assert said not in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("opened", [False, True])
 def test_report_open_says_the_path_when_no_browser_opens(
     browser: Browser, tmp_path: Path, opened: bool
@@ -98,6 +100,7 @@ def test_report_open_says_the_path_when_no_browser_opens(
     assert result.stderr.endswith(said) is not opened
 
 
+@pytest.mark.slow
 def test_report_open_on_a_fifo_opens_nothing(browser: Browser, tmp_path: Path) -> None:
     """A page written through a FIFO is not a file a browser can open: say so."""
     import os

@@ -80,6 +80,7 @@ def lab(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer) -> Iterator[Non
         yield
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("lab")
 def test_text_is_a_fail_line_naming_the_bucket_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
@@ -97,6 +98,7 @@ def test_text_is_a_fail_line_naming_the_bucket_and_key(monkeypatch: pytest.Monke
     )
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("lab")
 def test_json_has_s3_match_false_and_the_s3_error() -> None:
     result = CliRunner().invoke(app, ["--region", "us-east-1", "test", "--output", "json"])

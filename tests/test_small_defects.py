@@ -53,6 +53,7 @@ def test_shell_completion_is_available(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "complete -o default -F _dogxray_completion dogxray" in shown.output
 
 
+@pytest.mark.slow
 def test_test_without_a_function_url_says_how_to_add_one() -> None:
     with mock_aws():
         role = boto3.client("iam", region_name="us-east-1").create_role(

@@ -16,6 +16,7 @@ from tests.lines import LineReader
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_demo_local_checks_every_stage(tmp_path: Path) -> None:
     result = Cli(base_env(tmp_path))("demo", "--local")
     assert "demo passed: every stage checked" in result.stdout
@@ -34,6 +35,7 @@ def test_demo_local_checks_every_stage(tmp_path: Path) -> None:
     assert "NoSuchBucket" in html
 
 
+@pytest.mark.slow
 def test_demo_local_stopped_by_sigterm_cleans_up_and_leaves_no_files(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "dogxray", "demo", "--local"],
@@ -64,6 +66,7 @@ def test_demo_local_stopped_by_sigterm_cleans_up_and_leaves_no_files(tmp_path: P
     assert list(tmp_path.glob("dogxray-local-*")) == [], "the emulator's temp dir was left"
 
 
+@pytest.mark.slow
 def test_lab_stages_through_the_endpoint(emulator_cli: Cli) -> None:
     cli = emulator_cli
     lab = cli.json("setup")
@@ -101,6 +104,7 @@ def test_lab_stages_through_the_endpoint(emulator_cli: Cli) -> None:
     assert cli("cleanup", "--yes").returncode == 0  # nothing left: a no-op
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(
     CHROMIUM is None,
@@ -135,6 +139,7 @@ def test_browser_renders_the_dog(emulator_cli: Cli, tmp_path: Path) -> None:
     assert width.isdigit() and int(width) > 0, f"image did not render: {width}"
 
 
+@pytest.mark.slow
 def test_demo_local_triage_names_the_injected_cause(tmp_path: Path) -> None:
     result = Cli(base_env(tmp_path))("demo", "--local", "--triage")
     assert "demo passed: every stage checked" in result.stdout

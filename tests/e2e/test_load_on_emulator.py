@@ -9,6 +9,7 @@ from e2e_cli import Cli
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_load_through_the_function_url(emulator_cli: Cli) -> None:
     cli = emulator_cli
     cli("--lab", "loadlab", "setup")

@@ -125,6 +125,7 @@ def attribute(dom: str, element: str, name: str) -> str:
     return match[1]
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_checks_catch_a_defective_page(tmp_path: Path) -> None:
     """A console error, a network request and a blank page are each detected."""
@@ -144,6 +145,7 @@ def test_the_checks_catch_a_defective_page(tmp_path: Path) -> None:
     assert png_colours(tmp_path / "blank.png") <= 2
 
 
+@pytest.mark.slow
 @needs_chromium
 @pytest.mark.browser
 def test_report_after_the_lab_loads_cleanly(emulator_cli: Cli, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from e2e_cli import Cli
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_cleanup_of_one_lab_leaves_the_other_working(emulator_cli: Cli) -> None:
     cli = emulator_cli
     first = cli.json("--lab", "pets-a", "setup")
@@ -33,6 +34,7 @@ def _bucket_node(doc: dict) -> dict:
     return next(n for n in doc["nodes"] if n["name"] == "aws-bucket")
 
 
+@pytest.mark.slow
 def test_map_of_two_labs_through_one_bucket(emulator_cli: Cli) -> None:
     """Both labs broken to `aws-bucket`, one request each: lab map-a's map (text and
     JSON) and `map --node` give map-a's own figures (1 request, 1 fault) and mark the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from typer.testing import CliRunner
 
 from dogxray.app import app
@@ -21,6 +22,7 @@ def _setup(lab: Lab, **options: object) -> None:
     service.setup(lab.aws, SetupOptions(**options), zip_provider=tiny_zip, executor=lab.executor)
 
 
+@pytest.mark.slow
 def test_cleanup_lists_the_bucket_it_kept_why_and_how_to_remove_it(
     make_lab: Callable[..., Lab],
 ) -> None:

@@ -105,6 +105,7 @@ def test_unreachable_endpoint_fails_fast(runner: CliRunner) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 @pytest.mark.parametrize("args", [["break-bucket"], ["fix-bucket"], ["configure"]])
 def test_commands_before_setup_exit_1(runner: CliRunner, args: list[str]) -> None:
@@ -124,6 +125,7 @@ def test_deploy_before_the_role_exists_says_what_to_do(runner: CliRunner) -> Non
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 def test_status_and_cleanup_before_setup_exit_0(runner: CliRunner) -> None:
     code, out, err = invoke(runner, "status", "--output", "json")
@@ -141,6 +143,7 @@ def test_status_and_cleanup_before_setup_exit_0(runner: CliRunner) -> None:
     assert code == 0 and out == "nothing to clean up: no resource of this lab exists\n"
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 def test_lab_end_to_end(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
@@ -202,6 +205,7 @@ def test_lab_end_to_end(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> N
     assert code == 0 and out == "nothing to clean up: no resource of this lab exists\n"
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 def test_stage_commands(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
@@ -220,6 +224,7 @@ def test_stage_commands(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> N
     assert out.splitlines()[1].startswith("Function URL: https://")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 def test_create_bucket_with_a_preexisting_bucket_says_it_is_kept(runner: CliRunner) -> None:
     from .conftest import shared_session
@@ -234,6 +239,7 @@ def test_create_bucket_with_a_preexisting_bucket_says_it_is_kept(runner: CliRunn
     assert err == "dogxray keeps no local state: pass `--bucket my-dogs` to `dogxray setup`\n"
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 @pytest.mark.parametrize(("answer", "code", "left"), [("n\n", 1, True), ("y\n", 0, False)])
 def test_cleanup_asks_at_a_terminal(

@@ -60,6 +60,7 @@ def run_faulty_setup(lab: Lab, kind: str) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["error", "interrupt"])
 @pytest.mark.parametrize(("svc", "op"), SETUP_MUTATIONS)
 def test_fault_in_setup_then_rerun_converges(lab: Lab, svc: str, op: str, kind: str) -> None:
@@ -76,6 +77,7 @@ def test_fault_in_setup_then_rerun_converges(lab: Lab, svc: str, op: str, kind: 
     assert _lab_leftovers(lab) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["error", "interrupt"])
 @pytest.mark.parametrize(("svc", "op"), SETUP_MUTATIONS)
 def test_fault_in_setup_then_cleanup_leaves_nothing(lab: Lab, svc: str, op: str, kind: str) -> None:
@@ -86,6 +88,7 @@ def test_fault_in_setup_then_cleanup_leaves_nothing(lab: Lab, svc: str, op: str,
     assert _lab_leftovers(lab) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("svc", "op"), CLEANUP_MUTATIONS)
 def test_fault_in_cleanup_then_rerun_finishes(lab: Lab, svc: str, op: str) -> None:
     setup(lab)

@@ -32,6 +32,7 @@ def function_env(runner: CliRunner) -> dict[str, str]:
     return dict(cfg["Environment"]["Variables"])
 
 
+@pytest.mark.slow
 def test_inject_round_trip(runner: CliRunner) -> None:
     assert invoke(runner, "setup")[0] == 0
     code, out, err = invoke(runner, "inject", "--latency", "5s", "--failure-rate", "0.3")
@@ -73,6 +74,7 @@ def test_inject_round_trip(runner: CliRunner) -> None:
     assert invoke(runner, "inject", "--off")[1] == "injection already off on dog-photo-function\n"
 
 
+@pytest.mark.slow
 def test_latency_alone_hits_every_request_and_can_move(runner: CliRunner) -> None:
     invoke(runner, "setup")
     code, out, _ = invoke(runner, "inject", "--latency", "800ms", "--at", "save_dog_to_s3")
@@ -84,6 +86,7 @@ def test_latency_alone_hits_every_request_and_can_move(runner: CliRunner) -> Non
     assert env["DOGXRAY_INJECT_LATENCY_RATE"] == "1" and env["DOGXRAY_INJECT_FAILURE_RATE"] == "0"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("latency", ["20s", "14999ms", "13001ms"])
 def test_latency_without_room_in_the_function_timeout_is_refused(
     runner: CliRunner, latency: str
@@ -103,6 +106,7 @@ def test_latency_without_room_in_the_function_timeout_is_refused(
     assert not [k for k in function_env(runner) if k.startswith("DOGXRAY_INJECT_")]
 
 
+@pytest.mark.slow
 def test_the_largest_latency_that_leaves_room_is_accepted(runner: CliRunner) -> None:
     invoke(runner, "setup")
     code, _, err = invoke(runner, "inject", "--latency", "13s")
@@ -110,6 +114,7 @@ def test_the_largest_latency_that_leaves_room_is_accepted(runner: CliRunner) -> 
     assert function_env(runner)["DOGXRAY_INJECT_LATENCY_MS"] == "13000"
 
 
+@pytest.mark.slow
 def test_configure_env_follows_injects_rules(runner: CliRunner) -> None:
     """`configure --env DOGXRAY_INJECT_*` is checked as `inject` is: range, numbers,
     the function's timeout; nothing changes when refused."""
@@ -153,6 +158,7 @@ def test_configure_env_follows_injects_rules(runner: CliRunner) -> None:
     }
 
 
+@pytest.mark.slow
 def test_a_shorter_timeout_must_leave_room_for_the_injection(runner: CliRunner) -> None:
     invoke(runner, "setup")
     assert invoke(runner, "inject", "--latency", "5s")[0] == 0
@@ -213,6 +219,7 @@ def test_the_payload_reads_the_same_names() -> None:
     assert config.INJECT_STEPS == ("call_dog_api", "save_dog_to_s3")
 
 
+@pytest.mark.slow
 def test_a_broken_bucket_stays_broken_through_other_stage_commands(runner: CliRunner) -> None:
     """`break-bucket` is the lab's stage 5: an unrelated `configure --env` or `inject`
     must not quietly undo it; `fix-bucket` (and `setup`, which repairs drift) restore."""

@@ -103,6 +103,7 @@ def test_cleanup_of_the_other_lab_first_leaves_the_default_lab(make_lab) -> None
     assert_intact(first)
 
 
+@pytest.mark.slow
 def test_status_of_a_lab_not_deployed_shows_nothing_existing(make_lab) -> None:  # type: ignore[no-untyped-def]
     run_setup(make_lab())
     doc = service.status(new_lab(lab="fresh").aws).to_json()
@@ -159,6 +160,7 @@ def test_a_bucket_an_unrelated_function_writes_to_is_kept(lab: Lab) -> None:
 # --- one lab in two regions ---
 
 
+@pytest.mark.slow
 def test_one_lab_in_two_regions(make_lab) -> None:  # type: ignore[no-untyped-def]
     eu, us = make_lab("eu-west-1"), new_lab("us-east-1")
     eu_doc = run_setup(eu)
@@ -279,6 +281,7 @@ def test_configure_changes_only_what_it_is_given(lab: Lab) -> None:
     assert_intact(lab)
 
 
+@pytest.mark.slow
 def test_stage_commands_record_the_lab_step_by_step(lab: Lab) -> None:
     """deploy-function leaves no URL yet; the console lab's configure stage then adds it."""
     ex = lab.executor
@@ -295,6 +298,7 @@ def test_stage_commands_record_the_lab_step_by_step(lab: Lab) -> None:
     assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 def test_cli_setup_timeout_then_status_and_configure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
@@ -313,6 +317,7 @@ def test_cli_setup_timeout_then_status_and_configure(monkeypatch: pytest.MonkeyP
 # --- a bucket in another region ---
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("moto")
 @pytest.mark.parametrize("command", ["create-bucket", "setup"])
 def test_bucket_in_another_region_is_refused(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,6 +351,7 @@ def test_bucket_in_the_lab_region_given_from_us_east_1_is_accepted(make_lab) -> 
 # --- cleanup keeps what is not this lab's ---
 
 
+@pytest.mark.slow
 def test_log_group_of_another_owner_is_kept(lab: Lab) -> None:
     logs = lab.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP, tags={"owner": "team-x"})

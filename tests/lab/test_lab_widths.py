@@ -41,6 +41,7 @@ def deployed(moto: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return doc
 
 
+@pytest.mark.slow
 def test_status_fits_80_and_60_columns(
     deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,6 +63,7 @@ def test_status_fits_80_and_60_columns(
     assert doc["function_url"] == deployed["function_url"]
 
 
+@pytest.mark.slow
 def test_setup_and_cleanup_dry_run_fit_80_columns(
     deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,6 +84,7 @@ def test_setup_and_cleanup_dry_run_fit_80_columns(
     assert out.splitlines()[-1] == "verified: nothing remains under the lab's names and tags"
 
 
+@pytest.mark.slow
 def test_json_does_not_depend_on_the_width(
     deployed: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

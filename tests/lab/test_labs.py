@@ -109,6 +109,7 @@ C = {
 }
 
 
+@pytest.mark.slow
 def test_labs_lists_the_labs_of_the_region(three_labs: dict[str, Lab]) -> None:
     doc = _labs("--region", EAST)
     assert doc["regions"] == [EAST] and doc["skipped"] == []
@@ -116,12 +117,14 @@ def test_labs_lists_the_labs_of_the_region(three_labs: dict[str, Lab]) -> None:
     assert [_stable(lab) for lab in _labs("--region", WEST)["labs"]] == [C]
 
 
+@pytest.mark.slow
 def test_labs_all_regions_finds_all_three(three_labs: dict[str, Lab]) -> None:
     doc = _labs("--region", EAST, after=("--all-regions",))
     assert EAST in doc["regions"] and WEST in doc["regions"] and len(doc["regions"]) > 10
     assert [_stable(lab) for lab in doc["labs"]] == [C, A, B]  # by region, then name
 
 
+@pytest.mark.slow
 def test_labs_text_fits_80_columns(three_labs: dict[str, Lab]) -> None:
     result = runner.invoke(app, ["--region", EAST, "labs"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
@@ -142,6 +145,7 @@ def test_labs_text_fits_80_columns(three_labs: dict[str, Lab]) -> None:
     assert all(len(line) <= 80 for line in lines)
 
 
+@pytest.mark.slow
 def test_cleanup_all_labs_is_region_scoped_and_leaves_untagged(
     three_labs: dict[str, Lab],
 ) -> None:
@@ -167,6 +171,7 @@ def test_cleanup_all_labs_is_region_scoped_and_leaves_untagged(
     assert roles == {"users-function-role", f"third-function-role-{WEST}"}
 
 
+@pytest.mark.slow
 def test_cleanup_all_labs_removes_a_bucket_another_listed_lab_wrote_to(
     make_lab: Callable[..., Lab],
 ) -> None:
@@ -185,6 +190,7 @@ def test_cleanup_all_labs_removes_a_bucket_another_listed_lab_wrote_to(
     assert _labs("--region", EAST)["labs"] == []
 
 
+@pytest.mark.slow
 def test_cleanup_lab_after_the_command(make_lab: Callable[..., Lab]) -> None:
     a, b = make_lab(), new_lab(lab="other")
     _setup(a)
@@ -199,6 +205,7 @@ def test_cleanup_lab_after_the_command(make_lab: Callable[..., Lab]) -> None:
     assert bad.exit_code == 2 and "--all-labs removes every lab of the region" in bad.output
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_labs_on_a_moto_server(moto_server: str) -> None:
     requests.post(moto_server + "/moto-api/reset", timeout=10)
@@ -213,6 +220,7 @@ def test_labs_on_a_moto_server(moto_server: str) -> None:
     assert _labs("--endpoint-url", moto_server, "--region", EAST)["labs"] == []
 
 
+@pytest.mark.slow
 def test_labs_without_the_tagging_api_uses_the_services_lists(
     three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +236,7 @@ def test_labs_without_the_tagging_api_uses_the_services_lists(
     assert [_stable(lab) for lab in _labs("--region", WEST)["labs"]] == [C]
 
 
+@pytest.mark.slow
 def test_a_region_not_enabled_is_skipped_and_said(
     three_labs: dict[str, Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -78,6 +78,7 @@ def test_dry_run_lists_what_setup_runs_on_a_fresh_lab(
     assert _phases(ran)[2][0]["operation"] == "CreateFunction"
 
 
+@pytest.mark.slow
 def test_dry_run_lists_what_setup_runs_on_a_drifted_lab(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:

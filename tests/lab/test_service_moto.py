@@ -217,6 +217,7 @@ def _lab_leftovers(lab: Lab) -> list[str]:
     return left + [g["logGroupName"] for g in groups]
 
 
+@pytest.mark.slow
 def test_cleanup_removes_everything_including_object_versions(console_lab: Lab) -> None:
     lab = console_lab
     run_setup(lab, policy=PolicyMode.console)
@@ -295,6 +296,7 @@ def test_regions(make_lab, region: str) -> None:  # type: ignore[no-untyped-def]
     assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
 
 
+@pytest.mark.slow
 def test_policy_mode_switches_and_is_read_back(console_lab: Lab) -> None:
     lab = console_lab
     run_setup(lab, policy=PolicyMode.console)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.triage import analyze as triage
 
 
+@pytest.mark.slow
 def test_the_account_limit_is_the_emulators(lab: Any) -> None:
     lam = lab.client("lambda")
     before = lam.get_account_settings()["AccountLimit"]
@@ -34,6 +37,7 @@ def test_the_account_limit_is_the_emulators(lab: Any) -> None:
         lam.delete_function(FunctionName=name)
 
 
+@pytest.mark.slow
 def test_analyze_names_throttles_and_the_reserved_concurrency(lab: Any, tmp_path: Any) -> None:
     """Five requests at once to a function that reserves two: three throttled (Lambda's
     service segment only), which `analyze` counts apart from failures, with their cause."""

@@ -69,6 +69,7 @@ def test_changing_a_function_stops_its_environment_at_once(lab: Lab) -> None:
     assert environment_pids() - before == set()
 
 
+@pytest.mark.slow
 def test_delete_during_an_invocation_lets_it_finish_then_stops(lab: Lab) -> None:
     before = environment_pids()
     name, url = lab.deploy(SLOW)
@@ -116,6 +117,7 @@ def test_100_concurrent_requests_complete_without_tracebacks(
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_client_that_hangs_up_is_one_log_line(
     lab: Lab, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -78,6 +78,7 @@ def handler(event, context):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_local_serves_on_loopback_and_stops_leaving_nothing(
     stop: signal.Signals, tmp_path: Path
@@ -120,6 +121,7 @@ def test_local_serves_on_loopback_and_stops_leaving_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_local_on_a_busy_port_is_one_clear_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

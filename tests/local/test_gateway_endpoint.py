@@ -3,6 +3,7 @@ prints) says so and names the AWS endpoint to use instead."""
 
 from __future__ import annotations
 
+import pytest
 import requests
 from typer.testing import CliRunner
 
@@ -23,6 +24,7 @@ def test_the_gateway_answers_its_marker_with_the_api_endpoint(emulator: Emulator
     assert emulator_api_of(emulator.endpoint_url) is None  # the API is no gateway
 
 
+@pytest.mark.slow
 def test_commands_pointed_at_the_gateway_name_the_api_port(emulator: Emulator) -> None:
     gateway, api = emulator.gateway_url, emulator.endpoint_url
     expected = (

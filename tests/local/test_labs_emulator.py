@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from dogxray.app import app
@@ -19,6 +20,7 @@ from tests.lab.conftest import tiny_zip
 LAB = "labs-on-emulator"
 
 
+@pytest.mark.slow
 def test_labs_finds_a_lab_on_the_emulator_and_cleanup_lab_removes_it(emulator: Emulator) -> None:
     url = emulator.endpoint_url
     aws = Aws(Settings.from_options(lab=LAB, region="us-east-1", endpoint_url=url))

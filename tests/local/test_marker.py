@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 import requests
 
 from dogxray.core.aws import Aws, is_emulator
@@ -22,6 +23,7 @@ def test_the_emulator_answers_its_marker_and_moto_the_rest(emulator: Emulator) -
     assert sts.get_caller_identity()["Account"] == "123456789012"  # moto answers the rest
 
 
+@pytest.mark.slow
 def test_setup_on_the_emulator_builds_for_the_local_interpreter(emulator: Emulator) -> None:
     aws = Aws(Settings.from_options(lab="backend-emu", endpoint_url=emulator.endpoint_url))
     assert aws.is_emulator

@@ -55,6 +55,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_demo_local_on_a_moto_without_a_part_stops_before_patching(tmp_path: Path) -> None:
     """In a child process (the part is really deleted there): one error line and a hint,
     exit 1, no traceback, and the emulator's folder removed."""

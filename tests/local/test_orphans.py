@@ -94,6 +94,7 @@ def _start_emulator(tmp: Path) -> tuple[subprocess.Popen[str], str]:
     raise AssertionError("`dogxray local` did not print its endpoint within 60 s")
 
 
+@pytest.mark.slow
 def test_sigkilled_emulator_takes_its_environments_along(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 
 from dogxray.packaging import build as package
 from tests.local.conftest import Lab
 
 
+@pytest.mark.slow
 def test_real_payload_end_to_end(lab: Lab, tmp_path: Path) -> None:
     built = package.build_package(from_env=True)
     s3 = lab.client("s3")

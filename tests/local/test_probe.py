@@ -82,6 +82,7 @@ def test_without_the_header_the_newest_object_is_compared(
     assert (result.ok, result.s3_key) == (True, "pug/saved-during-the-request.png")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "headers", "body", "failure"),
     [

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 
+import pytest
 import requests
 
 from tests.local.conftest import Lab, with_xray_sdk, zipped
@@ -53,6 +54,7 @@ def test_runs_the_deployed_code_with_lambdas_environment(lab: Lab) -> None:
     assert 0 < body["remaining"] <= 3000
 
 
+@pytest.mark.slow
 def test_timeout_kills_the_environment_and_next_start_is_cold(lab: Lab) -> None:
     name, url = lab.deploy({"app.py": ECHO}, timeout=1)
     first = requests.get(url, timeout=10).json()["pid"]

@@ -22,6 +22,7 @@ from tests.local.test_scaling import HOLD, Held, wait_for
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
+@pytest.mark.slow
 def test_local_with_a_concurrency_limit_throttles_and_leaves_nothing(tmp_path: Path) -> None:
     proc = _start("--port", "0", "--concurrency", "2", tmpdir=tmp_path)
     try:

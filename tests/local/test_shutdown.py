@@ -37,6 +37,7 @@ def _dead_pid() -> int:
     return child.pid
 
 
+@pytest.mark.slow
 def test_ctrl_c_under_load_removes_the_whole_folder(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(

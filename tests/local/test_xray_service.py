@@ -95,6 +95,7 @@ def _counts(stats: dict[str, Any]) -> tuple[int, int, int, int, int]:
     )
 
 
+@pytest.mark.slow
 def test_inferred_s3_segments_in_batch_get_traces(lab: Lab, run: dict[str, Any]) -> None:
     for trace_id, bucket in ((run["ok"], BUCKET), (run["broken"], BROKEN)):
         documents = _documents(lab, trace_id)
@@ -203,6 +204,7 @@ def test_trace_graph_of_one_trace(lab: Lab, run: dict[str, Any]) -> None:
     assert lab.client("xray").get_trace_graph(TraceIds=["1-00000000-" + "0" * 24])["Services"] == []
 
 
+@pytest.mark.slow
 def test_map_comes_from_the_service_graph(
     lab: Lab, run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,6 +248,7 @@ def test_map_comes_from_the_service_graph(
     assert len(from_graph["nodes"]) == 6 and len(from_graph["edges"]) == 5
 
 
+@pytest.mark.slow
 def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) -> None:
     """The inferred bucket segment sits under the PutObject call (as in the console's
     timeline); the root cause stays save_dog_to_s3 / NoSuchBucket; no node is doubled."""

@@ -60,6 +60,7 @@ def over(text: str, columns: int) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_logs_fit_80_columns_and_json_keeps_the_messages(
     aws_mock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -84,6 +84,7 @@ def test_trace_finds_its_invocation_through_the_lambda_segment(aws_mock: Any) ->
     assert len(result["events"]) == 5 and result["invocations"][0]["failed"]
 
 
+@pytest.mark.slow
 def test_trace_unknown_and_request_without_lines_fail(aws_mock: Any) -> None:
     put(aws_mock.client("logs"), "s", invocation(RIDS[0]), start_ms=now_ms() - 1000)
     missing = cli("logs", "--trace", "1-69248101-0000000000005a17c0de0999")
@@ -93,6 +94,7 @@ def test_trace_unknown_and_request_without_lines_fail(aws_mock: Any) -> None:
     assert nothing.exit_code == 1 and "no log lines of request nope" in nothing.stderr
 
 
+@pytest.mark.slow
 def test_follow_prints_only_new_events_between_polls(aws_mock: Any) -> None:
     client = aws_mock.client("logs")
     base = now_ms() - 30_000
@@ -142,6 +144,7 @@ def test_follow_errors_waits_for_the_report_and_missing_group_waits(aws_mock: An
     assert [{e["request_id"] for e in b} for b in batches] == [{RIDS[1]}]
 
 
+@pytest.mark.slow
 def test_cli_text_exact(aws_mock: Any) -> None:
     start = (now_ms() // 60_000 - 2) * 60_000  # a whole minute, two minutes ago
     client = aws_mock.client("logs")
@@ -194,6 +197,7 @@ INVOCATION_KEYS = {
 }
 
 
+@pytest.mark.slow
 def test_cli_json_shape(aws_mock: Any) -> None:
     put(aws_mock.client("logs"), "s", invocation(RIDS[0], cold=True), start_ms=now_ms() - 5000)
     result = cli("logs", "--output", "json")
@@ -236,6 +240,7 @@ def test_bad_input_exits_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2 and message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_trace_prints_its_log_lines_under_the_waterfall(aws_mock: Any) -> None:
     start = time.time() - 30
     trace_id, docs = rebase(load("fault_separate"), start=start, serial=9)

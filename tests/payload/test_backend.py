@@ -265,6 +265,7 @@ def test_output_with_a_missing_directory_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "nonexistent").exists()
 
 
+@pytest.mark.slow
 def test_a_plain_moto_server_is_not_the_emulator(moto_server: str) -> None:
     """Another endpoint (moto, LocalStack) runs functions on the Lambda platform."""
     from dogxray.core.aws import Aws, is_emulator

@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 from .conftest import BUCKET, JPEG, DogApi, Lab, log_lines
 
 
+@pytest.mark.slow
 def test_success_returns_the_image_and_saves_the_same_bytes(
     lab: Lab, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -41,6 +42,7 @@ def test_success_returns_the_image_and_saves_the_same_bytes(
     assert set(line["timings_ms"]) == {"dog_api", "image", "s3", "total"}
 
 
+@pytest.mark.slow
 def test_clients_are_created_once_per_environment(lab: Lab) -> None:
     s3, http = lab.module.S3, lab.module.HTTP
     assert lab.invoke()["statusCode"] == 200
@@ -66,6 +68,7 @@ def _slow(_req: Request) -> Response:
     return Response("{}", content_type="application/json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("handler", "message"),
     [
@@ -102,6 +105,7 @@ def test_dog_api_failure_is_a_502_json_and_nothing_is_saved(
     assert (line["status"], line["outcome"]) == (502, "dog_api_error")
 
 
+@pytest.mark.slow
 def test_image_download_failure_is_a_502(lab: Lab, dog_api: DogApi) -> None:
     dog_api.server.clear()
     dog_api.server.expect_request("/api/breeds/image/random").respond_with_json(
@@ -113,6 +117,7 @@ def test_image_download_failure_is_a_502(lab: Lab, dog_api: DogApi) -> None:
     assert lab.keys() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "content_type", "expected"),
     [
@@ -136,6 +141,7 @@ def test_content_type_from_response_then_extension_then_generic(
     assert (saved["Body"].read(), saved["ContentType"]) == (b"pixels", expected)
 
 
+@pytest.mark.slow
 def test_breed_is_unknown_when_the_url_has_no_breeds_segment(
     lab: Lab, dog_api: DogApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,6 +166,7 @@ def test_missing_bucket_propagates_the_s3_error(
     assert "NoSuchBucket" in line["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("region", "bucket", "host", "path"),
     [
@@ -204,6 +211,7 @@ def test_image_too_large_for_a_response_redirects_to_a_presigned_url(
     assert lab.s3.get_object(Bucket=bucket, Key="n02088094_1003.jpg")["Body"].read() == JPEG
 
 
+@pytest.mark.slow
 def test_the_real_6mb_limit_keeps_a_4mb_photo_inline_and_redirects_a_5mb_one(
     lab: Lab, dog_api: DogApi
 ) -> None:

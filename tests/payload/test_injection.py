@@ -23,6 +23,7 @@ def inject(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
         monkeypatch.setenv(f"DOGXRAY_INJECT_{key.upper()}", value)
 
 
+@pytest.mark.slow
 def test_off_by_default_adds_nothing(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -> None:
     lab = make_lab()
     assert not lab.module.injection.SETTINGS.active
@@ -30,6 +31,7 @@ def test_off_by_default_adds_nothing(lambda_mode: Daemon, make_lab: Callable[[],
     assert "injected_fault" not in names(lambda_mode.collect())
 
 
+@pytest.mark.slow
 def test_latency_is_its_own_annotated_subsegment(
     lambda_mode: Daemon,
     make_lab: Callable[[], Lab],
@@ -50,6 +52,7 @@ def test_latency_is_its_own_annotated_subsegment(
     assert line["outcome"] == "ok"
 
 
+@pytest.mark.slow
 def test_failure_raises_injected_failure_with_the_fault_in_the_trace(
     lambda_mode: Daemon,
     make_lab: Callable[[], Lab],
@@ -94,6 +97,7 @@ def test_a_fixed_seed_hits_the_expected_requests(
     assert failed == expected and any(failed) and not all(failed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "error"),
     [

@@ -247,6 +247,7 @@ def moto_bucket(moto_server: str) -> Iterator[str]:
     yield name
 
 
+@pytest.mark.slow
 def test_the_unpacked_zip_runs_the_handler_in_a_fresh_process(
     tmp_path: Path,
     env_build: pkg.PackageResult,
@@ -287,6 +288,7 @@ def test_the_unpacked_zip_runs_the_handler_in_a_fresh_process(
     assert {"get_dog_images", "call_dog_api", "save_dog_to_s3"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.network
 @pytest.mark.parametrize(("arch", "machine"), [("x86_64", "x86_64"), ("arm64", "aarch64")])
 def test_platform_build_with_pip_from_the_index(

@@ -28,6 +28,7 @@ def call(lab: Lab, event: dict[str, Any]) -> dict[str, Any]:
     return lab.module.lambda_handler(event, SimpleNamespace(aws_request_id="req-x"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/dog/extra"])
 def test_other_paths_are_404_and_save_nothing(lab: Lab, path: str) -> None:
     reply = call(lab, url_event("GET", path))
@@ -36,6 +37,7 @@ def test_other_paths_are_404_and_save_nothing(lab: Lab, path: str) -> None:
     assert lab.keys() == [] and lab.dog_api.server.log == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD"])
 def test_other_methods_are_405_with_allow(lab: Lab, method: str) -> None:
     reply = call(lab, url_event(method, "/"))
@@ -45,6 +47,7 @@ def test_other_methods_are_405_with_allow(lab: Lab, method: str) -> None:
     assert lab.keys() == []
 
 
+@pytest.mark.slow
 def test_get_root_is_the_lab(lab: Lab) -> None:
     reply = call(lab, url_event("GET", "/"))
     assert reply["statusCode"] == 200 and len(lab.keys()) == 1
@@ -55,6 +58,7 @@ def test_a_console_test_event_is_the_lab(lab: Lab) -> None:
     assert call(lab, {"key1": "value1"})["statusCode"] == 200
 
 
+@pytest.mark.slow
 def test_a_favicon_request_leaves_no_lab_subsegments(lambda_mode: Daemon, make_lab: Any) -> None:
     lab = make_lab()
     assert call(lab, url_event("GET", "/favicon.ico"))["statusCode"] == 404

@@ -42,6 +42,7 @@ def _names(nodes: list[dict[str, Any]]) -> list[str]:
     return sorted(n["name"] for n in nodes)
 
 
+@pytest.mark.slow
 def test_success_trace_shape(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -> None:
     lab = make_lab()
     assert lab.invoke()["statusCode"] == 200
@@ -72,6 +73,7 @@ def test_success_trace_shape(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -
     assert not any(n.get("fault") for n in _flatten(lambda_mode.docs).values())
 
 
+@pytest.mark.slow
 def test_missing_bucket_leaves_the_fault_and_the_s3_exception(
     lambda_mode: Daemon, make_lab: Callable[[], Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +99,7 @@ def test_missing_bucket_leaves_the_fault_and_the_s3_exception(
     assert not api.get("fault")
 
 
+@pytest.mark.slow
 def test_dog_api_failure_is_a_fault_on_call_dog_api(
     lambda_mode: Daemon, make_lab: Callable[[], Lab], dog_api: DogApi
 ) -> None:
@@ -118,6 +121,7 @@ def test_dog_api_failure_is_a_fault_on_call_dog_api(
     assert get["fault"] is True
 
 
+@pytest.mark.slow
 def test_unsampled_invocation_sends_nothing(
     lambda_mode: Daemon, make_lab: Callable[[], Lab], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +133,7 @@ def test_unsampled_invocation_sends_nothing(
     assert lambda_mode.collect() == []
 
 
+@pytest.mark.slow
 def test_second_request_is_warm(lambda_mode: Daemon, make_lab: Callable[[], Lab]) -> None:
     lab = make_lab()
     assert lab.invoke()["statusCode"] == 200

@@ -74,6 +74,7 @@ def test_a_fault_after_a_downstream_throttle_is_a_failure() -> None:
     assert (doc["faulty"]["count"], doc["throttled"]["count"]) == (1, 0)
 
 
+@pytest.mark.slow
 def test_through_moto_with_the_functions_reserved_concurrency(aws_mock: Any) -> None:
     """The traces from moto's X-Ray; the reserved concurrency from moto's Lambda."""
     base = float(int(time.time()) - 120)

@@ -34,6 +34,7 @@ def _put(aws_mock: Any) -> None:
         )
 
 
+@pytest.mark.slow
 def test_analyze_fits_80_columns_and_json_keeps_the_message(
     aws_mock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -56,6 +57,7 @@ def test_analyze_fits_80_columns_and_json_keeps_the_message(
     assert doc["faulty"]["exceptions"][0]["message"] == LONG
 
 
+@pytest.mark.slow
 def test_one_trace_is_singular(aws_mock: Any) -> None:
     _, docs = lab_trace(0, injected=False, embedded=True, base=float(int(time.time()) - 60))
     aws_mock.client("xray").put_trace_segments(TraceSegmentDocuments=[json.dumps(d) for d in docs])

@@ -145,6 +145,7 @@ def _timed_rows() -> list[Any]:
     ]
 
 
+@pytest.mark.slow
 def test_stats_percentiles_differ_and_are_exact(aws_mock: Any) -> None:
     put(aws_mock, [*_timed_rows(), load("fault_separate")], ago=30)
     doc = json.loads(run("traces", "--stats", "-o", "json").stdout)
@@ -185,6 +186,7 @@ def test_stats_percentiles_differ_and_are_exact(aws_mock: Any) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_stats_json_and_text(aws_mock: Any) -> None:
     put(aws_mock, ["fault_separate", "success_embedded", "other_service"])
     result = run("traces", "--stats", "-o", "json")
@@ -200,6 +202,7 @@ def test_stats_json_and_text(aws_mock: Any) -> None:
     assert text.stdout.splitlines()[0].startswith("2 traces, 1 fault, 1 error (")
 
 
+@pytest.mark.slow
 def test_trace_json_and_waterfall_with_console_link(
     aws_mock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,6 +228,7 @@ def test_trace_json_and_waterfall_with_console_link(
     )
 
 
+@pytest.mark.slow
 def test_against_a_moto_server_endpoint(moto_server: str) -> None:
     """Local mode via --endpoint-url: separate documents, client-side scoping, no link."""
     import requests
@@ -244,6 +248,7 @@ def test_against_a_moto_server_endpoint(moto_server: str) -> None:
     assert "console:" not in text.stdout
 
 
+@pytest.mark.slow
 def test_empty_listing_explains_why(aws_mock: Any) -> None:
     text = run("traces")
     assert (text.exit_code, text.stdout) == (0, "")

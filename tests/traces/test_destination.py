@@ -48,6 +48,7 @@ def test_an_endpoint_without_the_api_is_silent(stubbed: tuple[Aws, Stubber]) -> 
     assert said == []
 
 
+@pytest.mark.slow
 def test_without_a_warn_the_fetcher_prints_nothing(
     stubbed: tuple[Aws, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:

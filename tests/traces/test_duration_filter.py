@@ -74,6 +74,7 @@ def test_rejected_filter_falls_back_to_the_client_side_range(aws_mock: Any) -> N
     assert [t["id"] for t in result.to_json()["traces"]] == [put_ids[3], put_ids[2]]
 
 
+@pytest.mark.slow
 def test_cli_min_duration_on_moto(aws_mock: Any) -> None:
     put_ids = put(aws_mock, ALL)
     result = run("traces", "--min-duration", "900ms", "-o", "json")
@@ -101,6 +102,7 @@ def test_bad_duration_is_a_usage_error(args: list[str], message: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_stats_histogram_json_and_text(aws_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     put(aws_mock, ALL)
     doc = json.loads(run("traces", "--stats", "-o", "json").stdout)

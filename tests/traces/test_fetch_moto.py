@@ -68,6 +68,7 @@ def test_errors_only_and_limit(aws_mock: Aws) -> None:
     assert [t["id"] for t in newest["traces"]] == [ids[3], ids[2]]
 
 
+@pytest.mark.slow
 def test_more_than_five_ids_go_in_batches_of_five(aws_mock: Aws) -> None:
     put(aws_mock, ["fault_separate", "success_embedded"] * 6)
     batches = attempts(aws_mock, "BatchGetTraces")
@@ -121,6 +122,7 @@ def test_empty_results_say_why(aws_mock: Aws) -> None:
     assert "no failed traces" in errs["note"] and f"since {since}" in errs["note"]
 
 
+@pytest.mark.slow
 def test_trace_detail_and_unknown_id(aws_mock: Aws) -> None:
     ids = put(aws_mock, ["fault_separate"])
     detail = service.trace_detail(aws_mock, ids[0]).to_json()

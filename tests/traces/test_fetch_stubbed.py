@@ -67,6 +67,7 @@ def destination(stub: Stubber, value: str = "XRay") -> None:
     stub.add_response("get_trace_segment_destination", {"Destination": value, "Status": "ACTIVE"})
 
 
+@pytest.mark.slow
 def test_server_side_filter_and_pagination_over_three_pages(stubbed: Any) -> None:
     aws, stub = stubbed
     all_ids = ids(12)

@@ -322,6 +322,7 @@ def cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args))
 
 
+@pytest.mark.slow
 def test_map_command_on_moto(aws_mock: Any) -> None:
     put(aws_mock, ["success_embedded", "fault_separate", "other_service"])
     result = cli("map", "--output", "json")
@@ -335,6 +336,7 @@ def test_map_command_on_moto(aws_mock: Any) -> None:
     assert text.exit_code == 0 and "│aws-bucket      │" in text.stdout
 
 
+@pytest.mark.slow
 def test_map_node_command_on_moto(aws_mock: Any) -> None:
     put(aws_mock, ["success_embedded", "fault_separate"])
     result = cli("map", "--node", "aws-bucket")

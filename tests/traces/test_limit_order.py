@@ -55,6 +55,7 @@ def test_limit_gives_the_newest(aws_mock: Aws, out_of_order: None, limit: int) -
     assert [t["id"] for t in result["traces"]] == ids[::-1][:limit]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [1, 5])
 def test_errors_limit_gives_the_newest_failures(
     aws_mock: Aws, out_of_order: None, limit: int

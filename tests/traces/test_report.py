@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tracedocs import FUNCTION, load, put, rebase
 from typer.testing import CliRunner
 
@@ -36,6 +37,7 @@ def collect(count: int, names: list[str] = MIX) -> Collector:
     return collector
 
 
+@pytest.mark.slow
 def test_thousand_traces_stay_under_two_megabytes() -> None:
     data = collect(1000).result(WINDOW, "1h")
     assert (data["count"], data["faults"]) == (1000, 500)
@@ -126,6 +128,7 @@ def test_report_refuses_a_missing_directory(tmp_path: Path) -> None:
     assert run("report", "--since", "soon").exit_code == 2
 
 
+@pytest.mark.slow
 def test_report_on_moto_into_a_directory(aws_mock: Any, tmp_path: Path) -> None:
     ids = put(aws_mock, MIX)
     result = run("report", "--file", str(tmp_path))
@@ -164,6 +167,7 @@ def test_report_output_is_the_format_and_file_the_path(aws_mock: Any, tmp_path: 
     assert ok.stdout.splitlines()[-1] == str(page) and "deprecated" not in ok.stderr
 
 
+@pytest.mark.slow
 def test_report_output_with_an_html_path_still_works_with_a_note(
     aws_mock: Any, tmp_path: Path
 ) -> None:

@@ -181,6 +181,7 @@ def test_empty_graph_falls_back_to_traces() -> None:
     assert result["note"].startswith("no traces of dog-photo-function in the last 10m")
 
 
+@pytest.mark.slow
 def test_denied_graph_falls_back_to_traces_other_errors_fail() -> None:
     aws, stubber = stubbed([])
     stubber.add_client_error("get_service_graph", "AccessDeniedException", http_status_code=403)

@@ -137,6 +137,7 @@ MAP_TEXT_80 = [
 ]
 
 
+@pytest.mark.slow
 def test_map_text_json_mermaid_and_node_agree_on_a_shared_bucket(two_labs: list[str]) -> None:
     doc = json.loads(cli("map", "--output", "json").stdout)
     assert doc["source"] == "service-graph"
@@ -195,6 +196,7 @@ def test_map_text_json_mermaid_and_node_agree_on_a_shared_bucket(two_labs: list[
     assert (own["stats"]["requests"], own["shared"], own["all_callers"]) == (2, False, None)
 
 
+@pytest.mark.slow
 def test_the_other_lab_sees_its_own_figures(two_labs: list[str]) -> None:
     doc = json.loads(cli("--lab", "cat-photo", "map", "--output", "json").stdout)
     bucket = node_of(doc, "aws-bucket")
@@ -204,6 +206,7 @@ def test_the_other_lab_sees_its_own_figures(two_labs: list[str]) -> None:
     assert "lovely-dogs-123456789012-us-east-1" not in {n["name"] for n in doc["nodes"]}
 
 
+@pytest.mark.slow
 def test_report_map_has_the_labs_figures_and_marks_shared(
     two_labs: list[str], tmp_path: Path
 ) -> None:
@@ -220,6 +223,7 @@ def test_report_map_has_the_labs_figures_and_marks_shared(
     assert "shared: others call it too; the figures are the lab's own" in html
 
 
+@pytest.mark.slow
 def test_without_a_service_graph_nothing_is_marked(aws_mock: Any) -> None:
     """moto's own X-Ray answers an empty graph: the figures come from the lab's traces
     and whether a node is shared is unknown (null), not claimed."""
@@ -367,6 +371,7 @@ def long_denial() -> dict[str, Any]:
     return json.loads(json.dumps(recording).replace('"Access Denied"', json.dumps(LONG_MESSAGE)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("columns", [80, 60])
 def test_map_node_fits_the_terminal(aws_mock: Any, columns: int) -> None:
     ids = put(aws_mock, [long_denial(), long_denial(), long_denial()])
@@ -384,6 +389,7 @@ def test_map_node_fits_the_terminal(aws_mock: Any, columns: int) -> None:
     assert group["trace_ids"] == list(reversed(ids))
 
 
+@pytest.mark.slow
 def test_map_node_at_80_columns_exact(aws_mock: Any) -> None:
     ids = put(aws_mock, [long_denial(), long_denial(), long_denial()])
     panel = cli("map", "--node", "aws-bucket").stdout.splitlines()

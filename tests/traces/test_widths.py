@@ -148,6 +148,7 @@ def test_every_line_fits_down_to_60_columns(
     assert too_long == []
 
 
+@pytest.mark.slow
 def test_json_does_not_depend_on_the_width(aws_mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     (tid,) = put(aws_mock, ["fault_separate"])
     runner = CliRunner()

@@ -47,6 +47,7 @@ def test_a_few_throttles_are_absorbed(aws_mock: Aws) -> None:
     assert len(got) == 1 and len(attempts) == 3
 
 
+@pytest.mark.slow
 def test_endless_throttling_is_one_clear_error(aws_mock: Aws) -> None:
     attempts = throttle(aws_mock, times=100)
     fetcher = fetch.Fetcher(aws_mock, sleep=lambda _s: None)
