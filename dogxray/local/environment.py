@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -126,7 +127,7 @@ class ExecutionEnvironment:
             threading.Thread(target=target, args=(pipe,), daemon=True).start()
 
     def _read_replies(self, pipe: IO[bytes]) -> None:
-        for line in pipe:
+        for line in _lines(pipe):
             try:
                 self._replies.put(json.loads(line))
             except ValueError:
@@ -135,7 +136,7 @@ class ExecutionEnvironment:
 
     def _read_logs(self, pipe: IO[bytes]) -> None:
         lines: list[tuple[int, str]] = []
-        for raw in pipe:
+        for raw in _lines(pipe):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if line.startswith(END_MARKER):
                 self._outputs.put(lines)
@@ -183,6 +184,15 @@ class ExecutionEnvironment:
                 with contextlib.suppress(OSError):
                     pipe.close()
         shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _lines(pipe: IO[bytes]) -> Iterator[bytes]:
+    """A child's pipe, line by line, to its end, or until `kill` closes it under the
+    reader (a stop under load): then the reader ends quietly, as at end of output."""
+    try:
+        yield from pipe
+    except (OSError, ValueError):  # ValueError: read of a closed file
+        return
 
 
 class Stopping(Exception):

@@ -226,3 +226,24 @@ def wait_for(predicate: object, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(predicate())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("error", [ValueError("readline of closed file"), OSError(9, "EBADF")])
+def test_a_pipe_closed_under_its_reader_ends_the_reader_quietly(error: Exception) -> None:
+    """`kill` closes a child's pipes while the reader threads read them (Ctrl-C under
+    load): the readers end as at end of output, no traceback on stderr."""
+    import io
+
+    from dogxray.local.environment import _lines
+
+    class ClosedUnderneath(io.BytesIO):
+        def __iter__(self) -> ClosedUnderneath:
+            return self
+
+        def __next__(self) -> bytes:
+            line = self.readline()
+            if not line:
+                raise error
+            return line
+
+    assert list(_lines(ClosedUnderneath(b"one\ntwo\n"))) == [b"one\n", b"two\n"]
