@@ -77,7 +77,9 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
-def error_doc(exc: BaseException, error_type: str | None = None, message: str | None = None):
+def error_doc(
+    exc: BaseException, error_type: str | None = None, message: str | None = None
+) -> dict[str, Any]:
     """Lambda's error payload, plus the frames the X-Ray `cause` needs."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
     return {

@@ -294,7 +294,7 @@ def _warm_backends(endpoint_url: str) -> None:
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
     )
-    calls = {
+    calls: dict[str, Callable[[Any], Any]] = {
         "iam": lambda c: c.list_roles(MaxItems=1),
         "xray": lambda c: c.get_trace_summaries(StartTime=0, EndTime=1),
         "lambda": lambda c: c.list_functions(MaxItems=1),

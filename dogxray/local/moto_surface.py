@@ -38,15 +38,17 @@ PATCHED: tuple[tuple[str, str], ...] = (
     ("moto.s3.models", "FakeKey.__del__"),
     ("moto.moto_api._internal.models", "moto_api_backend.reset"),
     ("moto.server", "ThreadedMotoServer"),
+    ("moto.core.models", "DEFAULT_ACCOUNT_ID"),
 )
 
 
 def _xray_storage() -> bool:
     """The X-Ray backend keeps its traces where retention and the graph APIs read them
     (an instance field, so it is checked on a backend)."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.xray.models import xray_backends
 
-    backend = xray_backends["123456789012"]["us-east-1"]
+    backend = xray_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
     return hasattr(getattr(backend, "_segment_collection", None), "_traces")
 
 

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from itertools import count
 
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.xray.models import xray_backends
 
 HOST = "127.0.0.1"

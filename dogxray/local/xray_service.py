@@ -370,7 +370,9 @@ def service_graph(calls: list[Call]) -> list[dict[str, Any]]:
     return services
 
 
-def _page(services: list[dict[str, Any]], token: str | None) -> tuple[list, str | None]:
+def _page(
+    services: list[dict[str, Any]], token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     offset = 0
     if token:
         try:
@@ -435,7 +437,7 @@ def get_trace_graph(response: Any) -> str:
 
 
 def _with_inferred(backend: Any, trace_ids: list[str]) -> dict[str, Any]:
-    result = _originals["get_trace_ids"](backend, trace_ids)
+    result: dict[str, Any] = _originals["get_trace_ids"](backend, trace_ids)
     for trace in result["Traces"]:
         documents = [json.loads(s["Document"]) for s in trace["Segments"]]
         for doc in inferred_segments(trace["Id"], documents):

@@ -78,7 +78,7 @@ def _services(aws: Any, window: tuple[Any, Any]) -> list[dict[str, Any]] | None:
         raise
 
 
-def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict | None:
+def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict[str, Any] | None:
     from dogxray.traces import service_graph
 
     services = _services(aws, window)
