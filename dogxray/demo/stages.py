@@ -7,11 +7,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.lab.progress import SILENT, Reporter
+
+if TYPE_CHECKING:
+    from dogxray.core.aws import Aws
+    from dogxray.lab.probe import ProbeResult
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
 LOCAL_TRACE_WAIT_S = 5
@@ -106,7 +110,7 @@ class StageRunner:
 
     def __init__(
         self,
-        aws: Any,
+        aws: Aws,
         settings: Settings,
         report: DemoReport,
         *,
@@ -165,7 +169,7 @@ class StageRunner:
                 said = True
             self.sleep(TRACE_POLL_S)
 
-    def probe(self) -> Any:
+    def probe(self) -> ProbeResult:
         """One request to the lab's Function URL, checked against the bucket."""
         from dogxray.lab import probe
 
