@@ -39,7 +39,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     env = dummy_env()
     env.update(NO_COLOR="1", COLUMNS="100")
-    from dogxray.local import Emulator, xray_service
+    from dogxray.local import Emulator
 
     with Emulator(port=0) as emu:
         endpoint = emu.endpoint_url
@@ -55,14 +55,14 @@ def main() -> None:
                 f"{doc['source']}, {len(doc['nodes'])} nodes, {len(doc['edges'])} edges, "
                 f"{edges} client requests (target < 1 s: {'met' if wall < 1 else 'MISSED'})"
             )
-        xray_service.detach()  # moto's empty graph: `map` falls back to the traces
+        emu.state.graph = False  # moto's empty graph: `map` falls back to the traces
         wall, peak, doc = dogxray(endpoint, env, "map", "--since", "10m", "-o", "json")
         print(
             f"dogxray map (from traces): {wall:.2f} s wall, {peak / 1024:.1f} MiB peak; source "
             f"{doc['source']}, {doc['traces']} traces, {len(doc['nodes'])} nodes, "
             f"{len(doc['edges'])} edges"
         )
-        xray_service.apply()
+        emu.state.graph = True
         wall, peak, node = dogxray(endpoint, env, "map", "--node", "aws-bucket", "-o", "json")
         print(
             f"dogxray map --node aws-bucket: {wall:.2f} s wall, {peak / 1024:.1f} MiB peak; "

@@ -26,14 +26,10 @@ def aws() -> Iterator[Aws]:
     """moto with the percentiles the emulator teaches it (plain moto has none)."""
     from moto import mock_aws
 
-    from dogxray.local import cloudwatch_stats
+    from dogxray.local import patches
 
-    cloudwatch_stats.apply()
-    try:
-        with mock_aws():
-            yield Aws(Settings.from_options(region="us-east-1"))
-    finally:
-        cloudwatch_stats.detach()
+    with patches.applied(), mock_aws():
+        yield Aws(Settings.from_options(region="us-east-1"))
 
 
 def publish(aws: Aws, name: str, values: list[tuple[datetime, float]], unit: str) -> None:

@@ -9,7 +9,6 @@ import re
 import shutil
 import socket
 import stat
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from dogxray.core.errors import DogxrayError
 
 if TYPE_CHECKING:
     from dogxray.local.retention import Bounds
+    from dogxray.local.wsgi import State
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -76,6 +76,8 @@ class Emulator:
         self._parts: list[Any] = []  # stopped last to first, after the front doors
         self._doors: list[Any] = []  # what accepts requests: stopped first
         self._saved_env: dict[str, str | None] = {}
+        self.state: State | None = None  # what the front's handlers read
+        self._patches: object | None = None
 
     @property
     def client_env(self) -> dict[str, str]:
@@ -100,16 +102,17 @@ class Emulator:
         from dogxray.local import moto_surface
 
         moto_surface.check()  # before any patch: a moto that lacks a part names it
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
 
-        from dogxray.local import moto_patches
+        from dogxray.local import patches
         from dogxray.local.dog_api import DogApi
+        from dogxray.local.front import Front
         from dogxray.local.gateway import Gateway
+        from dogxray.local.moto_server import WsgiServer, moto_app
         from dogxray.local.pool import Pool
         from dogxray.local.retention import Retention
         from dogxray.local.runtime import Runtime
+        from dogxray.local.wsgi import State
         from dogxray.local.xray_daemon import XRayDaemon
 
         assert self.workdir is not None
@@ -121,26 +124,15 @@ class Emulator:
         self._parts.append(Retention(self.retention).start())
         gateway = Gateway(None)
         self.gateway_url = gateway.url
-        moto_patches.apply(gateway.url)
-        if self.fresh:  # moto's state is per process: start from an empty account
-            from moto.moto_api._internal.models import moto_api_backend
-
-            moto_api_backend.reset()
+        self._patches = patches.install()
         self._doors.append(gateway)  # stopped even if it never served
-        _check_port(self.port)  # werkzeug would exit its thread and leave us hanging
-        moto = ThreadedMotoServer(ip_address=HOST, port=self.port, verbose=False)
-        moto.start()
+        _check_port(self.port)
+        self.state = State(concurrency=self.concurrency, gateway_base=gateway.url)
+        moto = WsgiServer(Front(moto_app(), self.state), self.port).start()
         self._doors.append(moto)
-        from dogxray.local import marker
-
-        server = moto._server  # werkzeug's server calls `server.app` per request
-        assert server is not None
-        server.app = marker.wrap(server.app)
-        from dogxray.local import account_settings  # GetAccountSettings: the pool's limit
-
-        server.app = account_settings.wrap(server.app, self.concurrency)
-        host, port = moto.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        if self.fresh:  # moto's state is per process: start from an empty account
+            _reset_moto(moto.url)
+        self.endpoint_url = moto.url
         gateway.endpoint_url = self.endpoint_url
         self.runtime = Runtime(
             self.workdir,
@@ -155,7 +147,7 @@ class Emulator:
         )
         self._parts.append(self.runtime)
         gateway.runtime = self.runtime
-        moto_patches.use_runtime(self.runtime)
+        self.state.runtime = self.runtime
         gateway.start()
         _warm_backends(self.endpoint_url)
 
@@ -169,8 +161,15 @@ class Emulator:
         if self.runtime is not None and self.runtime in self._parts:
             self._parts.remove(self.runtime)
             _quietly(self.runtime.stop)
-        if "dogxray.local.moto_patches" in sys.modules:
-            sys.modules["dogxray.local.moto_patches"].detach()
+        if self.state is not None:
+            self.state.runtime = None  # moto's own Invoke for a request still in flight
+        if self._patches is not None:
+            from dogxray.local import patches, xray_service
+
+            patches.uninstall(self._patches)
+            if not patches.installed():
+                xray_service.reset()
+            self._patches = None
         while self._parts:
             _quietly(self._parts.pop().stop)
         if self.workdir is not None:
@@ -284,6 +283,15 @@ def _check_port(port: int) -> None:
                 hint="another process uses the port: stop it, or pick another with --port "
                 "(0 = any free port)",
             ) from exc
+
+
+def _reset_moto(url: str) -> None:
+    """moto's documented reset (`POST /moto-api/reset`), before anyone knows the URL."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
 
 
 def _warm_backends(endpoint_url: str) -> None:

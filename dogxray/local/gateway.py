@@ -22,6 +22,7 @@ from moto.awslambda.models import lambda_backends
 
 from dogxray.core.config import EMULATOR_MARKER, GATEWAY_MARKER_PATH
 from dogxray.local.httpd import LoopbackServer, QuietHandler
+from dogxray.local.lambda_api import url_conditions
 from dogxray.local.records import Invocation
 from dogxray.local.runtime import Runtime
 
@@ -266,7 +267,8 @@ class Gateway(LoopbackServer):
         if auth_type == "AWS_IAM":
             # Signed requests are accepted without checking the signature (dummy credentials).
             return str(request.headers.get("Authorization", "")).startswith("AWS4-HMAC-SHA256")
-        return public_access_allowed(list(getattr(fn.policy, "statements", [])))
+        statements = list(getattr(fn.policy, "statements", []))
+        return public_access_allowed([url_conditions(s) for s in statements])
 
 
 def _request_id() -> str:

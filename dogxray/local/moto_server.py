@@ -1,26 +1,67 @@
-"""A plain moto server on loopback: the "any other endpoint" of the tests and benches.
+"""moto's WSGI application served on loopback by a server of our own.
 
-Not the emulator (no Function URL gateway, no runtime, no marker). Callers set dummy
-credentials themselves; moto is imported only when this is used.
+moto documents its server as `DomainDispatcherApplication(create_backend_app)` behind
+werkzeug (what `moto_server` and `ThreadedMotoServer` run). Serving that application
+ourselves lets the emulator put its front (`local/front.py`) in front of it as plain
+WSGI, and answer keep-alive clients without the ~40 ms Nagle/delayed-ACK stall, without
+touching moto's server objects. `loopback_moto_server()` is plain moto: the "any other
+endpoint" of the tests and benches (callers set dummy credentials themselves).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 HOST = "127.0.0.1"
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def moto_app() -> WsgiApp:
+    """moto's own WSGI application (every service, dispatched by host and path)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    return app
+
+
+class WsgiServer:
+    """`app` served by werkzeug's threaded server on 127.0.0.1 (port 0: any free one)."""
+
+    def __init__(self, app: WsgiApp, port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from werkzeug.serving import make_server
+
+        class Handler(MotoRequestHandler):
+            disable_nagle_algorithm = True  # headers and body are separate writes
+
+        self._server = make_server(HOST, port, app, threaded=True, request_handler=Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="dogxray-moto", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self._server.server_port}"
+
+    def start(self) -> WsgiServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
 
 
 @contextmanager
-def loopback_moto_server(port: int = 0) -> Iterator[str]:
-    """Run a moto server on 127.0.0.1 (port 0: any free one); yields its URL."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    host, bound = server.get_host_and_port()
+def loopback_moto_server(port: int = 0, app: WsgiApp | None = None) -> Iterator[str]:
+    """Serve `app` (default: plain moto) on 127.0.0.1; yields its URL."""
+    server = WsgiServer(app or moto_app(), port).start()
     try:
-        yield f"http://{host}:{bound}"
+        yield server.url
     finally:
         server.stop()

@@ -1,7 +1,13 @@
-"""Every part of moto the emulator patches or reads beyond moto's documented API, in one
-list, checked before anything is patched: a moto release that renamed one fails the
-start with a message naming the installed version and the missing part, instead of an
-AttributeError half-way through patching. pyproject.toml bounds moto to `>=5.1,<6`.
+"""Every part of moto the emulator uses, in one list, checked before anything is
+patched: a moto release that renamed one fails the start with a message naming the
+installed version and the missing part, instead of an AttributeError half-way.
+pyproject.toml bounds moto to `>=5.1,<6`.
+
+The emulator answers what it does differently in front of moto's WSGI application
+(`local/front.py`) and reads moto's backends through their public methods (the ones
+moto's own responses call). Only three class members are replaced (`local/patches.py`:
+no public seam exists for them), and one private field is written: retention prunes
+the oldest X-Ray traces, and moto's X-Ray has no call that deletes a trace.
 """
 
 from __future__ import annotations
@@ -15,36 +21,35 @@ from dogxray.core.errors import DogxrayError
 
 SUPPORTED = ">=5.1,<6"
 
-# (module, attribute path): class members the emulator replaces or wraps, and the
-# server internals it wraps (werkzeug's app on the threaded server).
-PATCHED: tuple[tuple[str, str], ...] = (
-    ("moto.awslambda.models", "FunctionUrlConfig.__init__"),
-    ("moto.awslambda.models", "LambdaFunction.invoke"),
-    ("moto.awslambda.models", "LambdaFunction.update_configuration"),
-    ("moto.awslambda.models", "LambdaFunction.update_function_code"),
-    ("moto.awslambda.models", "LambdaBackend.delete_function"),
-    ("moto.awslambda.models", "lambda_backends"),
-    ("moto.awslambda.policy", "Policy.decode_policy"),
-    ("moto.awslambda.exceptions", "LambdaClientError"),
-    ("moto.moto_server.werkzeug_app", "MotoRequestHandler"),
-    ("moto.xray.models", "XRayBackend.get_trace_ids"),
-    ("moto.xray.models", "xray_backends"),
-    ("moto.xray.responses", "XRayResponse.service_graph"),
-    ("moto.xray.responses", "XRayResponse.trace_graph"),
-    ("moto.cloudwatch.models", "Statistics"),
-    ("moto.cloudwatch.models", "cloudwatch_backends"),
-    ("moto.logs.models", "logs_backends"),
+# (module, attribute path)
+PATCHED: tuple[tuple[str, str], ...] = (  # replaced while an emulator runs
+    ("moto.cloudwatch.models", "Statistics.get_statistics_for_type"),
     ("moto.core.common_models", "BaseModel.__new__"),
     ("moto.s3.models", "FakeKey.__del__"),
-    ("moto.moto_api._internal.models", "moto_api_backend.reset"),
-    ("moto.server", "ThreadedMotoServer"),
+)
+USED: tuple[tuple[str, str], ...] = (  # served, called or read
+    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication"),
+    ("moto.moto_server.werkzeug_app", "create_backend_app"),
+    ("moto.moto_server.werkzeug_app", "MotoRequestHandler"),
+    ("moto.iam.models", "get_account_id_from"),
     ("moto.core.models", "DEFAULT_ACCOUNT_ID"),
+    ("moto.awslambda.models", "lambda_backends"),
+    ("moto.awslambda.models", "LambdaBackend.get_function"),
+    ("moto.awslambda.models", "LambdaBackend.list_functions"),
+    ("moto.xray.models", "xray_backends"),
+    ("moto.xray.models", "XRayBackend.process_segment"),
+    ("moto.xray.models", "XRayBackend.get_trace_summary"),
+    ("moto.xray.models", "XRayBackend.get_trace_ids"),
+    ("moto.cloudwatch.models", "cloudwatch_backends"),
+    ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_data"),
+    ("moto.logs.models", "logs_backends"),
+    ("moto.logs.models", "LogsBackend.put_log_events"),
 )
 
 
 def _xray_storage() -> bool:
-    """The X-Ray backend keeps its traces where retention and the graph APIs read them
-    (an instance field, so it is checked on a backend)."""
+    """The X-Ray backend keeps its traces where retention prunes them (an instance
+    field, so it is checked on a backend)."""
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.xray.models import xray_backends
 
@@ -65,9 +70,9 @@ def _resolve(module: str, path: str) -> Any:
 
 
 def missing() -> list[str]:
-    """What of `PATCHED` and `INSTANCE_CHECKS` the installed moto lacks."""
+    """What of `PATCHED`, `USED` and `INSTANCE_CHECKS` the installed moto lacks."""
     absent = []
-    for module, path in PATCHED:
+    for module, path in (*PATCHED, *USED):
         try:
             _resolve(module, path)
         except (ImportError, AttributeError):

@@ -4,8 +4,8 @@ environment variables), so its memory stays flat under a long `load`.
 
 moto also keeps a reference to every model object it ever made (`instances_tracked`, for
 its /moto-api dashboard): every segment, log event, datapoint and replaced S3 object
-would live forever. `untrack_models()` (applied with the other moto patches while the
-emulator runs) stops that, so what is pruned or replaced is freed.
+would live forever. `untracked_new` (installed by `local/patches.py` while the emulator
+runs) stops that, so what is pruned or replaced is freed.
 
 A sweeper thread prunes every `SWEEP_INTERVAL_S`; between sweeps the stores may exceed
 the bounds by what arrived meanwhile. Pruning swaps in new containers (a reader iterating
@@ -158,40 +158,20 @@ def _metric_key(datum: Any) -> tuple[Any, ...]:
     return (datum.namespace, datum.name, dimensions)
 
 
-# ---- moto's own list of every model object ------------------------------------------------
-_saved: dict[str, Any] = {}
+# ---- moto's own list of every model object (installed by local/patches.py) ----------
 
 
-def untrack_models() -> None:
-    """moto stops keeping every model object it makes (idempotent); a replaced S3
-    object's buffer is closed when it is freed, without moto's "not disposed" warning."""
+def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """`BaseModel.__new__` without adding the object to moto's `instances_tracked`."""
     from moto.core.common_models import BaseModel
-    from moto.s3.models import FakeKey
 
-    if _saved:
-        return
-    _saved["new"] = BaseModel.__dict__["__new__"]
-    _saved["del"] = FakeKey.__dict__["__del__"]
-
-    def untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
-        return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
-
-    def quiet_del(self: Any) -> None:
-        self.dispose()
-
-    BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign]
-    FakeKey.__del__ = quiet_del  # type: ignore[method-assign]
+    return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
 
 
-def track_models() -> None:
-    """moto's own behaviour again (the emulator stopped)."""
-    from moto.core.common_models import BaseModel
-    from moto.s3.models import FakeKey
-
-    if not _saved:
-        return
-    BaseModel.__new__ = _saved.pop("new")  # type: ignore[method-assign]
-    FakeKey.__del__ = _saved.pop("del")  # type: ignore[method-assign]
+def quiet_del(self: Any) -> None:
+    """A replaced S3 object's buffer closed when it is freed, without moto's "not
+    disposed" warning."""
+    self.dispose()
 
 
 # ---- every back end, periodically -------------------------------------------------------

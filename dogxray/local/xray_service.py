@@ -18,7 +18,10 @@ was sent).
   else ok; `TotalResponseTime` and histograms in seconds (`[{Value, Count}]`, millisecond
   bins). `ReferenceId`s are stable for the life of the emulator.
 
-`apply()` / `detach()` install and remove the patches (the emulator's start and stop).
+They are answered in front of moto (`local/front.py`): the traces are read through the
+X-Ray backend's public calls (`get_trace_summary`, `get_trace_ids`: what
+GetTraceSummaries and BatchGetTraces use), each trace parsed once until another of its
+documents arrives.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from dogxray.local.wsgi import Reply, Request, State
 from dogxray.traces import rules
 from dogxray.traces.rules import AWS_NAMESPACES
 
+LONGEST_S = 15 * 60  # Lambda's longest run: a trace that began before a window
 SERVICES_PER_PAGE = 20  # a page of GetServiceGraph / GetTraceGraph (X-Ray pages too)
 CLIENT = "client"
-_originals: dict[str, Any] = {}
 _lock = threading.Lock()
 _refs: dict[tuple[str, str], int] = {}  # (name, type) -> ReferenceId, never reused
 _cache: dict[tuple[int, str], tuple[int, list[Call]]] = {}  # (backend, trace) -> calls
@@ -260,38 +264,37 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
 # ---- the graph ----------------------------------------------------------------------
 
 
-def _stored(trace: dict[str, Any]) -> list[dict[str, Any]]:
-    """A trace's documents from moto's parsed segments (no second JSON parse)."""
-    return [
-        {
-            **segment.misc,
-            "id": segment.id,
-            "name": segment.name,
-            "trace_id": segment.trace_id,
-            "start_time": segment.start_time,
-            "end_time": segment.end_time,
-            "parent_id": segment.parent_id,
-            "origin": segment.origin,
-            "http": segment.http,
-            "aws": segment.aws,
-            "subsegments": segment.subsegments,
-        }
-        for segment in list(trace["segments"])
-    ]
+def _documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
+    """The raw documents of the traces X-Ray holds among `trace_ids` (BatchGetTraces)."""
+    found = backend.get_trace_ids(trace_ids)["Traces"] if trace_ids else []
+    return {t["Id"]: [s["Document"] for s in t["Segments"]] for t in found}
 
 
-def _calls_of(backend: Any, trace_id: str, trace: dict[str, Any]) -> list[Call]:
-    """A trace's calls, cached until another of its documents arrives."""
-    key = (id(backend), trace_id)
-    count = len(trace["segments"])
-    with _lock:
-        cached = _cache.get(key)
-    if cached is not None and cached[0] == count:
-        return cached[1]
-    calls = trace_calls(trace_id, _stored(trace))
-    with _lock:
-        _cache[key] = (count, calls)
-    return calls
+def _in_window(backend: Any, start: float, end: float) -> list[str]:
+    """The traces that may have a call in [start, end] (GetTraceSummaries over the window
+    widened by Lambda's longest run, so a trace that began before it is not missed)."""
+    from datetime import datetime
+
+    def when(epoch: float) -> datetime:  # as moto dates segments
+        return datetime.fromtimestamp(min(max(epoch, 0.0), 32503680000.0))
+
+    found = backend.get_trace_summary(when(start - LONGEST_S), when(end + LONGEST_S), None)
+    return [s["Id"] for s in found["TraceSummaries"]]
+
+
+def _calls(backend: Any, trace_ids: list[str]) -> list[Call]:
+    """The calls of the traces, each parsed once until another of its documents arrives."""
+    result: list[Call] = []
+    for trace_id, raw in _documents(backend, trace_ids).items():
+        key = (id(backend), trace_id)
+        with _lock:
+            cached = _cache.get(key)
+        if cached is None or cached[0] != len(raw):
+            cached = (len(raw), trace_calls(trace_id, [json.loads(doc) for doc in raw]))
+            with _lock:
+                _cache[key] = cached
+        result.extend(cached[1])
+    return result
 
 
 def forget(backend: Any, trace_ids: list[str]) -> None:
@@ -378,17 +381,17 @@ def _page(
         try:
             offset = int(json.loads(base64.b64decode(token))["offset"])
         except (ValueError, KeyError, TypeError):
-            raise _invalid("the NextToken is not valid") from None
+            raise Invalid("the NextToken is not valid") from None
     end = offset + SERVICES_PER_PAGE
     more = end < len(services)
     next_token = base64.b64encode(json.dumps({"offset": end}).encode()).decode() if more else None
     return services[offset:end], next_token
 
 
-def _invalid(message: str) -> Exception:
-    from moto.core.exceptions import JsonRESTError
+class Invalid(Exception):
+    """X-Ray's answer to a request it cannot serve (HTTP 400)."""
 
-    return JsonRESTError("InvalidRequestException", message)
+    kind = "InvalidRequestException"
 
 
 def _epoch(value: Any) -> float:
@@ -396,80 +399,83 @@ def _epoch(value: Any) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise _invalid(f"not a timestamp: {value!r}") from None
+        raise Invalid(f"not a timestamp: {value!r}") from None
 
 
-def get_service_graph(response: Any) -> str:
-    params = response.request_params
+def _backend(req: Request) -> Any:
+    from moto.xray.models import xray_backends
+
+    scope = req.scope()
+    if scope is None:
+        raise Invalid("the request is not signed")
+    return xray_backends[scope[0]][scope[1]]
+
+
+def _answer(req: Request, answer: Any) -> Reply:
+    """`answer(backend, params)` as the JSON reply; X-Ray's error for a bad request."""
+    params = req.document()
+    try:
+        if not isinstance(params, dict):
+            raise Invalid("the request body is not a JSON object")
+        return Reply.json(answer(_backend(req), params))
+    except Invalid as exc:
+        return Reply.json(
+            {"__type": exc.kind, "message": str(exc)}, 400, [("X-Amzn-ErrorType", exc.kind)]
+        )
+
+
+def service_graph_api(state: State, req: Request) -> Reply:
+    """GetServiceGraph (POST /ServiceGraph)."""
+    return _answer(req, get_service_graph) if state.graph else req.forward()
+
+
+def trace_graph_api(state: State, req: Request) -> Reply:
+    """GetTraceGraph (POST /TraceGraph)."""
+    return _answer(req, get_trace_graph) if state.graph else req.forward()
+
+
+def batch_get_traces_api(state: State, req: Request) -> Reply:
+    """BatchGetTraces (POST /Traces): moto's answer plus the inferred segments."""
+    reply = req.forward()
+    doc = reply.document()
+    if not reply.ok or not isinstance(doc, dict):
+        return reply
+    for trace in doc.get("Traces", []):
+        documents = [json.loads(s["Document"]) for s in trace["Segments"]]
+        for inferred in inferred_segments(trace["Id"], documents):
+            trace["Segments"].append({"Id": inferred["id"], "Document": json.dumps(inferred)})
+    return reply.with_document(doc)
+
+
+def get_service_graph(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("StartTime") is None or params.get("EndTime") is None:
-        raise _invalid("StartTime and EndTime are required")
+        raise Invalid("StartTime and EndTime are required")
     start, end = _epoch(params["StartTime"]), _epoch(params["EndTime"])
     if end < start:
-        raise _invalid("EndTime is before StartTime")
-    backend = response.xray_backend
-    calls: list[Call] = []
-    for trace_id, trace in list(backend._segment_collection._traces.items()):
-        calls.extend(c for c in _calls_of(backend, trace_id, trace) if start <= c.start <= end)
+        raise Invalid("EndTime is before StartTime")
+    calls = [c for c in _calls(backend, _in_window(backend, start, end)) if start <= c.start <= end]
     services, token = _page(service_graph(calls), params.get("NextToken"))
     result: dict[str, Any] = {"StartTime": start, "EndTime": end, "Services": services}
     result["ContainsOldGroupVersions"] = False
     if token:
         result["NextToken"] = token
-    return json.dumps(result)
+    return result
 
 
-def get_trace_graph(response: Any) -> str:
-    params = response.request_params
+def get_trace_graph(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     trace_ids = params.get("TraceIds")
     if not isinstance(trace_ids, list):
-        raise _invalid("TraceIds is required")
-    backend = response.xray_backend
-    traces = backend._segment_collection._traces
-    calls = []
-    for trace_id in dict.fromkeys(trace_ids):
-        if trace_id in traces:  # a defaultdict: do not create empty traces
-            calls.extend(_calls_of(backend, trace_id, traces[trace_id]))
+        raise Invalid("TraceIds is required")
+    calls = _calls(backend, [str(t) for t in dict.fromkeys(trace_ids)])
     services, token = _page(service_graph(calls), params.get("NextToken"))
     result: dict[str, Any] = {"Services": services}
     if token:
         result["NextToken"] = token
-    return json.dumps(result)
-
-
-def _with_inferred(backend: Any, trace_ids: list[str]) -> dict[str, Any]:
-    result: dict[str, Any] = _originals["get_trace_ids"](backend, trace_ids)
-    for trace in result["Traces"]:
-        documents = [json.loads(s["Document"]) for s in trace["Segments"]]
-        for doc in inferred_segments(trace["Id"], documents):
-            trace["Segments"].append({"Id": doc["id"], "Document": json.dumps(doc)})
     return result
 
 
-def apply() -> None:
-    """Install the patches on moto's X-Ray (idempotent)."""
-    from moto.xray.models import XRayBackend
-    from moto.xray.responses import XRayResponse
-
-    if _originals:
-        return
-    _originals["service_graph"] = XRayResponse.service_graph
-    _originals["trace_graph"] = XRayResponse.trace_graph
-    _originals["get_trace_ids"] = XRayBackend.get_trace_ids
-    XRayResponse.service_graph = get_service_graph  # type: ignore[method-assign,assignment]
-    XRayResponse.trace_graph = get_trace_graph  # type: ignore[method-assign,assignment]
-    XRayBackend.get_trace_ids = _with_inferred  # type: ignore[method-assign,assignment]
-
-
-def detach() -> None:
-    """moto's own X-Ray again (the emulator stopped)."""
-    from moto.xray.models import XRayBackend
-    from moto.xray.responses import XRayResponse
-
-    if not _originals:
-        return
-    XRayResponse.service_graph = _originals.pop("service_graph")  # type: ignore[method-assign]
-    XRayResponse.trace_graph = _originals.pop("trace_graph")  # type: ignore[method-assign]
-    XRayBackend.get_trace_ids = _originals.pop("get_trace_ids")  # type: ignore[method-assign]
+def reset() -> None:
+    """Forget every cached trace and ReferenceId (the emulator stopped)."""
     with _lock:
         _cache.clear()
         _refs.clear()

@@ -243,7 +243,7 @@ def test_setup_options_become_the_lab(lab: Lab) -> None:
 @pytest.fixture
 def moto_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process moto ignores TracingConfig in UpdateFunctionConfiguration (the emulator
-    patches it the same way in `dogxray.local.moto_patches`)."""
+    honours it on the wire, in `dogxray.local.lambda_api.changed`)."""
     from moto.awslambda import models
 
     real = models.LambdaFunction.update_configuration

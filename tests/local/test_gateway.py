@@ -9,7 +9,7 @@ import socket
 import requests
 
 from dogxray.local.gateway import build_event, map_response, public_access_allowed
-from dogxray.local.moto_patches import url_conditions
+from dogxray.local.lambda_api import url_conditions
 from dogxray.local.records import Invocation
 from tests.local.conftest import Lab
 
@@ -117,8 +117,7 @@ def test_function_url_is_on_the_gateway_and_unknown_paths_are_404(lab: Lab) -> N
 
 def test_permission_conditions_are_stored_like_aws() -> None:
     statement = {"Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": True}
-    url_conditions(statement)
-    assert statement == {
+    assert url_conditions(statement) == {
         "Action": "lambda:InvokeFunction",
         "Principal": "*",
         "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
@@ -128,10 +127,20 @@ def test_permission_conditions_are_stored_like_aws() -> None:
         "Principal": "*",
         "FunctionUrlAuthType": "NONE",
     }
-    url_conditions(statement)
+    statement = url_conditions(statement)
     assert statement["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
     unconditioned = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Principal": "*"}
     assert not public_access_allowed([unconditioned, {**statement, "Effect": "Allow"}])
+
+
+def test_get_policy_shows_the_function_url_conditions(lab: Lab) -> None:
+    """What moto stores as raw keys, GetPolicy answers as Lambda's conditions."""
+    name, _ = lab.deploy({"app.py": ECHO})
+    policy = json.loads(lab.client("lambda").get_policy(FunctionName=name)["Policy"])
+    conditions = [s.get("Condition") for s in policy["Statement"]]
+    assert {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}} in conditions
+    assert {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}} in conditions
+    assert not any("FunctionUrlAuthType" in s for s in policy["Statement"])
 
 
 def _inv(payload: object = None, error: dict | None = None) -> Invocation:

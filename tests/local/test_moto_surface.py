@@ -41,14 +41,15 @@ def test_a_missing_part_is_named_with_the_moto_version(monkeypatch: pytest.Monke
 
 def test_a_missing_instance_field_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto_surface, "PATCHED", ())
+    monkeypatch.setattr(moto_surface, "USED", ())
     monkeypatch.setattr(moto_surface, "INSTANCE_CHECKS", (("the traces field", lambda: False),))
     assert moto_surface.missing() == ["the traces field"]
 
 
 _RUN_WITHOUT_A_PART = """
 import sys
-from moto.xray.responses import XRayResponse
-del XRayResponse.trace_graph  # as if a moto release had renamed it
+from moto.xray.models import XRayBackend
+del XRayBackend.get_trace_summary  # as if a moto release had renamed it
 from dogxray.app import main
 sys.argv = ["dogxray", "demo", "--local", "--yes"]
 main()
@@ -71,7 +72,7 @@ def test_demo_local_on_a_moto_without_a_part_stops_before_patching(tmp_path: Pat
     assert "Traceback" not in done.stderr
     assert (
         f"error: the emulator cannot run on moto {version('moto')}: it lacks "
-        "moto.xray.responses.XRayResponse.trace_graph"
+        "moto.xray.models.XRayBackend.get_trace_summary"
     ) in done.stderr
     assert "hint: install a moto dogxray supports: pip install 'moto[s3,xray]>=5.1,<6'" in (
         done.stderr

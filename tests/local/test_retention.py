@@ -19,7 +19,7 @@ from moto.xray.models import XRayBackend
 
 from dogxray.core.config import LOCAL_KEEP_DATAPOINTS, LOCAL_KEEP_LOG_EVENTS, LOCAL_KEEP_TRACES
 from dogxray.core.errors import DogxrayError
-from dogxray.local import retention, xray_service
+from dogxray.local import patches, retention, xray_service
 from dogxray.local.retention import Bounds, parse_bounds
 from tests.local.conftest import Lab
 
@@ -48,8 +48,7 @@ def test_the_oldest_traces_go_beyond_the_bound() -> None:
     backend = XRayBackend(REGION, ACCOUNT)
     for n in range(15):
         backend.process_segment(_segment(n))
-    traces = backend._segment_collection._traces
-    xray_service._calls_of(backend, _trace_id(0), traces[_trace_id(0)])  # cached
+    xray_service._calls(backend, [_trace_id(0)])  # cached
     dropped = retention.prune_traces(backend, 10)
     assert dropped == [_trace_id(n) for n in range(5)]
     assert list(backend._segment_collection._traces) == [_trace_id(n) for n in range(5, 15)]
@@ -67,8 +66,7 @@ def test_what_is_pruned_is_freed() -> None:
     patches are on it does not, so pruned segments and replaced S3 objects are freed."""
     from moto.s3.models import FakeKey
 
-    ours = not retention._saved  # the directory's emulator may have applied it already
-    retention.untrack_models()
+    token = patches.install()  # the directory's emulator may have installed them already
     try:
         backend = XRayBackend(REGION, ACCOUNT)
         for n in range(3):
@@ -79,9 +77,8 @@ def test_what_is_pruned_is_freed() -> None:
         gc.collect()
         assert oldest() is None and key() is None
     finally:
-        if ours:
-            retention.track_models()
-    if ours:  # moto's own behaviour again once detached
+        patches.uninstall(token)
+    if not patches.installed():  # moto's own behaviour again once removed
         tracked = FakeKey("k", b"x", ACCOUNT, REGION)
         assert FakeKey.instances_tracked[-1] is tracked  # type: ignore[attr-defined]
         tracked.dispose()

@@ -1,8 +1,8 @@
 """Two labs through one `aws-bucket` node (issue 15 item 5): the map's text, JSON and
 Mermaid, `map --node` and the report's map give the lab's own figures, and mark the node
 that the other lab's function calls too as `shared`, with every caller's figures as
-`all_callers`. Fed through the emulator's GetServiceGraph (its X-Ray patches on moto in
-process), and through stubbed GetServiceGraph pages as real AWS answers them.
+`all_callers`. Fed through the emulator's GetServiceGraph (its front on loopback, over
+moto in process), and through stubbed GetServiceGraph pages as real AWS answers them.
 
 Also `map --node` at COLUMNS=80 (issue 15 item 23): no line wider than the terminal."""
 
@@ -20,7 +20,9 @@ from tracedocs import FUNCTION, load, put
 from typer.testing import CliRunner
 
 from dogxray.app import app
-from dogxray.local import xray_service
+from dogxray.local.front import Front
+from dogxray.local.moto_server import loopback_moto_server, moto_app
+from dogxray.local.wsgi import State
 from dogxray.render import graph as show
 from dogxray.traces.graph import Graph, graph_json
 from dogxray.traces.model import build_trace
@@ -37,15 +39,14 @@ def other_lab(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def emulated_graph(aws_mock: Any) -> Iterator[Any]:
-    """moto in process with the emulator's X-Ray (GetServiceGraph, inferred segments)."""
-    applied = not xray_service._originals
-    xray_service.apply()
-    try:
+def emulated_graph(aws_mock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The recordings go into moto in process; the commands read them through the
+    emulator's front (GetServiceGraph, inferred segments) on loopback, over the same
+    moto state."""
+    state = State(concurrency=10, gateway_base="http://127.0.0.1:9")
+    with loopback_moto_server(app=Front(moto_app(), state)) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         yield aws_mock
-    finally:
-        if applied:
-            xray_service.detach()
 
 
 @pytest.fixture
