@@ -16,6 +16,7 @@ from dogxray.app import app
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.monitor import metrics
+from dogxray.monitor.metrics import Durations, Metrics, Series
 from dogxray.render import metrics as show
 
 FUNCTION = "dog-photo-function"
@@ -56,7 +57,7 @@ def test_sums_and_averages_match_what_was_published(aws: Aws) -> None:
     publish(aws, "Throttles", [(second, 1)] * 2, "Count")
     publish(aws, "Duration", [(first, 10.0)] * 5 + [(second, 50.0)] * 3, "Milliseconds")
     publish(aws, "ConcurrentExecutions", [(first, 2), (second, 4)], "Count")
-    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
+    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m").to_json()
     assert doc["invocations"]["total"] == 8
     assert doc["errors"]["total"] == 1 and doc["throttles"]["total"] == 2
     assert doc["duration_ms"]["average"] == 25.0  # (5 x 10 + 3 x 50) / 8
@@ -91,7 +92,7 @@ def test_an_endpoint_that_fails_percentiles_leaves_them_null(
     )
     now = datetime.now(timezone.utc) - timedelta(minutes=2)
     publish(aws, "Duration", [(now, 12.0)], "Milliseconds")
-    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
+    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m").to_json()
     assert doc["duration_ms"]["average_points"] == [12.0]
     assert doc["duration_ms"]["p50_max"] is None and doc["duration_ms"]["p99_max"] is None
     assert doc["duration_ms"]["p50"] is None and doc["duration_ms"]["p99"] is None
@@ -105,7 +106,7 @@ def test_the_window_percentiles_are_over_every_datapoint_not_the_worst_minute(aw
     durations = [(fast, 10.0 + i) for i in range(9)] + [(slow, 1000.0)]
     publish(aws, "Duration", durations, "Milliseconds")
     publish(aws, "Invocations", [(when, 1) for when, _ in durations], "Count")
-    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
+    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m").to_json()
     d = doc["duration_ms"]
     assert d["p50_points"] == [14.0, 1000.0] and d["p50_max"] == 1000.0
     assert d["p50"] == 14.0  # nearest rank 5 of the 10 datapoints
@@ -135,7 +136,7 @@ def test_another_functions_metrics_are_not_counted(aws: Aws) -> None:
             }
         ],
     )
-    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m")
+    doc = metrics.metrics(aws, FUNCTION, since="10m", period="1m").to_json()
     assert doc["invocations"]["total"] == 0 and doc["times"] == []
 
 
@@ -163,26 +164,27 @@ def test_sparkline() -> None:
 def test_text_output(monkeypatch: pytest.MonkeyPatch) -> None:
     buffer = io.StringIO()
     monkeypatch.setattr(show, "out", Console(file=buffer, width=80, no_color=True))
-    doc: dict[str, Any] = {
-        "function": FUNCTION,
-        "window": {"start": "2026-11-23T09:00:00Z", "end": "2026-11-23T09:05:00Z"},
-        "period_s": 60,
-        "times": ["t1", "t2", "t3"],
-        "invocations": {"total": 12.0, "points": [2.0, 8.0, 2.0]},
-        "errors": {"total": 1.0, "points": [None, 1.0, None]},
-        "throttles": {"total": 0.0, "points": [None, None, None]},
-        "duration_ms": {
-            "average": 20.5,
-            "p50": 13.0,
-            "p99": 600.1,
-            "p50_max": 14.0,
-            "p99_max": 612.3,
-            "average_points": [15.0, 30.0, 12.0],
-            "p50_points": [],
-            "p99_points": [],
-        },
-        "concurrent_executions": {"max": 5.0, "points": [1.0, 5.0, 1.0]},
-    }
+    doc = Metrics(
+        function=FUNCTION,
+        start="2026-11-23T09:00:00Z",
+        end="2026-11-23T09:05:00Z",
+        period_s=60,
+        times=["t1", "t2", "t3"],
+        invocations=Series([2.0, 8.0, 2.0], total=12.0),
+        errors=Series([None, 1.0, None], total=1.0),
+        throttles=Series([None, None, None], total=0.0),
+        duration_ms=Durations(
+            average=20.5,
+            p50=13.0,
+            p99=600.1,
+            p50_max=14.0,
+            p99_max=612.3,
+            average_points=[15.0, 30.0, 12.0],
+            p50_points=[],
+            p99_points=[],
+        ),
+        concurrent_executions=Series([1.0, 5.0, 1.0], max=5.0),
+    )
     show.monitor(doc)
     assert buffer.getvalue() == (
         "dog-photo-function: 2026-11-23T09:00:00Z to 2026-11-23T09:05:00Z, per 60 s\n"
@@ -201,17 +203,17 @@ def test_text_output_labels_per_period_percentiles_as_such(
     not called the window's p50/p99."""
     buffer = io.StringIO()
     monkeypatch.setattr(show, "out", Console(file=buffer, width=80, no_color=True))
-    duration = {"average": 20.5, "p50": None, "p99": None, "p50_max": 14.0, "p99_max": 612.3}
-    doc: dict[str, Any] = {
-        "function": FUNCTION,
-        "window": {"start": "2026-11-23T09:00:00Z", "end": "2026-11-23T09:05:00Z"},
-        "period_s": 60,
-        "times": ["t1"],
-        "invocations": {"total": 2.0, "points": [2.0]},
-        "errors": {"total": 0.0, "points": [None]},
-        "throttles": {"total": 0.0, "points": [None]},
-        "duration_ms": {**duration, "average_points": [20.5], "p50_points": [14.0]},
-        "concurrent_executions": {"max": 1.0, "points": [1.0]},
-    }
+    doc = Metrics(
+        function=FUNCTION,
+        start="2026-11-23T09:00:00Z",
+        end="2026-11-23T09:05:00Z",
+        period_s=60,
+        times=["t1"],
+        invocations=Series([2.0], total=2.0),
+        errors=Series([None], total=0.0),
+        throttles=Series([None], total=0.0),
+        duration_ms=Durations(20.5, None, None, 14.0, 612.3, [20.5], [14.0], []),
+        concurrent_executions=Series([1.0], max=1.0),
+    )
     show.monitor(doc)
     assert "Duration (ms)         █  avg 20.5 max p50 14 p99 612.3\n" in buffer.getvalue()

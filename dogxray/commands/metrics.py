@@ -28,6 +28,6 @@ def metrics(
     service.parse_period(period)
     doc = service.metrics(connect(ctx), settings(ctx).function_name, since=since, period=period)
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(doc.to_json())
     else:
         show.monitor(doc)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
@@ -161,6 +162,12 @@ def validate_trace_id(trace_id: str, settings: Settings | None = None) -> str:
     return value
 
 
+@overload
+def iso(ts: float | datetime) -> str: ...
+@overload
+def iso(ts: None) -> None: ...
+@overload
+def iso(ts: float | datetime | None) -> str | None: ...
 def iso(ts: float | datetime | None) -> str | None:
     """Epoch seconds or datetime -> ISO 8601 UTC with milliseconds and a `Z`."""
     if ts is None:

@@ -100,20 +100,20 @@ class Triage:
         self.runner.show.narrate("Console: Lambda > Monitor: invocations, errors, duration.")
         function = self.runner.settings.function_name
 
-        def ready() -> dict[str, Any] | None:
+        def ready() -> metrics.Metrics | None:
             doc = metrics.metrics(self.runner.aws, function, since="15m", period="1m")
-            return doc if doc["invocations"]["total"] >= REQUESTS else None
+            return doc if (doc.invocations.total or 0) >= REQUESTS else None
 
         doc = self.runner.wait_until(ready, "CloudWatch to publish the metrics", METRICS_WAIT_S)
         if doc is None:
             raise DogxrayError("no AWS/Lambda metrics for the load were published in time")
-        p99 = doc["duration_ms"]["p99"] or doc["duration_ms"]["p99_max"] or 0
+        p99 = doc.duration_ms.p99 or doc.duration_ms.p99_max or 0
         self.runner.say(
             stage,
-            f"Invocations {doc['invocations']['total']:.0f}, Errors {doc['errors']['total']:.0f}, "
+            f"Invocations {doc.invocations.total or 0:.0f}, Errors {doc.errors.total or 0:.0f}, "
             f"Duration p99 {p99:.0f} ms",
         )
-        if not doc["errors"]["total"]:
+        if not doc.errors.total:
             raise DogxrayError("the Errors metric does not show the injected failures")
 
     def off(self, stage: Stage) -> None:

@@ -12,7 +12,7 @@ invented.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,70 @@ NAMESPACE = "AWS/Lambda"
 MIN_PERIOD_S = 60  # Lambda's metrics are standard resolution: periods are whole minutes
 MAX_PERIOD_S = 86_400
 MAX_POINTS = 1440  # one day of minutes: a readable sparkline, a bounded answer
+
+
+@dataclass(frozen=True)
+class Series:
+    """One metric over the window: its points (None: no datapoint) and their total or
+    maximum."""
+
+    points: list[float | None]
+    total: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Durations:
+    """Duration (ms): the window's average and percentiles, the periods' worst
+    percentiles, and each period's average, p50 and p99."""
+
+    average: float | None
+    p50: float | None
+    p99: float | None
+    p50_max: float | None
+    p99_max: float | None
+    average_points: list[float | None]
+    p50_points: list[float | None]
+    p99_points: list[float | None]
+
+    @property
+    def has_window_percentiles(self) -> bool:
+        return self.p50 is not None or self.p99 is not None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """The Monitor tab's figures for one function (`to_json()`: `metrics --output json`)."""
+
+    function: str
+    start: str
+    end: str
+    period_s: int
+    times: list[str]
+    invocations: Series
+    errors: Series
+    throttles: Series
+    duration_ms: Durations
+    concurrent_executions: Series
+
+    def to_json(self) -> dict[str, Any]:
+        def counted(series: Series) -> dict[str, Any]:
+            return {"total": series.total, "points": series.points}
+
+        return {
+            "function": self.function,
+            "window": {"start": self.start, "end": self.end},
+            "period_s": self.period_s,
+            "times": self.times,
+            "invocations": counted(self.invocations),
+            "errors": counted(self.errors),
+            "throttles": counted(self.throttles),
+            "duration_ms": asdict(self.duration_ms),
+            "concurrent_executions": {
+                "max": self.concurrent_executions.max,
+                "points": self.concurrent_executions.points,
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -125,8 +189,8 @@ def _series(results: list[dict[str, Any]]) -> dict[str, dict[datetime, float]]:
     return series
 
 
-def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -> dict[str, Any]:
-    """The `metrics --output json` document."""
+def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -> Metrics:
+    """The function's metrics over the window, one point per period."""
     start, end = parse_since(since, limit=CLOUDWATCH_METRICS)
     seconds = parse_period(period)
     if (end - start).total_seconds() / seconds > MAX_POINTS:
@@ -184,26 +248,24 @@ def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -
     ]
     weight = sum(count for _, count in pairs)
     weighted = round(sum(a * c for a, c in pairs) / weight, 3) if weight else None
-    return {
-        "function": function,
-        "window": {"start": iso(start), "end": iso(end)},
-        "period_s": seconds,
-        "times": [iso(t) for t in times],
-        "invocations": {"total": total("invocations"), "points": invocations},
-        "errors": {"total": total("errors"), "points": column("errors")},
-        "throttles": {"total": total("throttles"), "points": column("throttles")},
-        "duration_ms": {
-            "average": weighted,
-            "p50": whole("window_p50"),
-            "p99": whole("window_p99"),
-            "p50_max": worst("duration_p50"),
-            "p99_max": worst("duration_p99"),
-            "average_points": column("duration_avg"),
-            "p50_points": column("duration_p50"),
-            "p99_points": column("duration_p99"),
-        },
-        "concurrent_executions": {
-            "max": worst("concurrency"),
-            "points": column("concurrency"),
-        },
-    }
+    return Metrics(
+        function=function,
+        start=iso(start),
+        end=iso(end),
+        period_s=seconds,
+        times=[iso(t) for t in times],
+        invocations=Series(invocations, total=total("invocations")),
+        errors=Series(column("errors"), total=total("errors")),
+        throttles=Series(column("throttles"), total=total("throttles")),
+        duration_ms=Durations(
+            average=weighted,
+            p50=whole("window_p50"),
+            p99=whole("window_p99"),
+            p50_max=worst("duration_p50"),
+            p99_max=worst("duration_p99"),
+            average_points=column("duration_avg"),
+            p50_points=column("duration_p50"),
+            p99_points=column("duration_p99"),
+        ),
+        concurrent_executions=Series(column("concurrency"), max=worst("concurrency")),
+    )

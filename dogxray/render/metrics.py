@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from dogxray.monitor.metrics import Durations, Metrics
 from dogxray.render import command, err, out, pack, progress, width
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -37,28 +36,28 @@ def _num(value: float | None, unit: str = "") -> str:
     return f"{text}{unit}"
 
 
-def _duration(d: dict[str, Any]) -> str:
+def _duration(d: Durations) -> str:
     """The window's p50/p99; when the endpoint gave only per-period ones, their maximum,
     labelled as such (a period's percentile is not the window's)."""
-    figures = f"avg {_num(d['average'])}"
-    if d.get("p50") is not None or d.get("p99") is not None:
-        return f"{figures} p50 {_num(d.get('p50'))} p99 {_num(d.get('p99'))}"
-    if d["p50_max"] is not None or d["p99_max"] is not None:
-        return f"{figures} max p50 {_num(d['p50_max'])} p99 {_num(d['p99_max'])}"
+    figures = f"avg {_num(d.average)}"
+    if d.has_window_percentiles:
+        return f"{figures} p50 {_num(d.p50)} p99 {_num(d.p99)}"
+    if d.p50_max is not None or d.p99_max is not None:
+        return f"{figures} max p50 {_num(d.p50_max)} p99 {_num(d.p99_max)}"
     return f"{figures} p50 - p99 -"
 
 
-def monitor(doc: dict[str, Any]) -> None:
-    d = doc["duration_ms"]
+def monitor(doc: Metrics) -> None:
+    d = doc.duration_ms
     rows = [
-        ("Invocations", doc["invocations"]["points"], f"total {_num(doc['invocations']['total'])}"),
-        ("Errors", doc["errors"]["points"], f"total {_num(doc['errors']['total'])}"),
-        ("Throttles", doc["throttles"]["points"], f"total {_num(doc['throttles']['total'])}"),
-        ("Duration (ms)", d["average_points"], _duration(d)),
+        ("Invocations", doc.invocations.points, f"total {_num(doc.invocations.total)}"),
+        ("Errors", doc.errors.points, f"total {_num(doc.errors.total)}"),
+        ("Throttles", doc.throttles.points, f"total {_num(doc.throttles.total)}"),
+        ("Duration (ms)", d.average_points, _duration(d)),
         (
             "ConcurrentExecutions",
-            doc["concurrent_executions"]["points"],
-            f"max {_num(doc['concurrent_executions']['max'])}",
+            doc.concurrent_executions.points,
+            f"max {_num(doc.concurrent_executions.max)}",
         ),
     ]
     limit = width() or out.width
@@ -67,9 +66,9 @@ def monitor(doc: dict[str, Any]) -> None:
     # columns); figures that do not fit beside them go on the next line
     spark = max(10, min(limit - LABEL - TOTALS, limit - LABEL - 2 - longest))
     header = [
-        f"{doc['function']}: {doc['window']['start']}",
-        f"to {doc['window']['end']},",
-        f"per {doc['period_s']} s",
+        f"{doc.function}: {doc.start}",
+        f"to {doc.end},",
+        f"per {doc.period_s} s",
     ]
     for line in pack(header, limit, sep=" "):
         out.print(line, markup=False)
@@ -81,11 +80,11 @@ def monitor(doc: dict[str, Any]) -> None:
             out.print(text.rstrip(), markup=False)
             text = " " * LABEL + figures
         out.print(text, markup=False)
-    if not doc["times"]:
+    if not doc.times:
         progress(
             "no datapoints in the window: Lambda publishes metrics a minute or two after "
             f"the requests; send some with `{command('load')}`",
             hang="  ",
         )
-    elif d.get("p50") is None and d["p50_max"] is None and d["average"] is not None:
+    elif d.p50 is None and d.p50_max is None and d.average is not None:
         err.print("this endpoint computes no percentiles (p50/p99)", markup=False)

@@ -72,7 +72,7 @@ def test_metrics_sum_up_to_what_was_sent(lab: Lab, tmp_path: Path) -> None:
         name,
         since="10m",
         period="1m",
-    )
+    ).to_json()
     assert doc["invocations"]["total"] == 8
     assert doc["errors"]["total"] == 3
     assert doc["throttles"]["total"] == 3
