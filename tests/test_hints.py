@@ -274,22 +274,22 @@ def test_trace_not_found_mentions_indexing_only_when_recent(age: timedelta, hint
 @pytest.mark.slow
 def test_logs_of_an_old_trace_do_not_say_wait_a_few_seconds() -> None:
     from dogxray.monitor import logs
+    from dogxray.traces.service import TraceDetail
 
     now = datetime.now(timezone.utc)
     node = {"origin": "AWS::Lambda", "aws": {"request_id": "r-1"}, "children": []}
     with mock_aws():
         aws = Aws(Settings.from_options(region="us-east-1"))
         aws.client("logs").create_log_group(logGroupName=aws.settings.log_group_name)
-        old = logs.trace_logs(
-            aws, aws.settings, {"id": _trace_id(now - timedelta(hours=2)), "nodes": [node]}
-        )
+        old_id = _trace_id(now - timedelta(hours=2))
+        old = logs.trace_logs(aws, aws.settings, TraceDetail(old_id, 0.0, None, [node]))
         new_id = _trace_id(now)
-        new = logs.trace_logs(aws, aws.settings, {"id": new_id, "nodes": [node]})
-    assert old["note"] == (
+        new = logs.trace_logs(aws, aws.settings, TraceDetail(new_id, 0.0, None, [node]))
+    assert old.note == (
         "no log lines of request r-1 in /aws/lambda/dog-photo-function "
         "(they may be past the log group's retention)"
     )
-    assert new["note"] == (
+    assert new.note == (
         "no log lines of request r-1 yet (CloudWatch needs a few seconds); "
         f"re-run, or `dogxray logs --trace {new_id}`"
     )

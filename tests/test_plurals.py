@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from dogxray.monitor.logs import Logs
+from dogxray.monitor.report import Report, Waterfall
 from dogxray.render import analyze, demo, graph, lab, logs, report, traces
+from dogxray.traces.analysis import TraceRow
+from dogxray.traces.service import TraceDetail
 
 WINDOW = {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"}
 
@@ -25,7 +29,10 @@ def test_map_head(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_report_written(capsys: pytest.CaptureFixture[str]) -> None:
-    report.written("r.html", {"count": 1, "faults": 1, "waterfalls": [{}]}, 2048)
+    row = TraceRow("t", 0.0, 1.0, 502, fault=True, error=False, throttle=False, root_cause=None)
+    detail = TraceDetail("t", 1.0, None, [])
+    data = Report("f", "g", "s", "e", "1h", [row], {}, [], [Waterfall("fault", detail)])
+    report.written("r.html", data, 2048)
     assert capsys.readouterr().out == "report of 1 trace (1 fault), 1 waterfall, 2 kB\nr.html\n"
 
 
@@ -38,7 +45,7 @@ def test_lab_plan(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_logs_summary(capsys: pytest.CaptureFixture[str]) -> None:
     invocation = {"failed": False}
-    logs.text({"events": [], "invocations": [invocation], "log_group": "/aws/lambda/f"})
+    logs.text(Logs("/aws/lambda/f", "s", "e", invocations=[invocation]))
     assert capsys.readouterr().out == "1 invocation, 0 failed  (/aws/lambda/f)\n"
 
 

@@ -57,6 +57,6 @@ def logs(
         aws, settings(ctx), since=since, errors_only=errors, request_id=request_id, trace_id=trace
     )
     if output is Output.json:
-        render.json_with_note(result)
+        render.json_with_note(result.to_json())
     else:
         show.text(result)

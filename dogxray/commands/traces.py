@@ -110,4 +110,4 @@ def trace(
         from dogxray.monitor import logs
         from dogxray.render.logs import under_waterfall
 
-        under_waterfall(logs.trace_logs(aws, settings(ctx), doc))
+        under_waterfall(logs.trace_logs(aws, settings(ctx), detail))

@@ -15,15 +15,63 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray.core.errors import DogxrayError
 from dogxray.monitor.logparse import LogParser, invocations, iso_ms, select
 
+if TYPE_CHECKING:
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
+    from dogxray.traces.service import TraceDetail
+
+# One parsed log line and one invocation's summary, in `logparse`'s shapes (the JSON's).
+LogEvent = dict[str, Any]
+Invocation = dict[str, Any]
+
 POLL_SECONDS = 2.0  # as `aws logs tail --follow`
 FOLLOW_LOOKBACK_MS = 10_000  # late-ingested events from other streams are still seen
 _sleep = time.sleep  # looked up at call time: the CLI test replaces it
+
+
+@dataclass
+class Logs:
+    """`logs`: the events of the window (newest last) and one summary per invocation;
+    `note` says why there are none (not part of the JSON shape's data)."""
+
+    log_group: str
+    start: str
+    end: str
+    events: list[LogEvent] = field(default_factory=list)
+    invocations: list[Invocation] = field(default_factory=list)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "log_group": self.log_group,
+            "window": {"start": self.start, "end": self.end},
+            "events": self.events,
+            "invocations": self.invocations,
+        }
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+
+@dataclass
+class TraceLogs:
+    """The log lines of a trace's invocation (under `trace ID`'s waterfall, in the
+    report); `note` says why there are none."""
+
+    request_id: str | None = None
+    events: list[LogEvent] = field(default_factory=list)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"request_id": self.request_id, "events": self.events, "note": self.note}
+
 
 # --- CloudWatch Logs ---
 
@@ -67,16 +115,16 @@ def _ms_of(moment: datetime) -> int:
 
 
 def read_logs(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     *,
     since: str = "10m",
     errors_only: bool = False,
     request_id: str | None = None,
     trace_id: str | None = None,
     page_limit: int | None = None,
-) -> dict[str, Any]:
-    """The `logs` document: events (newest last) and one summary per invocation."""
+) -> Logs:
+    """The window's events (newest last) and one summary per invocation."""
     from dogxray.core.window import is_recent, parse_since
 
     group = settings.log_group_name
@@ -85,12 +133,7 @@ def read_logs(
     if trace_id is not None:
         request_id, start_ms, end_ms = invocation_of_trace(aws, trace_id)
     client = aws.client("logs")
-    result: dict[str, Any] = {
-        "log_group": group,
-        "window": {"start": iso_ms(start_ms), "end": iso_ms(end_ms)},
-        "events": [],
-        "invocations": [],
-    }
+    result = Logs(group, iso_ms(start_ms), iso_ms(end_ms))
     try:
         found = _ordered(raw_events(client, group, start_ms, end_ms, page_limit=page_limit))
     except Exception as exc:
@@ -102,7 +145,7 @@ def read_logs(
                 where=f"CloudWatch Logs in {aws.region}",
                 hint=f"run `{settings.command('setup')}` and `{settings.command('test')}` first",
             ) from None
-        result["note"] = missing_note(aws, settings)
+        result.note = missing_note(aws, settings)
         return result
     events, summaries = select(
         LogParser().feed(found), errors_only=errors_only, request_id=request_id
@@ -111,7 +154,7 @@ def read_logs(
         what = f"trace {trace_id} (request {request_id})" if trace_id else f"request {request_id}"
         raise DogxrayError(
             f"no log lines of {what} in {group}",
-            where=f"{result['window']['start']} .. {result['window']['end']}",
+            where=f"{result.start} .. {result.end}",
             hint=(
                 "CloudWatch needs a few seconds to receive new lines; re-run"
                 if is_recent(end_ms / 1000)
@@ -119,17 +162,17 @@ def read_logs(
             )
             + ("" if trace_id else ", or widen --since"),
         )
-    result["events"], result["invocations"] = events, summaries
+    result.events, result.invocations = events, summaries
     if not events:
         kind = "failed invocations" if errors_only else "log lines"
-        result["note"] = (
+        result.note = (
             f"no {kind} in {group} in the window; invoke the function with "
             f"`{settings.command('test')}`, or widen --since"
         )
     return result
 
 
-def missing_note(aws: Any, settings: Any) -> str:
+def missing_note(aws: Aws, settings: Settings) -> str:
     """Why the log group does not exist: the function is missing, or never ran."""
     try:
         aws.client("lambda").get_function_configuration(FunctionName=settings.function_name)
@@ -145,7 +188,7 @@ def missing_note(aws: Any, settings: Any) -> str:
     )
 
 
-def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
+def invocation_of_trace(aws: Aws, trace_id: str) -> tuple[str, int, int]:
     """(request id, window start ms, window end ms) of a trace's Lambda invocation, from
     its `AWS::Lambda` segment (`aws.request_id`); the window spans its segments."""
     from dogxray.core.window import validate_trace_id
@@ -167,14 +210,14 @@ def invocation_of_trace(aws: Any, trace_id: str) -> tuple[str, int, int]:
     return request_id, int(trace.start * 1000) - 1000, int(trace.end * 1000) + 5000
 
 
-def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
+def trace_logs(aws: Aws, settings: Settings, detail: TraceDetail) -> TraceLogs:
     """The log lines of a trace's invocation, for under its waterfall (`trace ID`).
     Never fails the trace: a problem becomes a `note`."""
     from dogxray.traces.fetch import trace_id_time
 
-    found: dict[str, Any] = {"request_id": None, "events": [], "note": None}
+    found = TraceLogs()
     ids: list[str | None] = []
-    stack = list(detail.get("nodes") or [])
+    stack = list(detail.nodes)
     while stack:
         node = stack.pop()
         if node.get("origin") in ("AWS::Lambda", "AWS::Lambda::Function"):
@@ -186,24 +229,24 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
         stack.extend(node.get("children") or [])
     request_id = next((str(i) for i in ids if i), None)
     if request_id is None:
-        found["note"] = "no log lines: the trace has no Lambda request id"
+        found.note = "no log lines: the trace has no Lambda request id"
         return found
-    found["request_id"] = request_id
-    start_ms = int(trace_id_time(detail["id"]) * 1000) - 1000
-    end_ms = start_ms + int(detail.get("duration_ms") or 0) + 7000  # id time is whole seconds
+    found.request_id = request_id
+    start_ms = int(trace_id_time(detail.id) * 1000) - 1000
+    end_ms = start_ms + int(detail.duration_ms or 0) + 7000  # id time is whole seconds
     try:
         raw = _ordered(raw_events(aws.client("logs"), settings.log_group_name, start_ms, end_ms))
     except Exception as exc:
         from dogxray.core.aws import error_message
 
-        found["note"] = f"no log lines: {error_message(exc)}"
+        found.note = f"no log lines: {error_message(exc)}"
         return found
-    found["events"], _ = select(LogParser().feed(raw), request_id=request_id)
-    if not found["events"]:
+    found.events, _ = select(LogParser().feed(raw), request_id=request_id)
+    if not found.events:
         from dogxray.core.window import is_recent
 
-        logs_command = settings.command(f"logs --trace {detail['id']}")
-        found["note"] = (
+        logs_command = settings.command(f"logs --trace {detail.id}")
+        found.note = (
             f"no log lines of request {request_id} yet (CloudWatch needs a few seconds); "
             f"re-run, or `{logs_command}`"
             if is_recent(end_ms / 1000)
@@ -214,8 +257,8 @@ def trace_logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any
 
 
 def follow(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     emit: Callable[[list[dict[str, Any]]], None],
     *,
     since: str = "10m",

@@ -14,15 +14,21 @@ import heapq
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray.core import files
 from dogxray.core.window import iso, parse_since
+from dogxray.monitor.logs import TraceLogs
 from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
 from dogxray.traces.mapping import mark_shared
 from dogxray.traces.model import Trace, build_trace, node_json
+from dogxray.traces.service import TraceDetail
+
+if TYPE_CHECKING:
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
 
 MAX_WATERFALLS = 20
 SLOWEST = 5  # waterfalls kept for the slowest traces; faults get the other slots
@@ -30,11 +36,73 @@ REPORT_NAME = "report.html"
 
 
 @dataclass
+class Waterfall:
+    """A trace the page draws in full: why (`fault`, `slowest`), its tree, its log lines
+    (None until `gather` reads them)."""
+
+    reason: str
+    trace: TraceDetail
+    logs: TraceLogs | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "trace": self.trace.to_json(),
+            "logs": None if self.logs is None else self.logs.to_json(),
+        }
+
+
+@dataclass
+class Report:
+    """Everything the page shows (`to_json()`: the data the template gets)."""
+
+    function: str
+    generated: str
+    start: str
+    end: str
+    since: str
+    rows: list[TraceRow]
+    map: dict[str, Any]  # `traces.graph.graph_json`'s document
+    histogram: list[dict[str, Any]]
+    waterfalls: list[Waterfall]
+    region: str = ""
+    backend: str = ""
+    note: str | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def faults(self) -> int:
+        return sum(1 for r in self.rows if r.fault)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "function": self.function,
+            "generated": self.generated,
+            "window": {"start": self.start, "end": self.end, "since": self.since},
+            "count": self.count,
+            "faults": self.faults,
+            "errors": sum(1 for r in self.rows if r.error),
+            "map": self.map,
+            "histogram": self.histogram,
+            "traces": [r.to_json() for r in self.rows],
+            "waterfalls": [w.to_json() for w in self.waterfalls],
+            "region": self.region,
+            "backend": self.backend,
+        }
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+
+@dataclass
 class _Candidates:
     """The waterfall candidates seen so far: bounded heaps of (key, id, detail)."""
 
-    faults: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
-    slow: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
+    faults: list[tuple[float, str, TraceDetail]] = field(default_factory=list)
+    slow: list[tuple[float, str, TraceDetail]] = field(default_factory=list)
 
     def offer(self, trace: Trace, fault: bool) -> None:
         heap, key, cap = (
@@ -50,24 +118,25 @@ class _Candidates:
         else:
             heapq.heappush(heap, item)
 
-    def pick(self) -> list[tuple[str, dict[str, Any]]]:
+    def pick(self) -> list[Waterfall]:
         """The slowest (up to SLOWEST) and the newest faults filling the rest."""
-        slow = sorted(self.slow, reverse=True)
-        faults = sorted(self.faults, reverse=True)[: MAX_WATERFALLS - len(slow)]
-        return [("fault", d) for _, _, d in faults] + [("slowest", d) for _, _, d in slow]
+        slow = sorted(self.slow, key=lambda item: item[:2], reverse=True)
+        faults = sorted(self.faults, key=lambda item: item[:2], reverse=True)
+        faults = faults[: MAX_WATERFALLS - len(slow)]
+        return [Waterfall("fault", d) for _, _, d in faults] + [
+            Waterfall("slowest", d) for _, _, d in slow
+        ]
 
 
-def _detail(trace: Trace) -> dict[str, Any]:
-    """The SPEC `trace` shape (as `trace_detail` returns it)."""
-    result: dict[str, Any] = {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": root_cause(trace),
-        "nodes": [node_json(node, trace) for node in trace.roots],
-    }
-    if trace.partial:
-        result["partial"] = True
-    return result
+def _detail(trace: Trace) -> TraceDetail:
+    """The trace as `trace_detail` gives it."""
+    return TraceDetail(
+        id=trace.id,
+        duration_ms=trace.duration_ms,
+        root_cause=root_cause(trace),
+        nodes=[node_json(node, trace) for node in trace.roots],
+        partial=trace.partial,
+    )
 
 
 class Collector:
@@ -87,34 +156,30 @@ class Collector:
         self.rows.append(row)
         self.candidates.offer(trace, row.fault)
 
-    def result(self, window: tuple[Any, Any], since: str) -> dict[str, Any]:
-        """The report document; `waterfalls[].logs` left None (see `gather`)."""
+    def result(self, window: tuple[Any, Any], since: str) -> Report:
+        """The report; the waterfalls' logs left None (see `gather`)."""
         rows = sorted(self.rows, key=lambda r: (r.start, r.id), reverse=True)
-        return {
-            "function": self.function,
-            "generated": iso(time.time()),
-            "window": {"start": iso(window[0]), "end": iso(window[1]), "since": since},
-            "count": len(rows),
-            "faults": sum(1 for r in rows if r.fault),
-            "errors": sum(1 for r in rows if r.error),
-            "map": graph_json(self.graph, window),
-            "histogram": histogram([r.duration_ms for r in rows]),
-            "traces": [r.to_json() for r in rows],
-            "waterfalls": [
-                {"reason": reason, "trace": detail, "logs": None}
-                for reason, detail in self.candidates.pick()
-            ],
-        }
+        return Report(
+            function=self.function,
+            generated=iso(time.time()),
+            start=iso(window[0]),
+            end=iso(window[1]),
+            since=since,
+            rows=rows,
+            map=graph_json(self.graph, window),
+            histogram=histogram([r.duration_ms for r in rows]),
+            waterfalls=self.candidates.pick(),
+        )
 
 
 def gather(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     *,
     since: str = "1h",
     progress: Progress | None = None,
     logs: bool = True,
-) -> dict[str, Any]:
+) -> Report:
     """The report's data: map, histogram, table rows, waterfalls with their log lines."""
     window = parse_since(since)
     function = settings.function_name
@@ -129,23 +194,19 @@ def gather(
             if docs:
                 collector.add(build_trace(trace_id, docs))
     result = collector.result(window, since)
-    mark_shared(aws, settings, window, result["map"])  # the figures stay the lab's own
-    result["region"] = aws.region
-    result["backend"] = getattr(aws, "backend", aws.region)
+    mark_shared(aws, settings, window, result.map)  # the figures stay the lab's own
+    result.region = aws.region
+    result.backend = aws.backend
     if logs:
-        for item in result["waterfalls"]:
-            item["logs"] = _logs(aws, settings, item["trace"])
-    if not result["count"]:
+        from dogxray.monitor.logs import trace_logs
+
+        for item in result.waterfalls:
+            item.logs = trace_logs(aws, settings, item.trace)
+    if not result.count:
         from dogxray.traces.service import why_empty
 
-        result["note"] = why_empty(aws, settings, since, False)
+        result.note = why_empty(aws, settings, since, False)
     return result
-
-
-def _logs(aws: Any, settings: Any, detail: dict[str, Any]) -> dict[str, Any]:
-    from dogxray.monitor import logs
-
-    return logs.trace_logs(aws, settings, detail)
 
 
 def output_path(output: Path) -> Path:

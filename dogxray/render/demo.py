@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dogxray.demo.own_lab import DemoPlan
     from dogxray.demo.stages import DemoReport, Stage
     from dogxray.lab.probe import ProbeResult
+    from dogxray.monitor.report import Report
 
 
 @contextmanager
@@ -133,7 +134,7 @@ class ConsoleDemoReporter:
     def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
         waterfall(detail, aws)
 
-    def html_report(self, data: Any) -> str | None:
+    def html_report(self, data: Report) -> str | None:
         from dogxray.render import report
 
         return report.html(data)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dogxray import render
+from dogxray.monitor.logs import Logs, TraceLogs
 
 ID_WIDTH = 8
 
@@ -89,16 +90,16 @@ def _raw_lines(events: list[dict[str, Any]]) -> Iterator[tuple[str | tuple[str, 
                 yield text, max(at, len(text) - len(text.lstrip(" ")))
 
 
-def text(result: dict[str, Any]) -> None:
+def text(result: Logs) -> None:
     """`dogxray logs`: the events, then one summary line per invocation."""
-    for line in lines(result["events"], render.width()):
+    for line in lines(result.events, render.width()):
         render.data(line)
-    if result["invocations"]:
-        failed = sum(1 for inv in result["invocations"] if inv["failed"])
-        counts = f"{render.plural(len(result['invocations']), 'invocation')}, {failed} failed"
-        for line in render.fit(f"{counts}  ({result['log_group']})", hard=True):
+    if result.invocations:
+        failed = sum(1 for inv in result.invocations if inv["failed"])
+        counts = f"{render.plural(len(result.invocations), 'invocation')}, {failed} failed"
+        for line in render.fit(f"{counts}  ({result.log_group})", hard=True):
             render.data(line)
-    render.note(result.get("note"))
+    render.note(result.note)
 
 
 def stream_text(events: list[dict[str, Any]]) -> None:
@@ -113,12 +114,12 @@ def stream_json(events: list[dict[str, Any]]) -> None:
         render.data(json.dumps(event, default=str))
 
 
-def under_waterfall(found: dict[str, Any]) -> None:
+def under_waterfall(found: TraceLogs) -> None:
     """`dogxray trace ID`: the invocation's log lines below the waterfall."""
-    if found["events"]:
+    if found.events:
         render.data("")
-        render.data(f"log lines of request {found['request_id']}:")
-        for line in lines(found["events"], render.width()):
+        render.data(f"log lines of request {found.request_id}:")
+        for line in lines(found.events, render.width()):
             render.data(line)
-    if found["note"]:
-        render.progress(f"note: {found['note']}")
+    if found.note:
+        render.progress(f"note: {found.note}")

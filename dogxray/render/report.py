@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from dogxray import render
+from dogxray.monitor.report import Report
 from dogxray.render.logs import lines as log_lines
 
 BOX_W, BOX_H = 200, 66
@@ -217,7 +218,7 @@ def _waterfall(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def html(data: dict[str, Any]) -> str:
+def html(report: Report) -> str:
     """The whole page."""
     from jinja2 import Environment, StrictUndefined
 
@@ -225,7 +226,8 @@ def html(data: dict[str, Any]) -> str:
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True)  # fmt: skip
     template = env.from_string(source)
-    data = {"backend": data.get("region", ""), **data}
+    data = report.to_json()
+    data["backend"] = data["backend"] or data["region"]
     waterfalls = [_waterfall(item) for item in data["waterfalls"]]
     return template.render(
         data=data,
@@ -239,15 +241,15 @@ def html(data: dict[str, Any]) -> str:
     )
 
 
-def written(path: Any, data: dict[str, Any], size: int, *, to_stderr: bool = False) -> None:
+def written(path: Any, data: Report, size: int, *, to_stderr: bool = False) -> None:
     """What was written, on stdout (the path alone on the last line, for scripts); on
     stderr when the page itself went to stdout (`--file /dev/stdout`)."""
     line = render.progress if to_stderr else render.data
     line(
-        f"report of {render.plural(data['count'], 'trace')} "
-        f"({render.plural(data['faults'], 'fault')}), "
-        f"{render.plural(len(data['waterfalls']), 'waterfall')}, {size / 1024:,.0f} kB"
+        f"report of {render.plural(data.count, 'trace')} "
+        f"({render.plural(data.faults, 'fault')}), "
+        f"{render.plural(len(data.waterfalls), 'waterfall')}, {size / 1024:,.0f} kB"
     )
     line(str(path))
-    if data.get("note"):
-        render.progress(f"note: {data['note']}")
+    if data.note:
+        render.progress(f"note: {data.note}")

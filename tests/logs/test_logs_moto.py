@@ -34,7 +34,7 @@ def test_paginated_read_returns_every_invocation_in_order(aws_mock: Any) -> None
     base = now_ms() - 120_000
     for i, rid in enumerate(RIDS):  # 6 invocations x 4 lines + 1 error line, two streams
         put(client, f"stream-{i % 2}", invocation(rid, failed=i == 3), start_ms=base + i * 1000)
-    result = logs.read_logs(aws_mock, SETTINGS, since="10m", page_limit=4)
+    result = logs.read_logs(aws_mock, SETTINGS, since="10m", page_limit=4).to_json()
     assert [inv["request_id"] for inv in result["invocations"]] == RIDS
     assert len(result["events"]) == 25
     stamps = [e["timestamp"] for e in result["events"]]
@@ -61,11 +61,11 @@ def test_errors_and_request_id(aws_mock: Any) -> None:
     base = now_ms() - 60_000
     for i, rid in enumerate(RIDS[:3]):
         put(client, "s", invocation(rid, failed=i == 1), start_ms=base + i * 100)
-    errors = logs.read_logs(aws_mock, SETTINGS, errors_only=True)
+    errors = logs.read_logs(aws_mock, SETTINGS, errors_only=True).to_json()
     assert [inv["request_id"] for inv in errors["invocations"]] == [RIDS[1]]
     assert {e["request_id"] for e in errors["events"]} == {RIDS[1]}
     assert [e["kind"] for e in errors["events"]] == ["start", "app", "error", "end", "report"]
-    one = logs.read_logs(aws_mock, SETTINGS, request_id=RIDS[2])
+    one = logs.read_logs(aws_mock, SETTINGS, request_id=RIDS[2]).to_json()
     assert [e["kind"] for e in one["events"]] == ["start", "app", "end", "report"]
 
 
@@ -79,7 +79,7 @@ def test_trace_finds_its_invocation_through_the_lambda_segment(aws_mock: Any) ->
     put(client, "s", invocation(RIDS[1]), start_ms=int(start * 1000) - 20_000)  # earlier
     put(client, "s", invocation(request_id, failed=True), start_ms=int(start * 1000) + 100)
     put(client, "t", invocation(RIDS[2]), start_ms=int(start * 1000) + 200)  # same moment
-    result = logs.read_logs(aws_mock, SETTINGS, trace_id=trace_id)
+    result = logs.read_logs(aws_mock, SETTINGS, trace_id=trace_id).to_json()
     assert {e["request_id"] for e in result["events"]} == {request_id}
     assert len(result["events"]) == 5 and result["invocations"][0]["failed"]
 

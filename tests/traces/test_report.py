@@ -39,10 +39,10 @@ def collect(count: int, names: list[str] = MIX) -> Collector:
 
 @pytest.mark.slow
 def test_thousand_traces_stay_under_two_megabytes() -> None:
-    data = collect(1000).result(WINDOW, "1h")
-    assert (data["count"], data["faults"]) == (1000, 500)
-    assert len(data["waterfalls"]) == MAX_WATERFALLS
-    html = page.html(data)
+    report = collect(1000).result(WINDOW, "1h")
+    assert (report.count, report.faults) == (1000, 500)
+    assert len(report.waterfalls) == MAX_WATERFALLS
+    html = page.html(report)
     size = len(html.encode())
     assert size < MAX_BYTES, size
     assert html.count('<tr class="fault">') == 500
@@ -50,7 +50,7 @@ def test_thousand_traces_stay_under_two_megabytes() -> None:
 
 
 def test_waterfalls_are_the_newest_faults_and_the_slowest() -> None:
-    data = collect(40).result(WINDOW, "1h")
+    data = collect(40).result(WINDOW, "1h").to_json()
     reasons = [w["reason"] for w in data["waterfalls"]]
     assert reasons == ["fault"] * (MAX_WATERFALLS - SLOWEST) + ["slowest"] * SLOWEST
     faults = [w["trace"]["id"] for w in data["waterfalls"][: MAX_WATERFALLS - SLOWEST]]
@@ -58,12 +58,12 @@ def test_waterfalls_are_the_newest_faults_and_the_slowest() -> None:
     assert faults == newest_faults
     slow = [w["trace"]["duration_ms"] for w in data["waterfalls"] if w["reason"] == "slowest"]
     assert slow == [1160.0] * SLOWEST  # success_embedded is the slowest recording
-    few = collect(3).result(WINDOW, "1h")  # fewer traces than slots: each shown once
+    few = collect(3).result(WINDOW, "1h").to_json()  # fewer traces than slots: each shown once
     assert sorted(w["reason"] for w in few["waterfalls"]) == ["fault", "slowest", "slowest"]
 
 
 def test_map_layout_left_to_right_with_ring_arcs() -> None:
-    data = collect(4).result(WINDOW, "1h")
+    data = collect(4).result(WINDOW, "1h").to_json()
     layout = page.map_layout(data["map"])
     columns = {(b["type"], b["name"]): b["x"] for b in layout["boxes"]}
     step = page.BOX_W + page.COL_GAP
@@ -110,7 +110,7 @@ def test_open_subsegment_bar_is_marked() -> None:
     trace = build_trace(rec["trace_id"], rec["documents"])
     from dogxray.monitor.report import _detail
 
-    rows = page.waterfall_rows(_detail(trace))
+    rows = page.waterfall_rows(_detail(trace).to_json())
     assert [(r["depth"], r["name"]) for r in rows][:2] == [(0, FUNCTION), (1, "get_dog_images")]
     assert "in progress" in rows[1]["flags"]
     assert rows[0]["left"] == "0.00" and rows[0]["width"] == "100.00"
