@@ -1,11 +1,13 @@
 """Test-wide guard rails: dummy credentials, no instance-metadata probing, no real
-AWS config, a private cache, and no traffic to anything but loopback."""
+AWS config, a private cache, no traffic to anything but loopback; plus the fixtures more
+than one directory uses. Shared helpers that are not fixtures: tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -78,3 +80,15 @@ def moto_server() -> Iterator[str]:
 
     with loopback_moto_server() as url:
         yield url
+
+
+@pytest.fixture
+def aws_mock() -> Iterator[Any]:
+    """An `Aws` on in-process moto (no endpoint: behaves like real AWS for scoping)."""
+    from moto import mock_aws
+
+    from dogxray.core.aws import Aws
+    from dogxray.core.config import Settings
+
+    with mock_aws():
+        yield Aws(Settings.from_options(region="us-east-1"))

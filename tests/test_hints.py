@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from lab.conftest import tiny_zip
+from tests.lab.conftest import tiny_zip
 from moto import mock_aws
 from typer.main import get_command
 from typer.testing import CliRunner

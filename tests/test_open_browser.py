@@ -16,13 +16,9 @@ from typer.testing import CliRunner
 from dogxray.app import app
 from dogxray.core.config import TAG_LAB
 from dogxray.lab import probe
+from tests.helpers import TRUST
 
 runner = CliRunner()
-PRINCIPAL = {"Service": "lambda.amazonaws.com"}
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": PRINCIPAL, "Action": "sts:AssumeRole"}],
-}
 RESULT = probe.ProbeResult(True, 200, "image/jpeg", 10, "abc", "k.jpg", True, 12.0)
 
 

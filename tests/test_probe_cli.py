@@ -23,21 +23,12 @@ from typer.testing import CliRunner
 from dogxray.app import app
 from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_LAB
 from dogxray.lab import probe
+from tests.helpers import TRUST
 
 BUCKET_A = "dog-photos-a-123456789012-us-east-1"  # the lab's bucket (function tag)
 BUCKET_B = "dog-photos-b-123456789012-us-east-1"  # where the function really wrote
 KEY = "beagle/n02088364_11136.jpg"
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 16
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 @pytest.fixture

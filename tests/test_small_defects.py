@@ -15,18 +15,9 @@ from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.core.config import TAG_LAB, Settings
+from tests.helpers import TRUST
 
 runner = CliRunner()
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 
 
 def test_empty_region_is_a_usage_error() -> None:

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from e2e_cli import Cli, base_env, free_port
 
+from tests.e2e.e2e_cli import Cli, base_env, free_port
 from tests.lines import LineReader
 
 

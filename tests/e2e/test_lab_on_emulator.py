@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli, base_env
 
+from tests.e2e.e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli, base_env
 from tests.lines import LineReader
 
 pytestmark = pytest.mark.e2e

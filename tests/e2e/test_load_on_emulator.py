@@ -4,7 +4,8 @@ percentiles consistent, cold starts read from the function's REPORT lines."""
 from __future__ import annotations
 
 import pytest
-from e2e_cli import Cli
+
+from tests.e2e.e2e_cli import Cli
 
 pytestmark = pytest.mark.e2e
 

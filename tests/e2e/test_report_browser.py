@@ -16,7 +16,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli
+
+from tests.e2e.e2e_cli import CHROMIUM, CHROMIUM_FLAGS, Cli
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_cli import Cli
+
+from tests.e2e.e2e_cli import Cli
 
 pytestmark = pytest.mark.e2e
 

@@ -19,17 +19,7 @@ import pytest
 import requests
 
 from dogxray.local import Emulator
-
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+from tests.helpers import TRUST
 
 
 def zipped(files: dict[str, str]) -> bytes:

@@ -41,7 +41,8 @@ def test_the_account_limit_is_the_emulators(lab: Any) -> None:
 def test_analyze_names_throttles_and_the_reserved_concurrency(lab: Any, tmp_path: Any) -> None:
     """Five requests at once to a function that reserves two: three throttled (Lambda's
     service segment only), which `analyze` counts apart from failures, with their cause."""
-    from tests.local.test_scaling import HOLD, Held, wait_for
+    from tests.helpers import wait_for
+    from tests.local.test_scaling import HOLD, Held
 
     settings = Settings.from_options(
         lab="throttled", endpoint_url=lab.emu.endpoint_url, region="us-east-1"

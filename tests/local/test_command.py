@@ -17,8 +17,9 @@ import pytest
 import requests
 
 from dogxray.local.dog_api import bundled_dogs
+from tests.helpers import TRUST
 from tests.lines import LineReader, ctrl_c_reaches_the_child
-from tests.local.conftest import TRUST, Lab
+from tests.local.conftest import Lab
 
 
 def _start(*args: str, tmpdir: Path | None = None) -> subprocess.Popen[str]:

@@ -13,8 +13,9 @@ import requests
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.monitor import metrics
+from tests.helpers import wait_for
 from tests.local.conftest import Lab
-from tests.local.test_scaling import Held, deploy, wait_for
+from tests.local.test_scaling import Held, deploy
 
 
 def test_metrics_sum_up_to_what_was_sent(lab: Lab, tmp_path: Path) -> None:

@@ -24,7 +24,8 @@ from botocore.config import Config
 from dogxray.core.config import OFFLINE_ENV
 from dogxray.local.emulator import OWNER_FILE, sweep_stale_workdirs
 from dogxray.local.runtime import BOOTSTRAP
-from tests.local.conftest import TRUST
+from tests.helpers import TRUST
+from tests.helpers import wait_for as _wait_for
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
@@ -56,15 +57,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def _wait_for(predicate: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def _start_emulator(tmp: Path) -> tuple[subprocess.Popen[str], str]:

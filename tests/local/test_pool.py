@@ -5,7 +5,6 @@ retirement, idle reclaim and stop."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +19,7 @@ from dogxray.local.pool import (
     parse_idle_timeout,
     parse_limit,
 )
+from tests.helpers import wait_for
 
 
 class FakeEnv:
@@ -217,15 +217,6 @@ def test_limits_from_arguments_and_the_environment() -> None:
         parse_limit(0, {})
     with pytest.raises(DogxrayError):
         parse_idle_timeout(None, {"DOGXRAY_LOCAL_IDLE_TIMEOUT": "-1"})
-
-
-def wait_for(predicate: object, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return bool(predicate())  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("error", [ValueError("readline of closed file"), OSError(9, "EBADF")])

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from dogxray.local.pool import Pool
+from tests.helpers import wait_for
 from tests.local.conftest import Lab
 from tests.local.test_cleanup import environment_pids
 
@@ -36,15 +37,6 @@ def handler(event, context):
 """
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-
-
-def wait_for(predicate: Callable[[], bool], seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 class Held:

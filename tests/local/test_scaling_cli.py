@@ -14,10 +14,11 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from tests.local.conftest import TRUST, Lab
+from tests.helpers import TRUST, wait_for
+from tests.local.conftest import Lab
 from tests.local.test_command import _exports, _start
 from tests.local.test_orphans import _alive, _children
-from tests.local.test_scaling import HOLD, Held, wait_for
+from tests.local.test_scaling import HOLD, Held
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 

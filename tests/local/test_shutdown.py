@@ -19,8 +19,9 @@ import requests
 
 from dogxray.local import emulator
 from dogxray.local.emulator import OWNER_FILE, remove_workdir, sweep_stale_workdirs
+from tests.helpers import TRUST
 from tests.lines import LineReader, ctrl_c_reaches_the_child
-from tests.local.conftest import TRUST, Lab
+from tests.local.conftest import Lab
 
 # Every request starts a new execution environment (the last one exits): files are being
 # written in the emulator's folder all the time.

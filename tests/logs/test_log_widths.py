@@ -9,11 +9,11 @@ import time
 from typing import Any
 
 import pytest
-from lambdalogs import put
-from tracedocs import load, rebase
 from typer.testing import CliRunner
 
 from dogxray.app import app
+from tests.logs.lambdalogs import put
+from tests.traces.tracedocs import load, rebase
 
 ROLE = "arn:aws:sts::123456789012:assumed-role/dog-photo-function-role-us-east-1/dog-photo-function"
 DENIED = (

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from lambdalogs import GROUP, invocation, put
-from tracedocs import load, rebase
 from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.core.config import Settings
 from dogxray.monitor import logs
+from tests.logs.lambdalogs import GROUP, invocation, put
+from tests.traces.tracedocs import load, rebase
 
 SETTINGS = Settings.from_options(region="us-east-1")
 RIDS = [f"c0ffee{i:02d}-1111-2222-3333-444455556666" for i in range(6)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdalogs import invocation
-
 from dogxray.monitor.logparse import LogParser, invocations, parse_message, select
 from dogxray.render.logs import lines
+from tests.logs.lambdalogs import invocation
 
 RID = "c0ffee00-1111-2222-3333-444455556666"
 RID2 = "decade00-1111-2222-3333-444455556666"

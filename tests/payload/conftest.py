@@ -1,5 +1,6 @@
 """Fixtures for the payload: a stand-in Dog API, a local X-Ray daemon, Lambda mode for the
-X-Ray SDK (touch file redirected into a temp dir), and a freshly loaded handler."""
+X-Ray SDK (touch file redirected into a temp dir), and a freshly loaded handler; the tests
+that load it run in a child pytest process (tests/payload/child.py)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,28 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from tests.payload import child
+
 PAYLOAD_DIR = Path(__file__).resolve().parents[2] / "lambda_payload"
 BUCKET = "lovely-dogs-test"
 IMAGE_PATH = "/breeds/hound-afghan/n02088094_1003.jpg"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 TRACE_HEADER = f"Root={TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if child.in_child():
+        config.pluginmanager.register(child.ReportWriter(config), "payload-child-reports")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """The tests that load the handler run in a child pytest (tests/payload/child.py)."""
+    if child.in_child() or not child.needs_child(item):
+        return None
+    child.run_in_child(item)
+    return True
 
 
 @dataclass

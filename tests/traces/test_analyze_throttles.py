@@ -9,12 +9,12 @@ import time
 from typing import Any
 
 import pytest
-from test_analyze import HIT, T0, lab_trace
 from typer.testing import CliRunner
 
 from dogxray.traces.model import build_trace
 from dogxray.triage import analyze as triage
 from dogxray.triage.compare import compare, profile
+from tests.traces.test_analyze import HIT, T0, lab_trace
 
 
 def throttled_trace(n: int, base: float = T0) -> tuple[str, list[dict[str, Any]]]:

@@ -9,10 +9,10 @@ import time
 from typing import Any
 
 import pytest
-from test_analyze import HIT, MESSAGE, lab_trace
 from typer.testing import CliRunner
 
 from dogxray.app import app
+from tests.traces.test_analyze import HIT, MESSAGE, lab_trace
 
 LONG = (
     "User: arn:aws:sts::123456789012:assumed-role/dog-photo-function-role-us-east-1/"

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from botocore.stub import ANY
-from test_fetch_stubbed import destination, ids, stubbed, summary, traces_response
-from tracedocs import FUNCTION, put
 from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.traces import service
 from dogxray.traces.fetch import filter_expression
+from tests.traces.test_fetch_stubbed import destination, ids, stubbed, summary, traces_response
+from tests.traces.tracedocs import FUNCTION, put
 
 __all__ = ["stubbed"]  # the Stubber fixture, shared with test_fetch_stubbed.py
 # durations of the recordings: success 1160 ms, fault_separate 910 ms, access denied

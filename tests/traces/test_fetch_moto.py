@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import requests
-from tracedocs import FUNCTION, put
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.traces import service
+from tests.traces.tracedocs import FUNCTION, put
 
 ALL = [
     "success_embedded",

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from botocore.stub import ANY, Stubber
-from tracedocs import FUNCTION, load, rebase
 
 import dogxray.traces.fetch as fetch
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.traces import service
+from tests.traces.tracedocs import FUNCTION, load, rebase
 
 FILTER = f'service("{FUNCTION}")'
 

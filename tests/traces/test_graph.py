@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from tracedocs import load, put, separate
 from typer.testing import CliRunner
 
 from dogxray.app import app
@@ -25,6 +24,7 @@ from dogxray.traces.graph import (
     node_detail,
 )
 from dogxray.traces.model import build_trace
+from tests.traces.tracedocs import load, put, separate
 
 END = datetime(2025, 11, 24, 16, 10, tzinfo=timezone.utc)
 WINDOW = (END - timedelta(minutes=10), END)

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tracedocs import load, rebase
 
 from dogxray.core.aws import Aws
 from dogxray.traces import fetch, service
+from tests.traces.tracedocs import load, rebase
 
 
 def put_close_together(aws: Aws, names: list[str], spacing: float = 0.3) -> list[str]:

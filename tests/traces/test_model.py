@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tracedocs import separate
 
 from dogxray.core.stats import percentile
 from dogxray.traces.analysis import analyse, client_status, passes_through, stats
 from dogxray.traces.model import build_trace, node_json
+from tests.traces.tracedocs import separate
 
 FUNCTION = "dog-photo-function"
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tracedocs import FUNCTION, load, put, rebase
 from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.monitor.report import MAX_WATERFALLS, SLOWEST, Collector
 from dogxray.render import report as page
 from dogxray.traces.model import build_trace
+from tests.traces.tracedocs import FUNCTION, load, put, rebase
 
 WINDOW = (
     datetime(2025, 11, 24, 16, 0, tzinfo=timezone.utc),

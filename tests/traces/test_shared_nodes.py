@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tracedocs import FUNCTION, load, put
 from typer.testing import CliRunner
 
 from dogxray.app import app
@@ -27,6 +26,7 @@ from dogxray.render import graph as show
 from dogxray.traces.graph import Graph, graph_json
 from dogxray.traces.model import build_trace
 from dogxray.traces.service_graph import map_document, mark_shared
+from tests.traces.tracedocs import FUNCTION, load, put
 
 OTHER = "cat-photo-function"  # the other lab's function
 END = datetime(2025, 11, 24, 16, 10, tzinfo=timezone.utc)

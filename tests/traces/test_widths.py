@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 import pytest
-from tracedocs import NAMES, load, put
 from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.render import traces as show
 from dogxray.traces.analysis import analyse, root_cause, stats
 from dogxray.traces.model import build_trace, node_json
+from tests.traces.tracedocs import NAMES, load, put
 
 
 def _rows() -> list[Any]:

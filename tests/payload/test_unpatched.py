@@ -1,0 +1,64 @@
+"""The X-Ray SDK's patch of `requests` and botocore stays in the child process that ran
+the handler tests (tests/payload/child.py): this process is never patched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.payload import child
+from tests.payload.conftest import PAYLOAD_DIR
+
+
+def test_the_handler_tests_ran_in_a_child_and_patched_nothing_here(
+    request: pytest.FixtureRequest,
+) -> None:
+    assert not child.in_child()
+    assert child.xray_patches() == []
+    assert "xray_tracing" not in sys.modules
+    assert not [m for m in sys.modules if m.startswith("lambda_function")]
+    handler_tests = [i.nodeid for i in request.session.items if child.needs_child(i)]
+    if not handler_tests:
+        return  # run on its own: nothing to have run elsewhere
+    runs = request.config.stash.get(child.RUNS, {})
+    ran = [nodeid for run in runs.values() for nodeid in run.reports]
+    assert all(run.pid != os.getpid() for run in runs.values())
+    # the files this process ran (under pytest-xdist a worker runs some of them)
+    files = {path.name for path in runs}
+    expected = [n for n in handler_tests if n.split("::")[0].rsplit("/", 1)[-1] in files]
+    assert sorted(ran) == sorted(expected), [run.output[-2000:] for run in runs.values()]
+
+
+def test_the_check_sees_the_sdks_patch() -> None:
+    """`xray_patches` is not blind: a process that loads the payload's tracing is patched."""
+    code = (
+        "import json\n"
+        "from tests.payload.child import xray_patches\n"
+        "before = xray_patches()\n"
+        "import xray_tracing  # the payload's module that patches\n"
+        "print(json.dumps([before, xray_patches()]))\n"
+    )
+    path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])  # as Lambda's
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        [],
+        [
+            "requests.Session.request",
+            "requests.Session.prepare_request",
+            "botocore.client.BaseClient._make_api_call",
+            "botocore.endpoint.Endpoint.prepare_request",
+            "aws_xray_sdk patched botocore",
+            "aws_xray_sdk patched requests",
+        ],
+    ]
