@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from tests.lab.conftest import tiny_zip
 from moto import mock_aws
 from typer.main import get_command
 from typer.testing import CliRunner
@@ -22,6 +21,7 @@ from dogxray.core import window
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
+from tests.lab.conftest import tiny_zip
 
 runner = CliRunner()
 BOX = set("─│╭╮╰╯┌┐└┘")

@@ -85,7 +85,7 @@ def target() -> Iterator[Target]:
 @pytest.mark.slow
 def test_counts_add_up_and_percentiles_are_consistent(target: Target) -> None:
     run = load.run_load(target.url, requests_count=50, concurrency=4)
-    doc = load.summary(run, cold_starts=2)
+    doc = load.summary(run, cold_starts=2).to_json()
     assert doc["requests"] == 50 == target.seen
     assert doc["status"] == {"2xx": 30, "3xx": 0, "4xx": 0, "429": 10, "5xx": 10, "no_answer": 0}
     assert sum(doc["status"].values()) == doc["requests"]
@@ -133,14 +133,14 @@ def test_ctrl_c_stops_with_a_partial_summary(target: Target) -> None:
         )
     finally:
         slow.close()
-    doc = load.summary(run, cold_starts=None)
+    doc = load.summary(run, cold_starts=None).to_json()
     assert doc["interrupted"] and 5 <= doc["requests"] < 500
     assert doc["requests"] == slow.seen == sum(doc["status"].values())
 
 
 def test_no_answer_is_counted_not_raised() -> None:
     run = load.run_load("http://127.0.0.1:9/", requests_count=3, concurrency=1)
-    doc = load.summary(run, cold_starts=None)
+    doc = load.summary(run, cold_starts=None).to_json()
     assert doc["status"]["no_answer"] == 3 and {s.error for s in run.shots} == {"ConnectionError"}
     assert doc["no_answer_reasons"] == ["ConnectionError"]
 
@@ -303,7 +303,7 @@ def test_plural_and_singular() -> None:
     original = show.out
     show.out = Console(file=buffer, width=100, no_color=True)
     try:
-        show.load_summary({"url": "u", **load.summary(run, cold_starts=1)})
+        show.load_summary(load.summary(run, cold_starts=1, url="u"))
     finally:
         show.out = original
     assert buffer.getvalue().splitlines()[0] == "1 request at concurrency 1 in 0.50 s: 2.0 req/s"
@@ -324,14 +324,14 @@ def test_no_answer_at_all_is_an_error_with_a_hint_for_the_backend(
         settings = Settings(lab="a")
 
     run = load.LoadRun(3, 1, [load.Shot(0, 1.0, "ReadTimeout")] * 3, elapsed_s=60.0)
-    doc = {"url": "https://u/", **load.summary(run, cold_starts=None)}
+    doc = load.summary(run, cold_starts=None, url="https://u/")
     error = load.unanswered(Backend(), doc)  # type: ignore[arg-type]
     assert error is not None and error.exit_code == 1
     assert error.what == "none of the 3 requests to https://u/ got an answer (ReadTimeout)"
     assert f"hint: {error.hint}".startswith(hint)
     assert "`dogxray --lab a test`" in error.hint
     some = load.LoadRun(3, 1, [load.Shot(200, 1.0), *run.shots[:2]], elapsed_s=1.0)
-    assert load.unanswered(Backend(), {"url": "u", **load.summary(some, None)}) is None  # type: ignore[arg-type]
+    assert load.unanswered(Backend(), load.summary(some, None, url="u")) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

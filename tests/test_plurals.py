@@ -3,8 +3,6 @@ item 23): `render.plural` instead of "1 faults", "1 traces", "change(s)"."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from dogxray.monitor.logs import Logs
@@ -12,6 +10,7 @@ from dogxray.monitor.report import Report, Waterfall
 from dogxray.render import analyze, demo, graph, lab, logs, report, traces
 from dogxray.traces.analysis import TraceRow
 from dogxray.traces.service import TraceDetail
+from dogxray.triage.results import Analysis, Faulty, Slow, Throttled
 
 WINDOW = {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"}
 
@@ -50,19 +49,14 @@ def test_logs_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_analyze_head(capsys: pytest.CaptureFixture[str]) -> None:
-    doc: dict[str, Any] = {
-        "traces": 1,
-        "window": WINDOW,
-        "slow": {
-            "count": 0,
-            "others": 1,
-            "threshold_ms": 2.0,
-            "derived": True,
-            "median_ms": 1.0,
-        },
-        "faulty": {"count": 0, "origins": [], "exceptions": []},
-    }
-    doc["slow"]["examples"] = []
+    doc = Analysis(
+        traces=1,
+        slow=Slow(2.0, True, 1.0, 0, 1, [], []),
+        faulty=Faulty(0, 1, [], [], []),
+        throttled=Throttled(0, [], 0, []),
+        start=WINDOW["start"],
+        end=WINDOW["end"],
+    )
     analyze.analysis(doc, "f")
     assert capsys.readouterr().out.startswith(f"1 trace of f from {WINDOW['start']} to ")
 

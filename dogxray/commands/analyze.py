@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 
 from dogxray import render
@@ -42,9 +44,8 @@ def analyze(
             warn=render.progress,
         )
     if output is Output.json:
-        note = doc.pop("note", None)
-        if note:
-            render.progress(note)
-        render.json_doc(doc)
+        if doc.note:
+            render.progress(doc.note)
+        render.json_doc(replace(doc, note=None).to_json())
     else:
         show.analysis(doc, settings(ctx).function_name)

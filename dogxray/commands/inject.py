@@ -55,17 +55,17 @@ def inject(
                 f"nothing to inject{zero}",
                 hint="give --latency above 0 (e.g. 5s) and/or --failure-rate, or --off",
             )
-    doc = service.inject(connect(ctx), wanted, reporter=REPORTER)
+    done = service.inject(connect(ctx), wanted, reporter=REPORTER)
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(done.to_json())
         return
     if wanted is None:
         render.data(
-            f"injection {'removed from' if doc['changed'] else 'already off on'} {doc['function']}"
+            f"injection {'removed from' if done.changed else 'already off on'} {done.function}"
         )
     else:
-        state = "now" if doc["changed"] else "already"
-        render.data(f"{doc['function']} {state} injects: {wanted.describe()}")
+        state = "now" if done.changed else "already"
+        render.data(f"{done.function} {state} injects: {wanted.describe()}")
         render.progress(
             f"next: `{render.command('load --requests 100')}`, then "
             f"`{render.command('analyze')}` and `{render.command('map')}`"

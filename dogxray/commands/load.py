@@ -55,11 +55,11 @@ def load(
             on_shot=advance,
         )
     if output is Output.json:
-        render.json_doc(doc)
+        render.json_doc(doc.to_json())
         show.notes(doc)
     else:
         show.load_summary(doc)
-    if doc["interrupted"]:
+    if doc.interrupted:
         raise typer.Exit(130)
     failure = service.unanswered(aws, doc)
     if failure is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from dogxray.core.errors import DogxrayError
 from dogxray.demo.stages import Stage, StageRunner
+from dogxray.triage.results import Analysis
 
 LATENCY_MS = 2000  # long enough to stand out, short enough for a demo
 FAILURE_RATE = 0.3
@@ -55,11 +56,11 @@ class Triage:
         self.runner.show.narrate("Triage lab: submit a few dozen requests from the website.")
         self.started_at = self.runner.now()
         doc = load.load(self.runner.aws, requests_count=REQUESTS, concurrency=CONCURRENCY)
-        s = doc["status"]
+        s = doc.status
         self.runner.say(
             stage,
-            f"{doc['requests']} requests: 2xx {s['2xx']}, 5xx {s['5xx']}, 429 {s['429']}; "
-            f"p50 {doc['latency_ms']['p50']} ms, max {doc['latency_ms']['max']} ms",
+            f"{doc.requests} requests: 2xx {s['2xx']}, 5xx {s['5xx']}, 429 {s['429']}; "
+            f"p50 {doc.latency_ms['p50']} ms, max {doc.latency_ms['max']} ms",
         )
         if not s["5xx"] or not s["2xx"]:
             raise DogxrayError("expected both successes and injected failures under load")
@@ -74,24 +75,24 @@ class Triage:
         )
         since = iso(self.started_at - 10) or "10m"
 
-        def ready() -> dict[str, Any] | None:
+        def ready() -> Analysis | None:
             doc = triage.analyze(self.runner.aws, self.runner.settings, since=since)
-            return doc if doc["traces"] >= REQUESTS * 0.9 else None
+            return doc if doc.traces >= REQUESTS * 0.9 else None
 
         doc = self.runner.wait_until(ready, "X-Ray to index the load's traces")
         if doc is None:
             raise DogxrayError("X-Ray did not return the load's traces in time")
-        nodes, clusters = doc["slow"]["nodes"], doc["faulty"]["exceptions"]
-        slow = nodes[0]["node"] if nodes else None
+        nodes, clusters = doc.slow.nodes, doc.faulty.exceptions
+        slow = nodes[0].node if nodes else None
         exc = clusters[0] if clusters else None
         self.runner.say(
             stage,
-            f"{doc['slow']['count']} slow of {doc['traces']}: {slow} takes "
-            f"{nodes[0]['difference_ms'] if nodes else 0:.0f} ms more on average",
+            f"{doc.slow.count} slow of {doc.traces}: {slow} takes "
+            f"{nodes[0].difference_ms if nodes else 0:.0f} ms more on average",
         )
         if exc:
-            self.runner.say(stage, f"{exc['count']} failed with {exc['type']} on {exc['node']}")
-        if slow != "injected_fault" or not exc or exc["type"] != "InjectedFailure":
+            self.runner.say(stage, f"{exc.count} failed with {exc.type} on {exc.node}")
+        if slow != "injected_fault" or not exc or exc.type != "InjectedFailure":
             raise DogxrayError("analyze did not name the injected subsegment and exception")
 
     def metrics(self, stage: Stage) -> None:

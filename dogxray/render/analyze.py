@@ -3,9 +3,8 @@ supporting numbers."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dogxray.render import command, err, fit, out, plural
+from dogxray.triage.results import Analysis, Concurrency, NodeBlame, Throttled
 
 # continuation lines of a wrapped line, by the line's own indentation: under the text
 # after "1. ", under the first trace id after "newest: "
@@ -16,47 +15,41 @@ def _pct(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
-def _nodes(rows: list[dict[str, Any]], group: str) -> list[str]:
+def _nodes(rows: list[NodeBlame], group: str) -> list[str]:
     return [
-        f"  {i}. {r['node']}: +{r['difference_ms']:.1f} ms on average in {group} traces "
-        f"(median {r['median_ms']:.1f} vs {r['others_median_ms']:.1f} ms; in "
-        f"{_pct(r['share'])} of {group}, {_pct(r['others_share'])} of the others)"
+        f"  {i}. {r.node}: +{r.difference_ms:.1f} ms on average in {group} traces "
+        f"(median {r.median_ms:.1f} vs {r.others_median_ms:.1f} ms; in "
+        f"{_pct(r.share)} of {group}, {_pct(r.others_share)} of the others)"
         for i, r in enumerate(rows, 1)
     ]
 
 
-def _throttles(throttled: dict[str, Any], traces: int) -> list[str]:
+def _throttles(throttled: Throttled, traces: int) -> list[str]:
     """Throttled requests as their own cause: who refused them and the concurrency that
     made Lambda do it."""
-    count = throttled["count"]
-    nodes = throttled["nodes"]
-    at = (
-        nodes[0]["node"]
-        if len(nodes) == 1
-        else ", ".join(f"{n['node']} ({n['count']})" for n in nodes)
-    )
+    count, nodes = throttled.count, throttled.nodes
+    at = nodes[0].node if len(nodes) == 1 else ", ".join(f"{n.node} ({n.count})" for n in nodes)
     verb = "was" if count == 1 else "were"
     lines = [f"throttled: {count} of {traces} {verb} refused with HTTP 429 by {at}"]
-    limits = throttled.get("concurrency")
-    if limits is not None:
-        lines.append(f"  {_cap(limits)}")
-    lines.append(f"     newest: {', '.join(throttled['examples'])}")
+    if throttled.concurrency is not None:
+        lines.append(f"  {_cap(throttled.concurrency)}")
+    lines.append(f"     newest: {', '.join(throttled.examples)}")
     return lines
 
 
-def _cap(limits: dict[str, Any]) -> str:
-    reserved, account = limits["reserved"], limits["account_limit"]
-    if limits["limit"] == "reserved" and reserved == 0:
+def _cap(limits: Concurrency) -> str:
+    reserved, account = limits.reserved, limits.account_limit
+    if limits.limit == "reserved" and reserved == 0:
         return "the function's reserved concurrency is 0: Lambda refuses every request"
-    if limits["limit"] == "reserved":
+    if limits.limit == "reserved":
         return (
             f"Lambda throttles requests beyond the function's reserved concurrency "
             f"({reserved} at once)"
         )
-    if limits["limit"] == "account":
-        unreserved = limits["unreserved"]
+    if limits.limit == "account":
+        unreserved = limits.unreserved
         if account is None:
-            figure = f"not read: {'; '.join(limits['unknown'])}"
+            figure = f"not read: {'; '.join(limits.unknown)}"
         elif unreserved is None:
             figure = f"{account} at once"
         else:
@@ -67,49 +60,37 @@ def _cap(limits: dict[str, Any]) -> str:
         )
     return (
         "Lambda throttles requests beyond the function's reserved or the account's "
-        f"concurrency; not read: {'; '.join(limits['unknown'])}"
+        f"concurrency; not read: {'; '.join(limits.unknown)}"
     )
 
 
-def analysis(doc: dict[str, Any], function: str) -> None:
-    if doc.get("note"):
-        err.print(doc["note"], markup=False)
-    if not doc["traces"]:
+def analysis(doc: Analysis, function: str) -> None:
+    if doc.note:
+        err.print(doc.note, markup=False)
+    if not doc.traces:
         return
-    slow, faulty = doc["slow"], doc["faulty"]
-    how = (
-        f"twice the median {slow['median_ms']:.1f} ms"
-        if slow["derived"]
-        else "the threshold you gave"
-    )
+    slow, faulty = doc.slow, doc.faulty
+    how = f"twice the median {slow.median_ms:.1f} ms" if slow.derived else "the threshold you gave"
     lines = [
-        f"{plural(doc['traces'], 'trace')} of {function} from {doc['window']['start']} to "
-        f"{doc['window']['end']}",
-        f"slow: {slow['count']} of {slow['count'] + slow['others']} took over "
-        f"{slow['threshold_ms']:.1f} ms ({how})",
+        f"{plural(doc.traces, 'trace')} of {function} from {doc.start} to {doc.end}",
+        f"slow: {slow.count} of {slow.count + slow.others} took over "
+        f"{slow.threshold_ms:.1f} ms ({how})",
     ]
-    if slow["count"]:
-        lines += _nodes(slow["nodes"], "slow") or ["  no single node explains it"]
-    origins = ", ".join(f"{o['node']} ({o['count']})" for o in faulty["origins"])
+    if slow.count:
+        lines += _nodes(slow.nodes, "slow") or ["  no single node explains it"]
+    origins = ", ".join(f"{o.node} ({o.count})" for o in faulty.origins)
     lines.append(
-        f"faulty: {faulty['count']} of {doc['traces']} failed"
+        f"faulty: {faulty.count} of {doc.traces} failed"
         + (f"; the faults start at {origins}" if origins else "")
     )
-    for c in faulty["exceptions"]:
-        lines.append(f"  {c['type']} on {c['node']} x{c['count']}: {c['message']}")
-        lines.append(f"     newest: {', '.join(c['traces'])}")
-    throttled = doc.get("throttled", {})
-    if throttled.get("count"):
-        lines += _throttles(throttled, doc["traces"])
+    for c in faulty.exceptions:
+        lines.append(f"  {c.type} on {c.node} x{c.count}: {c.message}")
+        lines.append(f"     newest: {', '.join(c.traces)}")
+    if doc.throttled.count:
+        lines += _throttles(doc.throttled, doc.traces)
     for line in lines:
         lead = len(line) - len(line.lstrip(" "))
         for part in fit(line, " " * HANGING.get(lead, lead + 2), hard=True):
             out.print(part, markup=False)
-    examples = (
-        slow["examples"]
-        + [c["traces"][0] for c in faulty["exceptions"]]
-        + throttled.get("examples", [])
-    )
-    example = examples[0] if examples else None
-    if example:
-        err.print(f"next: `{command(f'trace {example}')}` shows one of them", markup=False)
+    if doc.examples:
+        err.print(f"next: `{command(f'trace {doc.examples[0]}')}` shows one of them", markup=False)

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from dogxray import render
 from dogxray.render import command, err, out
+from dogxray.triage.load import LoadSummary
 
 
 @contextmanager
@@ -39,40 +40,40 @@ def load_progress(total: int) -> Iterator[Callable[[Any], None]]:
         yield advance
 
 
-def load_summary(doc: dict[str, Any]) -> None:
-    s, lat = doc["status"], doc["latency_ms"]
+def load_summary(doc: LoadSummary) -> None:
+    s, lat = doc.status, doc.latency_ms
     stopped = ""
-    if doc["interrupted"]:
-        stopped = f" (interrupted: {doc['requests']} of {doc['asked']} sent)"
-    elif doc["stopped_by_duration"]:
-        stopped = f" (duration reached: {doc['requests']} of {doc['asked']} sent)"
-    elif doc.get("stopped_by_no_answer"):
-        stopped = f" (no answer any more: {doc['requests']} of {doc['asked']} sent)"
+    if doc.interrupted:
+        stopped = f" (interrupted: {doc.requests} of {doc.asked} sent)"
+    elif doc.stopped_by_duration:
+        stopped = f" (duration reached: {doc.requests} of {doc.asked} sent)"
+    elif doc.stopped_by_no_answer:
+        stopped = f" (no answer any more: {doc.requests} of {doc.asked} sent)"
     lines = [
-        f"{render.plural(doc['requests'], 'request')} at concurrency {doc['concurrency']} in "
-        f"{doc['duration_s']:.2f} s: {doc['throughput_rps']:.1f} req/s{stopped}",
+        f"{render.plural(doc.requests, 'request')} at concurrency {doc.concurrency} in "
+        f"{doc.duration_s:.2f} s: {doc.throughput_rps:.1f} req/s{stopped}",
         f"status: 2xx {s['2xx']}  3xx {s['3xx']}  4xx {s['4xx']}  429 {s['429']}  "
         f"5xx {s['5xx']}  no answer {s['no_answer']}",
         "latency ms: "
         + "  ".join(f"{k} {render.ms(lat[k], decimals=1)}" for k in ("p50", "p95", "p99", "max")),
-        f"cold starts: {'?' if doc['cold_starts'] is None else doc['cold_starts']}  "
-        f"throttles: {doc['throttles']}",
+        f"cold starts: {'?' if doc.cold_starts is None else doc.cold_starts}  "
+        f"throttles: {doc.throttles}",
     ]
     for line in lines:
         out.print(line, markup=False)
     notes(doc)
-    if doc["status"]["5xx"] and not doc.get("stopped_by_no_answer"):
+    if s["5xx"] and not doc.stopped_by_no_answer:
         err.print(f"hint: `{command('traces --errors')}` shows why requests failed", markup=False)
 
 
-def notes(doc: dict[str, Any]) -> None:
+def notes(doc: LoadSummary) -> None:
     """What the summary could not measure, and requests that got no answer (when some
     did: none at all is the command's error)."""
-    for note in doc.get("notes", []):
+    for note in doc.notes:
         err.print(f"note: {note}", markup=False)
-    lost, sent = doc["status"]["no_answer"], doc["requests"]
+    lost, sent = doc.status["no_answer"], doc.requests
     if 0 < lost < sent:
-        reasons = ", ".join(doc.get("no_answer_reasons", [])) or "no answer"
+        reasons = ", ".join(doc.no_answer_reasons) or "no answer"
         err.print(
             f"note: {lost} of {render.plural(sent, 'request')} got no answer ({reasons})",
             markup=False,

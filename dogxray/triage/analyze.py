@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from dogxray.core.aws import Aws, BotoCoreError, ClientError, error_code, error_message
 from dogxray.core.config import Settings
@@ -11,6 +11,7 @@ from dogxray.core.window import iso, parse_since
 from dogxray.traces.collect import Collected
 from dogxray.traces.fetch import Progress, Warn
 from dogxray.triage.compare import compare, profile
+from dogxray.triage.results import Analysis, Concurrency
 
 
 def analyze(
@@ -21,7 +22,7 @@ def analyze(
     threshold_ms: float | None = None,
     progress: Progress | None = None,
     warn: Warn | None = None,
-) -> dict[str, Any]:
+) -> Analysis:
     """Slow vs normal and faulty vs ok over the window (see `dogxray.triage.compare`)."""
     window = parse_since(since)
     if threshold_ms is not None and threshold_ms <= 0:
@@ -29,20 +30,21 @@ def analyze(
             f"--threshold must be above 0 ms, not {threshold_ms:g}", hint="e.g. --threshold 1s"
         )
     collected = Collected(aws, settings, window, progress, warn=warn)
-    doc = compare([profile(trace) for trace in collected], threshold_ms)
-    doc["window"] = {"start": iso(window[0]), "end": iso(window[1])}
-    if not doc["traces"]:
+    found = compare([profile(trace) for trace in collected], threshold_ms)
+    note = None
+    if not found.traces:
         from dogxray.traces.service import why_empty
 
-        doc["note"] = why_empty(aws, settings, since, False)
+        note = why_empty(aws, settings, since, False)
     elif collected.skipped:
-        doc["note"] = f"{collected.skipped} trace(s) could not be fetched yet; re-run"
-    if doc["throttled"]["lambda"]:
-        doc["throttled"]["concurrency"] = concurrency(aws, settings.function_name)
-    return doc
+        note = f"{collected.skipped} trace(s) could not be fetched yet; re-run"
+    throttled = found.throttled
+    if throttled.by_lambda:
+        throttled = replace(throttled, concurrency=concurrency(aws, settings.function_name))
+    return replace(found, start=iso(window[0]), end=iso(window[1]), note=note, throttled=throttled)
 
 
-def concurrency(aws: Aws, function: str) -> dict[str, Any]:
+def concurrency(aws: Aws, function: str) -> Concurrency:
     """What caps the function's concurrent requests, Lambda's throttles' cause: its
     reserved concurrency (GetFunctionConcurrency) if set, else the account's limit
     (GetAccountSettings: ConcurrentExecutions, and what no function reserved; not read
@@ -50,29 +52,25 @@ def concurrency(aws: Aws, function: str) -> dict[str, Any]:
     names the cap in force ("reserved", "account", or None when it cannot be read);
     `unknown` says what could not be read and why."""
     lam = aws.client("lambda")
-    doc: dict[str, Any] = {
-        "reserved": None,
-        "account_limit": None,
-        "unreserved": None,
-        "limit": None,
-        "unknown": [],
-    }
+    unknown: list[str] = []
+    reserved, limit = None, None
     try:
-        reserved = lam.get_function_concurrency(FunctionName=function)
-        doc["reserved"] = reserved.get("ReservedConcurrentExecutions")
+        answer = lam.get_function_concurrency(FunctionName=function)
+        reserved = answer.get("ReservedConcurrentExecutions")
     except (ClientError, BotoCoreError) as exc:
-        doc["unknown"].append(_failed("GetFunctionConcurrency", exc))
+        unknown.append(_failed("GetFunctionConcurrency", exc))
     else:
-        doc["limit"] = "reserved" if doc["reserved"] is not None else "account"
-    if doc["limit"] == "reserved":
-        return doc  # the function's own cap, whatever the account allows
+        limit = "reserved" if reserved is not None else "account"
+    if limit == "reserved":
+        return Concurrency(reserved=reserved, limit=limit)  # whatever the account allows
+    account_limit, unreserved = None, None
     try:
         limits = lam.get_account_settings().get("AccountLimit", {})
-        doc["account_limit"] = limits.get("ConcurrentExecutions")
-        doc["unreserved"] = limits.get("UnreservedConcurrentExecutions")
+        account_limit = limits.get("ConcurrentExecutions")
+        unreserved = limits.get("UnreservedConcurrentExecutions")
     except (ClientError, BotoCoreError) as exc:
-        doc["unknown"].append(_failed("GetAccountSettings", exc))
-    return doc
+        unknown.append(_failed("GetAccountSettings", exc))
+    return Concurrency(reserved, account_limit, unreserved, limit, unknown)
 
 
 def _failed(operation: str, exc: Exception) -> str:

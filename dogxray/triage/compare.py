@@ -31,6 +31,15 @@ from typing import Any
 from dogxray.core.stats import percentile
 from dogxray.traces.analysis import root_cause
 from dogxray.traces.model import Node, Trace
+from dogxray.triage.results import (
+    Analysis,
+    ExceptionCluster,
+    Faulty,
+    NodeBlame,
+    NodeCount,
+    Slow,
+    Throttled,
+)
 
 EXAMPLES = 3  # trace ids shown per cluster
 TOP_NODES = 5
@@ -110,7 +119,7 @@ def _mean(values: list[float]) -> float:
     return round(statistics.fmean(values), 1) if values else 0.0
 
 
-def _blame(group: list[Profile], others: list[Profile]) -> list[dict[str, Any]]:
+def _blame(group: list[Profile], others: list[Profile]) -> list[NodeBlame]:
     """Nodes ranked by how much more own time they take in `group` than in `others`
     (mean difference; medians alongside)."""
     labels = {name for p in group + others for name in p.self_ms}
@@ -119,24 +128,24 @@ def _blame(group: list[Profile], others: list[Profile]) -> list[dict[str, Any]]:
         hits = sum(1 for p in profiles if name in p.present)
         return round(hits / len(profiles), 3) if profiles else 0.0
 
-    rows: list[dict[str, Any]] = []
+    rows: list[NodeBlame] = []
     for name in labels:
         mine = [p.self_ms.get(name, 0.0) for p in group]
         theirs = [p.self_ms.get(name, 0.0) for p in others]
         rows.append(
-            {
-                "node": name,
-                "mean_ms": _mean(mine),
-                "others_mean_ms": _mean(theirs),
-                "median_ms": _median(mine),
-                "others_median_ms": _median(theirs),
-                "difference_ms": round(_mean(mine) - _mean(theirs), 1),
-                "share": share(group, name),
-                "others_share": share(others, name),
-            }
+            NodeBlame(
+                node=name,
+                mean_ms=_mean(mine),
+                others_mean_ms=_mean(theirs),
+                median_ms=_median(mine),
+                others_median_ms=_median(theirs),
+                difference_ms=round(_mean(mine) - _mean(theirs), 1),
+                share=share(group, name),
+                others_share=share(others, name),
+            )
         )
-    rows.sort(key=lambda r: (-r["difference_ms"], r["node"]))
-    return [r for r in rows if r["difference_ms"] > 0][:TOP_NODES]
+    rows.sort(key=lambda r: (-r.difference_ms, r.node))
+    return [r for r in rows if r.difference_ms > 0][:TOP_NODES]
 
 
 def _newest(profiles: Iterable[Profile]) -> list[str]:
@@ -144,8 +153,8 @@ def _newest(profiles: Iterable[Profile]) -> list[str]:
     return [p.id for p in ordered[:EXAMPLES]]
 
 
-def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[str, Any]:
-    """The `analyze --output json` document (without the window)."""
+def compare(profiles: list[Profile], threshold_ms: float | None = None) -> Analysis:
+    """The comparison (without the window, the concurrency and the note)."""
     ran = [p for p in profiles if p.throttled_at is None]  # a throttle never ran
     durations = sorted(p.duration_ms for p in ran)
     median = percentile(durations, 50) or 0.0
@@ -161,35 +170,35 @@ def compare(profiles: list[Profile], threshold_ms: float | None = None) -> dict[
         if p.cause:
             key = (p.cause["exception"], p.cause["message"], p.cause["segment"])
             clusters[key].append(p)
-    exceptions: list[dict[str, Any]] = [
-        {"type": t, "message": m, "node": n, "count": len(ps), "traces": _newest(ps)}
+    exceptions = [
+        ExceptionCluster(type=t, message=m, node=n, count=len(ps), traces=_newest(ps))
         for (t, m, n), ps in clusters.items()
     ]
-    exceptions.sort(key=lambda c: (-c["count"], c["type"], c["message"]))
+    exceptions.sort(key=lambda c: (-c.count, c.type, c.message))
     origins = Counter(p.cause["segment"] for p in faulty if p.cause)
     throttlers = Counter(p.throttled_at for p in throttled)
-    return {
-        "traces": len(profiles),
-        "slow": {
-            "threshold_ms": round(threshold, 1),
-            "derived": derived,
-            "median_ms": round(median, 1),
-            "count": len(slow),
-            "others": len(normal),
-            "nodes": _blame(slow, normal) if slow and normal else _blame(slow, []),
-            "examples": _newest(slow),
-        },
-        "faulty": {
-            "count": len(faulty),
-            "others": len(ok),
-            "origins": [{"node": n, "count": c} for n, c in origins.most_common()],
-            "nodes": _blame(faulty, ok) if faulty else [],
-            "exceptions": exceptions,
-        },
-        "throttled": {
-            "count": len(throttled),
-            "nodes": [{"node": n, "count": c} for n, c in throttlers.most_common()],
-            "lambda": sum(1 for p in throttled if p.lambda_throttle),
-            "examples": _newest(throttled),
-        },
-    }
+    return Analysis(
+        traces=len(profiles),
+        slow=Slow(
+            threshold_ms=round(threshold, 1),
+            derived=derived,
+            median_ms=round(median, 1),
+            count=len(slow),
+            others=len(normal),
+            nodes=_blame(slow, normal) if slow and normal else _blame(slow, []),
+            examples=_newest(slow),
+        ),
+        faulty=Faulty(
+            count=len(faulty),
+            others=len(ok),
+            origins=[NodeCount(n, c) for n, c in origins.most_common()],
+            nodes=_blame(faulty, ok) if faulty else [],
+            exceptions=exceptions,
+        ),
+        throttled=Throttled(
+            count=len(throttled),
+            nodes=[NodeCount(str(n), c) for n, c in throttlers.most_common()],
+            by_lambda=sum(1 for p in throttled if p.lambda_throttle),
+            examples=_newest(throttled),
+        ),
+    )

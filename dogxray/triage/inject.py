@@ -8,6 +8,7 @@ are the user's), `status` shows it, `inject --off` and `cleanup` end it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from dogxray.core.aws import Aws
@@ -25,12 +26,31 @@ def active(aws: Aws) -> Injection | None:
     return from_env(fn.env) if fn.exists else None
 
 
-def inject(aws: Aws, wanted: Injection | None, *, reporter: Reporter = SILENT) -> dict[str, Any]:
-    """Set (or with None remove) the injection on the deployed function; waits for the
-    update like every configuration change."""
-    from dogxray.lab import service
+@dataclass(frozen=True)
+class Injected:
+    """What `inject` did: the function, the injection now on it (None: off), whether
+    anything changed."""
 
-    lab = service.deployed(aws)  # the timeout is checked where the stage plans (`fits`)
+    function: str
+    injection: Injection | None
+    changed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "injection": None if self.injection is None else self.injection.to_json(),
+            "changed": self.changed,
+        }
+
+
+def inject(aws: Aws, wanted: Injection | None, *, reporter: Reporter = SILENT) -> Injected:
+    """Set (or with None remove) the injection on the deployed function; waits for the
+    update like every configuration change. The lab is observed once."""
+    from dogxray.lab import observe, service
+
+    seen = observe.observe(aws, None)
+    lab = service.deployed_of(aws, seen[0].function)  # the timeout is checked where the
+    # stage plans (`fits`)
     options = (
         SetupOptions(env_remove=frozenset(INJECT_ENV))
         if wanted is None
@@ -38,9 +58,5 @@ def inject(aws: Aws, wanted: Injection | None, *, reporter: Reporter = SILENT) -
             env=wanted.to_env(), env_remove=frozenset(INJECT_ENV) - wanted.to_env().keys()
         )
     )
-    doc = service.stage(aws, options, ["config"], reporter=reporter)
-    return {
-        "function": lab.function_name,
-        "injection": None if wanted is None else wanted.to_json(),
-        "changed": bool(doc.changed),
-    }
+    done = service.stage(aws, options, ["config"], reporter=reporter, seen=seen)
+    return Injected(lab.function_name, wanted, bool(done.changed))

@@ -176,10 +176,55 @@ def _reason(exc: requests.RequestException) -> str:
     return type(exc).__name__
 
 
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a run measured (`to_json()`: `load --output json`; `status["no_answer"]`:
+    requests with no HTTP answer at all). `url` is where it was sent."""
+
+    requests: int
+    asked: int
+    concurrency: int
+    duration_s: float
+    throughput_rps: float
+    status: dict[str, int]  # 2xx, 3xx, 4xx (not 429), 429, 5xx, no_answer
+    latency_ms: dict[str, float | None]  # p50, p95, p99, max
+    cold_starts: int | None
+    interrupted: bool
+    stopped_by_duration: bool
+    stopped_by_no_answer: bool
+    no_answer_reasons: list[str]
+    notes: list[str]
+    url: str | None = None
+
+    @property
+    def throttles(self) -> int:
+        return self.status["429"]
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {} if self.url is None else {"url": self.url}
+        doc.update(
+            requests=self.requests,
+            asked=self.asked,
+            concurrency=self.concurrency,
+            duration_s=self.duration_s,
+            throughput_rps=self.throughput_rps,
+            status=self.status,
+            latency_ms=self.latency_ms,
+            throttles=self.throttles,
+            cold_starts=self.cold_starts,
+            interrupted=self.interrupted,
+            stopped_by_duration=self.stopped_by_duration,
+            stopped_by_no_answer=self.stopped_by_no_answer,
+            no_answer_reasons=self.no_answer_reasons,
+            notes=self.notes,
+        )
+        return doc
+
+
 def summary(
-    run: LoadRun, cold_starts: int | None, notes: list[str] | None = None
-) -> dict[str, Any]:
-    """The `load --output json` document (`status.no_answer`: no HTTP answer at all)."""
+    run: LoadRun, cold_starts: int | None, notes: list[str] | None = None, url: str | None = None
+) -> LoadSummary:
+    """What the run measured."""
     statuses = [shot.status for shot in run.shots]
     groups = {
         "2xx": sum(200 <= s < 300 for s in statuses),
@@ -190,28 +235,27 @@ def summary(
         "no_answer": sum(s == 0 for s in statuses),
     }
     latencies = sorted(shot.latency_ms for shot in run.shots)
-    reasons = sorted({shot.error for shot in run.shots if shot.error})
 
     def pct(q: float) -> float | None:
         value = percentile(latencies, q)
         return None if value is None else round(value, 1)
 
-    return {
-        "requests": len(run.shots),
-        "asked": run.requests,
-        "concurrency": run.concurrency,
-        "duration_s": round(run.elapsed_s, 3),
-        "throughput_rps": round(len(run.shots) / run.elapsed_s, 2) if run.elapsed_s else 0.0,
-        "status": groups,
-        "latency_ms": {"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": pct(100)},
-        "throttles": groups["429"],
-        "cold_starts": cold_starts,
-        "interrupted": run.interrupted,
-        "stopped_by_duration": run.stopped_by_duration,
-        "stopped_by_no_answer": run.stopped_by_no_answer,
-        "no_answer_reasons": reasons,
-        "notes": list(notes or []),
-    }
+    return LoadSummary(
+        requests=len(run.shots),
+        asked=run.requests,
+        concurrency=run.concurrency,
+        duration_s=round(run.elapsed_s, 3),
+        throughput_rps=round(len(run.shots) / run.elapsed_s, 2) if run.elapsed_s else 0.0,
+        status=groups,
+        latency_ms={"p50": pct(50), "p95": pct(95), "p99": pct(99), "max": pct(100)},
+        cold_starts=cold_starts,
+        interrupted=run.interrupted,
+        stopped_by_duration=run.stopped_by_duration,
+        stopped_by_no_answer=run.stopped_by_no_answer,
+        no_answer_reasons=sorted({shot.error for shot in run.shots if shot.error}),
+        notes=list(notes or []),
+        url=url,
+    )
 
 
 def cold_starts(aws: Aws, log_group: str, start_ms: int, end_ms: int) -> int | None:
@@ -257,20 +301,20 @@ def counted_cold_starts(
         return None, f"cold starts not counted: the function's logs could not be read ({why})"
 
 
-def unanswered(aws: Aws, doc: dict[str, Any]) -> DogxrayError | None:
+def unanswered(aws: Aws, doc: LoadSummary) -> DogxrayError | None:
     """The error for a run in which requests were sent and none got an HTTP answer."""
-    sent, lost = doc["requests"], doc["status"]["no_answer"]
-    reasons = ", ".join(doc["no_answer_reasons"]) or "no answer"
-    if sent and lost < sent and doc.get("stopped_by_no_answer"):
+    sent, lost = doc.requests, doc.status["no_answer"]
+    reasons = ", ".join(doc.no_answer_reasons) or "no answer"
+    if sent and lost < sent and doc.stopped_by_no_answer:
         return DogxrayError(
-            f"{doc['url']} stopped answering: {GIVE_UP_AFTER} requests in a row got no answer "
+            f"{doc.url} stopped answering: {GIVE_UP_AFTER} requests in a row got no answer "
             f"({reasons}); the summary is what was measured until then",
             hint=f"is the endpoint still up? `{aws.settings.command('test')}` sends one request "
             "and says what came back",
         )
     if not sent or lost < sent:
         return None
-    what = f"none of the {sent} requests to {doc['url']} got an answer ({reasons})"
+    what = f"none of the {sent} requests to {doc.url} got an answer ({reasons})"
     if aws.is_local and not aws.is_emulator:
         return DogxrayError(
             what,
@@ -297,8 +341,8 @@ def load(
     concurrency: int,
     duration_s: float | None = None,
     on_shot: Callable[[Shot], None] | None = None,
-) -> dict[str, Any]:
-    """Load the deployed lab's Function URL; the summary document with its URL."""
+) -> LoadSummary:
+    """Load the deployed lab's Function URL; what the run measured."""
     from dogxray.lab.service import deployed
 
     check_bounds(requests_count, concurrency)
@@ -329,5 +373,4 @@ def load(
     )
     end_ms = int(time.time() * 1000) + 1000
     count, note = counted_cold_starts(aws, aws.settings.log_group_name, start_ms, end_ms)
-    doc = summary(run, count, [note] if note else [])
-    return {"url": lab.function_url, **doc}
+    return summary(run, count, [note] if note else [], url=lab.function_url)

@@ -51,10 +51,12 @@ def test_demo_local_stopped_by_sigterm_cleans_up_and_leaves_no_files(tmp_path: P
         # One reader to the end of the stream: `communicate()` after a partial read reads
         # the pipe beneath the line buffer and loses what that buffer already holds.
         reader = LineReader(proc.stderr)
+        sent = False
         while line := reader.readline(timeout=60):
             seen.append(line)
-            if line.startswith("Stage 4:"):  # the lab exists, the emulator is busy
-                proc.send_signal(signal.SIGTERM)
+            if line.startswith("Stage 4:") and not sent:  # the lab exists, the emulator is
+                proc.send_signal(signal.SIGTERM)  # busy; once: a second one would kill it
+                sent = True
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from dogxray.core import config
 from dogxray.packaging.build import PAYLOAD_DIR
 
-from .conftest import tiny_zip
+from .conftest import Lab, tiny_zip
 from .test_cli import DEAD_ENDPOINT, invoke
 
 FUNCTION = "dog-photo-function"
@@ -233,3 +233,23 @@ def test_a_broken_bucket_stays_broken_through_other_stage_commands(runner: CliRu
     assert invoke(runner, "break-bucket")[0] == 0
     assert invoke(runner, "setup")[0] == 0
     assert function_env(runner)["BUCKET_NAME"] == "lovely-dogs-123456789012-us-east-1"
+
+
+def test_inject_reads_the_function_once(lab: Lab) -> None:
+    """One observation serves the deployed check and the configuration stage."""
+    from dogxray.lab import service
+    from dogxray.lab.injection import Injection
+    from dogxray.lab.models import SetupOptions
+    from dogxray.triage import inject
+
+    service.setup(lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor)
+    lab.calls.clear()
+    done = inject.inject(lab.aws, Injection(latency_ms=1000))
+    assert done.to_json() == {
+        "function": FUNCTION,
+        "injection": Injection(latency_ms=1000).to_json(),
+        "changed": True,
+    }
+    ops = [op for service_name, op in lab.calls.seen if service_name == "lambda"]
+    observed = ops[: ops.index("UpdateFunctionConfiguration")]  # then: waiting for it
+    assert observed == ["GetFunction", "GetFunctionUrlConfig", "GetPolicy"], ops

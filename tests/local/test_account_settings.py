@@ -25,10 +25,10 @@ def test_the_account_limit_is_the_emulators(lab: Any) -> None:
             before["UnreservedConcurrentExecutions"] - 2
         )
         aws = Aws(Settings.from_options(endpoint_url=lab.emu.endpoint_url, region="us-east-1"))
-        assert triage.concurrency(aws, name)["limit"] == "reserved"
+        assert triage.concurrency(aws, name).limit == "reserved"
         lam.delete_function_concurrency(FunctionName=name)
         doc = triage.concurrency(aws, name)
-        assert (doc["limit"], doc["account_limit"], doc["unknown"]) == (
+        assert (doc.limit, doc.account_limit, doc.unknown) == (
             "account",
             lab.emu.concurrency,
             [],
@@ -61,7 +61,7 @@ def test_analyze_names_throttles_and_the_reserved_concurrency(lab: Any, tmp_path
         docs: list[dict[str, Any]] = []
 
         def analysed() -> bool:
-            docs.append(triage.analyze(aws, settings, since="5m"))
+            docs.append(triage.analyze(aws, settings, since="5m").to_json())
             return docs[-1]["traces"] == 5
 
         assert wait_for(analysed)

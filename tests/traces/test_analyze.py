@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from dogxray.traces.model import build_trace
 from dogxray.triage import analyze as triage
 from dogxray.triage.compare import compare, profile
+from dogxray.triage.results import Analysis
 
 T0 = 1_763_900_000.0  # 2025-11-23T12:53:20Z
 MESSAGE = "injected failure before call_dog_api (DOGXRAY_INJECT_FAILURE_RATE=0.3)"
@@ -135,14 +137,14 @@ def test_through_moto_xray_with_both_forms(aws_mock: Any) -> None:
     for n in range(10):
         _, docs = lab_trace(n, injected=n in HIT, embedded=n % 2 == 0, base=base)
         xray.put_trace_segments(TraceSegmentDocuments=[json.dumps(d) for d in docs])
-    doc = triage.analyze(aws_mock, aws_mock.settings, since="10m")
+    doc = triage.analyze(aws_mock, aws_mock.settings, since="10m").to_json()
     assert (doc["traces"], doc["slow"]["count"], doc["faulty"]["count"]) == (10, 3, 3)
     assert doc["slow"]["nodes"][0]["node"] == "injected_fault"
     assert doc["faulty"]["exceptions"][0]["type"] == "InjectedFailure"
 
 
 def test_the_comparison_names_the_injected_node_and_exception() -> None:
-    doc = compare([profile(t) for t in ten_traces()])
+    doc = compare([profile(t) for t in ten_traces()]).to_json()
     slow, faulty = doc["slow"], doc["faulty"]
     assert (doc["traces"], slow["count"], slow["others"]) == (10, 3, 7)
     assert slow["derived"] and slow["median_ms"] == 24.0 and slow["threshold_ms"] == 48.0
@@ -167,7 +169,7 @@ def test_lambdas_invocation_subsegment_does_not_take_the_blame() -> None:
         build_trace(*lab_trace(n, injected=n in HIT, embedded=n % 2 == 0, invocation=True))
         for n in range(10)
     ]
-    doc = compare([profile(t) for t in traces])
+    doc = compare([profile(t) for t in traces]).to_json()
     top = doc["slow"]["nodes"][0]
     assert (top["node"], top["mean_ms"], top["others_mean_ms"]) == ("injected_fault", 5000.0, 0.0)
     invocation = [r for r in doc["slow"]["nodes"] if r["node"] == "Invocation"]
@@ -175,7 +177,7 @@ def test_lambdas_invocation_subsegment_does_not_take_the_blame() -> None:
 
 
 def test_a_given_threshold_is_used() -> None:
-    doc = compare([profile(t) for t in ten_traces()], threshold_ms=10_000)
+    doc = compare([profile(t) for t in ten_traces()], threshold_ms=10_000).to_json()
     assert doc["slow"]["count"] == 0 and not doc["slow"]["derived"]
     assert doc["slow"]["nodes"] == []
 
@@ -194,10 +196,9 @@ faulty: 3 of 10 failed; the faults start at injected_fault (3)
 def test_cli_output_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     from dogxray.app import app
 
-    def fake(aws: Any, settings: Any, **_: Any) -> dict[str, Any]:
-        doc = compare([profile(t) for t in ten_traces()])
-        doc["window"] = {"start": "2026-11-23T09:00:00Z", "end": "2026-11-23T09:10:00Z"}
-        return doc
+    def fake(aws: Any, settings: Any, **_: Any) -> Analysis:
+        found = compare([profile(t) for t in ten_traces()])
+        return replace(found, start="2026-11-23T09:00:00Z", end="2026-11-23T09:10:00Z")
 
     monkeypatch.setattr(triage, "analyze", fake)
     monkeypatch.setattr("dogxray.commands.analyze.connect", lambda _ctx: None)

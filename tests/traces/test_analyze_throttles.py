@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from dogxray.traces.model import build_trace
 from dogxray.triage import analyze as triage
 from dogxray.triage.compare import compare, profile
+from dogxray.triage.results import Analysis, Concurrency
 from tests.traces.test_analyze import HIT, T0, lab_trace
 
 
@@ -52,7 +54,7 @@ def mixed_traces(base: float = T0) -> list[tuple[str, list[dict[str, Any]]]]:
 def test_throttles_are_counted_apart_from_failures() -> None:
     """... and from the slow/normal split: a request that never ran has no duration of
     its own (four 1 ms throttles would halve the median)."""
-    doc = compare([profile(build_trace(*t)) for t in mixed_traces()])
+    doc = compare([profile(build_trace(*t)) for t in mixed_traces()]).to_json()
     assert (doc["slow"]["count"], doc["slow"]["others"]) == (3, 3)
     assert doc["slow"]["median_ms"] == 24.0
     assert (doc["faulty"]["count"], doc["faulty"]["others"]) == (3, 3)
@@ -70,7 +72,7 @@ def test_a_fault_after_a_downstream_throttle_is_a_failure() -> None:
     docs[1]["subsegments"][0]["subsegments"][1].update(
         throttle=True, error=True, http={"response": {"status": 429}}
     )
-    doc = compare([profile(build_trace(tid, docs))])
+    doc = compare([profile(build_trace(tid, docs))]).to_json()
     assert (doc["faulty"]["count"], doc["throttled"]["count"]) == (1, 0)
 
 
@@ -94,7 +96,7 @@ def test_through_moto_with_the_functions_reserved_concurrency(aws_mock: Any) -> 
         Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
     )
     lam.put_function_concurrency(FunctionName="dog-photo-function", ReservedConcurrentExecutions=2)
-    doc = triage.analyze(aws_mock, aws_mock.settings, since="10m")
+    doc = triage.analyze(aws_mock, aws_mock.settings, since="10m").to_json()
     assert (doc["traces"], doc["faulty"]["count"], doc["throttled"]["count"]) == (10, 3, 4)
     assert doc["throttled"]["concurrency"] == {
         "reserved": 2,
@@ -135,7 +137,7 @@ def stubbed_lambda(reserved: dict[str, Any] | None, account: dict[str, Any] | No
 
 def test_reserved_concurrency_is_the_cap_in_force() -> None:
     aws = stubbed_lambda({"ReservedConcurrentExecutions": 3}, None)
-    doc = triage.concurrency(aws, "f")
+    doc = triage.concurrency(aws, "f").to_json()
     assert (doc["limit"], doc["reserved"], doc["unknown"]) == ("reserved", 3, [])
 
 
@@ -144,7 +146,7 @@ def test_the_account_limit_when_the_function_reserves_none() -> None:
         {},
         {"AccountLimit": {"ConcurrentExecutions": 10, "UnreservedConcurrentExecutions": 8}},
     )
-    assert triage.concurrency(aws, "f") == {
+    assert triage.concurrency(aws, "f").to_json() == {
         "reserved": None,
         "account_limit": 10,
         "unreserved": 8,
@@ -154,17 +156,18 @@ def test_the_account_limit_when_the_function_reserves_none() -> None:
 
 
 def test_limits_that_cannot_be_read_are_said_so() -> None:
-    doc = triage.concurrency(stubbed_lambda(None, None), "f")
+    doc = triage.concurrency(stubbed_lambda(None, None), "f").to_json()
     assert doc["limit"] is None
     assert doc["unknown"] == [
         "GetFunctionConcurrency: AccessDeniedException denied",
         "GetAccountSettings: AccessDeniedException denied",
     ]
-    doc = triage.concurrency(stubbed_lambda({}, None), "f")
+    doc = triage.concurrency(stubbed_lambda({}, None), "f").to_json()
     assert doc["limit"] == "account" and doc["account_limit"] is None
     assert doc["unknown"] == ["GetAccountSettings: AccessDeniedException denied"]
 
 
+START, END = "2026-11-23T09:00:00Z", "2026-11-23T09:10:00Z"
 THROTTLED_EXPECTED = """\
 10 traces of dog-photo-function from 2026-11-23T09:00:00Z to 2026-11-23T09:10:00Z
 slow: 3 of 6 took over 48.0 ms (twice the median 24.0 ms)
@@ -206,12 +209,10 @@ def test_cli_names_throttles_and_their_cause(
 ) -> None:
     from dogxray.app import app
 
-    def fake(aws: Any, settings: Any, **_: Any) -> dict[str, Any]:
-        doc = compare([profile(build_trace(*t)) for t in mixed_traces()])
-        doc["window"] = {"start": "2026-11-23T09:00:00Z", "end": "2026-11-23T09:10:00Z"}
-        empty = {"reserved": None, "account_limit": None, "unreserved": None, "unknown": []}
-        doc["throttled"]["concurrency"] = {**empty, **limits}
-        return doc
+    def fake(aws: Any, settings: Any, **_: Any) -> Analysis:
+        found = compare([profile(build_trace(*t)) for t in mixed_traces()])
+        throttled = replace(found.throttled, concurrency=Concurrency(**limits))
+        return replace(found, start=START, end=END, throttled=throttled)
 
     monkeypatch.setattr(triage, "analyze", fake)
     monkeypatch.setattr("dogxray.commands.analyze.connect", lambda _ctx: None)
