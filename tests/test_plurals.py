@@ -10,6 +10,7 @@ from dogxray.monitor.report import Report, Waterfall
 from dogxray.render import analyze, demo, graph, lab, logs, report, traces
 from dogxray.traces.analysis import TraceRow
 from dogxray.traces.service import TraceDetail
+from dogxray.traces.service_map import ServiceMap
 from dogxray.triage.results import Analysis, Faulty, Slow, Throttled
 
 WINDOW = {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"}
@@ -23,14 +24,15 @@ def test_traces_stats_counts(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_map_head(capsys: pytest.CaptureFixture[str]) -> None:
-    lines = graph.map_lines({"traces": 1, "window": WINDOW, "nodes": []}, 80)
+    lines = graph.map_lines(ServiceMap(WINDOW["start"], WINDOW["end"], 60.0, "traces", 1), 80)
     assert [str(line) for line in lines] == [f"1 trace since {WINDOW['start']}"]
 
 
 def test_report_written(capsys: pytest.CaptureFixture[str]) -> None:
     row = TraceRow("t", 0.0, 1.0, 502, fault=True, error=False, throttle=False, root_cause=None)
     detail = TraceDetail("t", 1.0, None, [])
-    data = Report("f", "g", "s", "e", "1h", [row], {}, [], [Waterfall("fault", detail)])
+    empty = ServiceMap("s", "e", 60.0, "traces", 1)
+    data = Report("f", "g", "s", "e", "1h", [row], empty, [], [Waterfall("fault", detail)])
     report.written("r.html", data, 2048)
     assert capsys.readouterr().out == "report of 1 trace (1 fault), 1 waterfall, 2 kB\nr.html\n"
 

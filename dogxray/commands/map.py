@@ -56,11 +56,11 @@ def service_map(
             )
     if node is not None:
         if output is MapOutput.json:
-            render.json_with_note(detail)
+            render.json_doc(detail.to_json())
         else:
             show.panel(detail)
     elif output is MapOutput.json:
-        render.json_with_note(result)
+        render.json_with_note(result.to_json())
     elif output is MapOutput.mermaid:
         show.emit_mermaid(result)
     else:

@@ -25,6 +25,7 @@ from dogxray.traces.graph import Graph, graph_json, histogram
 from dogxray.traces.mapping import mark_shared
 from dogxray.traces.model import Trace, build_trace, node_json
 from dogxray.traces.service import TraceDetail
+from dogxray.traces.service_map import ServiceMap
 
 if TYPE_CHECKING:
     from dogxray.core.aws import Aws
@@ -62,7 +63,7 @@ class Report:
     end: str
     since: str
     rows: list[TraceRow]
-    map: dict[str, Any]  # `traces.graph.graph_json`'s document
+    map: ServiceMap  # from the same traces
     histogram: list[dict[str, Any]]
     waterfalls: list[Waterfall]
     region: str = ""
@@ -85,7 +86,7 @@ class Report:
             "count": self.count,
             "faults": self.faults,
             "errors": sum(1 for r in self.rows if r.error),
-            "map": self.map,
+            "map": self.map.to_json(),
             "histogram": self.histogram,
             "traces": [r.to_json() for r in self.rows],
             "waterfalls": [w.to_json() for w in self.waterfalls],

@@ -16,11 +16,11 @@ gives X-Ray's figures for every caller.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from rich.text import Text
 
 from dogxray import render
+from dogxray.traces.service_map import MapNode, NodePanel, ServiceMap, Stats
 
 PICTURE_MIN_WIDTH = 80
 INNER = 16  # a box's inner width
@@ -43,16 +43,16 @@ SHARED_NOTE = "shared: others call it too; the figures are the lab's own"
 MIN_WIDTH = 40  # narrower terminals wrap as if 40 columns wide
 
 
-def ring(stats: dict[str, Any], width: int) -> Text:
+def ring(stats: Stats, width: int) -> Text:
     """The health ring as a bar: each status's share of `width` cells (largest
     remainder; a status that happened gets at least one cell)."""
-    total = stats["requests"]
+    total = stats.requests
     if not total:
         return Text("·" * width, style="dim")
-    raw = {s: stats[s] * width / total for s, _, _ in RING}
+    raw = {s: stats.count(s) * width / total for s, _, _ in RING}
     cells = {s: int(v) for s, v in raw.items()}
     for s in raw:
-        if stats[s] and not cells[s]:
+        if stats.count(s) and not cells[s]:
             cells[s] = 1
     while sum(cells.values()) > width:
         biggest = max(cells, key=lambda s: cells[s])
@@ -60,7 +60,7 @@ def ring(stats: dict[str, Any], width: int) -> Text:
     for s in sorted(raw, key=lambda s: raw[s] - int(raw[s]), reverse=True):
         if sum(cells.values()) >= width:
             break
-        if stats[s]:
+        if stats.count(s):
             cells[s] += 1
     bar = Text()
     for status, glyph, colour in RING:
@@ -108,32 +108,32 @@ def _wrap(text: str, width: int, indent: str = "", style: str = "") -> list[Text
     return [Text(line, style=style) for line in lines]
 
 
-def _type_line(node: dict[str, Any], inner: int) -> str:
-    short = render.type_label(node["type"])
-    if not node.get("shared"):
+def _type_line(node: MapNode, inner: int) -> str:
+    short = render.type_label(node.type)
+    if not node.shared:
         return short
-    return SHARED_TYPES.get(node["type"]) or _fit(short, inner - 7) + " shared"
+    return SHARED_TYPES.get(node.type) or _fit(short, inner - 7) + " shared"
 
 
-def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
+def _box(node: MapNode | None, inner: int) -> list[Text]:
     """7 lines: border, name, type, requests, latency, ring, border."""
     top, bottom = "┌" + "─" * inner + "┐", "└" + "─" * inner + "┘"
     if node is None:
         return [Text(" " * (inner + 2)) for _ in range(7)]
-    stats = node["stats"]
-    if node["type"] == "client":
-        body = [node["name"], "", f"{stats['requests']} req", "", ""]
+    stats = node.stats
+    if node.type == "client":
+        body = [node.name, "", f"{stats.requests} req", "", ""]
     else:
         body = [
-            node["name"],
+            node.name,
             _type_line(node, inner),
-            f"{stats['requests']} req {stats['per_minute'] or 0:.1f}/min",
-            f"avg {render.ms(stats['avg_ms'])} ms",
+            f"{stats.requests} req {stats.per_minute or 0:.1f}/min",
+            f"avg {render.ms(stats.avg_ms)} ms",
         ]
     lines = [Text(top)]
     for text in body[:4]:
         lines.append(Text.assemble("│", _fit(text, inner).ljust(inner), "│"))
-    if node["type"] == "client":
+    if node.type == "client":
         lines.append(Text("│" + " " * inner + "│"))
     else:
         lines.append(Text.assemble("│", ring(stats, inner), "│"))
@@ -141,13 +141,13 @@ def _box(node: dict[str, Any] | None, inner: int) -> list[Text]:
     return lines
 
 
-def _columns(result: dict[str, Any]) -> list[list[dict[str, Any]]] | None:
+def _columns(result: ServiceMap) -> list[list[MapNode]] | None:
     """Nodes by column when the graph is a chain that fans out only at its end."""
-    nodes = {n["id"]: n for n in result["nodes"]}
-    out: dict[int, list[int]] = {}
-    for edge in result["edges"]:
-        out.setdefault(edge["source"], []).append(edge["target"])
-    targets = {e["target"] for e in result["edges"]}
+    nodes = {n.id: n for n in result.nodes}
+    out: dict[int | None, list[int]] = {}
+    for edge in result.edges:
+        out.setdefault(edge.source, []).append(edge.target)
+    targets = {e.target for e in result.edges}
     roots = [i for i in nodes if i not in targets]
     if len(roots) != 1:
         return None
@@ -164,12 +164,12 @@ def _columns(result: dict[str, Any]) -> list[list[dict[str, Any]]] | None:
     return columns if placed == len(nodes) else None
 
 
-def picture(result: dict[str, Any], width: int) -> list[Text] | None:
+def picture(result: ServiceMap, width: int) -> list[Text] | None:
     """Boxes left to right, or None when the graph does not fit `width` columns."""
     columns = _columns(result)
     if columns is None or width < PICTURE_MIN_WIDTH:
         return None
-    inners = [CLIENT_INNER if col[0]["type"] == "client" else INNER for col in columns]
+    inners = [CLIENT_INNER if col[0].type == "client" else INNER for col in columns]
     needed = sum(i + 2 for i in inners) + ARROW * (len(columns) - 1)
     if needed > width:
         return None
@@ -205,74 +205,73 @@ def picture(result: dict[str, Any], width: int) -> list[Text] | None:
     return rows
 
 
-def _label(node: dict[str, Any]) -> str:
-    label = node["name"] if node["type"] == "client" else f"{node['name']} ({node['type']})"
-    return label + "  shared" if node.get("shared") else label
+def _label(node: MapNode) -> str:
+    label = node.name if node.type == "client" else f"{node.name} ({node.type})"
+    return label + "  shared" if node.shared else label
 
 
-def _all_callers(node: dict[str, Any], width: int, indent: str = "  ") -> list[Text]:
+def _all_callers(node: MapNode, width: int, indent: str = "  ") -> list[Text]:
     """A shared node's figures for every caller (X-Ray's), under the lab's own."""
-    every = node.get("all_callers")
-    if not node.get("shared") or not every:
+    every = node.all_callers
+    if not node.shared or not every:
         return []
     text = (
-        f"{indent}all callers: {every['requests']} req  avg {render.ms(every['avg_ms'])} ms"
+        f"{indent}all callers: {every.requests} req  avg {render.ms(every.avg_ms)} ms"
         f"{_failures(every)}"
     )
     return _wrap(text, width, indent + "  ")
 
 
-def _stats_lines(stats: dict[str, Any], indent: str = "  ") -> list[Text]:
+def _stats_lines(stats: Stats, indent: str = "  ") -> list[Text]:
     """Three lines that fit 60 columns: volume and mean, percentiles, the ring."""
-    counts = "  ".join(f"{s} {stats[s]}" for s, _, _ in RING)
+    counts = "  ".join(f"{s} {stats.count(s)}" for s, _, _ in RING)
     return [
         Text(
-            f"{indent}{stats['requests']} req  {stats['per_minute'] or 0:.1f}/min  "
-            f"avg {render.ms(stats['avg_ms'])} ms"
+            f"{indent}{stats.requests} req  {stats.per_minute or 0:.1f}/min  "
+            f"avg {render.ms(stats.avg_ms)} ms"
         ),
         Text(
-            f"{indent}p50 {render.ms(stats['p50_ms'])}  p95 {render.ms(stats['p95_ms'])}  "
-            f"p99 {render.ms(stats['p99_ms'])} ms"
+            f"{indent}p50 {render.ms(stats.p50_ms)}  p95 {render.ms(stats.p95_ms)}  "
+            f"p99 {render.ms(stats.p99_ms)} ms"
         ),
         Text.assemble(indent, ring(stats, LIST_BAR), "  " + counts),
     ]
 
 
-def _failures(stats: dict[str, Any]) -> str:
-    return "".join(f"  {s} {stats[s]}" for s in ("error", "throttle", "fault") if stats[s])
+def _failures(stats: Stats) -> str:
+    return "".join(f"  {s} {n}" for s, n in stats.failures)
 
 
-def node_list(result: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[Text]:
+def node_list(result: ServiceMap, width: int = PICTURE_MIN_WIDTH) -> list[Text]:
     """Every node with its statistics and its outgoing edges (any width, any shape)."""
-    nodes = {n["id"]: n for n in result["nodes"]}
+    nodes = {n.id: n for n in result.nodes}
     lines: list[Text] = []
-    for node in result["nodes"]:
+    for node in result.nodes:
         lines.extend(_wrap(_label(node), width, "  ", style="bold"))
-        if node["type"] != "client":
-            lines.extend(_stats_lines(node["stats"]))
+        if node.type != "client":
+            lines.extend(_stats_lines(node.stats))
             lines.extend(_all_callers(node, width))
-        for edge in result["edges"]:
-            if edge["source"] == node["id"]:
-                stats = edge["stats"]
+        for edge in result.edges:
+            if edge.source == node.id:
+                stats = edge.stats
                 text = (
-                    f"  -> {nodes[edge['target']]['name']}  {stats['requests']} req  "
-                    f"avg {render.ms(stats['avg_ms'])} ms{_failures(stats)}"
+                    f"  -> {nodes[edge.target].name}  {stats.requests} req  "
+                    f"avg {render.ms(stats.avg_ms)} ms{_failures(stats)}"
                 )
                 lines.extend(_wrap(text, width, "       "))
     return lines
 
 
-def map_lines(result: dict[str, Any], width: int) -> list[Text]:
-    window = result["window"]
-    if result["traces"] is None:  # GetServiceGraph counts requests, not traces
-        head = f"X-Ray service graph since {window['start']}"
+def map_lines(result: ServiceMap, width: int) -> list[Text]:
+    if result.traces is None:  # GetServiceGraph counts requests, not traces
+        head = f"X-Ray service graph since {result.start}"
     else:
-        head = f"{render.plural(result['traces'], 'trace')} since {window['start']}"
+        head = f"{render.plural(result.traces, 'trace')} since {result.start}"
     lines = [Text(head)]
-    if not result["nodes"]:
+    if not result.nodes:
         return lines
     drawn = picture(result, width)
-    shared = [Text(SHARED_NOTE)] if any(n.get("shared") for n in result["nodes"]) else []
+    shared = [Text(SHARED_NOTE)] if any(n.shared for n in result.nodes) else []
     if drawn is not None:
         lines.extend(drawn)
         lines.append(legend())
@@ -285,71 +284,68 @@ def map_lines(result: dict[str, Any], width: int) -> list[Text]:
     return lines
 
 
-def panel_lines(detail: dict[str, Any], width: int = PICTURE_MIN_WIDTH) -> list[Text]:
+def panel_lines(detail: NodePanel, width: int = PICTURE_MIN_WIDTH) -> list[Text]:
     """`map --node`: statistics, status counts, histogram, exceptions; no line wider
     than `width` (long names, messages and trace ids wrap)."""
-    node = detail["node"]
-    lines = [*_wrap(_label(node), width, "  ", style="bold"), *_stats_lines(node["stats"])]
+    node = detail.node
+    lines = [*_wrap(_label(node), width, "  ", style="bold"), *_stats_lines(node.stats)]
     lines.extend(_all_callers(node, width))
-    if node.get("shared"):
+    if node.shared:
         lines.append(Text(SHARED_NOTE))
-    status = detail["status"]
-    http = ", ".join(f"{code} x{n}" for code, n in status["http"].items() if code != "none")
+    http = ", ".join(f"{code} x{n}" for code, n in detail.http.items() if code != "none")
     text = (
         "status: "
-        + "  ".join(f"{s} {status[s]}" for s, _, _ in RING)
+        + "  ".join(f"{s} {detail.statuses[s]}" for s, _, _ in RING)
         + (f"  (HTTP {http})" if http else "")
     )
     lines.extend(_wrap(text, width, "  "))
     lines.append(Text("response time (ms)"))
-    for label, size, count in render.histogram_rows(detail["histogram"], None):
+    for label, size, count in render.histogram_rows(detail.histogram, None):
         lines.append(Text.assemble(label, ("█" * size, "cyan"), f" {count}" if size else count))
-    if not detail["exceptions"]:
+    if not detail.exceptions:
         lines.append(Text("exceptions: none"))
     else:
         lines.append(Text("exceptions"))
-    for exc in detail["exceptions"]:
-        remote = " (remote)" if exc["remote"] else ""
-        text = f"  {exc['count']}x {exc['type']}: {exc['message']}{remote}"
+    for exc in detail.exceptions:
+        remote = " (remote)" if exc.remote else ""
+        text = f"  {exc.count}x {exc.type}: {exc.message}{remote}"
         lines.extend(_wrap(text, width, "     "))
-        lines.extend(_wrap("     newest: " + " ".join(exc["trace_ids"]), width, " " * 13))
-    if detail["exceptions"]:
+        lines.extend(_wrap("     newest: " + " ".join(exc.trace_ids), width, " " * 13))
+    if detail.exceptions:
         lines.append(Text(f"open one with `{render.command('trace ID')}`"))
     return lines
 
 
-def mermaid(result: dict[str, Any]) -> str:
+def mermaid(result: ServiceMap) -> str:
     """A `flowchart LR` for Markdown; nodes with faults/errors get a coloured border."""
     lines = ["flowchart LR"]
     marked: dict[str, list[str]] = {"fault": [], "error": [], "shared": []}
-    for node in result["nodes"]:
-        stats, ident = node["stats"], f"n{node['id']}"
-        name = node["name"].replace('"', "#quot;")
-        if node["type"] == "client":
+    for node in result.nodes:
+        stats, ident = node.stats, f"n{node.id}"
+        name = node.name.replace('"', "#quot;")
+        if node.type == "client":
             lines.append(f'    {ident}(["{name}"])')
             continue
         failures = _failures(stats).strip().replace("  ", ", ")
-        avg = render.ms(stats["avg_ms"])
-        text = f"{name}<br/>{node['type']}<br/>{stats['requests']} req, avg {avg} ms"
+        avg = render.ms(stats.avg_ms)
+        text = f"{name}<br/>{node.type}<br/>{stats.requests} req, avg {avg} ms"
         if failures:
             text += f"<br/>{failures}"
-        every = node.get("all_callers")
-        if node.get("shared"):
+        every = node.all_callers
+        if node.shared:
             text += "<br/>shared"
             if every:
-                text += f": all callers {every['requests']} req{_failures(every)}".replace(
-                    "  ", ", "
-                )
+                text += f": all callers {every.requests} req{_failures(every)}".replace("  ", ", ")
             marked["shared"].append(ident)
         lines.append(f'    {ident}["{text}"]')
-        if stats["fault"]:
+        if stats.fault:
             marked["fault"].append(ident)
-        elif stats["error"] or stats["throttle"]:
+        elif stats.error or stats.throttle:
             marked["error"].append(ident)
-    for edge in result["edges"]:
-        stats = edge["stats"]
-        label = f"{stats['requests']} req, avg {render.ms(stats['avg_ms'])} ms{_failures(stats)}"
-        lines.append(f'    n{edge["source"]} -->|"{label.replace("  ", ", ")}"| n{edge["target"]}')
+    for edge in result.edges:
+        stats = edge.stats
+        label = f"{stats.requests} req, avg {render.ms(stats.avg_ms)} ms{_failures(stats)}"
+        lines.append(f'    n{edge.source} -->|"{label.replace("  ", ", ")}"| n{edge.target}')
     lines.append("    classDef fault stroke:#d62728,stroke-width:3px")
     lines.append("    classDef error stroke:#ff7f0e,stroke-width:3px")
     if marked["shared"]:
@@ -372,15 +368,15 @@ def _print(lines: list[Text]) -> None:
         render.out.print(line, soft_wrap=True, markup=False)
 
 
-def text(result: dict[str, Any]) -> None:
+def text(result: ServiceMap) -> None:
     _print(map_lines(result, columns()))
-    render.note(result.get("note"))
+    render.note(result.note)
 
 
-def panel(detail: dict[str, Any]) -> None:
+def panel(detail: NodePanel) -> None:
     _print(panel_lines(detail, columns()))
 
 
-def emit_mermaid(result: dict[str, Any]) -> None:
+def emit_mermaid(result: ServiceMap) -> None:
     render.data(mermaid(result))
-    render.note(result.get("note"))
+    render.note(result.note)

@@ -24,10 +24,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dogxray.core.stats import percentile
 from dogxray.traces import rules
 from dogxray.traces.model import Node, Trace, ms
 from dogxray.traces.rules import AWS_NAMESPACES
+from dogxray.traces.service_map import (
+    STATUSES,
+    ExceptionGroup,
+    Histogram,
+    MapEdge,
+    MapNode,
+    NodePanel,
+    ServiceMap,
+    Stats,
+)
 
 CLIENT = ("client", "client")
 HISTOGRAM_BINS = 10
@@ -50,24 +59,13 @@ class Tally:
 
     samples: list[Sample] = field(default_factory=list)
 
-    def stats(self, minutes: float) -> dict[str, Any]:
-        count = len(self.samples)
-        by = {s: sum(1 for x in self.samples if x.status == s) for s in STATUSES}
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for x in self.samples if x.status == s) for s in STATUSES}
+
+    def stats(self, minutes: float) -> Stats:
         times = sorted(x.duration_ms for x in self.samples)
-        return {
-            "requests": count,
-            **by,
-            "health": {s: (round(by[s] / count, 4) if count else 0.0) for s in STATUSES},
-            "avg_ms": round(sum(times) / count, 1) if count else None,
-            "p50_ms": percentile(times, 50),
-            "p95_ms": percentile(times, 95),
-            "p99_ms": percentile(times, 99),
-            "max_ms": times[-1] if times else None,
-            "per_minute": round(count / minutes, 2) if minutes > 0 else None,
-        }
-
-
-STATUSES = ("ok", "error", "fault", "throttle")
+        avg = round(sum(times) / len(times), 1) if times else None
+        return Stats.of(self.counts(), times, minutes, avg_ms=avg)
 
 
 @dataclass
@@ -175,35 +173,33 @@ def _order(key: tuple[str, str]) -> tuple[int, str, str]:
     return (rank, key[1], key[0])
 
 
-def graph_json(graph: Graph, window: tuple[Any, Any]) -> dict[str, Any]:
-    """The `map --output json` document."""
+def _minutes(window: tuple[Any, Any]) -> float:
+    return max(float((window[1] - window[0]).total_seconds()) / 60.0, 0.0)
+
+
+def graph_json(graph: Graph, window: tuple[Any, Any]) -> ServiceMap:
+    """The map of the lab's traces (`shared` unknown: see `service_graph.mark_shared`)."""
     from dogxray.core.window import iso
 
-    minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+    minutes = _minutes(window)
     keys = sorted(graph.nodes, key=_order)
     ids = {key: index for index, key in enumerate(keys)}
-    return {
-        "window": {"start": iso(window[0]), "end": iso(window[1]), "minutes": round(minutes, 2)},
-        "source": "traces",
-        "traces": graph.traces,
-        "nodes": [
-            {
-                "id": ids[key],
-                "name": key[0],
-                "type": key[1],
-                "stats": graph.nodes[key].stats(minutes),
-                "shared": None,  # unknown from the lab's traces: see service_graph.mark_shared
-                "all_callers": None,
-            }
-            for key in keys
+    return ServiceMap(
+        start=iso(window[0]),
+        end=iso(window[1]),
+        minutes=round(minutes, 2),
+        source="traces",
+        traces=graph.traces,
+        nodes=[
+            MapNode(key[0], key[1], graph.nodes[key].stats(minutes), id=ids[key]) for key in keys
         ],
-        "edges": [
-            {"source": ids[s], "target": ids[t], "stats": tally.stats(minutes)}
+        edges=[
+            MapEdge(ids[s], ids[t], tally.stats(minutes))
             for (s, t), tally in sorted(
                 graph.edges.items(), key=lambda item: (ids[item[0][0]], ids[item[0][1]])
             )
         ],
-    }
+    )
 
 
 ALIASES = {
@@ -233,32 +229,23 @@ def find_node(graph: Graph, name: str) -> list[tuple[str, str]]:
     return []
 
 
-def node_detail(graph: Graph, key: tuple[str, str], window: tuple[Any, Any]) -> dict[str, Any]:
-    """The `map --node` document: stats, histogram, status counts, exceptions."""
-    minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
+def node_detail(graph: Graph, key: tuple[str, str], window: tuple[Any, Any]) -> NodePanel:
+    """One node's panel: stats, histogram, status counts, exceptions."""
     tally = graph.nodes[key]
     http: dict[str, int] = {}
     for sample in tally.samples:
         code = "none" if sample.http_status is None else str(sample.http_status)
         http[code] = http.get(code, 0) + 1
-    return {
-        "node": {
-            "name": key[0],
-            "type": key[1],
-            "stats": tally.stats(minutes),
-            "shared": None,
-            "all_callers": None,
-        },
-        "histogram": histogram([s.duration_ms for s in tally.samples]),
-        "status": {
-            **{s: sum(1 for x in tally.samples if x.status == s) for s in STATUSES},
-            "http": dict(sorted(http.items())),
-        },
-        "exceptions": exceptions(tally.samples),
-    }
+    return NodePanel(
+        node=MapNode(key[0], key[1], tally.stats(_minutes(window))),
+        histogram=histogram([s.duration_ms for s in tally.samples]),
+        statuses=tally.counts(),
+        http=dict(sorted(http.items())),
+        exceptions=exceptions(tally.samples),
+    )
 
 
-def histogram(values: list[float], bins: int = HISTOGRAM_BINS) -> list[dict[str, Any]]:
+def histogram(values: list[float], bins: int = HISTOGRAM_BINS) -> Histogram:
     """Equal-width bins from the fastest to the slowest response (the console's chart)."""
     if not values:
         return []
@@ -278,19 +265,22 @@ def histogram(values: list[float], bins: int = HISTOGRAM_BINS) -> list[dict[str,
     ]
 
 
-def exceptions(samples: list[Sample]) -> list[dict[str, Any]]:
+def exceptions(samples: list[Sample]) -> list[ExceptionGroup]:
     """Grouped by (type, message): traces seen, newest trace ids first."""
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    remote: dict[tuple[str, str], bool] = {}
     for sample in samples:
-        for etype, message, remote in sample.exceptions:
-            group = groups.setdefault(
-                (etype, message),
-                {"type": etype, "message": message, "remote": remote, "count": 0, "seen": []},
-            )
-            group["count"] += 1
-            group["seen"].append((sample.start, sample.trace_id))
-    result = []
-    for group in sorted(groups.values(), key=lambda g: (-g["count"], g["type"], g["message"])):
-        newest = sorted(group.pop("seen"), reverse=True)[:MAX_TRACE_IDS]
-        result.append({**group, "trace_ids": [tid for _, tid in newest]})
-    return result
+        for etype, message, is_remote in sample.exceptions:
+            groups.setdefault((etype, message), []).append((sample.start, sample.trace_id))
+            remote.setdefault((etype, message), is_remote)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [
+        ExceptionGroup(
+            type=etype,
+            message=message,
+            remote=remote[(etype, message)],
+            count=len(seen),
+            trace_ids=[tid for _, tid in sorted(seen, reverse=True)[:MAX_TRACE_IDS]],
+        )
+        for (etype, message), seen in ordered
+    ]

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from dogxray.core.aws import Aws
+from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import parse_since
 from dogxray.traces.collect import Collected
 from dogxray.traces.fetch import Progress, Warn
 from dogxray.traces.graph import Graph, find_node, graph_json, label, node_detail
+from dogxray.traces.service_graph import Service
+from dogxray.traces.service_map import MapNode, NodePanel, ServiceMap
 
 
 def build_graph(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     window: tuple[Any, Any],
     progress: Progress | None = None,
     warn: Warn | None = None,
@@ -39,14 +43,14 @@ def build_graph(
 
 
 def service_map(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     *,
     since: str = "10m",
     progress: Progress | None = None,
     warn: Warn | None = None,
-) -> dict[str, Any]:
-    """The `map` document (nodes, edges, statistics); a note when it is empty. From
+) -> ServiceMap:
+    """The map (nodes, edges, statistics); a note when it is empty. From
     GetServiceGraph (one or a few calls); from the traces when the endpoint's graph has
     nothing of the function (moto answers an empty graph), lacks the API, or the
     identity may not read it."""
@@ -55,15 +59,15 @@ def service_map(
     if result is not None:
         return result
     graph = build_graph(aws, settings, window, progress, warn)
-    result = graph_json(graph, window)
+    found = graph_json(graph, window)
     if not graph.traces:
         from dogxray.traces.service import why_empty
 
-        result["note"] = why_empty(aws, settings, since, False)
-    return result
+        found.note = why_empty(aws, settings, since, False)
+    return found
 
 
-def _services(aws: Any, window: tuple[Any, Any]) -> list[dict[str, Any]] | None:
+def _services(aws: Aws, window: tuple[Any, Any]) -> list[Service] | None:
     """GetServiceGraph's services of the window; None where the endpoint lacks the API or
     the identity may not read it."""
     from dogxray.core.aws import ClientError, error_code
@@ -78,17 +82,19 @@ def _services(aws: Any, window: tuple[Any, Any]) -> list[dict[str, Any]] | None:
         raise
 
 
-def _from_service_graph(aws: Any, settings: Any, window: tuple[Any, Any]) -> dict[str, Any] | None:
+def _from_service_graph(aws: Aws, settings: Settings, window: tuple[Any, Any]) -> ServiceMap | None:
     from dogxray.traces import service_graph
 
     services = _services(aws, window)
     if services is None:
         return None
     result = service_graph.map_document(services, settings.function_name, window)
-    return result if result["nodes"] else None
+    return result if result.nodes else None
 
 
-def mark_shared(aws: Any, settings: Any, window: tuple[Any, Any], doc: dict[str, Any]) -> None:
+def mark_shared(
+    aws: Aws, settings: Settings, window: tuple[Any, Any], doc: ServiceMap | MapNode
+) -> None:
     """Mark the nodes of a document built from the lab's traces (a map, or a panel's
     `node`) that other callers use too, from the service graph where it answers; where
     it does not (any X-Ray error: the figures are the traces' anyway), `shared` stays
@@ -106,15 +112,15 @@ def mark_shared(aws: Any, settings: Any, window: tuple[Any, Any], doc: dict[str,
 
 
 def node_panel(
-    aws: Any,
-    settings: Any,
+    aws: Aws,
+    settings: Settings,
     name: str,
     *,
     since: str = "10m",
     progress: Progress | None = None,
     warn: Warn | None = None,
-) -> dict[str, Any]:
-    """The `map --node NAME` document: the console's side panel for one node."""
+) -> NodePanel:
+    """`map --node NAME`: the console's side panel for one node."""
     window = parse_since(since)
     graph = build_graph(aws, settings, window, progress, warn)
     found = find_node(graph, name)
@@ -131,5 +137,5 @@ def node_panel(
             hint="use the full label, e.g. --node 'NAME (TYPE)'",
         )
     detail = node_detail(graph, found[0], window)
-    mark_shared(aws, settings, window, detail["node"])
+    mark_shared(aws, settings, window, detail.node)
     return detail

@@ -23,14 +23,16 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from dogxray.core.stats import percentile
 from dogxray.core.window import iso
-from dogxray.traces.graph import STATUSES
+from dogxray.traces.service_map import MapEdge, MapNode, ServiceMap, Stats
+
+# X-Ray's `Services` (and an edge's statistics) as GetServiceGraph answers them
+Service = dict[str, Any]
 
 FUNCTION_TYPES = ("AWS::Lambda", "AWS::Lambda::Function")
 
 
-def fetch(client: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def fetch(client: Any, start: datetime, end: datetime) -> list[Service]:
     """Every service of the window, over all pages (a service split across pages keeps
     its first copy, with the edges of all copies)."""
     params: dict[str, Any] = {
@@ -64,7 +66,7 @@ def _times(histogram: Iterable[dict[str, Any]]) -> list[float]:
     return sorted(values)
 
 
-def stats(summary: dict[str, Any] | None, histogram: Any, minutes: float) -> dict[str, Any]:
+def stats(summary: dict[str, Any] | None, histogram: Any, minutes: float) -> Stats:
     """X-Ray's SummaryStatistics + ResponseTimeHistogram -> the `map` statistics."""
     summary = summary or {}
     errors = summary.get("ErrorStatistics") or {}
@@ -76,21 +78,9 @@ def stats(summary: dict[str, Any] | None, histogram: Any, minutes: float) -> dic
         "throttle": int(errors.get("ThrottleCount") or 0),
     }
     total = int(summary.get("TotalCount") or sum(counts.values()))
-    times = _times(histogram or [])
     seconds = summary.get("TotalResponseTime")
-    return {
-        "requests": total,
-        **counts,
-        "health": {s: (round(counts[s] / total, 4) if total else 0.0) for s in STATUSES},
-        "avg_ms": round(float(seconds) * 1000.0 / total, 1)
-        if total and seconds is not None
-        else None,
-        "p50_ms": percentile(times, 50),
-        "p95_ms": percentile(times, 95),
-        "p99_ms": percentile(times, 99),
-        "max_ms": times[-1] if times else None,
-        "per_minute": round(total / minutes, 2) if minutes > 0 else None,
-    }
+    avg = round(float(seconds) * 1000.0 / total, 1) if total and seconds is not None else None
+    return Stats.of(counts, _times(histogram or []), minutes, total=total, avg_ms=avg)
 
 
 def _sum(parts: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -171,7 +161,7 @@ class Scope:
                     changed = True
         return shared
 
-    def stats(self, ref: Any, minutes: float) -> dict[str, Any]:
+    def stats(self, ref: Any, minutes: float) -> Stats:
         """The lab's figures of a node: its own (the function's services, a root) or the
         sum of the lab's edges into it."""
         service = self.by_ref[ref]
@@ -181,7 +171,7 @@ class Scope:
             )
         return stats(*_sum(self.incoming[ref]), minutes)
 
-    def all_callers(self, ref: Any, minutes: float) -> dict[str, Any] | None:
+    def all_callers(self, ref: Any, minutes: float) -> Stats | None:
         """X-Ray's own figures of a shared node (every caller's requests), else None."""
         if ref not in self.shared:
             return None
@@ -196,16 +186,16 @@ class Scope:
 
 
 def map_document(
-    services: list[dict[str, Any]], function: str, window: tuple[datetime, datetime]
-) -> dict[str, Any]:
-    """The lab's part of the service graph as the `map` document."""
+    services: list[Service], function: str, window: tuple[datetime, datetime]
+) -> ServiceMap:
+    """The lab's part of the service graph as the map."""
     minutes = max((window[1] - window[0]).total_seconds() / 60.0, 0.0)
     scope = Scope(services, function)
     by_ref, keep = scope.by_ref, scope.keep
     targets = {e.get("ReferenceId") for r in keep for e in by_ref[r].get("Edges") or []}
     roots = sorted((r for r in keep if r not in targets), key=lambda r: _rank(by_ref[r]))
     chosen = sorted((by_ref[r] for r in keep), key=_rank)
-    nodes_out: list[dict[str, Any]] = []
+    nodes: list[MapNode] = []
     ids: dict[Any, int] = {}
     client_edges: dict[Any, dict[str, Any]] = {}  # X-Ray may list a client per root
     for client in (s for s in services if s.get("Type") == "client"):
@@ -213,76 +203,57 @@ def map_document(
             client_edges.setdefault(edge.get("ReferenceId"), edge)
     into_roots = [client_edges.get(r) or by_ref[r] for r in roots]  # what the client saw
     if roots:
-        sent = _sum(into_roots)
-        nodes_out.append(
-            {
-                "id": 0,
-                "name": "client",
-                "type": "client",
-                "stats": stats(*sent, minutes),
-                "shared": False,
-                "all_callers": None,
-            }
-        )
+        nodes.append(MapNode("client", "client", stats(*_sum(into_roots), minutes), 0, False))
     for service in chosen:
         ref = service["ReferenceId"]
-        ids[ref] = len(nodes_out)
+        ids[ref] = len(nodes)
         name, kind = scope.key(ref)
-        nodes_out.append(
-            {
-                "id": len(nodes_out),
-                "name": name,
-                "type": kind,
-                "stats": scope.stats(ref, minutes),
-                "shared": ref in scope.shared,
-                "all_callers": scope.all_callers(ref, minutes),
-            }
+        nodes.append(
+            MapNode(
+                name,
+                kind,
+                scope.stats(ref, minutes),
+                id=len(nodes),
+                shared=ref in scope.shared,
+                all_callers=scope.all_callers(ref, minutes),
+            )
         )
-    edges_out: list[dict[str, Any]] = []
-    for root, source in zip(roots, into_roots, strict=True):  # the client calls the roots
-        edges_out.append(
-            {
-                "source": 0,
-                "target": ids[root],
-                "stats": stats(
-                    source.get("SummaryStatistics"), source.get("ResponseTimeHistogram"), minutes
-                ),
-            }
-        )
+
+    def edge_stats(part: dict[str, Any]) -> Stats:
+        return stats(part.get("SummaryStatistics"), part.get("ResponseTimeHistogram"), minutes)
+
+    # the client calls the roots; then every edge between kept services
+    edges = [
+        MapEdge(0, ids[root], edge_stats(s)) for root, s in zip(roots, into_roots, strict=True)
+    ]
     for service in chosen:
         for edge in service.get("Edges") or []:
             if edge.get("ReferenceId") in ids:
-                edges_out.append(
-                    {
-                        "source": ids[service["ReferenceId"]],
-                        "target": ids[edge["ReferenceId"]],
-                        "stats": stats(
-                            edge.get("SummaryStatistics"),
-                            edge.get("ResponseTimeHistogram"),
-                            minutes,
-                        ),
-                    }
+                edges.append(
+                    MapEdge(ids[service["ReferenceId"]], ids[edge["ReferenceId"]], edge_stats(edge))
                 )
-    edges_out.sort(key=lambda e: (e["source"], e["target"]))
-    return {
-        "window": {"start": iso(window[0]), "end": iso(window[1]), "minutes": round(minutes, 2)},
-        "source": "service-graph",
-        "traces": None,
-        "nodes": nodes_out,
-        "edges": edges_out,
-    }
+    edges.sort(key=lambda e: (e.source, e.target))
+    return ServiceMap(
+        start=iso(window[0]),
+        end=iso(window[1]),
+        minutes=round(minutes, 2),
+        source="service-graph",
+        traces=None,
+        nodes=nodes,
+        edges=edges,
+    )
 
 
 def mark_shared(
-    doc: dict[str, Any], services: list[dict[str, Any]], function: str, minutes: float
+    doc: ServiceMap | MapNode, services: list[Service], function: str, minutes: float
 ) -> None:
-    """Set `shared` and `all_callers` of a map document built from the lab's traces (or
-    of one node panel's `node`) from the service graph; the figures stay the traces'."""
+    """Set `shared` and `all_callers` of a map built from the lab's traces (or of one
+    node panel's node) from the service graph; the figures stay the traces'."""
     scope = Scope(services, function)
     if not scope.ours:
         return  # the graph has nothing of the function: who else calls is unknown
     refs = {scope.key(r): r for r in scope.keep}
-    for node in doc.get("nodes", [doc]):
-        ref = refs.get((node["name"], node["type"]))
-        node["shared"] = ref is not None and ref in scope.shared
-        node["all_callers"] = None if ref is None else scope.all_callers(ref, minutes)
+    for node in doc.nodes if isinstance(doc, ServiceMap) else [doc]:
+        ref = refs.get(node.key)
+        node.shared = ref is not None and ref in scope.shared
+        node.all_callers = None if ref is None else scope.all_callers(ref, minutes)

@@ -24,6 +24,10 @@ from dogxray.traces.graph import (
     node_detail,
 )
 from dogxray.traces.model import build_trace
+from dogxray.traces.service_map import (
+    ServiceMap,
+    Stats,
+)
 from tests.traces.tracedocs import load, put, separate
 
 END = datetime(2025, 11, 24, 16, 10, tzinfo=timezone.utc)
@@ -51,22 +55,22 @@ def graph_of(*names: str, without: str | None = None) -> Graph:
     return graph
 
 
-def small() -> dict[str, Any]:
+def small() -> ServiceMap:
     """Two traces (success embedded, break-bucket separate), one Dog API host."""
     return graph_json(
         graph_of("success_embedded", "fault_separate", without="images.dog.ceo"), WINDOW
     )
 
 
-def stats_of(result: dict[str, Any], name: str, kind: str) -> dict[str, Any]:
-    return next(n["stats"] for n in result["nodes"] if (n["name"], n["type"]) == (name, kind))
+def stats_of(result: ServiceMap, name: str, kind: str) -> dict[str, Any]:
+    return next(n.stats.to_json() for n in result.nodes if n.key == (name, kind))
 
 
 def test_nodes_and_edges_of_the_lab() -> None:
     result = graph_json(
         graph_of("success_embedded", "fault_separate", "fault_embedded_accessdenied"), WINDOW
     )
-    assert [(n["id"], n["name"], n["type"]) for n in result["nodes"]] == [
+    assert [(n.id, n.name, n.type) for n in result.nodes] == [
         (0, "client", "client"),
         (1, "dog-photo-function", "AWS::Lambda"),
         (2, "dog-photo-function", "AWS::Lambda::Function"),
@@ -75,7 +79,7 @@ def test_nodes_and_edges_of_the_lab() -> None:
         (5, "dog.ceo", "remote"),
         (6, "images.dog.ceo", "remote"),
     ]
-    assert [(e["source"], e["target"], e["stats"]["requests"]) for e in result["edges"]] == [
+    assert [(e.source, e.target, e.stats.requests) for e in result.edges] == [
         (0, 1, 3),
         (1, 2, 3),
         (2, 3, 2),
@@ -117,7 +121,7 @@ def test_a_throttled_s3_call_counts_as_throttle() -> None:
 
 def test_node_panel_of_the_broken_bucket() -> None:
     graph = graph_of("success_embedded", "fault_separate", "fault_embedded_accessdenied")
-    detail = node_detail(graph, BROKEN, WINDOW)
+    detail = node_detail(graph, BROKEN, WINDOW).to_json()
     assert detail["status"] == {
         "ok": 0,
         "error": 0,
@@ -144,7 +148,7 @@ def test_node_panel_of_the_broken_bucket() -> None:
     assert detail["histogram"] == [{"from_ms": 93.0, "to_ms": 93.0, "count": 2}]
     # the function node shows the exceptions of its subsegments too
     function = node_detail(graph, FUNCTION, WINDOW)
-    assert {(e["type"], e["count"]) for e in function["exceptions"]} == {
+    assert {(e.type, e.count) for e in function.exceptions} == {
         ("AccessDenied", 1),
         ("NoSuchBucket", 1),
     }
@@ -152,7 +156,7 @@ def test_node_panel_of_the_broken_bucket() -> None:
 
 def test_function_status_is_its_own_not_its_calls() -> None:
     graph = graph_of("success_embedded", "fault_separate")
-    detail = node_detail(graph, FUNCTION, WINDOW)
+    detail = node_detail(graph, FUNCTION, WINDOW).to_json()
     assert detail["status"] == {
         "ok": 1,
         "error": 0,
@@ -217,8 +221,8 @@ def test_exceptions_count_per_trace_and_keep_the_three_newest_ids() -> None:
             for d in recording["documents"]
         ]
         graph.add(build_trace(trace_id, docs))
-    [group] = node_detail(graph, BROKEN, WINDOW)["exceptions"]
-    assert group["count"] == 4 and group["trace_ids"] == [ids[3], ids[2], ids[1]]
+    [group] = node_detail(graph, BROKEN, WINDOW).exceptions
+    assert group.count == 4 and group.trace_ids == [ids[3], ids[2], ids[1]]
 
 
 def test_histogram_bins() -> None:
@@ -265,7 +269,7 @@ def check_stats(stats: dict[str, Any]) -> None:
 
 
 def test_json_shape() -> None:
-    result = small()
+    result = small().to_json()
     assert set(result) == {"window", "source", "traces", "nodes", "edges"}
     assert result["source"] == "traces"
     assert result["window"] == {
@@ -307,9 +311,7 @@ def test_mermaid_exact() -> None:
 
 def test_ring_shares() -> None:
     def bar(**counts: int) -> str:
-        stats = {"ok": 0, "error": 0, "fault": 0, "throttle": 0, **counts}
-        stats["requests"] = sum(stats.values())
-        return show.ring(stats, 10).plain
+        return show.ring(Stats(requests=sum(counts.values()), **counts), 10).plain
 
     assert bar(ok=1) == "█" * 10
     assert bar(ok=99, fault=1) == "█" * 9 + "░"  # a rare fault still shows

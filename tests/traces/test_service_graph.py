@@ -118,7 +118,7 @@ def stubbed(pages: list[dict[str, Any]]) -> tuple[Aws, Stubber]:
 
 def test_two_pages_scoped_to_the_function() -> None:
     aws, stubber = stubbed([PAGE_1, PAGE_2])
-    result = mapping.service_map(aws, SETTINGS, since="10m")
+    result = mapping.service_map(aws, SETTINGS, since="10m").to_json()
     stubber.assert_no_pending_responses()
     assert result["source"] == "service-graph" and result["traces"] is None
     assert [(n["id"], n["name"], n["type"]) for n in result["nodes"]] == [
@@ -157,7 +157,7 @@ def test_two_pages_scoped_to_the_function() -> None:
 def test_a_client_service_in_the_graph_gives_the_client_edge() -> None:
     client_edge = edge(1, summary(4, throttle=1, seconds=2.0), histogram((0.4, 5)))
     page = [service(0, "client", "client", [client_edge], summary(0), []), *PAGE_1, *PAGE_2]
-    result = map_document(page, "dog-photo-function", WINDOW)
+    result = map_document(page, "dog-photo-function", WINDOW).to_json()
     first = result["edges"][0]
     assert (first["source"], first["target"]) == (0, 1)
     assert (first["stats"]["throttle"], first["stats"]["avg_ms"]) == (1, 400.0)
@@ -175,7 +175,7 @@ def test_empty_graph_falls_back_to_traces() -> None:
             {"FunctionName": "dog-photo-function", "TracingConfig": {"Mode": "Active"}},
             {"FunctionName": "dog-photo-function"},
         )
-        result = mapping.service_map(aws, SETTINGS, since="10m")
+        result = mapping.service_map(aws, SETTINGS, since="10m").to_json()
     stubber.assert_no_pending_responses()
     assert (result["source"], result["traces"], result["nodes"]) == ("traces", 0, [])
     assert result["note"].startswith("no traces of dog-photo-function in the last 10m")
@@ -192,6 +192,6 @@ def test_denied_graph_falls_back_to_traces_other_errors_fail() -> None:
 
 
 def test_stats_without_histogram() -> None:
-    result = stats(summary(2, seconds=0.3), [], 10.0)
+    result = stats(summary(2, seconds=0.3), [], 10.0).to_json()
     assert (result["avg_ms"], result["p50_ms"], result["per_minute"]) == (150.0, None, 0.2)
     json.dumps(result)

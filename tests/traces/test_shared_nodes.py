@@ -26,6 +26,7 @@ from dogxray.render import graph as show
 from dogxray.traces.graph import Graph, graph_json
 from dogxray.traces.model import build_trace
 from dogxray.traces.service_graph import map_document, mark_shared
+from dogxray.traces.service_map import MapNode, Stats
 from tests.traces.tracedocs import FUNCTION, load, put
 
 OTHER = "cat-photo-function"  # the other lab's function
@@ -292,7 +293,8 @@ def account_graph() -> list[dict[str, Any]]:
 def test_account_wide_nodes_are_scoped_to_the_labs_edges() -> None:
     services = account_graph()
     services[0]["Edges"].append(edge(5, summary(1, seconds=0.1), (0.1, 1)))
-    doc = map_document(services, FUNCTION, WINDOW)
+    found = map_document(services, FUNCTION, WINDOW)
+    doc = found.to_json()
     names = [n["name"] for n in doc["nodes"]]
     assert names == ["client", FUNCTION, "audit", "aws-bucket", "dog.ceo"]
     bucket = node_of(doc, "aws-bucket")
@@ -322,7 +324,7 @@ def test_account_wide_nodes_are_scoped_to_the_labs_edges() -> None:
         False,
         None,
     )
-    lines = [line.plain for line in show.map_lines(doc, 60)]
+    lines = [line.plain for line in show.map_lines(found, 60)]
     assert "aws-bucket (AWS::S3::Bucket)  shared" in lines
     assert "  all callers: 7 req  avg 157 ms  fault 5" in lines
     assert "dog.ceo (remote)" in lines
@@ -331,12 +333,12 @@ def test_account_wide_nodes_are_scoped_to_the_labs_edges() -> None:
 def test_a_node_with_more_requests_than_the_labs_edges_is_shared() -> None:
     """X-Ray may not list the other caller (another account, an untraced client)."""
     services = [s for s in account_graph() if s["ReferenceId"] != 2]
-    doc = map_document(services, FUNCTION, WINDOW)
+    doc = map_document(services, FUNCTION, WINDOW).to_json()
     bucket = node_of(doc, "aws-bucket")
     assert (bucket["stats"]["requests"], bucket["shared"]) == (3, True)
     exact = copy.deepcopy(services)
     exact[1]["SummaryStatistics"] = summary(2, fault=1, seconds=0.3)
-    alone = node_of(map_document(exact, FUNCTION, WINDOW), "aws-bucket")
+    alone = node_of(map_document(exact, FUNCTION, WINDOW).to_json(), "aws-bucket")
     assert (alone["stats"]["requests"], alone["shared"], alone["all_callers"]) == (3, False, None)
 
 
@@ -345,16 +347,19 @@ def test_mark_shared_on_a_map_from_traces() -> None:
     for name in ("success_embedded", "fault_separate"):
         recording = load(name)
         graph.add(build_trace(recording["trace_id"], recording["documents"]))
-    doc = graph_json(graph, WINDOW)
-    before = copy.deepcopy(doc)
-    mark_shared(doc, account_graph(), FUNCTION, 10.0)
+    found = graph_json(graph, WINDOW)
+    before = found.to_json()
+    mark_shared(found, account_graph(), FUNCTION, 10.0)
+    doc = found.to_json()
     bucket = node_of(doc, "aws-bucket")
     assert bucket["stats"] == node_of(before, "aws-bucket")["stats"]  # the traces' figures
     assert (bucket["shared"], bucket["all_callers"]["requests"]) == (True, 7)
     assert (node_of(doc, "dog.ceo")["shared"], node_of(doc, FUNCTION)["shared"]) == (False, False)
-    untouched = copy.deepcopy(before)
+    untouched = graph_json(graph, WINDOW)
     mark_shared(untouched, account_graph(), "some-other-function", 10.0)
-    assert untouched == before  # the graph has nothing of the function: unknown stays None
+    assert (
+        untouched.to_json() == before
+    )  # the graph has nothing of the function: unknown stays None
 
 
 # ---- widths (issue 15 item 23: `map --node`) ---------------------------------------
@@ -419,15 +424,12 @@ def test_a_failing_service_graph_leaves_shared_unknown() -> None:
 
     settings = Settings.from_options(region="us-east-1")
     aws = Aws(settings)
-    node = {"name": "aws-bucket", "type": "AWS::S3::Bucket", "shared": None, "all_callers": None}
+    node = MapNode("aws-bucket", "AWS::S3::Bucket", Stats(requests=1))
     with Stubber(aws.client("xray")) as stubber:
         stubber.add_client_error("get_service_graph", "InvalidRequestException", "no")
         mapping.mark_shared(aws, settings, WINDOW, node)
+        assert (node.shared, node.all_callers) == (None, None)
         stubber.add_response("get_service_graph", {"Services": account_graph()})
         mapping.mark_shared(aws, settings, WINDOW, node)
-    assert (node["shared"], node["all_callers"]["requests"]) == (True, 7)
-    before = dict(node, shared=None, all_callers=None)
-    with Stubber(aws.client("xray")) as stubber:
-        stubber.add_client_error("get_service_graph", "InvalidRequestException", "no")
-        mapping.mark_shared(aws, settings, WINDOW, before)
-    assert (before["shared"], before["all_callers"]) == (None, None)
+    assert node.shared is True and node.all_callers is not None
+    assert node.all_callers.requests == 7
