@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any
 
+from dogxray.core.aws import Aws
 from dogxray.core.config import DEFAULT_LAB, Settings, default_bucket_name
 from dogxray.core.errors import DogxrayError
 
@@ -50,7 +50,7 @@ class DemoPlan:
         ]
 
 
-def plan(aws: Any) -> DemoPlan:
+def plan(aws: Aws) -> DemoPlan:
     """The names the demo's lab will get (no call beyond the account id)."""
     s = aws.settings
     return DemoPlan(
@@ -63,7 +63,7 @@ def plan(aws: Any) -> DemoPlan:
     )
 
 
-def existing(aws: Any) -> list[str]:
+def existing(aws: Aws) -> list[str]:
     """What of the demo's lab already exists ("function X", ...), by name or tag."""
     from dogxray.lab import observe
 
@@ -78,7 +78,7 @@ def existing(aws: Any) -> list[str]:
     return [what for there, what in found if there]
 
 
-def check_new_lab(aws: Any) -> None:
+def check_new_lab(aws: Aws) -> None:
     """Refuse (exit 2) when anything of the demo's lab exists: the demo builds, breaks and
     deletes its lab, so it must never run on one that someone made."""
     found = existing(aws)

@@ -64,7 +64,7 @@ class DemoReporter(Protocol):
 
     def evidence(self, line: str) -> None: ...
 
-    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
         """The fault trace, as `dogxray trace` shows it."""
 
     def html_report(self, data: Any) -> str | None:
@@ -91,7 +91,7 @@ class SilentDemo:
     def evidence(self, line: str) -> None:
         pass
 
-    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
         pass
 
     def html_report(self, data: Any) -> str | None:

@@ -14,6 +14,7 @@ from dogxray.render import err, fit, out, pack, plural, progress, width
 from dogxray.render.lab import REPORTER as LAB_REPORTER
 
 if TYPE_CHECKING:
+    from dogxray.core.aws import Aws
     from dogxray.demo.own_lab import DemoPlan
     from dogxray.demo.stages import DemoReport, Stage
     from dogxray.lab.probe import ProbeResult
@@ -105,7 +106,7 @@ def stage_end(stage: Stage) -> None:
             err.print(f"  {line}", markup=False, style="red")
 
 
-def waterfall(detail: dict[str, Any], aws: Any) -> None:
+def waterfall(detail: dict[str, Any], aws: Aws) -> None:
     from dogxray.render import traces
 
     traces.waterfall(detail, region=aws.region, is_local=aws.is_local)
@@ -131,7 +132,7 @@ class ConsoleDemoReporter:
     def evidence(self, line: str) -> None:
         evidence(line)
 
-    def waterfall(self, detail: dict[str, Any], aws: Any) -> None:
+    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
         waterfall(detail, aws)
 
     def html_report(self, data: Report) -> str | None:
