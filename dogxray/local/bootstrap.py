@@ -187,6 +187,15 @@ def main() -> None:
     tmpdir = os.environ.get("TMPDIR")
     if len(sys.argv) > 1:
         watch_parent(int(sys.argv[1]), tmpdir)
+    try:
+        serve()
+    finally:  # stdin closed (the emulator is gone or stopping), or a write to it failed
+        if tmpdir:  # (the emulator killed mid-init: a broken pipe before the watch saw it)
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def serve() -> None:
+    """Load the handler, say ready, then one invocation per line of stdin."""
     channel = os.fdopen(os.dup(1), "w")  # the protocol keeps the real stdout
     os.dup2(2, 1)  # the function's print() goes to stderr, i.e. the log
     sys.meta_path.insert(0, _TouchFileRedirect())
@@ -223,8 +232,6 @@ def main() -> None:
         sys.stderr.flush()
         reply["type"] = "result"
         send(channel, reply)
-    if tmpdir:  # stdin closed: the emulator is gone (it kills us itself when it stops)
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

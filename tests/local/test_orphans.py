@@ -125,7 +125,10 @@ def test_sigkilled_emulator_takes_its_environments_along(
     assert _wait_for(lambda: not any(_alive(pid) for pid in children), 30), [
         pid for pid in children if _alive(pid)
     ]
-    assert _wait_for(lambda: not any(d.exists() for d in env_dirs), 10)
+    # each environment removes its own folder, even one killed mid-init (a broken pipe)
+    assert _wait_for(lambda: not any(d.exists() for d in env_dirs), 10), [
+        d.name for d in env_dirs if d.exists()
+    ]
     assert workdir.exists()  # SIGKILL ran no cleanup: the next start sweeps it
     assert sweep_stale_workdirs(tmp_path) == [workdir]
     assert not workdir.exists()
