@@ -8,7 +8,7 @@ import pytest
 from dogxray.monitor.logs import Logs
 from dogxray.monitor.report import Report, Waterfall
 from dogxray.render import analyze, demo, graph, lab, logs, report, traces
-from dogxray.traces.analysis import TraceRow
+from dogxray.traces.analysis import TraceRow, TraceStats
 from dogxray.traces.service import TraceDetail
 from dogxray.traces.service_map import ServiceMap
 from dogxray.triage.results import Analysis, Faulty, Slow, Throttled
@@ -17,9 +17,7 @@ WINDOW = {"start": "2025-11-24T16:00:00.000Z", "end": "2025-11-24T17:00:00.000Z"
 
 
 def test_traces_stats_counts(capsys: pytest.CaptureFixture[str]) -> None:
-    traces.stats_table(
-        {"count": 1, "faults": 1, "errors": 1, "window": WINDOW, "subsegments": {}, "histogram": []}
-    )
+    traces.stats_table(TraceStats(1, 1, 1, (WINDOW["start"], WINDOW["end"]), {}))
     assert capsys.readouterr().out.splitlines()[0].startswith("1 trace, 1 fault, 1 error (")
 
 

@@ -65,13 +65,12 @@ def traces(
                 warn=render.progress,
                 duration=duration,
             )
-    doc = result.to_json()
     if output is Output.json:
-        render.json_with_note(doc)
-    elif stats:
-        show.stats_table(doc)
+        render.json_with_note(result.to_json())
+    elif isinstance(result, TraceStats):
+        show.stats_table(result)
     else:
-        show.table(doc)
+        show.table(result)
 
 
 def response_time(
@@ -102,11 +101,10 @@ def trace(
 
     aws = connect(ctx)
     detail = service.trace_detail(aws, trace_id, warn=render.progress)
-    doc = detail.to_json()
     if output is Output.json:
-        render.json_with_note(doc)
+        render.json_with_note(detail.to_json())
     else:
-        show.waterfall(doc, region=aws.region, is_local=aws.is_local)
+        show.waterfall(detail, region=aws.region, is_local=aws.is_local)
         from dogxray.monitor import logs
         from dogxray.render.logs import under_waterfall
 

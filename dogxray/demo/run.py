@@ -186,7 +186,7 @@ class LabDemo(StageRunner):
             )
         self.fault_trace_id = faults[0]["id"]
         detail = traces.trace_detail(self.aws, self.fault_trace_id, warn=self.show.note)
-        self.show.waterfall(detail.to_json(), self.aws)
+        self.show.waterfall(detail, self.aws)
         cause = detail.root_cause
         if not cause or cause.get("segment") != "save_dog_to_s3":
             raise DogxrayError(f"expected the root cause on save_dog_to_s3, got {cause}")

@@ -16,6 +16,7 @@ from dogxray.lab.progress import SILENT, Reporter
 if TYPE_CHECKING:
     from dogxray.core.aws import Aws
     from dogxray.lab.probe import ProbeResult
+    from dogxray.traces.service import TraceDetail
 
 TRACE_WAIT_S = 90  # X-Ray needs up to a minute on AWS; the emulator is immediate
 LOCAL_TRACE_WAIT_S = 5
@@ -64,7 +65,7 @@ class DemoReporter(Protocol):
 
     def evidence(self, line: str) -> None: ...
 
-    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
+    def waterfall(self, detail: TraceDetail, aws: Aws) -> None:
         """The fault trace, as `dogxray trace` shows it."""
 
     def html_report(self, data: Any) -> str | None:
@@ -91,7 +92,7 @@ class SilentDemo:
     def evidence(self, line: str) -> None:
         pass
 
-    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
+    def waterfall(self, detail: TraceDetail, aws: Aws) -> None:
         pass
 
     def html_report(self, data: Any) -> str | None:

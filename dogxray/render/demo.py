@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dogxray.demo.stages import DemoReport, Stage
     from dogxray.lab.probe import ProbeResult
     from dogxray.monitor.report import Report
+    from dogxray.traces.service import TraceDetail
 
 
 @contextmanager
@@ -106,7 +107,7 @@ def stage_end(stage: Stage) -> None:
             err.print(f"  {line}", markup=False, style="red")
 
 
-def waterfall(detail: dict[str, Any], aws: Aws) -> None:
+def waterfall(detail: TraceDetail, aws: Aws) -> None:
     from dogxray.render import traces
 
     traces.waterfall(detail, region=aws.region, is_local=aws.is_local)
@@ -132,7 +133,7 @@ class ConsoleDemoReporter:
     def evidence(self, line: str) -> None:
         evidence(line)
 
-    def waterfall(self, detail: dict[str, Any], aws: Aws) -> None:
+    def waterfall(self, detail: TraceDetail, aws: Aws) -> None:
         waterfall(detail, aws)
 
     def html_report(self, data: Report) -> str | None:

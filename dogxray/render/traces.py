@@ -1,7 +1,8 @@
 """Trace output: the listing table, the waterfall, the percentile table, progress.
 
-Works on the service's JSON-shaped dicts so text and `--output json` show the same
-facts. Plain fixed-width lines (no rich tables) keep the output exact and greppable.
+Takes the services' results (`TraceList`, `TraceDetail`, `TraceStats`); a trace's nodes
+are their SPEC JSON shape, so text and `--output json` show the same facts. Plain
+fixed-width lines (no rich tables) keep the output exact and greppable.
 
 Width: the terminal's (or COLUMNS); piped output without COLUMNS is not cut. Down to 80
 columns every line fits (compact columns, a second line per trace, scaled bars, names
@@ -14,9 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dogxray import render
+from dogxray.core.window import iso
+from dogxray.traces.analysis import ROW_SUBSEGMENTS, SubsegmentStats, TraceRow, TraceStats
+
+if TYPE_CHECKING:  # the service module imports boto3; `--help` imports none of it
+    from dogxray.traces.service import TraceDetail, TraceList
 
 BAR_WIDTH = 32
 MIN_BAR_WIDTH = 8
@@ -27,23 +33,45 @@ CONSOLE_URL = (
 )
 
 
-def _marker(doc: dict[str, Any]) -> str:
-    flags = [name.upper() for name in ("fault", "error", "throttle") if doc.get(name)]
-    if doc.get("in_progress"):
+def _flags(
+    fault: bool, error: bool, throttle: bool, *, in_progress: bool = False, partial: bool = False
+) -> str:
+    flags = [
+        n.upper() for n, on in (("fault", fault), ("error", error), ("throttle", throttle)) if on
+    ]
+    if in_progress:
         flags.append("in progress")
-    elif doc.get("partial"):
+    elif partial:
         flags.append("partial")
     return ",".join(flags)
+
+
+def _marker(node: dict[str, Any]) -> str:
+    """A waterfall node's flags."""
+    return _flags(
+        bool(node.get("fault")),
+        bool(node.get("error")),
+        bool(node.get("throttle")),
+        in_progress=bool(node.get("in_progress")),
+    )
+
+
+def _row_flags(row: TraceRow) -> str:
+    return _flags(row.fault, row.error, row.throttle, partial=row.partial)
+
+
+def _sub_ms(row: TraceRow, name: str) -> float | None:
+    return row.timings[name][0] if name in row.timings else None
 
 
 def _cause(cause: dict[str, Any] | None) -> str:
     return "" if not cause else f"{cause['segment']}: {cause['exception']}"
 
 
-def table(result: dict[str, Any]) -> None:
+def table(result: TraceList) -> None:
     """`dogxray traces`: one line per trace, newest first (two when the terminal is
     narrow: the flags and root cause go on the second)."""
-    rows = result["traces"]
+    rows = result.traces
     limit = render.width()
     if rows:
         header, lines = _full_table(rows)
@@ -57,24 +85,24 @@ def table(result: dict[str, Any]) -> None:
         else:
             for line in _compact_table(rows, limit):
                 render.data(line)
-    render.note(result.get("note"))
+    render.note(result.note)
 
 
-def _full_table(rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
+def _full_table(rows: list[TraceRow]) -> tuple[str, list[str]]:
     header = (
         f"{'TIME (UTC)':<19}  {'TRACE ID':<35}  {'STATUS':>6}  {'DURATION':>11}  "
         f"{'call_dog_api':>12}  {'save_dog_to_s3':>14}  {'FLAGS':<11}  ROOT CAUSE"
     )
     lines = []
+    dog_api, s3 = ROW_SUBSEGMENTS
     for row in rows:
-        subs = row["subsegments"]
-        status = "-" if row["status"] is None else str(row["status"])
+        status = "-" if row.status is None else str(row.status)
         lines.append(
-            f"{row['start'][:19].replace('T', ' '):<19}  {row['id']:<35}  {status:>6}  "
-            f"{render.duration(row['duration_ms']):>11}  "
-            f"{render.duration(subs.get('call_dog_api')):>12}  "
-            f"{render.duration(subs.get('save_dog_to_s3')):>14}  {_marker(row):<11}  "
-            f"{_cause(row['root_cause'])}".rstrip()
+            f"{iso(row.start)[:19].replace('T', ' '):<19}  {row.id:<35}  {status:>6}  "
+            f"{render.duration(row.duration_ms):>11}  "
+            f"{render.duration(_sub_ms(row, dog_api)):>12}  "
+            f"{render.duration(_sub_ms(row, s3)):>14}  {_row_flags(row):<11}  "
+            f"{_cause(row.root_cause)}".rstrip()
         )
     return header, lines
 
@@ -83,21 +111,21 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def _compact_table(rows: list[dict[str, Any]], limit: int) -> list[str]:
+def _compact_table(rows: list[TraceRow], limit: int) -> list[str]:
     """Time of day (a date line when the day changes), durations in ms without units;
     flags and root cause on one line if they fit, else on a second, indented line.
     Narrower than the five columns, the subsegment times move to the second line too."""
+    dog_api, s3 = ROW_SUBSEGMENTS
     cells = []
     for row in rows:
-        subs = row["subsegments"]
         cells.append(
             [
-                row["start"][11:19],
-                row["id"],
-                "-" if row["status"] is None else str(row["status"]),
-                _num(row["duration_ms"]),
-                _num(subs.get("call_dog_api")),
-                _num(subs.get("save_dog_to_s3")),
+                iso(row.start)[11:19],
+                row.id,
+                "-" if row.status is None else str(row.status),
+                _num(row.duration_ms),
+                _num(_sub_ms(row, dog_api)),
+                _num(_sub_ms(row, s3)),
             ]
         )
     titles = ["TIME UTC", "TRACE ID", "HTTP", "TOTAL ms", "DOG API", "S3 SAVE"]
@@ -118,23 +146,23 @@ def _compact_table(rows: list[dict[str, Any]], limit: int) -> list[str]:
         extra = []
         if count == 4:
             extra.append(f"api {cell[4]}  s3 {cell[5]}")
-        extra += [x for x in (_marker(row), _cause(row["root_cause"])) if x]
+        extra += [x for x in (_row_flags(row), _cause(row.root_cause)) if x]
         tails.append("  ".join(extra))
     first = [line(c, count, gap) for c in cells]
-    flags = max(len(_marker(row)) for row in rows)
+    flags = max(len(_row_flags(row)) for row in rows)
     one_line = count == 6 and all(
-        len(f) + 2 + flags + 2 + len(_cause(r["root_cause"])) <= limit
+        len(f) + 2 + flags + 2 + len(_cause(r.root_cause)) <= limit
         for f, r in zip(first, rows, strict=True)
     )
     out = [line(titles, count, gap) + (f"  {'FLAGS':<{flags}}  ROOT CAUSE" if one_line else "")]
     indent = " " * (widths[0] + len(gap))
     day = ""
     for row, head, tail in zip(rows, first, tails, strict=True):
-        if row["start"][:10] != day:
-            day = row["start"][:10]
+        if iso(row.start)[:10] != day:
+            day = iso(row.start)[:10]
             out.append(day)
         if one_line:
-            rest = f"{_marker(row):<{flags}}  {_cause(row['root_cause'])}".rstrip()
+            rest = f"{_row_flags(row):<{flags}}  {_cause(row.root_cause)}".rstrip()
             out.append(render.cut(f"{head}  {rest}".rstrip(), limit))
             continue
         out.append(head)
@@ -226,23 +254,23 @@ def _lines(nodes: list[dict[str, Any]], total: float, limit: int | None) -> tupl
     return header, out
 
 
-def waterfall(detail: dict[str, Any], *, region: str, is_local: bool) -> None:
+def waterfall(detail: TraceDetail, *, region: str, is_local: bool) -> None:
     """`dogxray trace ID`: each node on its own line, indented by depth, on a time bar."""
     limit = render.width()
-    flags = _marker(detail)
-    render.data(f"trace {detail['id']}  {render.duration(detail['duration_ms'])}  {flags}".rstrip())
-    if detail["root_cause"]:
-        cause = detail["root_cause"]
+    flags = "partial" if detail.partial else ""
+    render.data(f"trace {detail.id}  {render.duration(detail.duration_ms)}  {flags}".rstrip())
+    if detail.root_cause:
+        cause = detail.root_cause
         remote = " (remote)" if cause["remote"] else ""
         text = f"root cause: {cause['segment']}: {cause['exception']}: {cause['message']}{remote}"
         for line in render.wrap(text, limit):
             render.data(line)
-    header, lines = _lines(detail["nodes"], detail["duration_ms"], limit)
+    header, lines = _lines(detail.nodes, detail.duration_ms, limit)
     render.data(header)
     for line in lines:
         render.data(line)
     if not is_local:
-        link = CONSOLE_URL.format(region=region, id=detail["id"])
+        link = CONSOLE_URL.format(region=region, id=detail.id)
         if limit is None or len(link) + 9 <= limit:
             render.data("console: " + link)
         else:  # a URL is never cut: on its own line
@@ -250,26 +278,25 @@ def waterfall(detail: dict[str, Any], *, region: str, is_local: bool) -> None:
             render.data(link)
 
 
-def stats_table(result: dict[str, Any]) -> None:
+def stats_table(result: TraceStats) -> None:
     """`dogxray traces --stats`: counts and latency percentiles per lab subsegment."""
     limit = render.width()
-    window = result["window"]
     counts = ", ".join(
-        render.plural(result[key], word)
-        for key, word in (("count", "trace"), ("faults", "fault"), ("errors", "error"))
+        render.plural(n, word)
+        for n, word in ((result.count, "trace"), (result.faults, "fault"), (result.errors, "error"))
     )
-    span = f"({window['start']} .. {window['end']})"
+    span = f"({result.window[0]} .. {result.window[1]})"
     if limit is None or len(counts) + 1 + len(span) <= limit:
         render.data(f"{counts} {span}")
     else:
         render.data(counts)
         render.data(f"window {span[1:-1]}")
-    header, lines = _stats_lines(result["subsegments"], limit)
+    header, lines = _stats_lines(result.subsegments, limit)
     for line in [header, *lines]:
         render.data(line)
-    for line in histogram_lines(result.get("histogram") or [], limit):
+    for line in histogram_lines(result.histogram, limit):
         render.data(line)
-    render.note(result.get("note"))
+    render.note(result.note)
 
 
 def histogram_lines(bins: list[dict[str, Any]], limit: int | None) -> list[str]:
@@ -283,25 +310,28 @@ def histogram_lines(bins: list[dict[str, Any]], limit: int | None) -> list[str]:
     return ["response time (ms)", *bars]
 
 
-def _stats_lines(subsegments: dict[str, Any], limit: int | None) -> tuple[str, list[str]]:
+def _stats_lines(
+    subsegments: dict[str, SubsegmentStats], limit: int | None
+) -> tuple[str, list[str]]:
     header = (
         f"{'SUBSEGMENT':<16}  {'COUNT':>6}  {'P50':>11}  {'P95':>11}  {'P99':>11}  "
         f"{'MAX':>11}  {'FAULTS':>7}"
     )
+
+    def times(row: SubsegmentStats) -> list[float | None]:
+        return [row.p50_ms, row.p95_ms, row.p99_ms, row.max_ms]
+
     full = [
-        f"{name:<16}  {row['count']:>6}  "
-        + "  ".join(
-            f"{render.duration(row[k]):>11}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")
-        )
-        + f"  {row['fault_rate']:>7.1%}"
+        f"{name:<16}  {row.count:>6}  "
+        + "  ".join(f"{render.duration(t):>11}" for t in times(row))
+        + f"  {row.fault_rate:>7.1%}"
         for name, row in subsegments.items()
     ]
     if limit is None or max(len(line) for line in [header, *full]) <= limit:
         return header, full
     # compact: times in ms without units; P95 dropped if still too wide; names cut last
-    keys = ["p50_ms", "p95_ms", "p99_ms", "max_ms"]
     cells = {
-        name: [str(row["count"]), *(_num(row[k]) for k in keys), f"{row['fault_rate']:.1%}"]
+        name: [str(row.count), *(_num(t) for t in times(row)), f"{row.fault_rate:.1%}"]
         for name, row in subsegments.items()
     }
     titles = ["COUNT", "P50 ms", "P95 ms", "P99 ms", "MAX ms", "FAULTS"]

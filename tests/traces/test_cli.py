@@ -12,6 +12,7 @@ from dogxray.app import app
 from dogxray.render import traces as show
 from dogxray.traces.analysis import analyse, root_cause, stats
 from dogxray.traces.model import build_trace, node_json
+from dogxray.traces.service import TraceDetail, TraceList
 from tests.traces.tracedocs import NAMES, load, put, with_durations
 
 NUMBER = (int, float)
@@ -308,7 +309,7 @@ def test_table_text_exact(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
-    show.table({"traces": [row.to_json() for row in _rows()]})
+    show.table(TraceList(_rows()))
     assert capsys.readouterr().out == RECORDED_TABLE
 
 
@@ -318,12 +319,9 @@ def test_waterfall_text_exact_local_has_no_link(
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     rec = load("fault_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
-    detail = {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": root_cause(trace),
-        "nodes": [node_json(n, trace) for n in trace.roots],
-    }
+    detail = TraceDetail(
+        trace.id, trace.duration_ms, root_cause(trace), [node_json(n, trace) for n in trace.roots]
+    )
     show.waterfall(detail, region="eu-west-1", is_local=True)
     assert capsys.readouterr().out == RECORDED_WATERFALL
 
@@ -331,13 +329,9 @@ def test_waterfall_text_exact_local_has_no_link(
 def test_in_progress_nodes_are_labelled(capsys: pytest.CaptureFixture[str]) -> None:
     rec = load("in_progress_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
-    detail = {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": None,
-        "nodes": [node_json(n, trace) for n in trace.roots],
-        "partial": True,
-    }
+    detail = TraceDetail(
+        trace.id, trace.duration_ms, None, [node_json(n, trace) for n in trace.roots], partial=True
+    )
     show.waterfall(detail, region="us-east-1", is_local=True)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"trace {trace.id}  431.0 ms  partial"
@@ -350,7 +344,7 @@ def test_stats_text_exact(
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     rows = [analyse(build_trace(r["trace_id"], r["documents"])) for r in _timed_rows()]
     rows += _rows()  # + 1 ok, 2 faults, 1 partial: 410/95/790 ms, save_dog_to_s3 missing once
-    show.stats_table(stats(rows, (1764000000.0, 1764003600.0)).to_json())
+    show.stats_table(stats(rows, (1764000000.0, 1764003600.0)))
     # 105 values (save_dog_to_s3: 104): p50 = 53rd (52nd), p95 = 100th (99th), p99 = 104th (103rd).
     assert capsys.readouterr().out.splitlines() == [
         "105 traces, 2 faults, 2 errors (2025-11-24T16:00:00.000Z .. 2025-11-24T17:00:00.000Z)",

@@ -14,6 +14,7 @@ from dogxray.app import app
 from dogxray.render import traces as show
 from dogxray.traces.analysis import analyse, root_cause, stats
 from dogxray.traces.model import build_trace, node_json
+from dogxray.traces.service import TraceDetail, TraceList
 from tests.traces.tracedocs import NAMES, load, put
 
 
@@ -22,15 +23,11 @@ def _rows() -> list[Any]:
     return sorted(rows, key=lambda r: r.start, reverse=True)
 
 
-def _detail() -> dict[str, Any]:
+def _detail() -> TraceDetail:
     rec = load("fault_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
-    return {
-        "id": trace.id,
-        "duration_ms": trace.duration_ms,
-        "root_cause": root_cause(trace),
-        "nodes": [node_json(n, trace) for n in trace.roots],
-    }
+    nodes = [node_json(n, trace) for n in trace.roots]
+    return TraceDetail(trace.id, trace.duration_ms, root_cause(trace), nodes)
 
 
 TABLE_80 = """\
@@ -127,11 +124,11 @@ def test_exact_output_at_narrow_widths(
 ) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     expected = {80: (TABLE_80, WATERFALL_80, STATS_80), 60: (TABLE_60, WATERFALL_60, STATS_60)}
-    show.table({"traces": [row.to_json() for row in _rows()]})
+    show.table(TraceList(_rows()))
     assert capsys.readouterr().out == expected[columns][0]
     show.waterfall(_detail(), region="eu-west-1", is_local=False)
     assert capsys.readouterr().out == expected[columns][1]
-    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)).to_json())
+    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
     assert capsys.readouterr().out == expected[columns][2]
 
 
@@ -140,9 +137,9 @@ def test_every_line_fits_down_to_60_columns(
     columns: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
-    show.table({"traces": [row.to_json() for row in _rows()]})
+    show.table(TraceList(_rows()))
     show.waterfall(_detail(), region="eu-west-1", is_local=False)
-    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)).to_json())
+    show.stats_table(stats(_rows(), (1764000000.0, 1764003600.0)))
     lines = capsys.readouterr().out.splitlines()
     too_long = [line for line in lines if len(line) > columns and not line.startswith("https://")]
     assert too_long == []
