@@ -20,6 +20,13 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/")
 
 
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class State:
     """What the handlers need of the running emulator."""
@@ -49,10 +56,7 @@ class Reply:
 
     def document(self) -> Any:
         """The body as JSON (None if it is not JSON)."""
-        try:
-            return json.loads(self.body) if self.body else None
-        except ValueError:
-            return None
+        return _json(self.body)
 
     def with_document(self, doc: Any) -> Reply:
         """This answer with `doc` as its JSON body."""
@@ -92,10 +96,7 @@ class Request:
 
     def document(self) -> Any:
         """The body as JSON; None when empty or not JSON."""
-        try:
-            return json.loads(self.body) if self.body else None
-        except ValueError:
-            return None
+        return _json(self.body)
 
     def header(self, name: str) -> str:
         return str(self.environ.get("HTTP_" + name.upper().replace("-", "_"), ""))

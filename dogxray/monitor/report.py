@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from dogxray.core import files
 from dogxray.core.window import iso, parse_since
 from dogxray.monitor.logs import TraceLogs
-from dogxray.traces.analysis import TraceRow, analyse, passes_through, root_cause
+from dogxray.traces.analysis import TraceRow, analyse, passes_through
 from dogxray.traces.fetch import Fetcher, Progress
 from dogxray.traces.graph import Graph, graph_json, histogram
 from dogxray.traces.mapping import mark_shared
-from dogxray.traces.model import Trace, build_trace, node_json
+from dogxray.traces.model import Trace, build_trace
 from dogxray.traces.service import TraceDetail
 from dogxray.traces.service_map import ServiceMap
 
@@ -113,7 +113,7 @@ class _Candidates:
         )
         if len(heap) >= cap and (key, trace.id) <= heap[0][:2]:
             return  # older than the newest faults / faster than the slowest kept
-        item = (key, trace.id, _detail(trace))
+        item = (key, trace.id, TraceDetail.of(trace))
         if len(heap) >= cap:
             heapq.heapreplace(heap, item)
         else:
@@ -127,17 +127,6 @@ class _Candidates:
         return [Waterfall("fault", d) for _, _, d in faults] + [
             Waterfall("slowest", d) for _, _, d in slow
         ]
-
-
-def _detail(trace: Trace) -> TraceDetail:
-    """The trace as `trace_detail` gives it."""
-    return TraceDetail(
-        id=trace.id,
-        duration_ms=trace.duration_ms,
-        root_cause=root_cause(trace),
-        nodes=[node_json(node, trace) for node in trace.roots],
-        partial=trace.partial,
-    )
 
 
 class Collector:

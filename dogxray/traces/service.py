@@ -21,7 +21,7 @@ from dogxray.traces.analysis import TraceRow, TraceStats, analyse, root_cause, s
 from dogxray.traces.collect import Collected, Fetched, Range
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.graph import histogram
-from dogxray.traces.model import node_json
+from dogxray.traces.model import Trace, node_json
 
 
 @dataclass
@@ -48,6 +48,17 @@ class TraceDetail:
     root_cause: dict[str, Any] | None
     nodes: list[dict[str, Any]]
     partial: bool = False
+
+    @classmethod
+    def of(cls, trace: Trace) -> TraceDetail:
+        """A trace tree with its root cause."""
+        return cls(
+            id=trace.id,
+            duration_ms=trace.duration_ms,
+            root_cause=root_cause(trace),
+            nodes=[node_json(node, trace) for node in trace.roots],
+            partial=trace.partial,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC `trace --output json` document (`partial` only when so)."""
@@ -115,14 +126,7 @@ def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> TraceD
     trace_id = validate_trace_id(trace_id, aws.settings)
     fetcher = Fetcher(aws, warn=warn)
     fetcher.check_destination()
-    trace = fetcher.trace(trace_id)
-    return TraceDetail(
-        id=trace.id,
-        duration_ms=trace.duration_ms,
-        root_cause=root_cause(trace),
-        nodes=[node_json(node, trace) for node in trace.roots],
-        partial=trace.partial,
-    )
+    return TraceDetail.of(fetcher.trace(trace_id))
 
 
 def _rows(

@@ -108,9 +108,9 @@ def test_names_and_messages_are_escaped() -> None:
 def test_open_subsegment_bar_is_marked() -> None:
     rec = load("in_progress_separate")
     trace = build_trace(rec["trace_id"], rec["documents"])
-    from dogxray.monitor.report import _detail
+    from dogxray.traces.service import TraceDetail
 
-    rows = page.waterfall_rows(_detail(trace).to_json())
+    rows = page.waterfall_rows(TraceDetail.of(trace).to_json())
     assert [(r["depth"], r["name"]) for r in rows][:2] == [(0, FUNCTION), (1, "get_dog_images")]
     assert "in progress" in rows[1]["flags"]
     assert rows[0]["left"] == "0.00" and rows[0]["width"] == "100.00"
