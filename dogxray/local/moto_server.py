@@ -31,10 +31,14 @@ class WsgiServer:
     """`app` served by werkzeug's threaded server on 127.0.0.1 (port 0: any free one)."""
 
     def __init__(self, app: WsgiApp, port: int = 0) -> None:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-        from werkzeug.serving import make_server
+        from moto.moto_server import werkzeug_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
 
-        class Handler(MotoRequestHandler):
+        # moto's handler (5.2.5 on) keeps S3 metadata keys with underscores; werkzeug's
+        # own before that (the lab writes no such keys)
+        base = getattr(werkzeug_app, "MotoRequestHandler", WSGIRequestHandler)
+
+        class Handler(base):  # type: ignore[valid-type,misc]
             disable_nagle_algorithm = True  # headers and body are separate writes
 
         self._server = make_server(HOST, port, app, threaded=True, request_handler=Handler)

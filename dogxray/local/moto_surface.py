@@ -1,7 +1,7 @@
 """Every part of moto the emulator uses, in one list, checked before anything is
 patched: a moto release that renamed one fails the start with a message naming the
 installed version and the missing part, instead of an AttributeError half-way.
-pyproject.toml bounds moto to `>=5.1,<6`.
+pyproject.toml bounds moto to `>=5.2.2,<6`.
 
 The emulator answers what it does differently in front of moto's WSGI application
 (`local/front.py`) and reads moto's backends through their public methods (the ones
@@ -19,7 +19,7 @@ from typing import Any
 
 from dogxray.core.errors import DogxrayError
 
-SUPPORTED = ">=5.1,<6"
+SUPPORTED = ">=5.2.2,<6"
 
 # (module, attribute path)
 PATCHED: tuple[tuple[str, str], ...] = (  # replaced while an emulator runs
@@ -30,7 +30,6 @@ PATCHED: tuple[tuple[str, str], ...] = (  # replaced while an emulator runs
 USED: tuple[tuple[str, str], ...] = (  # served, called or read
     ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication"),
     ("moto.moto_server.werkzeug_app", "create_backend_app"),
-    ("moto.moto_server.werkzeug_app", "MotoRequestHandler"),
     ("moto.iam.models", "get_account_id_from"),
     ("moto.core.models", "DEFAULT_ACCOUNT_ID"),
     ("moto.awslambda.models", "lambda_backends"),

@@ -34,7 +34,7 @@ CLEANUP_MUTATIONS = [
 ]
 
 
-def setup(lab: Lab) -> dict:
+def run_setup(lab: Lab) -> dict:
     return service.setup(
         lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor
     ).to_json()
@@ -50,10 +50,10 @@ def inject(lab: Lab, service_name: str, op: str, kind: str) -> None:
 def run_faulty_setup(lab: Lab, kind: str) -> None:
     if kind == "interrupt":
         with pytest.raises(KeyboardInterrupt):
-            setup(lab)
+            run_setup(lab)
         return
     with pytest.raises(ClientError) as info:  # the injected denial itself, nothing else
-        setup(lab)
+        run_setup(lab)
     assert (error_code(info.value), error_message(info.value)) == (
         "AccessDenied",
         "injected denial",
@@ -67,9 +67,9 @@ def test_fault_in_setup_then_rerun_converges(lab: Lab, svc: str, op: str, kind: 
     inject(lab, svc, op, kind)
     run_faulty_setup(lab, kind)
     assert lab.faults.pending(svc, op) == 0, "the fault must have fired"
-    setup(lab)
+    run_setup(lab)
     lab.calls.clear()
-    assert setup(lab)["changed"] == [] and lab.calls.mutating == []
+    assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
     assert all(
         not r["drift"] and r["exists"] for r in service.status(lab.aws).to_json()["resources"]
     )
@@ -91,7 +91,7 @@ def test_fault_in_setup_then_cleanup_leaves_nothing(lab: Lab, svc: str, op: str,
 @pytest.mark.slow
 @pytest.mark.parametrize(("svc", "op"), CLEANUP_MUTATIONS)
 def test_fault_in_cleanup_then_rerun_finishes(lab: Lab, svc: str, op: str) -> None:
-    setup(lab)
+    run_setup(lab)
     lab.client("s3").put_object(Bucket="lovely-dogs-123456789012-us-east-1", Key="d", Body=b"x")
     inject(lab, svc, op, "error")
     with pytest.raises(Exception, match="injected denial"):
@@ -108,14 +108,14 @@ def test_role_propagation_during_setup_is_waited_out(lab: Lab) -> None:
         "The role defined for the function cannot be assumed by Lambda.",
         times=4,
     )
-    doc = setup(lab)
+    doc = run_setup(lab)
     assert doc["function_url"] and lab.sleeps == [5.0] * 4
 
 
 def test_bucket_owned_by_another_account_is_explained(lab: Lab) -> None:
     lab.faults.fail("s3", "CreateBucket", "BucketAlreadyExists", "taken", status=409)
     with pytest.raises(DogxrayError) as info:
-        setup(lab)
+        run_setup(lab)
     assert info.value.what == (
         "bucket lovely-dogs-123456789012-us-east-1 already exists and belongs to another "
         "AWS account"
@@ -130,7 +130,7 @@ def _role_survives_deletion(lab: Lab) -> None:
 
 
 def test_cleanup_reports_what_remains_after_rechecking(lab: Lab) -> None:
-    setup(lab)
+    run_setup(lab)
     _role_survives_deletion(lab)
     lab.sleeps.clear()
     doc = service.cleanup(lab.aws, executor=lab.executor).to_json()
@@ -139,7 +139,7 @@ def test_cleanup_reports_what_remains_after_rechecking(lab: Lab) -> None:
 
 
 def test_cleanup_recheck_waits_out_eventual_consistency(lab: Lab) -> None:
-    setup(lab)
+    run_setup(lab)
     _role_survives_deletion(lab)
     iam = lab.client("iam")
 
@@ -157,7 +157,7 @@ def test_cli_cleanup_that_leaves_something_exits_1(
 
     from dogxray.app import app
 
-    setup(lab)
+    run_setup(lab)
     real = service.cleanup
 
     def cleanup(aws: object, *, dry_run: bool = False, **_reporter: object) -> object:
@@ -184,7 +184,7 @@ def test_cli_cleanup_that_leaves_something_exits_1(
 
 def test_objects_that_refuse_deletion_are_named_not_left_to_bucket_not_empty(lab: Lab) -> None:
     """DeleteObjects answers 200 with per-object `Errors` (object lock, permissions)."""
-    setup(lab)
+    run_setup(lab)
     s3 = lab.client("s3")
     s3.put_object(Bucket="lovely-dogs-123456789012-us-east-1", Key="locked.jpg", Body=b"x")
 

@@ -16,7 +16,7 @@ from .conftest import Lab, tiny_zip
 from .test_faults import SETUP_MUTATIONS
 
 
-def setup(lab: Lab) -> dict[str, Any]:
+def run_setup(lab: Lab) -> dict[str, Any]:
     return service.setup(
         lab.aws, SetupOptions(), zip_provider=tiny_zip, executor=lab.executor
     ).to_json()
@@ -68,12 +68,12 @@ def fail_after(lab: Lab, service_name: str, op: str) -> list[str]:
 def test_failure_after_each_change_then_rerun_converges(lab: Lab, svc: str, op: str) -> None:
     fired = fail_after(lab, svc, op)
     with pytest.raises(RuntimeError, match=f"after {op}"):
-        setup(lab)
+        run_setup(lab)
     assert fired == [op]
-    doc = setup(lab)
+    doc = run_setup(lab)
     assert doc["function_url"]
     lab.calls.clear()
-    assert setup(lab)["changed"] == [] and lab.calls.mutating == []
+    assert run_setup(lab)["changed"] == [] and lab.calls.mutating == []
     assert all(
         r["exists"] and not r["drift"] for r in service.status(lab.aws).to_json()["resources"]
     )
@@ -87,7 +87,7 @@ def test_failure_after_each_change_then_cleanup_leaves_nothing_tagged(
 ) -> None:
     fail_after(lab, svc, op)
     with pytest.raises(RuntimeError):
-        setup(lab)
+        run_setup(lab)
     assert service.cleanup(lab.aws, executor=lab.executor).to_json()["remaining"] == []
     assert tagged_leftovers(lab) == []
 

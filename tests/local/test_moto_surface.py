@@ -34,7 +34,7 @@ def test_a_missing_part_is_named_with_the_moto_version(monkeypatch: pytest.Monke
         "moto.xray.models.XRayBackend.renamed_in_moto_6"
     )
     assert caught.value.hint == (
-        "install a moto dogxray supports: pip install 'moto[s3,xray]>=5.1,<6'"
+        "install a moto dogxray supports: pip install 'moto[s3,xray]>=5.2.2,<6'"
     )
     assert caught.value.exit_code == 1
 
@@ -74,7 +74,15 @@ def test_demo_local_on_a_moto_without_a_part_stops_before_patching(tmp_path: Pat
         f"error: the emulator cannot run on moto {version('moto')}: it lacks "
         "moto.xray.models.XRayBackend.get_trace_summary"
     ) in done.stderr
-    assert "hint: install a moto dogxray supports: pip install 'moto[s3,xray]>=5.1,<6'" in (
+    assert "hint: install a moto dogxray supports: pip install 'moto[s3,xray]>=5.2.2,<6'" in (
         done.stderr
     )
     assert list(tmp_path.glob("dogxray-local-*")) == []
+
+
+def test_the_supported_range_is_the_one_pyproject_installs() -> None:
+    """The hint names the range pip installs (pyproject.toml), so the two cannot drift."""
+    import re
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert re.findall(r'"(moto\[[^"]+)"', pyproject) == [f"moto[s3,xray]{moto_surface.SUPPORTED}"]
