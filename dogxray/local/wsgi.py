@@ -65,9 +65,10 @@ class Reply:
     def send(self, start_response: Callable[..., Any]) -> list[bytes]:
         headers = [(k, v) for k, v in self.headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(self.body))))
-        phrase = (
-            HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else ""
-        )
+        try:
+            phrase = HTTPStatus(self.status).phrase
+        except ValueError:  # a status the standard library does not name
+            phrase = ""
         start_response(f"{self.status} {phrase}".rstrip(), headers)
         return [self.body]
 
