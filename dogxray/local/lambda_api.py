@@ -43,11 +43,6 @@ def _function(req: Request) -> Any | None:
         return None
 
 
-def _error(status: int, kind: str, message: str, **extra: str) -> Reply:
-    doc = {"__type": kind, "message": message, **extra}
-    return Reply.json(doc, status, [("X-Amzn-ErrorType", kind)])
-
-
 def invoke(state: State, req: Request) -> Reply:
     runtime = state.runtime
     fn = _function(req) if runtime is not None else None
@@ -59,22 +54,22 @@ def invoke(state: State, req: Request) -> Reply:
     try:
         event = json.loads(req.body) if req.body else {}
     except ValueError as exc:
-        return _error(
+        return Reply.error(
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         )
     inv = runtime.invoke(fn, event)
     runtime.record(inv, 429 if inv.throttled else 200)
     if inv.throttled:
-        return _error(
+        return Reply.error(
             429, "TooManyRequestsException", "Rate Exceeded.", Reason=inv.throttled, Type="User"
         )
+    if kind == "Event":  # the caller gets no payload
+        return Reply(202, [("x-amzn-RequestId", inv.request_id)])
     headers: dict[str, str] = {
         "Content-Type": "application/json",
         "x-amzn-RequestId": inv.request_id,
     }
     payload = invoke_payload(inv, req.header("X-Amz-Log-Type"), headers)
-    if kind == "Event":
-        return Reply(202, [("x-amzn-RequestId", inv.request_id)])
     return Reply(200, list(headers.items()), payload)
 
 

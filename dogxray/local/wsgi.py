@@ -50,6 +50,12 @@ class Reply:
         body = json.dumps(doc).encode()
         return cls(status, [("Content-Type", "application/json"), *headers], body)
 
+    @classmethod
+    def error(cls, status: int, kind: str, message: str, **extra: str) -> Reply:
+        """An AWS JSON error: `__type`, `message` (and `extra` fields), X-Amzn-ErrorType."""
+        doc = {"__type": kind, "message": message, **extra}
+        return cls.json(doc, status, [("X-Amzn-ErrorType", kind)])
+
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300

@@ -419,9 +419,7 @@ def _answer(req: Request, answer: Any) -> Reply:
             raise Invalid("the request body is not a JSON object")
         return Reply.json(answer(_backend(req), params))
     except Invalid as exc:
-        return Reply.json(
-            {"__type": exc.kind, "message": str(exc)}, 400, [("X-Amzn-ErrorType", exc.kind)]
-        )
+        return Reply.error(400, exc.kind, str(exc))
 
 
 def service_graph_api(state: State, req: Request) -> Reply:
