@@ -138,6 +138,15 @@ def test_ctrl_c_stops_with_a_partial_summary(target: Target) -> None:
     assert doc["requests"] == slow.seen == sum(doc["status"].values())
 
 
+def test_a_rate_spaces_the_requests(target: Target) -> None:
+    """5 requests at most 10 a second, 5 workers: the last one starts 0.4 s after the
+    first (Lambda's sampling traces the first request of each second)."""
+    run = load.run_load(target.url, requests_count=5, concurrency=5, rate=10)
+    assert len(run.shots) == 5
+    assert run.elapsed_s >= 0.4
+    assert target.max_in_flight <= 2  # spaced, not sent at once
+
+
 def test_no_answer_is_counted_not_raised() -> None:
     run = load.run_load("http://127.0.0.1:9/", requests_count=3, concurrency=1)
     doc = load.summary(run, cold_starts=None).to_json()
@@ -158,6 +167,8 @@ def test_durations(text: str, seconds: float) -> None:
         (["--requests", "0"], "error: --requests 0 is outside 1-10000"),
         (["--requests", "10001"], "error: --requests 10001 is outside 1-10000"),
         (["--concurrency", "101"], "error: --concurrency 101 is outside 1-100"),
+        (["--rate", "0"], "error: --rate 0 must be above 0 and at most 1000 requests a second"),
+        (["--rate", "-2"], "error: --rate -2 must be above 0 and at most 1000 requests a second"),
         (["--duration", "soon"], "error: invalid --duration 'soon'"),
         (
             ["--duration", "11m"],
@@ -265,9 +276,13 @@ def test_the_endpoint_dying_mid_run_keeps_what_was_measured(
     assert lines[0].startswith("10 requests at concurrency 1 in ")
     assert lines[1] == "status: 2xx 4  3xx 0  4xx 0  429 0  5xx 0  no answer 6"
     assert lines[3] == "cold starts: ?  throttles: 0"
+    assert lines[4] == (
+        "traced by X-Ray: ? of 10 (Lambda traces 1 request a second and 5 % of the rest; "
+        "the latencies above are of every request)"
+    )
     notes = result.stderr.splitlines()
     assert notes[0].startswith(
-        "note: cold starts not counted: the function's logs could not be read ("
+        "note: cold starts and traced requests not counted: the function's logs could not be read ("
     )
     assert notes[1] == "note: 6 of 10 requests got no answer (ConnectionError)"
     assert len(notes) == 2 and "" not in notes
@@ -278,16 +293,16 @@ def test_a_failing_logs_read_is_a_note() -> None:
 
     from dogxray.core.aws import Aws
     from dogxray.core.config import Settings
+    from dogxray.monitor import invocations
 
     aws = Aws(Settings.from_options(region="us-east-1"))
     logs = aws.client("logs")
     stub = Stubber(logs)
     stub.add_client_error("filter_log_events", "ThrottlingException", "Rate exceeded")
     stub.activate()
-    assert load.counted_cold_starts(aws, "/aws/lambda/f", 0, 1) == (
+    assert invocations.counted(aws, "/aws/lambda/f", 0, 1) == (
         None,
-        "cold starts not counted: the function's logs could not be read "
-        "(ThrottlingException: Rate exceeded)",
+        "ThrottlingException: Rate exceeded",
     )
 
 

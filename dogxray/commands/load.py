@@ -22,16 +22,23 @@ def load(
     duration: str | None = typer.Option(
         None, "--duration", help="stop after this long even if requests remain, e.g. 30s"
     ),
+    rate: float | None = typer.Option(
+        None,
+        "--rate",
+        help="at most this many requests a second; Lambda traces 1 request a second, so "
+        "a slower load gets more of its requests traced",
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="do not ask before large runs on AWS"),
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """Send traffic to the Function URL; live progress, then status counts, throughput,
-    latency percentiles, cold starts and throttles. Ctrl-C stops with what was measured.
+    latency percentiles (every request), cold starts, throttles and how many requests
+    X-Ray traced (Lambda samples them). Ctrl-C stops with what was measured.
     Exits 1 when no request got an answer."""
     from dogxray.render import load as show
     from dogxray.triage import load as service
 
-    service.check_bounds(requests_count, concurrency)
+    service.check_bounds(requests_count, concurrency, rate)
     duration_s = service.parse_duration(duration) if duration else None
     aws = connect(ctx)
     if not aws.is_local and requests_count > service.ASK_ABOVE and not yes:
@@ -52,6 +59,7 @@ def load(
             requests_count=requests_count,
             concurrency=concurrency,
             duration_s=duration_s,
+            rate=rate,
             on_shot=advance,
         )
     if output is Output.json:

@@ -9,7 +9,12 @@ import typer
 
 from dogxray import render
 from dogxray.cli import registrar
-from dogxray.core.config import ENV_LOCAL_CONCURRENCY, LOCAL_CONCURRENCY, LOCAL_CONCURRENCY_MAX
+from dogxray.core.config import (
+    ENV_LOCAL_CONCURRENCY,
+    ENV_LOCAL_TRACE_ALL,
+    LOCAL_CONCURRENCY,
+    LOCAL_CONCURRENCY_MAX,
+)
 
 app = typer.Typer()
 command = registrar(app)
@@ -29,6 +34,13 @@ def local(
         help="account limit of busy execution environments; more requests get 429 "
         f"[default: ${ENV_LOCAL_CONCURRENCY} or {LOCAL_CONCURRENCY}]",
     ),
+    trace_all: bool | None = typer.Option(
+        None,
+        "--trace-all/--sample",
+        help="trace every request of an Active function, or sample as Lambda does "
+        f"(1 request a second per function and 5 % of the rest) [default: ${ENV_LOCAL_TRACE_ALL} "
+        "or --sample]",
+    ),
 ) -> None:
     """Run the offline emulator until Ctrl-C; point other commands at it with the printed
     `export` lines (AWS endpoint, dummy credentials)."""
@@ -37,14 +49,20 @@ def local(
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        emu = Emulator(port=port, concurrency=concurrency).start()
+        emu = Emulator(port=port, concurrency=concurrency, trace_all=trace_all).start()
         try:
             for name, value in emu.client_env.items():
                 render.data(f"export {name}={value}")
             render.progress(
                 f"dogxray emulator on 127.0.0.1: AWS endpoint {emu.endpoint_url}, "
                 f"Function URLs under {emu.gateway_url}/, Dog API {emu.dog_api_url}; "
-                f"up to {emu.concurrency} concurrent execution environments"
+                f"up to {emu.concurrency} concurrent execution environments; "
+                + (
+                    "every request traced (--trace-all)"
+                    if emu.trace_all
+                    else "X-Ray samples as Lambda does: 1 request a second per function "
+                    "and 5 % of the rest (--trace-all traces every one)"
+                )
             )
             render.progress("run the export lines above in another shell; Ctrl-C stops")
             try:

@@ -42,5 +42,9 @@ def test(
     if output is Output.json:
         render.json_doc([result.to_json() for result in results])
     show.probe_results(results, text=output is Output.text)
+    if len(results) > 1:
+        from dogxray.monitor.invocations import SAMPLING
+
+        render.progress(f"note: {SAMPLING}; X-Ray keeps a sample of these requests")
     if not all(result.ok for result in results):
         raise typer.Exit(1)

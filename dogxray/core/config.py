@@ -26,6 +26,8 @@ ENV_CACHE_DIR = "DOGXRAY_CACHE_DIR"
 ENV_XDG_CACHE_HOME = "XDG_CACHE_HOME"
 ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account limit
 ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
+# "1": the emulator traces every request of an Active function (no Lambda sampling)
+ENV_LOCAL_TRACE_ALL = "DOGXRAY_LOCAL_TRACE_ALL"
 # seconds an AWS call may wait for an answer (READ_TIMEOUT_S); tests shorten it
 ENV_READ_TIMEOUT = "DOGXRAY_READ_TIMEOUT"
 # what the emulator keeps (LOCAL_KEEP_* below)

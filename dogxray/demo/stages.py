@@ -24,6 +24,9 @@ TRACE_POLL_S = 3
 # Trace times come from AWS's clock, the probe's from ours: older traces (an earlier
 # run, an earlier `dogxray test`) must not pass for the request just made.
 CLOCK_SKEW_S = 10
+# Lambda traces the first request each second (and 5 % of the others): a request sent
+# this long after the previous one ended is the first of its second, so it is traced.
+SAMPLING_GAP_S = 1.1
 
 
 @dataclass
@@ -128,6 +131,7 @@ class StageRunner:
         self.clock = clock
         self.now = now
         self.probed_at = 0.0  # wall-clock time of the last request to the Function URL
+        self._sent_until: float | None = None  # `clock` when the demo's last request ended
         self.url = ""
         self.bucket = ""
 
@@ -175,8 +179,23 @@ class StageRunner:
         from dogxray.lab import probe
 
         probe.check_runs_functions(self.aws, self.url)
+        self.space_requests()
         self.probed_at = self.now()
-        return probe.probe(self.aws, self.url, self.bucket)
+        try:
+            return probe.probe(self.aws, self.url, self.bucket)
+        finally:
+            self.requests_ended()
+
+    def space_requests(self) -> None:
+        """Wait until a request now is the first of its second (`SAMPLING_GAP_S`), so
+        Lambda's sampling traces it."""
+        if self._sent_until is not None:
+            wait = self._sent_until + SAMPLING_GAP_S - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+
+    def requests_ended(self) -> None:
+        self._sent_until = self.clock()
 
     def say(self, stage: Stage, line: str) -> None:
         stage.evidence.append(line)

@@ -11,12 +11,16 @@ from typing import Any
 
 from dogxray.core.errors import DogxrayError
 from dogxray.demo.stages import Stage, StageRunner
+from dogxray.monitor.invocations import SAMPLING, of_requests
 from dogxray.triage.results import Analysis
 
-LATENCY_MS = 2000  # long enough to stand out, short enough for a demo
+LATENCY_MS = 3000  # longer than a cold start on a busy machine, short enough for a demo
 FAILURE_RATE = 0.3
 REQUESTS = 30
 CONCURRENCY = 5
+# Lambda traces 1 request a second and 5 % of the rest: 2 a second for 15 s keeps about
+# half of them, enough for `analyze` to compare slow with normal and name the failure.
+RATE = 2.0
 METRICS_WAIT_S = 180  # Lambda publishes metrics a minute or two late on AWS
 METRICS_POLL_S = 15
 
@@ -27,6 +31,7 @@ class Triage:
     def __init__(self, runner: StageRunner) -> None:
         self.runner = runner
         self.started_at = 0.0
+        self.expected_traces = 0  # what Lambda's sampling should have kept of the load
 
     def stages(self) -> list[tuple[str, str, Any]]:
         return [
@@ -54,13 +59,26 @@ class Triage:
         from dogxray.triage import load
 
         self.runner.show.narrate("Triage lab: submit a few dozen requests from the website.")
+        self.runner.space_requests()
         self.started_at = self.runner.now()
-        doc = load.load(self.runner.aws, requests_count=REQUESTS, concurrency=CONCURRENCY)
+        try:
+            doc = load.load(
+                self.runner.aws, requests_count=REQUESTS, concurrency=CONCURRENCY, rate=RATE
+            )
+        finally:
+            self.runner.requests_ended()
         s = doc.status
         self.runner.say(
             stage,
-            f"{doc.requests} requests: 2xx {s['2xx']}, 5xx {s['5xx']}, 429 {s['429']}; "
-            f"p50 {doc.latency_ms['p50']} ms, max {doc.latency_ms['max']} ms",
+            f"{doc.requests} requests, {RATE:g} a second: 2xx {s['2xx']}, 5xx {s['5xx']}, "
+            f"429 {s['429']}; p50 {doc.latency_ms['p50']} ms, max {doc.latency_ms['max']} ms",
+        )
+        # The REPORT lines say which requests were traced; without them, the rule's
+        # floor: one a second.
+        self.expected_traces = doc.traced or max(1, int(doc.duration_s))
+        self.runner.say(
+            stage,
+            f"X-Ray should get about {self.expected_traces} of them: {SAMPLING}",
         )
         if not s["5xx"] or not s["2xx"]:
             raise DogxrayError("expected both successes and injected failures under load")
@@ -77,14 +95,17 @@ class Triage:
 
         def ready() -> Analysis | None:
             doc = triage.analyze(self.runner.aws, self.runner.settings, since=since)
-            return doc if doc.traces >= REQUESTS * 0.9 else None
+            return doc if doc.traces >= self.expected_traces * 0.9 else None
 
-        doc = self.runner.wait_until(ready, "X-Ray to index the load's traces")
+        doc = self.runner.wait_until(
+            ready, f"X-Ray to index the ~{self.expected_traces} traces sampling kept"
+        )
         if doc is None:
             raise DogxrayError("X-Ray did not return the load's traces in time")
         nodes, clusters = doc.slow.nodes, doc.faulty.exceptions
         slow = nodes[0].node if nodes else None
         exc = clusters[0] if clusters else None
+        self.runner.say(stage, f"{doc.traces} traces{of_requests(doc.requests)}")
         self.runner.say(
             stage,
             f"{doc.slow.count} slow of {doc.traces}: {slow} takes "

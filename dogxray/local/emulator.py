@@ -55,15 +55,18 @@ class Emulator:
         idle_timeout_s: float | None = None,
         clock: Callable[[], float] | None = None,
         retention: Bounds | None = None,
+        trace_all: bool | None = None,
     ) -> None:
         from dogxray.local.pool import parse_idle_timeout, parse_limit
         from dogxray.local.retention import parse_bounds
+        from dogxray.local.sampling import parse_trace_all
 
         self.port = port
         self.fresh = fresh
         self.concurrency = parse_limit(concurrency)  # bad input fails before anything starts
         self.idle_timeout_s = parse_idle_timeout(idle_timeout_s)
         self.retention = retention or parse_bounds()
+        self.trace_all = parse_trace_all(trace_all)  # else Lambda's sampling
         self.clock = clock
         self.endpoint_url = ""
         self.gateway_url = ""
@@ -112,6 +115,7 @@ class Emulator:
         from dogxray.local.pool import Pool
         from dogxray.local.retention import Retention
         from dogxray.local.runtime import Runtime
+        from dogxray.local.sampling import Sampler
         from dogxray.local.wsgi import State
         from dogxray.local.xray_daemon import XRayDaemon
 
@@ -144,6 +148,7 @@ class Emulator:
                 idle_timeout_s=self.idle_timeout_s,
                 **({"clock": self.clock} if self.clock else {}),
             ).start(),
+            sampler=Sampler(trace_all=self.trace_all),
         )
         self._parts.append(self.runtime)
         gateway.runtime = self.runtime

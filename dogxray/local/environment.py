@@ -47,7 +47,7 @@ class FunctionSpec:
     memory: int
     env: tuple[tuple[str, str], ...]
     code_sha: str
-    tracing_active: bool
+    tracing: str  # TracingConfig Mode: Active | PassThrough (Lambda's default)
     last_modified: str  # a re-created function (same name) must start cold
     code: bytes = field(compare=False, repr=False)
     reserved: int | None = field(default=None, compare=False)  # reserved concurrency
@@ -65,7 +65,7 @@ class FunctionSpec:
             memory=int(fn.memory_size),
             env=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
             code_sha=str(fn.code_sha_256),
-            tracing_active=(fn.tracing_config or {}).get("Mode") == "Active",
+            tracing=str((fn.tracing_config or {}).get("Mode") or "PassThrough"),
             last_modified=str(fn.last_modified),
             code=bytes(fn.code_bytes or b""),
             reserved=_reserved(fn),
@@ -80,7 +80,7 @@ class FunctionSpec:
             self.timeout,
             self.memory,
             self.env,
-            self.tracing_active,  # moto keeps LastModified on configuration updates
+            self.tracing,  # moto keeps LastModified on configuration updates
             self.last_modified,
         )
 

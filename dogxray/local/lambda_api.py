@@ -18,6 +18,7 @@ import base64
 import json
 from typing import Any
 
+from dogxray.local.sampling import TraceHeader
 from dogxray.local.wsgi import Reply, Request, State
 
 TRACING_MODES = ("Active", "PassThrough")
@@ -57,7 +58,7 @@ def invoke(state: State, req: Request) -> Reply:
         return Reply.error(
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         )
-    inv = runtime.invoke(fn, event)
+    inv = runtime.invoke(fn, event, upstream=TraceHeader.parse(req.header("X-Amzn-Trace-Id")))
     runtime.record(inv, 429 if inv.throttled else 200)
     if inv.throttled:
         return Reply.error(

@@ -42,8 +42,11 @@ class Invocation:
     region: str
     request_id: str
     trace_id: str
-    sampled: bool
+    sampled: bool  # the function's SDK records (the `Sampled` it is handed)
     received: float
+    recorded: bool = False  # Lambda emits its own segments (Active, sampled)
+    upstream_parent: str | None = None  # the caller's segment, from its trace header
+    passthrough: bool = False  # untraced PassThrough: the function gets the root alone
     lambda_segment_id: str = field(default_factory=new_id)
     function_segment_id: str = field(default_factory=new_id)
     cold: bool = False
@@ -68,8 +71,14 @@ class Invocation:
 
     @property
     def trace_header(self) -> str:
-        sampled = 1 if self.sampled else 0
-        return f"Root={self.trace_id};Parent={self.function_segment_id};Sampled={sampled}"
+        """`_X_AMZN_TRACE_ID` for the function: its own segment as parent when Lambda
+        records, the caller's when a PassThrough function joins a sampled caller."""
+        if self.passthrough:
+            return f"Root={self.trace_id}"
+        parent = self.function_segment_id
+        if self.sampled and not self.recorded:
+            parent = self.upstream_parent or parent
+        return f"Root={self.trace_id};Parent={parent};Sampled={1 if self.sampled else 0}"
 
 
 def write_logs(
@@ -132,6 +141,8 @@ def service_segments(inv: Invocation, status: int) -> list[dict[str, Any]]:
         "aws": {"request_id": inv.request_id},
         **_flags(status),
     }
+    if inv.upstream_parent:
+        lambda_segment["parent_id"] = inv.upstream_parent
     if inv.throttled:  # Lambda never reached the function: its service segment only
         return [lambda_segment]
     subsegments: list[dict[str, Any]] = []
@@ -175,8 +186,8 @@ def _sub(name: str, start: float, end: float, inv: Invocation) -> dict[str, Any]
 
 
 def record_trace(inv: Invocation, status: int) -> None:
-    """Store the service segments of a sampled invocation in the emulated X-Ray."""
-    if not inv.sampled:
+    """Store the service segments of an invocation Lambda traced in the emulated X-Ray."""
+    if not inv.recorded:
         return
     for segment in service_segments(inv, status):
         store_segment(json.dumps(segment), inv.account_id, inv.region)

@@ -29,6 +29,7 @@ from dogxray.local.records import (
     record_trace,
     write_logs,
 )
+from dogxray.local.sampling import Sampler, TraceHeader
 from dogxray.local.xray_daemon import XRayDaemon
 
 INIT_LIMIT_S = 10.0  # Lambda's own limit for the init phase
@@ -53,8 +54,10 @@ class Runtime:
         daemon: XRayDaemon | None,
         dog_api_url: str,
         pool: Pool | None = None,
+        sampler: Sampler | None = None,
     ) -> None:
         self.daemon = daemon
+        self.sampler = sampler or Sampler()
         self.spawner = Spawner(
             workdir,
             endpoint_url=endpoint_url,
@@ -69,30 +72,44 @@ class Runtime:
         self._in_flight = 0
         self._drained = threading.Condition()
 
-    def invoke(self, fn: Any, event: Any, *, received: float | None = None) -> Invocation:
+    def invoke(
+        self,
+        fn: Any,
+        event: Any,
+        *,
+        received: float | None = None,
+        upstream: TraceHeader | None = None,
+    ) -> Invocation:
         """Run one invocation of moto function `fn` (or throttle it: `inv.throttled`);
-        logs and metrics are written before returning."""
+        logs and metrics are written before returning. `upstream`: the caller's trace
+        header, which Lambda's sampling decision respects."""
         with self._drained:
             self._in_flight += 1
         try:
-            return self._invoke(fn, event, received=received)
+            return self._invoke(fn, event, received=received, upstream=upstream)
         finally:
             with self._drained:
                 self._in_flight -= 1
                 self._drained.notify_all()
 
-    def _invoke(self, fn: Any, event: Any, *, received: float | None) -> Invocation:
+    def _invoke(
+        self, fn: Any, event: Any, *, received: float | None, upstream: TraceHeader | None
+    ) -> Invocation:
         spec = FunctionSpec.from_moto(fn)
         start = received or time.time()
+        decision = self.sampler.decide(spec.arn, spec.tracing, upstream)
         inv = Invocation(
             function_name=spec.name,
             function_arn=spec.arn,
             account_id=spec.account_id,
             region=spec.region,
             request_id=str(uuid.uuid4()),
-            trace_id=new_trace_id(start),
-            sampled=spec.tracing_active,
+            trace_id=decision.root or new_trace_id(start),
+            sampled=decision.sampled,
             received=start,
+            recorded=decision.recorded,
+            upstream_parent=decision.parent,
+            passthrough=decision.passthrough,
         )
         try:
             lease = self.pool.acquire(spec.arn, spec.signature, spec.reserved)
@@ -236,7 +253,7 @@ class Runtime:
         ]
         if inv.cold:
             parts.append(f"Init Duration: {inv.init_ms:.2f} ms")
-        if inv.sampled:
+        if inv.recorded:
             parts.append(
                 f"\nXRAY TraceId: {inv.trace_id}\tSegmentId: {inv.function_segment_id}"
                 "\tSampled: true"

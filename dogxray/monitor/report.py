@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dogxray.core import files
 from dogxray.core.window import iso, parse_since
+from dogxray.monitor.invocations import requests_in
 from dogxray.monitor.logs import TraceLogs
 from dogxray.traces.analysis import TraceRow, analyse, passes_through
 from dogxray.traces.fetch import Fetcher, Progress
@@ -69,6 +70,7 @@ class Report:
     region: str = ""
     backend: str = ""
     note: str | None = None
+    requests: int | None = None  # the function's requests in the window (None: unknown)
 
     @property
     def count(self) -> int:
@@ -84,6 +86,7 @@ class Report:
             "generated": self.generated,
             "window": {"start": self.start, "end": self.end, "since": self.since},
             "count": self.count,
+            "requests": self.requests,
             "faults": self.faults,
             "errors": sum(1 for r in self.rows if r.error),
             "map": self.map.to_json(),
@@ -187,6 +190,7 @@ def gather(
     mark_shared(aws, settings, window, result.map)  # the figures stay the lab's own
     result.region = aws.region
     result.backend = aws.backend
+    result.requests = requests_in(aws, settings.log_group_name, *window)
     if logs:
         from dogxray.monitor.logs import trace_logs
 

@@ -3,6 +3,7 @@ supporting numbers."""
 
 from __future__ import annotations
 
+from dogxray.monitor.invocations import of_requests
 from dogxray.render import command, err, fit, out, plural
 from dogxray.triage.results import Analysis, Concurrency, NodeBlame, Throttled
 
@@ -72,7 +73,8 @@ def analysis(doc: Analysis, function: str) -> None:
     slow, faulty = doc.slow, doc.faulty
     how = f"twice the median {slow.median_ms:.1f} ms" if slow.derived else "the threshold you gave"
     lines = [
-        f"{plural(doc.traces, 'trace')} of {function} from {doc.start} to {doc.end}",
+        f"{plural(doc.traces, 'trace')} of {function} from {doc.start} to {doc.end}"
+        + of_requests(doc.requests),
         f"slow: {slow.count} of {slow.count + slow.others} took over "
         f"{slow.threshold_ms:.1f} ms ({how})",
     ]

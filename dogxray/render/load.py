@@ -9,6 +9,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dogxray import render
+from dogxray.monitor.invocations import SAMPLING
 from dogxray.render import command, err, out
 from dogxray.triage.load import LoadSummary
 
@@ -58,6 +59,8 @@ def load_summary(doc: LoadSummary) -> None:
         + "  ".join(f"{k} {render.ms(lat[k], decimals=1)}" for k in ("p50", "p95", "p99", "max")),
         f"cold starts: {'?' if doc.cold_starts is None else doc.cold_starts}  "
         f"throttles: {doc.throttles}",
+        f"traced by X-Ray: {'?' if doc.traced is None else doc.traced} of {doc.requests} "
+        f"({SAMPLING}; the latencies above are of every request)",
     ]
     for line in lines:
         out.print(line, markup=False)

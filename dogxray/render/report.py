@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from dogxray import render
+from dogxray.monitor.invocations import of_requests
 from dogxray.monitor.report import Report
 from dogxray.render.logs import lines as log_lines
 
@@ -249,6 +250,7 @@ def written(path: Any, data: Report, size: int, *, to_stderr: bool = False) -> N
         f"report of {render.plural(data.count, 'trace')} "
         f"({render.plural(data.faults, 'fault')}), "
         f"{render.plural(len(data.waterfalls), 'waterfall')}, {size / 1024:,.0f} kB"
+        + of_requests(data.requests)
     )
     line(str(path))
     if data.note:

@@ -8,6 +8,7 @@ from dogxray.core.aws import Aws, BotoCoreError, ClientError, error_code, error_
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import iso, parse_since
+from dogxray.monitor.invocations import requests_in
 from dogxray.traces.collect import Collected
 from dogxray.traces.fetch import Progress, Warn
 from dogxray.triage.compare import compare, profile
@@ -41,7 +42,15 @@ def analyze(
     throttled = found.throttled
     if throttled.by_lambda:
         throttled = replace(throttled, concurrency=concurrency(aws, settings.function_name))
-    return replace(found, start=iso(window[0]), end=iso(window[1]), note=note, throttled=throttled)
+    requests = requests_in(aws, settings.log_group_name, *window)
+    return replace(
+        found,
+        start=iso(window[0]),
+        end=iso(window[1]),
+        note=note,
+        throttled=throttled,
+        requests=requests,
+    )
 
 
 def concurrency(aws: Aws, function: str) -> Concurrency:

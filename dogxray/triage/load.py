@@ -4,9 +4,12 @@ C worker threads share one ticket counter, so exactly `requests` requests are se
 the duration, Ctrl-C or an endpoint gone away (`GIVE_UP_AFTER` requests in a row without
 an answer) stops them first; each worker keeps its own HTTP session. The
 summary counts statuses (throttles are Function URL 429s), takes percentiles with the
-project's one percentile function, and counts cold starts from the function's REPORT log
-lines (`Init Duration`) in the run's window. What was measured is never lost: a logs read
-that fails (the endpoint stopped mid-run) leaves the cold starts unknown, with a note.
+project's one percentile function over every request, and counts cold starts and the
+requests X-Ray traced (Lambda samples) from the function's REPORT log lines in the run's
+window. `rate` spaces the requests (at most that many a second), so Lambda's sampling,
+1 request a second per function, keeps more of them. What was measured is never lost: a
+logs read that fails (the endpoint stopped mid-run) leaves those counts unknown, with a
+note.
 A run in which no request got an HTTP answer is an error (`unanswered`), with why when
 it can tell. An endpoint other than AWS and dogxray's emulator that made the function an
 AWS Function URL (moto) runs no functions: nothing is sent to AWS's addresses for it.
@@ -26,16 +29,19 @@ import requests
 from urllib3.exceptions import NameResolutionError
 
 from dogxray.core import window
-from dogxray.core.aws import Aws, BotoCoreError, ClientError, error_code, error_message
+from dogxray.core.aws import Aws
 from dogxray.core.errors import DogxrayError
 from dogxray.core.stats import percentile
+from dogxray.monitor.invocations import counted
 
 MAX_REQUESTS = 10_000
 MAX_CONCURRENCY = 100
 MAX_DURATION_S = 600.0
+MAX_RATE = 1000.0  # requests a second
 ASK_ABOVE = 300  # requests to real AWS: ask first (they cost money) unless --yes
 HTTP_TIMEOUT_S = 20.0  # a little over the lab's 15 s function timeout
 GIVE_UP_AFTER = 20  # requests in a row without an answer: the endpoint is gone, stop
+NOT_READ = "the function's logs could not be read"
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def parse_duration(text: str) -> float:
     return window.parse_duration(text, option="--duration", maximum_s=MAX_DURATION_S)
 
 
-def check_bounds(requests_count: int, concurrency: int) -> None:
+def check_bounds(requests_count: int, concurrency: int, rate: float | None = None) -> None:
     if not 1 <= requests_count <= MAX_REQUESTS:
         raise DogxrayError.usage(
             f"--requests {requests_count} is outside 1-{MAX_REQUESTS}", hint="e.g. --requests 100"
@@ -72,6 +78,11 @@ def check_bounds(requests_count: int, concurrency: int) -> None:
         raise DogxrayError.usage(
             f"--concurrency {concurrency} is outside 1-{MAX_CONCURRENCY}",
             hint="e.g. --concurrency 5",
+        )
+    if rate is not None and not 0 < rate <= MAX_RATE:
+        raise DogxrayError.usage(
+            f"--rate {rate:g} must be above 0 and at most {MAX_RATE:g} requests a second",
+            hint="e.g. --rate 2 (Lambda traces the first request each second)",
         )
 
 
@@ -102,6 +113,7 @@ def run_load(
     requests_count: int,
     concurrency: int,
     duration_s: float | None = None,
+    rate: float | None = None,
     on_shot: Callable[[Shot], None] | None = None,
     session_factory: Callable[[], requests.Session] = requests.Session,
     clock: Callable[[], float] = time.perf_counter,
@@ -123,8 +135,12 @@ def run_load(
             if deadline is not None and clock() >= deadline:
                 run.stopped_by_duration = True
                 return False
+            due = start + (requests_count - tickets[0]) / rate if rate else None
             tickets[0] -= 1
-            return True
+        if due is not None and due > clock():
+            halt.wait(due - clock())  # the ticket's turn; Ctrl-C or a stop ends the wait
+            return not halt.is_set()
+        return True
 
     unanswered = [0]  # requests in a row without an answer
 
@@ -195,6 +211,7 @@ class LoadSummary:
     no_answer_reasons: list[str]
     notes: list[str]
     url: str | None = None
+    traced: int | None = None  # of `requests`, how many X-Ray traced (None: not read)
 
     @property
     def throttles(self) -> int:
@@ -212,6 +229,7 @@ class LoadSummary:
             latency_ms=self.latency_ms,
             throttles=self.throttles,
             cold_starts=self.cold_starts,
+            traced=self.traced,
             interrupted=self.interrupted,
             stopped_by_duration=self.stopped_by_duration,
             stopped_by_no_answer=self.stopped_by_no_answer,
@@ -222,7 +240,11 @@ class LoadSummary:
 
 
 def summary(
-    run: LoadRun, cold_starts: int | None, notes: list[str] | None = None, url: str | None = None
+    run: LoadRun,
+    cold_starts: int | None,
+    notes: list[str] | None = None,
+    url: str | None = None,
+    traced: int | None = None,
 ) -> LoadSummary:
     """What the run measured."""
     statuses = [shot.status for shot in run.shots]
@@ -255,50 +277,8 @@ def summary(
         no_answer_reasons=sorted({shot.error for shot in run.shots if shot.error}),
         notes=list(notes or []),
         url=url,
+        traced=traced,
     )
-
-
-def cold_starts(aws: Aws, log_group: str, start_ms: int, end_ms: int) -> int | None:
-    """REPORT lines with an Init Duration in the window: one per cold start. None when
-    the log group cannot be read (no permission, not there yet); other failures raise
-    (`counted_cold_starts` turns them into a note)."""
-    pages = aws.client("logs").get_paginator("filter_log_events")
-    count = 0
-    try:
-        for page in pages.paginate(
-            logGroupName=log_group,
-            startTime=start_ms,
-            endTime=end_ms,
-            filterPattern='"Init Duration"',
-        ):
-            count += sum(
-                1
-                for event in page.get("events", [])
-                if event["message"].startswith("REPORT") and "Init Duration" in event["message"]
-            )
-    except ClientError as exc:
-        if error_code(exc) in ("ResourceNotFoundException", "AccessDeniedException"):
-            return None
-        raise
-    return count
-
-
-def counted_cold_starts(
-    aws: Aws, log_group: str, start_ms: int, end_ms: int
-) -> tuple[int | None, str | None]:
-    """`cold_starts`, or None and why when the logs cannot be read after the run (the
-    endpoint went away mid-run, throttled, ...): the measurements stand without them."""
-    try:
-        return cold_starts(aws, log_group, start_ms, end_ms), None
-    except (ClientError, BotoCoreError, DogxrayError) as exc:
-        if isinstance(exc, DogxrayError):
-            why = exc.what
-        elif error_code(exc):
-            why = f"{error_code(exc)}: {error_message(exc)}"
-        else:
-            why = str(exc)
-        why = (why.strip().splitlines() or ["no reason given"])[0]
-        return None, f"cold starts not counted: the function's logs could not be read ({why})"
 
 
 def unanswered(aws: Aws, doc: LoadSummary) -> DogxrayError | None:
@@ -340,12 +320,13 @@ def load(
     requests_count: int,
     concurrency: int,
     duration_s: float | None = None,
+    rate: float | None = None,
     on_shot: Callable[[Shot], None] | None = None,
 ) -> LoadSummary:
     """Load the deployed lab's Function URL; what the run measured."""
     from dogxray.lab.service import deployed
 
-    check_bounds(requests_count, concurrency)
+    check_bounds(requests_count, concurrency, rate)
     lab = deployed(aws)
     if not lab.function_url:
         raise DogxrayError(
@@ -369,8 +350,16 @@ def load(
         requests_count=requests_count,
         concurrency=concurrency,
         duration_s=duration_s,
+        rate=rate,
         on_shot=on_shot,
     )
     end_ms = int(time.time() * 1000) + 1000
-    count, note = counted_cold_starts(aws, aws.settings.log_group_name, start_ms, end_ms)
-    return summary(run, count, [note] if note else [], url=lab.function_url)
+    found, why = counted(aws, aws.settings.log_group_name, start_ms, end_ms)
+    notes = [f"cold starts and traced requests not counted: {NOT_READ} ({why})"] if why else []
+    return summary(
+        run,
+        None if found is None else found.cold_starts,
+        notes,
+        url=lab.function_url,
+        traced=None if found is None else found.traced,
+    )

@@ -106,6 +106,7 @@ class Analysis:
     start: str | None = None  # the window (`analyze`; None from `compare` alone)
     end: str | None = None
     note: str | None = None  # why there is nothing, or what is missing
+    requests: int | None = None  # the function's requests in the window (None: unknown)
 
     @property
     def examples(self) -> list[str]:
@@ -125,6 +126,7 @@ class Analysis:
         }
         if self.start is not None:
             doc["window"] = {"start": self.start, "end": self.end}
+            doc["requests"] = self.requests
         if self.note is not None:
             doc["note"] = self.note
         return doc

@@ -191,3 +191,22 @@ def test_aws_confirmation_asks_on_stderr_and_treats_eof_as_no(
     captured = capsys.readouterr()
     assert captured.out == ""  # stdout stays for data
     assert captured.err.rstrip().endswith("continue? [y/N]")
+
+
+def test_probes_are_spaced_past_lambdas_one_a_second_reservoir(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Lambda traces the first request of each second: the demo's next request waits
+    until SAMPLING_GAP_S after the previous one ended, so each probe is traced."""
+    from dogxray.lab import probe
+
+    run = runner(monkeypatch, FakeXRay([[]]))
+    sent: list[float] = []
+    monkeypatch.setattr(probe, "check_runs_functions", lambda *_: None)
+    monkeypatch.setattr(probe, "probe", lambda *_: sent.append(run.clock()) or "result")
+    assert run.probe() == "result"
+    assert run.probe() == "result"
+    run.slept.append(5.0)  # a stage that took long: no wait needed
+    run.probe()
+    assert run.slept == [stages.SAMPLING_GAP_S, 5.0]
+    assert sent == [0.0, stages.SAMPLING_GAP_S, stages.SAMPLING_GAP_S + 5.0]

@@ -121,7 +121,9 @@ class Lab:
 
 @pytest.fixture(scope="package")  # stopped before other directories' moto tests run
 def emulator() -> Iterator[Emulator]:
-    with Emulator(port=0) as emu:
+    # Every request traced: these tests read the trace of the request they sent.
+    # Lambda's sampling itself is tested in test_sampling.py.
+    with Emulator(port=0, trace_all=True) as emu:
         yield emu
 
 
