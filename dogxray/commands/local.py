@@ -11,7 +11,9 @@ from dogxray import render
 from dogxray.cli import registrar
 from dogxray.core.config import (
     ENV_LOCAL_CONCURRENCY,
+    ENV_LOCAL_INDEXED_PERCENT,
     ENV_LOCAL_TRACE_ALL,
+    ENV_LOCAL_TRANSACTION_SEARCH,
     LOCAL_CONCURRENCY,
     LOCAL_CONCURRENCY_MAX,
 )
@@ -41,6 +43,19 @@ def local(
         f"(1 request a second per function and 5 % of the rest) [default: ${ENV_LOCAL_TRACE_ALL} "
         "or --sample]",
     ),
+    transaction_search: bool | None = typer.Option(
+        None,
+        "--transaction-search/--xray-destination",
+        help="behave as an account with CloudWatch Transaction Search: spans go to the "
+        "aws/spans log group, a share of traces is indexed, BatchGetTraces finds none "
+        f"[default: ${ENV_LOCAL_TRANSACTION_SEARCH} or --xray-destination]",
+    ),
+    indexed_percent: float | None = typer.Option(
+        None,
+        "--indexed-percent",
+        help="with --transaction-search: the percentage of traces X-Ray indexes as trace "
+        f"summaries [default: ${ENV_LOCAL_INDEXED_PERCENT} or 1, AWS's default]",
+    ),
 ) -> None:
     """Run the offline emulator until Ctrl-C; point other commands at it with the printed
     `export` lines (AWS endpoint, dummy credentials)."""
@@ -49,7 +64,13 @@ def local(
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        emu = Emulator(port=port, concurrency=concurrency, trace_all=trace_all).start()
+        emu = Emulator(
+            port=port,
+            concurrency=concurrency,
+            trace_all=trace_all,
+            transaction_search=transaction_search,
+            indexed_percent=indexed_percent,
+        ).start()
         try:
             for name, value in emu.client_env.items():
                 render.data(f"export {name}={value}")
@@ -64,6 +85,12 @@ def local(
                     "and 5 % of the rest (--trace-all traces every one)"
                 )
             )
+            if emu.transaction_search:
+                render.progress(
+                    "Transaction Search account: spans go to the aws/spans log group, "
+                    f"X-Ray indexes {emu.indexed_percent:g} % of traces as summaries, and "
+                    "BatchGetTraces returns none (read them with StartTraceRetrieval)"
+                )
             render.progress("run the export lines above in another shell; Ctrl-C stops")
             try:
                 while not stop.wait(0.5):

@@ -28,6 +28,9 @@ ENV_LOCAL_CONCURRENCY = "DOGXRAY_LOCAL_CONCURRENCY"  # the emulator's account li
 ENV_LOCAL_IDLE_TIMEOUT = "DOGXRAY_LOCAL_IDLE_TIMEOUT"  # seconds before an idle env stops
 # "1": the emulator traces every request of an Active function (no Lambda sampling)
 ENV_LOCAL_TRACE_ALL = "DOGXRAY_LOCAL_TRACE_ALL"
+# "1": the emulator is a Transaction Search account; the share of traces it indexes
+ENV_LOCAL_TRANSACTION_SEARCH = "DOGXRAY_LOCAL_TRANSACTION_SEARCH"
+ENV_LOCAL_INDEXED_PERCENT = "DOGXRAY_LOCAL_INDEXED_PERCENT"
 # seconds an AWS call may wait for an answer (READ_TIMEOUT_S); tests shorten it
 ENV_READ_TIMEOUT = "DOGXRAY_READ_TIMEOUT"
 # what the emulator keeps (LOCAL_KEEP_* below)
@@ -80,6 +83,19 @@ RUNTIME_MODULES = tuple(m for names in LAMBDA_RUNTIME_PACKAGES.values() for m in
 # wait 0.1 s, not 10.
 READ_TIMEOUT_S = 10
 READ_TIMEOUT_MAX_S = 3_600
+
+
+def env_flag(
+    value: bool | None, name: str, hint: str, environ: Mapping[str, str] | None = None
+) -> bool:
+    """An on/off option: `value` if given, else $name (`1`/`true`/`0`/`false`), else off."""
+    if value is not None:
+        return value
+    raw = (os.environ if environ is None else environ).get(name, "").strip()
+    flags = {"": False, "0": False, "false": False, "1": True, "true": True}
+    if raw.lower() not in flags:
+        raise DogxrayError.usage(f"{name}={raw} is not on or off", hint=hint)
+    return flags[raw.lower()]
 
 
 def read_timeout_s(environ: Mapping[str, str] | None = None) -> float:

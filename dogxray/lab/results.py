@@ -84,6 +84,8 @@ class LabStatus:
     function_url: str | None
     # the function's variables (None: no function), for `inject`'s line; not in the JSON
     function_env: dict[str, str] | None = field(default=None, repr=False)
+    # where the account's spans go: XRay, CloudWatchLogs (Transaction Search), None unknown
+    trace_destination: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class LabStatus:
             "region": self.region,
             "resources": [r.to_json() for r in self.resources],
             "function_url": self.function_url,
+            "trace_destination": self.trace_destination,
         }
 
 

@@ -14,6 +14,7 @@ from dogxray.lab.desired import desired_for
 from dogxray.lab.models import Desired, Observed, SetupOptions
 from dogxray.lab.planner import plan
 from dogxray.lab.results import LabStatus, ResourceStatus
+from dogxray.traces.transaction_search import account_destination
 
 
 def status(aws: Aws) -> LabStatus:
@@ -50,6 +51,7 @@ def status(aws: Aws) -> LabStatus:
         resources=[ResourceStatus(k, n, e, drift.get(k, []) if e else []) for k, n, e in rows],
         function_url=fn.url,
         function_env=dict(fn.env) if fn.exists else None,
+        trace_destination=account_destination(aws),
     )
 
 

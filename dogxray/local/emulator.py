@@ -56,10 +56,13 @@ class Emulator:
         clock: Callable[[], float] | None = None,
         retention: Bounds | None = None,
         trace_all: bool | None = None,
+        transaction_search: bool | None = None,
+        indexed_percent: float | None = None,
     ) -> None:
         from dogxray.local.pool import parse_idle_timeout, parse_limit
         from dogxray.local.retention import parse_bounds
         from dogxray.local.sampling import parse_trace_all
+        from dogxray.local.transaction_search import parse_options
 
         self.port = port
         self.fresh = fresh
@@ -67,6 +70,10 @@ class Emulator:
         self.idle_timeout_s = parse_idle_timeout(idle_timeout_s)
         self.retention = retention or parse_bounds()
         self.trace_all = parse_trace_all(trace_all)  # else Lambda's sampling
+        # a Transaction Search account (spans to CloudWatch Logs, a share indexed)
+        self.transaction_search, self.indexed_percent = parse_options(
+            transaction_search, indexed_percent
+        )
         self.clock = clock
         self.endpoint_url = ""
         self.gateway_url = ""
@@ -81,6 +88,7 @@ class Emulator:
         self._saved_env: dict[str, str | None] = {}
         self.state: State | None = None  # what the front's handlers read
         self._patches: object | None = None
+        self._sink: Any = None  # the span writer told of every stored document
 
     @property
     def client_env(self) -> dict[str, str]:
@@ -116,8 +124,9 @@ class Emulator:
         from dogxray.local.retention import Retention
         from dogxray.local.runtime import Runtime
         from dogxray.local.sampling import Sampler
+        from dogxray.local.transaction_search import Account, SpanWriter
         from dogxray.local.wsgi import State
-        from dogxray.local.xray_daemon import XRayDaemon
+        from dogxray.local.xray_daemon import SINKS, XRayDaemon
 
         assert self.workdir is not None
         dog_api = DogApi().start()
@@ -131,7 +140,13 @@ class Emulator:
         self._patches = patches.install()
         self._doors.append(gateway)  # stopped even if it never served
         _check_port(self.port)
-        self.state = State(concurrency=self.concurrency, gateway_base=gateway.url)
+        account = Account(
+            destination="CloudWatchLogs" if self.transaction_search else "XRay",
+            percent=self.indexed_percent,
+        )
+        self.state = State(concurrency=self.concurrency, gateway_base=gateway.url, search=account)
+        self._sink = SpanWriter(account)
+        SINKS.append(self._sink)
         moto = WsgiServer(Front(moto_app(), self.state), self.port).start()
         self._doors.append(moto)
         if self.fresh:  # moto's state is per process: start from an empty account
@@ -168,6 +183,12 @@ class Emulator:
             _quietly(self.runtime.stop)
         if self.state is not None:
             self.state.runtime = None  # moto's own Invoke for a request still in flight
+        if self._sink is not None:
+            from dogxray.local.xray_daemon import SINKS
+
+            if self._sink in SINKS:
+                SINKS.remove(self._sink)
+            self._sink = None
         if self._patches is not None:
             from dogxray.local import patches, xray_service
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from dogxray.core.config import EMULATOR_MARKER_PATH
 from dogxray.local import account_settings, lambda_api, marker, xray_service
+from dogxray.local import transaction_search as search
 from dogxray.local.wsgi import Reply, Request, State, WsgiApp
 
 Handler = Callable[[State, Request], Reply]
@@ -31,7 +32,17 @@ ROUTES: tuple[tuple[str, str, re.Pattern[str], Handler], ...] = tuple(
         ("lambda", "GET", _FUNCTION + "/policy", lambda_api.policy),
         ("xray", "POST", "/ServiceGraph", xray_service.service_graph_api),
         ("xray", "POST", "/TraceGraph", xray_service.trace_graph_api),
-        ("xray", "POST", "/Traces", xray_service.batch_get_traces_api),
+        ("xray", "POST", "/Traces", search.batch_get_traces),
+        ("xray", "POST", "/TraceSummaries", search.summaries),
+        ("xray", "POST", "/TraceSegments", search.put_segments),
+        ("xray", "POST", "/GetTraceSegmentDestination", search.get_destination),
+        ("xray", "POST", "/UpdateTraceSegmentDestination", search.update_destination),
+        ("xray", "POST", "/GetIndexingRules", search.get_indexing_rules),
+        ("xray", "POST", "/UpdateIndexingRule", search.update_indexing_rule),
+        ("xray", "POST", "/StartTraceRetrieval", search.start_retrieval),
+        ("xray", "POST", "/ListRetrievedTraces", search.list_retrieved),
+        ("xray", "POST", "/GetRetrievedTracesGraph", search.retrieved_graph),
+        ("xray", "POST", "/CancelTraceRetrieval", search.cancel_retrieval),
     )
 )
 

@@ -12,15 +12,13 @@ want every request in X-Ray rather than what AWS would keep.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from dogxray.core.config import ENV_LOCAL_TRACE_ALL
-from dogxray.core.errors import DogxrayError
+from dogxray.core.config import ENV_LOCAL_TRACE_ALL, env_flag
 
 RESERVOIR_PER_S = 1
 RATE = 0.05
@@ -123,14 +121,6 @@ class Sampler:
 
 
 def parse_trace_all(value: bool | None, environ: Mapping[str, str] | None = None) -> bool:
-    """`--trace-all`, else $DOGXRAY_LOCAL_TRACE_ALL (`1`/`true`/`0`/`false`), else off."""
-    if value is not None:
-        return value
-    raw = (os.environ if environ is None else environ).get(ENV_LOCAL_TRACE_ALL, "").strip()
-    flags = {"": False, "0": False, "false": False, "1": True, "true": True}
-    if raw.lower() not in flags:
-        raise DogxrayError.usage(
-            f"{ENV_LOCAL_TRACE_ALL}={raw} is not on or off",
-            hint="set it to 1 to trace every request, or 0 (the default) to sample as Lambda",
-        )
-    return flags[raw.lower()]
+    """`--trace-all`, else $DOGXRAY_LOCAL_TRACE_ALL, else off (Lambda's sampling)."""
+    hint = "set it to 1 to trace every request, or 0 (the default) to sample as Lambda"
+    return env_flag(value, ENV_LOCAL_TRACE_ALL, hint, environ)

@@ -35,6 +35,7 @@ class State:
     gateway_base: str  # Function URLs point here
     runtime: Any = None  # dogxray.local.runtime.Runtime once started (None: moto's Invoke)
     graph: bool = True  # answer GetServiceGraph/GetTraceGraph (False: moto's empty graph)
+    search: Any = None  # the account's trace settings (local/transaction_search.Account)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from itertools import count
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -26,6 +27,9 @@ _MAX_TRACES = 10_000
 # Every segment the emulator stores goes through store_segment under this lock (moto's
 # store is not thread-safe); the retention sweeper (local/retention.py) holds it too.
 SEGMENTS_LOCK = threading.Lock()
+# Told of every stored document (a Transaction Search account writes its spans to CloudWatch
+# Logs: local/transaction_search.SpanWriter); set by the running emulator.
+SINKS: list[Callable[[str, str, str], None]] = []
 
 
 def store_segment(document: str, account_id: str, region: str) -> bool:
@@ -36,6 +40,8 @@ def store_segment(document: str, account_id: str, region: str) -> bool:
             backend.process_segment(document)
     except Exception:
         return False
+    for sink in list(SINKS):
+        sink(document, account_id, region)
     return True
 
 

@@ -92,6 +92,12 @@ def status(doc: LabStatus) -> None:
         render.data(row.format(render.cut(r.name, room)))
         for d in r.drift:
             render.data(f"      {d}", hang="        ")
+    where = {
+        "XRay": "X-Ray",
+        "CloudWatchLogs": "CloudWatch Logs (Transaction Search)",
+        None: "unknown (GetTraceSegmentDestination could not be read)",
+    }
+    render.data(f"  traces go to {where.get(doc.trace_destination, doc.trace_destination)}")
     if doc.function_url:
         function_url(doc.function_url)
     elif not any(r.exists for r in doc.resources):

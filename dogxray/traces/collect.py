@@ -88,7 +88,7 @@ class Collected:
                 yield Fetched(summary, None)
                 continue
             trace = build_trace(trace_id, docs)
-            unsure = summary.in_scope is None and not self.fetcher.server_scoped
+            unsure = summary.in_scope is None  # the summary could not tell: the tree can
             yield Fetched(summary, trace, not unsure or passes_through(trace, self.function))
 
     def __iter__(self) -> Iterator[Trace]:

@@ -24,6 +24,7 @@ from typing import Any
 from dogxray.core.aws import Aws, ClientError, error_code
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import chunks, is_recent
+from dogxray.traces import transaction_search as search
 from dogxray.traces.model import Trace, build_trace
 
 # A trace id and its segment documents (None: X-Ray did not return the trace).
@@ -63,6 +64,7 @@ class Summary:
     partial: bool
     in_scope: bool | None  # None: the summary cannot tell (no ServiceIds)
     exact_start: bool = True  # False: no StartTime, `start` is the id's whole second
+    flags_known: bool = True  # False: found in aws/spans, its outcome is in its documents
 
     @property
     def latest_start(self) -> float:
@@ -72,6 +74,11 @@ class Summary:
     @property
     def failed(self) -> bool:
         return self.fault or self.error or self.throttle
+
+    @property
+    def may_have_failed(self) -> bool:
+        """Worth fetching for `--errors`: failed, or not known from the summary."""
+        return self.failed or not self.flags_known
 
 
 def trace_id_time(trace_id: str) -> float:
@@ -109,6 +116,23 @@ def _summary(raw: dict[str, Any], function_name: str, server_scoped: bool) -> Su
     )
 
 
+def _bare(trace_id: str) -> Summary:
+    """A trace known only by its id (found in aws/spans): the rest is in its documents."""
+    return Summary(
+        id=trace_id,
+        start=trace_id_time(trace_id),
+        duration_ms=None,
+        status=None,
+        fault=False,
+        error=False,
+        throttle=False,
+        partial=False,
+        in_scope=None,
+        exact_start=False,
+        flags_known=False,
+    )
+
+
 def _reject_filter_before_retries(request_dict: dict[str, Any], response: Any, **_: Any) -> None:
     """botocore `needs-retry` hook: a filtered GetTraceSummaries that the endpoint answers
     with InternalFailure/InvalidRequest is not worth four attempts with backoff."""
@@ -133,17 +157,20 @@ class Fetcher:
         self,
         aws: Aws,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         workers: int | None = None,
         progress: Progress | None = None,
         warn: Warn | None = None,
     ) -> None:
         self.client = aws.client("xray")
+        self.logs = aws.client("logs")
         self.settings = aws.settings
         self.warn = warn or _silent
         self.is_local = aws.is_local
+        self.is_emulator = aws.is_emulator
+        self.search: bool | None = None  # a Transaction Search account (None: not asked)
         self.region = aws.region
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep  # looked up now: tests may replace it
         self.workers = workers or WORKERS
         self.progress = progress
         self.server_scoped = not aws.is_local
@@ -170,12 +197,16 @@ class Fetcher:
 
     # --- Transaction Search ---
     def check_destination(self) -> None:
-        """BatchGetTraces does not work when spans go to CloudWatch Logs (Transaction
-        Search); say so instead of listing nothing."""
-        if self.is_local:
+        """Whether spans go to CloudWatch Logs (Transaction Search), asked once: then the
+        trace ids come from the indexed summaries and the aws/spans log group, and the
+        documents from the trace retrieval APIs (`transaction_search`)."""
+        if self.search is not None:
             return
+        self.search = False
+        if self.is_local and not self.is_emulator:
+            return  # moto and the like only have the X-Ray destination
         try:
-            destination = self.client.get_trace_segment_destination().get("Destination")
+            self.search = search.destination(self.client) == "CloudWatchLogs"
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if error_code(exc) in NOT_IMPLEMENTED_CODES or status in (404, 501):
@@ -187,15 +218,8 @@ class Fetcher:
                 )
                 return
             raise
-        if destination == "CloudWatchLogs":
-            raise DogxrayError(
-                "this account sends traces to CloudWatch Logs (Transaction Search), "
-                "so X-Ray's BatchGetTraces cannot return them",
-                where="xray:GetTraceSegmentDestination = CloudWatchLogs",
-                hint="open the traces in the CloudWatch console (Application Signals > "
-                "Transaction Search), or switch back with `aws xray "
-                "update-trace-segment-destination --destination XRay`",
-            )
+        if self.search:
+            self.warn(search.advice(search.indexed_percent(self.client)))
 
     # --- summaries ---
     def summaries(
@@ -206,12 +230,22 @@ class Fetcher:
         response_time: tuple[float | None, float | None] = (None, None),
     ) -> Iterator[list[Summary]]:
         """Per time chunk (newest first): that chunk's summaries, newest first.
-        `response_time`: (above, below) in seconds, filtered server-side when scoped."""
+        `response_time`: (above, below) in seconds, filtered server-side when scoped.
+        On a Transaction Search account, the traces found in aws/spans join the indexed
+        ones, as summaries that know only their id."""
+        self.check_destination()
         for begin, stop in chunks(start, end):
             found = [
                 _summary(r, function_name, self.server_scoped)
                 for r in self._summary_pages(begin, stop, function_name, response_time)
             ]
+            if self.search:
+                indexed = {s.id for s in found}
+                found += [
+                    _bare(trace_id)
+                    for trace_id in search.span_trace_ids(self.logs, function_name, begin, stop)
+                    if trace_id not in indexed
+                ]
             found.sort(key=lambda s: (s.start, s.id), reverse=True)
             yield found
 
@@ -250,6 +284,12 @@ class Fetcher:
     def documents(self, ids: list[str], *, rounds: int = 3) -> Iterator[Documents]:
         """(trace id, its segment documents) in the order of `ids`; None for a trace X-Ray
         still would not return after `rounds` attempts (UnprocessedTraceIds)."""
+        self.check_destination()
+        if self.search:
+            for done, found in enumerate(search.retrieve(self.client, ids, sleep=self.sleep), 1):
+                yield found
+                self._report(done, len(ids))
+            return
         batches = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="xray")
         queue: list[Future[list[Documents]]] = []

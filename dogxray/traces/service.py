@@ -150,7 +150,7 @@ def _rows(
     collected = Collected(aws, settings, window, progress, warn=warn, duration=duration)
     rows: list[TraceRow] = []
     skipped = 0
-    want = (lambda s: s.failed) if errors_only else None
+    want = (lambda s: s.may_have_failed) if errors_only else None
     for candidates, fetched in collected.chunks(want=want, newest_first=True):
         pending = list(candidates)  # newest first; results may come in any order
         received: set[str] = set()
@@ -194,7 +194,7 @@ def _enough(rows: list[TraceRow], limit: int, nxt: Summary) -> bool:
 def _row(one: Fetched, server_scoped: bool) -> TraceRow | None:
     summary = one.summary
     if one.trace is None:  # X-Ray would not return it: keep what the summary proves
-        if summary.in_scope or server_scoped:
+        if summary.in_scope or (server_scoped and summary.flags_known):
             return _summary_row(summary)
         return None
     if not one.in_scope:

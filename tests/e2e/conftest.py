@@ -17,11 +17,21 @@ from tests.lines import LineReader
 @pytest.fixture(scope="module")
 def emulator_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     """`dogxray local` in a background process; a Cli whose env has its export lines."""
+    yield from local_cli(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def transaction_search_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    """`dogxray local --transaction-search`: an account whose spans go to CloudWatch Logs."""
+    yield from local_cli(tmp_path_factory, "--transaction-search")
+
+
+def local_cli(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[Cli]:
     tmp = tmp_path_factory.mktemp("e2e")
     env = base_env(tmp)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dogxray", "local", "--port", str(port)],
+        [sys.executable, "-m", "dogxray", "local", "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

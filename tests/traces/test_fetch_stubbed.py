@@ -14,7 +14,6 @@ from botocore.stub import ANY, Stubber
 import dogxray.traces.fetch as fetch
 from dogxray.core.aws import Aws
 from dogxray.core.config import Settings
-from dogxray.core.errors import DogxrayError
 from dogxray.traces import service
 from tests.traces.tracedocs import FUNCTION, load, rebase
 
@@ -130,13 +129,73 @@ def test_real_endpoint_rejecting_the_filter_falls_back_to_service_ids(stubbed: A
     assert [t["id"] for t in result["traces"]] == [mine]
 
 
-def test_transaction_search_is_explained(stubbed: Any) -> None:
+def _retrieved(ids: list[str]) -> dict[str, Any]:
+    """ListRetrievedTraces in the XRAY format: BatchGetTraces' documents as spans."""
+    traces = traces_response(ids)["Traces"]
+    return {
+        "RetrievalStatus": "COMPLETE",
+        "TraceFormat": "XRAY",
+        "Traces": [
+            {"Id": t["Id"], "Duration": 0.5, "Spans": [dict(s) for s in t["Segments"]]}
+            for t in traces
+        ],
+    }
+
+
+def test_transaction_search_reads_spans_and_the_retrieval_apis(
+    stubbed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Transaction Search account on AWS: one trace indexed (1 %), two more found in
+    aws/spans (one as an OpenTelemetry trace id), all three fetched with a retrieval
+    that is RUNNING at first; BatchGetTraces never called; the note never advises
+    switching the account's destination."""
+    from dogxray.traces import transaction_search
+
     aws, stub = stubbed
+    indexed, in_spans, as_otel = ids(3)
     destination(stub, "CloudWatchLogs")
-    with pytest.raises(DogxrayError) as info:
-        service.list_traces(aws, aws.settings, since="1h").to_json()
-    assert "Transaction Search" in info.value.what and info.value.exit_code == 1
-    assert "update-trace-segment-destination" in (info.value.hint or "")
+    rule = {"Probabilistic": {"DesiredSamplingPercentage": 1.0}}
+    stub.add_response("get_indexing_rules", {"IndexingRules": [{"Name": "Default", "Rule": rule}]})
+    stub.add_response("get_trace_summaries", {"TraceSummaries": [summary(indexed)]})
+    events = [
+        {
+            "message": json.dumps(
+                {"traceId": as_otel.replace("1-", "").replace("-", ""), "name": FUNCTION}
+            )
+        },
+        {"message": json.dumps({"trace_id": in_spans, "name": FUNCTION})},
+    ]
+    with Stubber(aws.client("logs")) as logs:
+        logs.add_response(
+            "filter_log_events",
+            {"events": events},
+            {
+                "logGroupName": "aws/spans",
+                "startTime": ANY,
+                "endTime": ANY,
+                "filterPattern": f'"{FUNCTION}"',
+            },
+        )
+        newest = [as_otel, in_spans, indexed]
+        stub.add_response(
+            "start_trace_retrieval",
+            {"RetrievalToken": "token-1"},
+            {"TraceIds": newest, "StartTime": ANY, "EndTime": ANY},
+        )
+        running = {"RetrievalStatus": "RUNNING", "Traces": []}
+        wanted = {"RetrievalToken": "token-1", "TraceFormat": "XRAY"}
+        stub.add_response("list_retrieved_traces", running, wanted)
+        stub.add_response("list_retrieved_traces", _retrieved(newest), wanted)
+        waits: list[float] = []
+        monkeypatch.setattr(fetch.time, "sleep", waits.append)
+        notes: list[str] = []
+        result = service.list_traces(aws, aws.settings, since="1h", warn=notes.append)
+        logs.assert_no_pending_responses()
+    assert [t["id"] for t in result.to_json()["traces"]] == newest
+    assert waits == [transaction_search.POLL_S[0]]
+    assert len(notes) == 1 and "Transaction Search" in notes[0] and "1 %" in notes[0]
+    assert "update-indexing-rule" in notes[0]
+    assert "update-trace-segment-destination" not in notes[0]
 
 
 def test_missing_destination_api_means_xray(stubbed: Any) -> None:
@@ -154,6 +213,7 @@ def test_unprocessed_ids_are_retried_with_backoff(stubbed: Any) -> None:
     sleeps: list[float] = []
     fetcher = fetch.Fetcher(aws, sleep=sleeps.append)
     batch = ids(3)
+    destination(stub)
     first = traces_response(batch[:2])
     first["UnprocessedTraceIds"] = [batch[2]]
     stub.add_response("batch_get_traces", first, {"TraceIds": batch})
