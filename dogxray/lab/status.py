@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_CREATED
+from dogxray.core.destination import account_destination
 from dogxray.lab import observe as obs
 from dogxray.lab.conflicts import conflicts
 from dogxray.lab.desired import desired_for
 from dogxray.lab.models import Desired, Observed, SetupOptions
 from dogxray.lab.planner import plan
 from dogxray.lab.results import LabStatus, ResourceStatus
-from dogxray.traces.transaction_search import account_destination
 
 
 def status(aws: Aws) -> LabStatus:

@@ -4,7 +4,8 @@ A request becomes a payload-format-2.0 event, the function runs in the emulated
 runtime, and its result is mapped back to HTTP as Function URLs do. The function's
 resource policy is honoured: auth type NONE needs both public statements (403 otherwise).
 A request the runtime throttles (no free execution environment within the function's
-reserved concurrency or the account limit) gets the 429 a throttled Function URL answers.
+reserved concurrency or the account limit, or more requests in a second than 10 times
+the reserved concurrency) gets the 429 a throttled Function URL answers.
 """
 
 from __future__ import annotations
@@ -247,7 +248,7 @@ class Gateway(LoopbackServer):
             api_id=f"{segments[1]}-{segments[2]}",
             now=received,
         )
-        inv = self.runtime.invoke(fn, event, received=received)
+        inv = self.runtime.invoke(fn, event, received=received, via_url=True)
         status, headers, cookies, payload = map_response(inv)
         self.runtime.record(inv, status)
         headers["x-amzn-RequestId"] = inv.request_id

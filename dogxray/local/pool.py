@@ -44,6 +44,33 @@ class Environment(Protocol):
     def kill(self) -> None: ...
 
 
+URL_RATE = "ReservedFunctionInvocationRateLimitExceeded"
+URL_RATE_PER_RESERVED = 10  # Function URL requests a second per unit of reserved concurrency
+
+
+class UrlRate:
+    """Lambda's request-rate cap on a Function URL: "Your function's maximum request
+    rate per second (RPS) is equivalent to 10 times the configured reserved
+    concurrency" (docs/fidelity.md). Counted per function in whole seconds of `clock`."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._seconds: dict[str, tuple[int, int]] = {}  # arn -> (second, requests)
+
+    def allow(self, arn: str, reserved: int | None) -> bool:
+        if reserved is None:
+            return True
+        second = int(self.clock())
+        with self._lock:
+            current, seen = self._seconds.get(arn, (second, 0))
+            seen = seen if current == second else 0
+            if seen >= reserved * URL_RATE_PER_RESERVED:
+                return False
+            self._seconds[arn] = (second, seen + 1)
+            return True
+
+
 class Throttled(Exception):
     """No slot for this request; `reason` is Lambda's TooManyRequestsException reason."""
 

@@ -128,7 +128,14 @@ def _cause(error: dict[str, Any]) -> dict[str, Any]:
 
 
 def service_segments(inv: Invocation, status: int) -> list[dict[str, Any]]:
-    """The two segments Lambda records for an invocation answered with HTTP `status`."""
+    """The two segments Lambda records for an invocation answered with HTTP `status`.
+
+    The `AWS::Lambda` segment records the invoke itself: 429 when Lambda throttled it,
+    else 200, even when the function failed or its Function URL answered 502 (the invoke
+    succeeded; the function's error is the function's). A function error is a fault,
+    with its cause, on the `AWS::Lambda::Function` segment and its `Invocation`
+    subsegment (docs/fidelity.md: the sources we found, and what they do not say)."""
+    status = 429 if inv.throttled else 200
     lambda_segment: dict[str, Any] = {
         "id": inv.lambda_segment_id,
         "name": inv.function_name,

@@ -21,7 +21,7 @@ from dogxray.local.environment import (
     Stopping,
     now_ms,
 )
-from dogxray.local.pool import Lease, Pool, Throttled
+from dogxray.local.pool import URL_RATE, Lease, Pool, Throttled, UrlRate
 from dogxray.local.records import (
     Invocation,
     new_trace_id,
@@ -65,6 +65,7 @@ class Runtime:
             dog_api_url=dog_api_url,
         )
         self.pool = pool or Pool()
+        self.url_rate = UrlRate()
         self._counts = threading.Lock()
         self.cold_starts = 0
         self.invocations = 0
@@ -79,21 +80,29 @@ class Runtime:
         *,
         received: float | None = None,
         upstream: TraceHeader | None = None,
+        via_url: bool = False,
     ) -> Invocation:
         """Run one invocation of moto function `fn` (or throttle it: `inv.throttled`);
         logs and metrics are written before returning. `upstream`: the caller's trace
-        header, which Lambda's sampling decision respects."""
+        header, which Lambda's sampling decision respects; `via_url`: a Function URL
+        request, also capped in rate by the function's reserved concurrency."""
         with self._drained:
             self._in_flight += 1
         try:
-            return self._invoke(fn, event, received=received, upstream=upstream)
+            return self._invoke(fn, event, received=received, upstream=upstream, via_url=via_url)
         finally:
             with self._drained:
                 self._in_flight -= 1
                 self._drained.notify_all()
 
     def _invoke(
-        self, fn: Any, event: Any, *, received: float | None, upstream: TraceHeader | None
+        self,
+        fn: Any,
+        event: Any,
+        *,
+        received: float | None,
+        upstream: TraceHeader | None,
+        via_url: bool,
     ) -> Invocation:
         spec = FunctionSpec.from_moto(fn)
         start = received or time.time()
@@ -112,6 +121,8 @@ class Runtime:
             passthrough=decision.passthrough,
         )
         try:
+            if via_url and not self.url_rate.allow(spec.arn, spec.reserved):
+                raise Throttled(URL_RATE)
             lease = self.pool.acquire(spec.arn, spec.signature, spec.reserved)
         except Throttled as exc:
             inv.throttled = exc.reason

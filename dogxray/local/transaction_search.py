@@ -100,6 +100,15 @@ class Invalid(Exception):
     kind = "InvalidRequestException"
 
 
+_XRAY_ACCOUNT = Account()  # for a front without an account (plain X-Ray)
+
+
+def _of(state: State) -> Account:
+    """The account the running emulator set; a plain X-Ray account otherwise."""
+    found = state.search
+    return found if isinstance(found, Account) else _XRAY_ACCOUNT
+
+
 def _params(req: Request) -> dict[str, Any]:
     doc = req.document()
     if doc is None:
@@ -111,7 +120,7 @@ def _params(req: Request) -> dict[str, Any]:
 
 def _answer(state: State, req: Request, answer: Any) -> Reply:
     try:
-        return Reply.json(answer(state.search, _params(req), req))
+        return Reply.json(answer(_of(state), _params(req), req))
     except Invalid as exc:
         return Reply.error(400, exc.kind, str(exc))
 
@@ -172,10 +181,10 @@ def summaries(state: State, req: Request) -> Reply:
     """GetTraceSummaries (POST /TraceSummaries): only the indexed traces."""
     reply = req.forward()
     doc = reply.document()
-    if not state.search.on or not reply.ok or not isinstance(doc, dict):
+    if not _of(state).on or not reply.ok or not isinstance(doc, dict):
         return reply
     doc["TraceSummaries"] = [
-        s for s in doc.get("TraceSummaries", []) if state.search.indexed(str(s.get("Id")))
+        s for s in doc.get("TraceSummaries", []) if _of(state).indexed(str(s.get("Id")))
     ]
     return reply.with_document(doc)
 
@@ -184,7 +193,7 @@ def batch_get_traces(state: State, req: Request) -> Reply:
     """BatchGetTraces (POST /Traces): nothing on a Transaction Search account."""
     from dogxray.local.xray_service import batch_get_traces_api
 
-    if not state.search.on:
+    if not _of(state).on:
         return batch_get_traces_api(state, req)
     return Reply.json({"Traces": [], "UnprocessedTraceIds": []})
 
@@ -194,11 +203,11 @@ def put_segments(state: State, req: Request) -> Reply:
     Transaction Search account their spans also go to aws/spans, as the SDK's do."""
     reply = req.forward()
     scope = req.scope()
-    if not state.search.on or not reply.ok or scope is None:
+    if not _of(state).on or not reply.ok or scope is None:
         return reply
     params, answer = req.document() or {}, reply.document() or {}
     refused = {str(u.get("Id")) for u in answer.get("UnprocessedTraceSegments") or []}
-    writer = SpanWriter(state.search)
+    writer = SpanWriter(_of(state))
     for document in params.get("TraceSegmentDocuments") or []:
         try:
             segment_id = str(json.loads(document).get("id"))

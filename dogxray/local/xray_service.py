@@ -4,7 +4,8 @@ was sent).
 
 - `BatchGetTraces` adds the inferred segments X-Ray generates for downstream AWS calls:
   one per subsegment with namespace `aws` (`inferred: true`, `parent_id` = the calling
-  subsegment, its times, `aws` block, http status, fault/error/throttle and `cause`). An
+  subsegment, its times, `aws` block, its whole `http` block and fault/error/throttle;
+  the exception stays on the caller's subsegment). An
   S3 call with a bucket is an `AWS::S3::Bucket` named after the bucket (X-Ray since
   2023), a DynamoDB call with a table an `AWS::DynamoDB::Table`, others `AWS::<Service>`.
 - `GetServiceGraph` (window, paginated) and `GetTraceGraph` (trace ids, paginated),
@@ -128,20 +129,11 @@ def inferred_segment(trace_id: str, sub: dict[str, Any]) -> dict[str, Any]:
     }
     if sub.get("aws"):
         doc["aws"] = sub["aws"]
-    status = ((sub.get("http") or {}).get("response") or {}).get("status")
-    if status is not None:
-        doc["http"] = {"response": {"status": status}}
+    if isinstance(sub.get("http"), dict):
+        doc["http"] = json.loads(json.dumps(sub["http"]))  # the whole block, a copy
     for flag in ("error", "throttle", "fault"):
         if sub.get(flag):
             doc[flag] = True
-    cause = sub.get("cause")
-    if isinstance(cause, dict) and cause.get("exceptions"):
-        doc["cause"] = {
-            "exceptions": [
-                {k: e[k] for k in ("id", "message", "type", "remote") if k in e}
-                for e in cause["exceptions"]
-            ]
-        }
     return doc
 
 

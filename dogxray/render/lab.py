@@ -95,7 +95,7 @@ def status(doc: LabStatus) -> None:
     where = {
         "XRay": "X-Ray",
         "CloudWatchLogs": "CloudWatch Logs (Transaction Search)",
-        None: "unknown (GetTraceSegmentDestination could not be read)",
+        None: "a destination that could not be read",
     }
     render.data(f"  traces go to {where.get(doc.trace_destination, doc.trace_destination)}")
     if doc.function_url:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from dogxray.core.aws import Aws, ClientError, error_code
+from dogxray.core.aws import ClientError, error_code
+from dogxray.core.destination import destination as destination
 
 SPANS_GROUP = "aws/spans"
 RETRIEVAL_IDS = 100  # StartTraceRetrieval's TraceIds at most (botocore's model)
@@ -33,22 +34,6 @@ DONE = "COMPLETE"
 GIVEN_UP = ("FAILED", "CANCELLED", "TIMEOUT")
 _XRAY_ID = re.compile(r"\b1-[0-9a-f]{8}-[0-9a-f]{24}\b")
 _OTEL_ID = re.compile(r'"trace_?[iI]d"\s*:\s*"([0-9a-f]{32})"')
-
-
-def destination(client: Any) -> str:
-    """GetTraceSegmentDestination's `Destination` (`XRay` or `CloudWatchLogs`)."""
-    return str(client.get_trace_segment_destination().get("Destination") or "XRay")
-
-
-def account_destination(aws: Aws) -> str | None:
-    """The account's destination; `XRay` on an endpoint that only has X-Ray (moto); None
-    when it cannot be read (not allowed, an error)."""
-    if aws.is_local and not aws.is_emulator:
-        return "XRay"
-    try:
-        return destination(aws.client("xray"))
-    except ClientError:
-        return None
 
 
 def indexed_percent(client: Any) -> float | None:

@@ -213,3 +213,41 @@ def test_live_environments_stay_within_the_limit_across_functions(
     assert len(live & old) == 1
     for name in (first, second):
         lab.client("lambda").delete_function(FunctionName=name)
+
+
+def test_a_function_url_is_capped_at_ten_requests_a_second_per_reserved_unit(lab: Lab) -> None:
+    """Lambda: a Function URL's maximum request rate is 10 times the function's reserved
+    concurrency. The cap's clock is held in one second, so the count is exact."""
+    name, url = lab.deploy({"app.py": "def handler(event, context):\n    return 'ok'\n"})
+    lam = lab.client("lambda")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    rate = lab.emu.runtime.url_rate
+    saved = rate.clock
+    rate.clock = lambda: 1_000.5
+    try:
+        with requests.Session() as session:
+            statuses = [session.get(url, timeout=10).status_code for _ in range(12)]
+        assert statuses == [200] * 10 + [429, 429]
+        rate.clock = lambda: 1_001.0  # the next second: allowed again
+        assert requests.get(url, timeout=10).status_code == 200
+        # the Invoke API is not capped by the URL's rate
+        rate.clock = lambda: 1_001.5
+        for _ in range(10):
+            requests.get(url, timeout=10)
+        assert lam.invoke(FunctionName=name)["StatusCode"] == 200
+    finally:
+        rate.clock = saved
+        lam.delete_function(FunctionName=name)
+
+
+def test_url_rate_counts_whole_seconds_per_function() -> None:
+    from dogxray.local.pool import UrlRate
+
+    now = [5.2]
+    rate = UrlRate(clock=lambda: now[0])
+    assert all(rate.allow("f", 2) for _ in range(20))
+    assert not rate.allow("f", 2)
+    assert rate.allow("g", 2)  # another function's own count
+    assert rate.allow("f", None)  # no reserved concurrency: no cap
+    now[0] = 6.0
+    assert rate.allow("f", 2)

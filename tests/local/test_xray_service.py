@@ -116,12 +116,17 @@ def test_inferred_s3_segments_in_batch_get_traces(lab: Lab, run: dict[str, Any])
         again = [d for d in _documents(lab, trace_id) if d.get("inferred")]
         assert again == inferred
 
-    ok = next(d for d in _documents(lab, run["ok"]) if d.get("inferred"))
-    assert ok["http"] == {"response": {"status": 200}}
+    ok_docs = _documents(lab, run["ok"])
+    ok = next(d for d in ok_docs if d.get("inferred"))
+    ok_call = next(d for d in ok_docs if d.get("namespace") == "aws")
+    assert ok["http"] == ok_call["http"] and ok["http"]["response"]["status"] == 200
     assert not ({"fault", "error", "throttle", "cause"} & set(ok))
-    broken = next(d for d in _documents(lab, run["broken"]) if d.get("inferred"))
-    assert broken["http"] == {"response": {"status": 404}} and broken["fault"] is True
-    (exception,) = broken["cause"]["exceptions"]
+    broken_docs = _documents(lab, run["broken"])
+    broken = next(d for d in broken_docs if d.get("inferred"))
+    call = next(d for d in broken_docs if d.get("namespace") == "aws")
+    assert broken["http"] == call["http"] and broken["http"]["response"]["status"] == 404
+    assert broken["fault"] is True and "cause" not in broken  # the exception is the caller's
+    (exception,) = call["cause"]["exceptions"]
     assert exception["type"] == "NoSuchBucket" and exception["remote"] is True
     assert "The specified bucket does not exist" in exception["message"]
 
@@ -142,11 +147,12 @@ def test_service_graph_of_the_lab(lab: Lab, run: dict[str, Any]) -> None:
     assert "Root" not in function and function["State"] == "active"
     assert function["AccountId"] == "123456789012"
     assert good["State"] == broken["State"] == dog_api["State"] == "unknown"
-    # the client sent two requests; one came back with a fault (HTTP 502)
+    # the client sent two requests; Lambda's service answered both invokes (200), the
+    # function faulted on one of them
     assert [e["ReferenceId"] for e in client["Edges"]] == [service["ReferenceId"]]
     assert "SummaryStatistics" not in client
-    assert _counts(client["Edges"][0]["SummaryStatistics"]) == (1, 0, 0, 1, 2)
-    assert _counts(service["SummaryStatistics"]) == (1, 0, 0, 1, 2)
+    assert _counts(client["Edges"][0]["SummaryStatistics"]) == (2, 0, 0, 0, 2)
+    assert _counts(service["SummaryStatistics"]) == (2, 0, 0, 0, 2)
     assert [e["ReferenceId"] for e in service["Edges"]] == [function["ReferenceId"]]
     assert _counts(function["SummaryStatistics"]) == (1, 0, 0, 1, 2)
     targets = {e["ReferenceId"] for e in function["Edges"]}
@@ -267,7 +273,8 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
     (inferred,) = call["children"]
     assert (inferred["name"], inferred["origin"]) == (BROKEN, "AWS::S3::Bucket")
     assert inferred["fault"] is True and inferred["http_status"] == 404
-    assert [e["type"] for e in inferred["exceptions"]] == ["NoSuchBucket"]
+    assert inferred["exceptions"] == []
+    assert [e["type"] for e in call["exceptions"]] == ["NoSuchBucket"]
     assert [n["name"] for n in nodes].count(BROKEN) == 1
 
     text = CliRunner().invoke(app, [*base, "trace", run["broken"]], env={"COLUMNS": "160"})
@@ -275,8 +282,9 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
     lines = text.stdout.splitlines()
     rows = [line.split("|")[-1].strip() for line in lines]  # the NODE column
     at = next(i for i, row in enumerate(rows) if row.startswith("s3  "))
-    assert rows[at + 1].startswith(f"{BROKEN}  (AWS::S3::Bucket)  PutObject")
-    assert "FAULT,ERROR" in rows[at + 1] and "HTTP 404" in rows[at + 1]
+    assert rows[at + 1].startswith("! NoSuchBucket: ")  # the call's own exception
+    bucket = next(row for row in rows[at:] if row.startswith(f"{BROKEN}  (AWS::S3::Bucket)"))
+    assert "PutObject" in bucket and "FAULT,ERROR" in bucket and "HTTP 404" in bucket
 
     listed = CliRunner().invoke(app, [*base, "traces", "--output", "json"])
     assert listed.exit_code == 0, listed.output
