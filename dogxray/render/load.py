@@ -59,11 +59,15 @@ def load_summary(doc: LoadSummary) -> None:
         + "  ".join(f"{k} {render.ms(lat[k], decimals=1)}" for k in ("p50", "p95", "p99", "max")),
         f"cold starts: {'?' if doc.cold_starts is None else doc.cold_starts}  "
         f"throttles: {doc.throttles}",
-        f"traced by X-Ray: {'?' if doc.traced is None else doc.traced} of {doc.requests} "
-        f"({SAMPLING}; the latencies above are of every request)",
     ]
     for line in lines:
         out.print(line, markup=False)
+    traced = "?" if doc.traced is None else doc.traced
+    render.data(
+        f"traced by X-Ray: {traced} of {render.plural(doc.requests, 'request')} ({SAMPLING}; "
+        "the figures above cover every request)",
+        hang="  ",
+    )
     notes(doc)
     if s["5xx"] and not doc.stopped_by_no_answer:
         err.print(f"hint: `{command('traces --errors')}` shows why requests failed", markup=False)
