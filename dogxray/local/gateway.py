@@ -250,7 +250,7 @@ class Gateway(LoopbackServer):
         )
         inv = self.runtime.invoke(fn, event, received=received, via_url=True)
         status, headers, cookies, payload = map_response(inv)
-        self.runtime.record(inv, status)
+        self.runtime.record(inv)
         headers["x-amzn-RequestId"] = inv.request_id
         headers["X-Amzn-Trace-Id"] = f"Root={inv.trace_id};Sampled={int(inv.sampled)}"
         request.send_response(status)

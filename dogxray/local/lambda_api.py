@@ -59,7 +59,7 @@ def invoke(state: State, req: Request) -> Reply:
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         )
     inv = runtime.invoke(fn, event, upstream=TraceHeader.parse(req.header("X-Amzn-Trace-Id")))
-    runtime.record(inv, 429 if inv.throttled else 200)
+    runtime.record(inv)
     if inv.throttled:
         return Reply.error(
             429, "TooManyRequestsException", "Rate Exceeded.", Reason=inv.throttled, Type="User"

@@ -102,17 +102,6 @@ def write_logs(
         )
 
 
-def _flags(status: int) -> dict[str, bool]:
-    """Only flags that are set (moto counts a present `fault` key as a fault)."""
-    if status == 429:
-        return {"error": True, "throttle": True}
-    if status >= 500:
-        return {"fault": True}
-    if status >= 400:
-        return {"error": True}
-    return {}
-
-
 def _cause(error: dict[str, Any]) -> dict[str, Any]:
     stack = [
         {"path": frame["path"], "line": frame["line"], "label": frame["label"]}
@@ -127,8 +116,8 @@ def _cause(error: dict[str, Any]) -> dict[str, Any]:
     return {"working_directory": "/var/task", "paths": [], "exceptions": [exception]}
 
 
-def service_segments(inv: Invocation, status: int) -> list[dict[str, Any]]:
-    """The two segments Lambda records for an invocation answered with HTTP `status`.
+def service_segments(inv: Invocation) -> list[dict[str, Any]]:
+    """The two segments Lambda records for an invocation (one when it was throttled).
 
     The `AWS::Lambda` segment records the invoke itself: 429 when Lambda throttled it,
     else 200, even when the function failed or its Function URL answered 502 (the invoke
@@ -146,7 +135,7 @@ def service_segments(inv: Invocation, status: int) -> list[dict[str, Any]]:
         "resource_arn": inv.function_arn,
         "http": {"response": {"status": status}},
         "aws": {"request_id": inv.request_id},
-        **_flags(status),
+        **({"error": True, "throttle": True} if inv.throttled else {}),
     }
     if inv.upstream_parent:
         lambda_segment["parent_id"] = inv.upstream_parent
@@ -192,11 +181,11 @@ def _sub(name: str, start: float, end: float, inv: Invocation) -> dict[str, Any]
     }
 
 
-def record_trace(inv: Invocation, status: int) -> None:
+def record_trace(inv: Invocation) -> None:
     """Store the service segments of an invocation Lambda traced in the emulated X-Ray."""
     if not inv.recorded:
         return
-    for segment in service_segments(inv, status):
+    for segment in service_segments(inv):
         store_segment(json.dumps(segment), inv.account_id, inv.region)
 
 

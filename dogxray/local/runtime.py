@@ -164,9 +164,9 @@ class Runtime:
         """How many execution environments are alive (tests, `dogxray local` status)."""
         return self.pool.live
 
-    def record(self, inv: Invocation, status: int) -> None:
+    def record(self, inv: Invocation) -> None:
         """Store the service segments, then wait until the SDK's datagrams are stored too."""
-        record_trace(inv, status)
+        record_trace(inv)
         if inv.sampled and not inv.throttled and self.daemon is not None:
             self.daemon.flush()
 
