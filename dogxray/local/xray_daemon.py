@@ -1,6 +1,7 @@
 """The X-Ray daemon on loopback UDP: the SDK's datagrams go straight into moto's X-Ray.
 
-The SDK sends `{"format": "json", "version": 1}\\n<segment document>` per datagram.
+The SDK sends `{"format": "json", "version": 1}\\n<segment document>` per datagram; ADOT's
+OpenTelemetry exporter sends OTLP spans after the same header (`local/otlp.py`).
 `flush()` sends a marker through the same socket and waits until it is processed, so
 everything the function sent before returning is stored before the gateway answers
 (traces are queryable right after the HTTP response).
@@ -17,6 +18,8 @@ from itertools import count
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.xray.models import xray_backends
+
+from dogxray.local import otlp
 
 HOST = "127.0.0.1"
 HEADER = b'{"format": "json", "version": 1}'
@@ -109,12 +112,28 @@ class XRayDaemon:
 
     def _receive(self, data: bytes) -> None:
         _, _, body = data.partition(b"\n")
+        if otlp.is_otlp(body):  # OpenTelemetry spans, as ADOT sends them in Lambda
+            try:
+                found = otlp.documents(body)
+            except otlp.NotSpans:
+                self.rejected += 1
+                return
+            for doc in found:
+                self._store(otlp.dumps(doc), doc)
+            return
         try:
             document = body.decode()
-            trace_id = str(json.loads(document).get("trace_id", ""))
-        except (UnicodeDecodeError, ValueError, AttributeError):
+            parsed = json.loads(document)
+        except (UnicodeDecodeError, ValueError):
             self.rejected += 1
             return
+        self._store(document, parsed)
+
+    def _store(self, document: str, parsed: object) -> None:
+        if not isinstance(parsed, dict):
+            self.rejected += 1
+            return
+        trace_id = str(parsed.get("trace_id", ""))
         with self._lock:
             account_id, region = self._where.get(trace_id, self._default)
         self.received += 1
