@@ -141,12 +141,19 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _payload_files(payload_dir: Path) -> dict[str, bytes]:
+# Each tracer's module of the payload; a zip carries its tracer's only. The OpenTelemetry
+# one is groundwork (issue 17): no build asks for it yet.
+TRACER_MODULES = {"xray": "xray_tracing.py", "otel": "otel_tracing.py"}
+
+
+def _payload_files(payload_dir: Path, tracer: str = "xray") -> dict[str, bytes]:
     """The handler modules, placed at the zip root."""
+    others = {module for name, module in TRACER_MODULES.items() if name != tracer}
     files = {
         p.name: p.read_bytes()
         for p in sorted(payload_dir.glob("*.py"))
-        if p.name != "__init__.py"  # marks the source as a package in the wheel only
+        # __init__.py marks the source as a package in the wheel only
+        if p.name != "__init__.py" and p.name not in others
     }
     if "lambda_function.py" not in files:
         raise DogxrayError(

@@ -314,3 +314,11 @@ def test_platform_build_with_pip_from_the_index(
         f"{name.replace('-', '_')}-{version}.dist-info" for name, version in pkg.requirements()
     }
     assert first.zipped_bytes < 1_500_000
+
+
+def test_a_zip_carries_its_tracers_module_only() -> None:
+    from dogxray.packaging.build import PAYLOAD_DIR, _payload_files
+
+    assert "otel_tracing.py" not in _payload_files(PAYLOAD_DIR)  # the X-Ray SDK build
+    otel = _payload_files(PAYLOAD_DIR, "otel")
+    assert "otel_tracing.py" in otel and "xray_tracing.py" not in otel
