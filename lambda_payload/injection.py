@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import xray_tracing as tracing
+import tracing
 
 ENV_LATENCY_MS = "DOGXRAY_INJECT_LATENCY_MS"  # added latency per hit request
 ENV_LATENCY_RATE = "DOGXRAY_INJECT_LATENCY_RATE"  # share of requests delayed (default 1)

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlparse
 import boto3
 import injection
 import requests
-import xray_tracing as tracing
+import tracing
 from botocore.config import Config
 
 DEFAULT_DOG_API_URL = "https://dog.ceo/api/breeds/image/random"
@@ -166,6 +166,11 @@ def _not_the_lab(event: dict[str, Any]) -> dict[str, Any] | None:
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One request: Dog API -> image -> S3 -> the image (or a redirect, or a 502)."""
+    with tracing.invocation():
+        return _handle(event, context)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     refused = _not_the_lab(event if isinstance(event, dict) else {})
     if refused is not None:
         return refused

@@ -21,6 +21,13 @@ patch(("botocore", "requests"))
 
 
 @contextmanager
+def invocation(name: str = "handler") -> Iterator[None]:
+    """The request itself: Lambda's function segment already stands for it (the SDK's
+    facade segment), so there is nothing to open here."""
+    yield None
+
+
+@contextmanager
 def subsegment(name: str) -> Iterator[Any]:
     """A subsegment around the block; an exception escaping it is recorded as a fault."""
     with xray_recorder.in_subsegment(name) as sub:

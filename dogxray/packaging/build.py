@@ -44,6 +44,11 @@ from dogxray.packaging.cache import build_file, default_cache_dir
 PAYLOAD_PACKAGE = "dogxray._payload"
 ZIP_NAME = "function.zip"
 REQUIREMENTS = "requirements.txt"
+# Each tracer's module of the payload; a zip carries its tracer's only (`tracing.py`
+# imports the one the function's DOGXRAY_TRACER names). The OpenTelemetry one is
+# groundwork (issue 17): no command builds it yet.
+TRACER_MODULES = {"xray": "xray_tracing.py", "otel": "otel_tracing.py"}
+REQUIREMENTS_OF = {"xray": REQUIREMENTS, "otel": "requirements-otel.txt"}
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024  # Lambda's limit for a direct (non-S3) upload
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda's limit for the unpacked function
 PIP_TIMEOUT_S = 300
@@ -114,10 +119,11 @@ def code_sha256(zip_bytes: bytes) -> str:
     return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode("ascii")
 
 
-def requirements(payload_dir: Path = PAYLOAD_DIR) -> list[tuple[str, str]]:
-    """The pinned (name, version) pairs the zip carries."""
+def requirements(payload_dir: Path = PAYLOAD_DIR, tracer: str = "xray") -> list[tuple[str, str]]:
+    """The pinned (name, version) pairs the zip of `tracer` carries."""
     pins = []
-    for raw in (payload_dir / REQUIREMENTS).read_text(encoding="utf-8").splitlines():
+    source = payload_dir / REQUIREMENTS_OF[tracer]
+    for raw in source.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -125,13 +131,13 @@ def requirements(payload_dir: Path = PAYLOAD_DIR) -> list[tuple[str, str]]:
         if not match:
             raise DogxrayError(
                 f"cannot read requirement {line!r}",
-                where=str(payload_dir / REQUIREMENTS),
+                where=str(source),
                 hint="pin every line exactly, as name==version",
             )
         if _canonical(match[1]) in NEVER_BUNDLED:
             raise DogxrayError(
                 f"{match[1]} must not be bundled: the Lambda runtime provides it",
-                where=str(payload_dir / REQUIREMENTS),
+                where=str(source),
             )
         pins.append((match[1], match[2]))
     return pins
@@ -139,11 +145,6 @@ def requirements(payload_dir: Path = PAYLOAD_DIR) -> list[tuple[str, str]]:
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-# Each tracer's module of the payload; a zip carries its tracer's only. The OpenTelemetry
-# one is groundwork (issue 17): no build asks for it yet.
-TRACER_MODULES = {"xray": "xray_tracing.py", "otel": "otel_tracing.py"}
 
 
 def _payload_files(payload_dir: Path, tracer: str = "xray") -> dict[str, bytes]:
@@ -334,6 +335,7 @@ def build_package(
     max_zipped: int = MAX_ZIPPED_BYTES,
     max_unzipped: int = MAX_UNZIPPED_BYTES,
     pip_runner: PipRunner = subprocess.run,
+    tracer: str = "xray",
 ) -> PackageResult:
     """Build (or take from the cache) the deployment zip; write it to `output` if given.
 
@@ -344,8 +346,8 @@ def build_package(
     validate_arch(arch)
     say = progress or (lambda _msg: None)
     target = output_path(output, ZIP_NAME) if output is not None else None
-    payload = _payload_files(payload_dir)
-    pins = requirements(payload_dir)
+    payload = _payload_files(payload_dir, tracer)
+    pins = requirements(payload_dir, tracer)
     mode = "env" if from_env else "pip"
     key_pins = list(_env_pins(pins)) if from_env else pins
     key = _cache_key(payload, key_pins, runtime, arch, mode)

@@ -134,6 +134,7 @@ def load_handler(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import lambda_function under a fresh name so its module-level clients are new."""
     monkeypatch.syspath_prepend(str(PAYLOAD_DIR))
     monkeypatch.delitem(sys.modules, "xray_tracing", raising=False)
+    monkeypatch.delitem(sys.modules, "tracing", raising=False)  # picks the tracer at import
     monkeypatch.delitem(sys.modules, "injection", raising=False)  # reads its env at import
     name = f"lambda_function_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, PAYLOAD_DIR / "lambda_function.py")

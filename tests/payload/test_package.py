@@ -54,6 +54,7 @@ def test_zip_layout(env_build: pkg.PackageResult) -> None:
     assert [n for n in names if "/" not in n] == [
         "injection.py",
         "lambda_function.py",
+        "tracing.py",
         "xray_tracing.py",
     ]
     tops = {n.split("/")[0] for n in names}
@@ -304,6 +305,7 @@ def test_platform_build_with_pip_from_the_index(
     assert [n for n in names if "/" not in n] == [
         "injection.py",
         "lambda_function.py",
+        "tracing.py",
         "xray_tracing.py",
     ]
     assert not {n.split("/")[0] for n in names} & set(RUNTIME_ONLY)
