@@ -1,6 +1,6 @@
 """The payload's tracing with OpenTelemetry instead of the X-Ray SDK: the same calls as
-`xray_tracing` (subsegment, annotate, metadata, trace_id) plus `invocation`, the span of
-one request.
+`xray_tracing` (subsegment, annotate, metadata) plus `invocation`, the span of one
+request.
 
 Spans go where the AWS Distro for OpenTelemetry sends them inside Lambda: to the X-Ray
 daemon's UDP address (`AWS_XRAY_DAEMON_ADDRESS`), as the daemon header, `T1S` and the
@@ -130,12 +130,3 @@ def metadata(span: Any, **values: Any) -> None:
         return
     for key, value in values.items():
         span.set_attribute(key, value if isinstance(value, (str, int, float, bool)) else str(value))
-
-
-def trace_id() -> str | None:
-    """The trace id Lambda gave this invocation (for the log line), if any."""
-    for part in os.environ.get("_X_AMZN_TRACE_ID", "").split(";"):
-        key, _, value = part.partition("=")
-        if key.strip() == "Root":
-            return value.strip()
-    return None

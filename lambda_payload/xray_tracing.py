@@ -6,7 +6,6 @@ the SDK behind these few functions means a switch touches only this file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,13 +47,3 @@ def metadata(sub: Any, **values: Any) -> None:
         return
     for key, value in values.items():
         sub.put_metadata(key, value)
-
-
-def trace_id() -> str | None:
-    """The trace id Lambda gave this invocation (for the log line), if any."""
-    header = os.environ.get("_X_AMZN_TRACE_ID", "")
-    for part in header.split(";"):
-        key, _, value = part.partition("=")
-        if key.strip() == "Root":
-            return value.strip()
-    return None

@@ -61,7 +61,6 @@ def test_a_sampled_request_sends_its_spans_under_lambdas_segment(
     monkeypatch: pytest.MonkeyPatch, daemon: socket.socket
 ) -> None:
     tracing = _load(monkeypatch, daemon, f"Root={ROOT};Parent={PARENT};Sampled=1")
-    assert tracing.trace_id() == ROOT
     with pytest.raises(Broken), tracing.invocation() as request:
         with tracing.subsegment("get_dog_images") as images:
             tracing.annotate(images, breed="corgi", image_bytes=1025)
