@@ -25,6 +25,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from dogxray.traces.rules import xray_trace_id
+
 SAMPLED = b"T1S"
 UNSAMPLED = b"T1U"
 _STATUS_ERROR = 2  # opentelemetry.proto.trace.v1.Status.STATUS_CODE_ERROR
@@ -63,11 +65,6 @@ def documents(body: bytes) -> list[dict[str, Any]]:
         for scope_spans in resource_spans.scope_spans:
             found.extend(document(span, resource) for span in scope_spans.spans)
     return found
-
-
-def xray_trace_id(trace_id: bytes) -> str:
-    text = trace_id.hex()
-    return f"1-{text[:8]}-{text[8:]}"
 
 
 def _value(any_value: Any) -> Any:
@@ -164,7 +161,7 @@ def document(span: Any, resource: dict[str, Any]) -> dict[str, Any]:
     server = span.kind == _KIND_SERVER
     doc: dict[str, Any] = {
         "id": span.span_id.hex(),
-        "trace_id": xray_trace_id(span.trace_id),
+        "trace_id": xray_trace_id(span.trace_id.hex()),
         "start_time": span.start_time_unix_nano / 1e9,
         "end_time": span.end_time_unix_nano / 1e9,
     }

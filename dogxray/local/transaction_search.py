@@ -32,6 +32,7 @@ from typing import Any
 from dogxray.core.config import ENV_LOCAL_INDEXED_PERCENT, ENV_LOCAL_TRANSACTION_SEARCH, env_flag
 from dogxray.core.errors import DogxrayError
 from dogxray.local.wsgi import Reply, Request, State
+from dogxray.traces.rules import otel_trace_id
 
 SPANS_GROUP = "aws/spans"
 SPANS_STREAM = "default"
@@ -339,7 +340,7 @@ def span(doc: dict[str, Any], parent: str | None = None) -> dict[str, Any]:
     failed = doc.get("fault") or doc.get("error")
     return {
         "resource": {"attributes": resource},
-        "traceId": str(doc.get("trace_id", "")).replace("1-", "", 1).replace("-", ""),
+        "traceId": otel_trace_id(str(doc.get("trace_id", ""))),
         "spanId": doc.get("id"),
         "parentSpanId": parent or doc.get("parent_id"),
         "name": doc.get("name"),

@@ -213,7 +213,7 @@ def invocation_of_trace(aws: Aws, trace_id: str) -> tuple[str, int, int]:
 def trace_logs(aws: Aws, settings: Settings, detail: TraceDetail) -> TraceLogs:
     """The log lines of a trace's invocation, for under its waterfall (`trace ID`).
     Never fails the trace: a problem becomes a `note`."""
-    from dogxray.traces.fetch import trace_id_time
+    from dogxray.traces.model import trace_id_time
 
     found = TraceLogs()
     ids: list[str | None] = []

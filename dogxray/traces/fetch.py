@@ -25,7 +25,7 @@ from dogxray.core.aws import Aws, ClientError, error_code
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import chunks, is_recent
 from dogxray.traces import transaction_search as search
-from dogxray.traces.model import Trace, build_trace
+from dogxray.traces.model import Trace, build_trace, trace_id_time
 
 # A trace id and its segment documents (None: X-Ray did not return the trace).
 Documents = tuple[str, list[str] | None]
@@ -79,14 +79,6 @@ class Summary:
     def may_have_failed(self) -> bool:
         """Worth fetching for `--errors`: failed, or not known from the summary."""
         return self.failed or not self.flags_known
-
-
-def trace_id_time(trace_id: str) -> float:
-    """The request time encoded in an X-Ray trace id (1-<hex epoch>-<random>)."""
-    try:
-        return float(int(trace_id.split("-")[1], 16))
-    except (IndexError, ValueError):
-        return 0.0
 
 
 def _summary(raw: dict[str, Any], function_name: str, server_scoped: bool) -> Summary:

@@ -242,3 +242,11 @@ def node_json(node: Node, trace: Trace) -> dict[str, Any]:
     if node.in_progress:
         doc["in_progress"] = True
     return doc
+
+
+def trace_id_time(trace_id: str) -> float:
+    """The request time encoded in an X-Ray trace id (1-<hex epoch>-<random>)."""
+    try:
+        return float(int(trace_id.split("-")[1], 16))
+    except (IndexError, ValueError):
+        return 0.0

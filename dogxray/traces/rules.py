@@ -59,3 +59,13 @@ def downstream(namespace: str | None, name: str, aws: Mapping[str, Any]) -> tupl
     if field and aws.get(field):
         return (str(aws[field]), kind)
     return (service, f"AWS::{service}")
+
+
+def xray_trace_id(otel_id: str) -> str:
+    """A 32-hex-digit OpenTelemetry trace id in X-Ray's form, `1-<8 hex>-<24 hex>`."""
+    return f"1-{otel_id[:8]}-{otel_id[8:]}"
+
+
+def otel_trace_id(xray_id: str) -> str:
+    """An X-Ray trace id as OpenTelemetry's 32 hex digits (the reverse of the above)."""
+    return xray_id.replace("1-", "", 1).replace("-", "")

@@ -23,6 +23,8 @@ from typing import Any
 
 from dogxray.core.aws import ClientError, error_code
 from dogxray.core.destination import destination as destination
+from dogxray.traces.model import trace_id_time
+from dogxray.traces.rules import xray_trace_id
 
 SPANS_GROUP = "aws/spans"
 RETRIEVAL_IDS = 100  # StartTraceRetrieval's TraceIds at most (botocore's model)
@@ -65,11 +67,6 @@ def advice(percent: float | None) -> str:
     )
 
 
-def xray_id(otel_id: str) -> str:
-    """A 32-digit OpenTelemetry trace id in X-Ray's form (`1-<8>-<24>`)."""
-    return f"1-{otel_id[:8]}-{otel_id[8:]}"
-
-
 def span_trace_ids(logs: Any, function: str, start: datetime, end: datetime) -> list[str]:
     """The trace ids of the `aws/spans` events in the window that name the function,
     newest first (none when the log group is not there yet)."""
@@ -86,7 +83,7 @@ def span_trace_ids(logs: Any, function: str, start: datetime, end: datetime) -> 
             for event in page.get("events") or []:
                 message = str(event.get("message", ""))
                 for match in _OTEL_ID.finditer(message):
-                    found[xray_id(match[1])] = None
+                    found[xray_trace_id(match[1])] = None
                 for match in _XRAY_ID.finditer(message):
                     found[match[0]] = None
             token = page.get("nextToken")
@@ -98,13 +95,6 @@ def span_trace_ids(logs: Any, function: str, start: datetime, end: datetime) -> 
             return []
         raise
     return sorted(found, reverse=True)
-
-
-def _id_time(trace_id: str) -> float:
-    try:
-        return float(int(trace_id.split("-")[1], 16))
-    except (IndexError, ValueError):
-        return 0.0
 
 
 def retrieve(
@@ -129,7 +119,7 @@ def retrieve(
 
 def _start(client: Any, ids: list[str]) -> str:
     """A retrieval of `ids` over the time their spans can have (from the ids' times)."""
-    times = [_id_time(t) for t in ids]
+    times = [trace_id_time(t) for t in ids]
     start = max(min(times) - 60, 0.0)
     end = max(min(max(times) + LONGEST_S + 60, time.time()), start)  # never in the future
     return str(

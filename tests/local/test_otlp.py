@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from dogxray.local import otlp
+from dogxray.traces.rules import xray_trace_id
 from tests.local.conftest import Lab
 
 FUNCTION = "dog-photo-function"
@@ -75,7 +76,7 @@ def lab_spans() -> tuple[bytes, str]:
             put.record_exception(NoSuchBucket("The specified bucket does not exist"))
             put.set_status(Status(StatusCode.ERROR))
     request = encode_spans(exporter.get_finished_spans()).SerializeToString()
-    return request, otlp.xray_trace_id(trace_id.to_bytes(16, "big"))
+    return request, xray_trace_id(f"{trace_id:032x}")
 
 
 def _send(lab: Lab, payload: bytes) -> None:
