@@ -8,8 +8,13 @@ base64 of the OTLP-encoded spans (ADOT's `OTLPUdpSpanExporter` framing). Each sp
 sent when it ends, so nothing is left unsent when Lambda freezes the environment after
 the handler returns. The trace is Lambda's: the request span's parent is the function
 segment named in `_X_AMZN_TRACE_ID`, and a request Lambda did not sample
-(`Sampled=0`, or PassThrough's root-only header) records nothing. This module never
-imports dogxray; it is still groundwork (issue 17): no build packages it yet.
+(`Sampled=0`, or PassThrough's root-only header) records nothing.
+
+Like the X-Ray SDK's `patch`, importing this module instruments `requests` (the Dog API
+and image GETs become CLIENT spans) and botocore (the S3 PutObject becomes an `aws-api`
+span) with the OpenTelemetry instrumentation packages, on this module's own provider.
+ADOT's Lambda layer turns some instrumentations off by default; here both are on, so the
+Dog API call is always traced. This module never imports dogxray.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -74,6 +81,18 @@ def _provider() -> TracerProvider:
 
 PROVIDER = _provider()  # this module's own; the process-wide provider is left alone
 TRACER = PROVIDER.get_tracer("dog-photo")
+
+
+def _instrument() -> None:
+    """Spans for the HTTP and AWS calls, on PROVIDER (a reload re-instruments onto the new
+    provider: the instrumentors are process-wide singletons)."""
+    for instrumentor in (RequestsInstrumentor(), BotocoreInstrumentor()):
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()
+        instrumentor.instrument(tracer_provider=PROVIDER)
+
+
+_instrument()
 
 
 def _lambda_parent() -> Any:

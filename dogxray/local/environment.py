@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import importlib.util
 import io
 import json
@@ -18,13 +19,13 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from dogxray.core.config import DUMMY_CREDENTIALS, RUNTIME_MODULES
+from dogxray.core.config import DUMMY_CREDENTIALS, LAMBDA_RUNTIME_PACKAGES, RUNTIME_MODULES
 from dogxray.local.bootstrap import END_MARKER
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -270,7 +271,9 @@ class Spawner:
             raise Stopping("the emulator is stopping")
 
     def _runtime_dir(self) -> Path:
-        """Links to the SDK packages Lambda's runtime has (made once per emulator)."""
+        """Links to the SDK packages Lambda's runtime has, with their `.dist-info` as in
+        Lambda's /var/runtime (OpenTelemetry's botocore instrumentation checks the
+        installed botocore version before it patches); made once per emulator."""
         folder = self.workdir / "runtime"
         with self._lock:
             self._check_open()
@@ -283,6 +286,8 @@ class Spawner:
                     source = Path(found.origin)
                     source = source.parent if found.submodule_search_locations else source
                     (folder / source.name).symlink_to(source)
+                for info in _dist_infos(LAMBDA_RUNTIME_PACKAGES):
+                    (folder / info.name).symlink_to(info)
         return folder
 
     def _unpack(self, spec: FunctionSpec) -> Path:
@@ -298,3 +303,17 @@ class Spawner:
                     archive.extractall(code_dir)
                 (code_dir / ".unpacked").touch()
         return code_dir
+
+
+def _dist_infos(names: Iterable[str]) -> Iterator[Path]:
+    """The installed metadata folders of these distributions (those this interpreter has)."""
+    for name in names:
+        try:
+            files = importlib.metadata.distribution(name).files or ()
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        record = next((f for f in files if f.name == "METADATA"), None)
+        if record is not None:
+            folder = Path(str(record.locate())).parent
+            if folder.name.endswith(".dist-info"):
+                yield folder

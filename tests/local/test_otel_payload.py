@@ -1,7 +1,8 @@
-"""The lab's function traced with OpenTelemetry (groundwork for `--tracer otel`): the
-zip built for it from this environment runs in the emulator, its spans reach X-Ray
-through the daemon as ADOT sends them, and the lab's subsegments appear under Lambda's
-function segment, the failure as a fault with its exception."""
+"""The lab's function traced with OpenTelemetry (`--tracer otel`): the zip built for it
+from this environment runs in the emulator, its spans reach X-Ray through the daemon as
+ADOT sends them, and the lab's subsegments appear under Lambda's function segment, with
+the HTTP and S3 calls nested as the X-Ray SDK nests them, the failure as a fault with
+its exception."""
 
 from __future__ import annotations
 
@@ -60,8 +61,17 @@ def test_the_lab_traced_with_opentelemetry(lab: Lab, otel_zip: bytes, tmp_path: 
     assert handler["parent_id"] == function["id"]  # under Lambda's function segment
     images = docs["get_dog_images"]
     assert images["parent_id"] == handler["id"]
-    assert docs["call_dog_api"]["parent_id"] == images["id"]
-    assert docs["save_dog_to_s3"]["annotations"]["bucket"] == bucket
+    call = docs["call_dog_api"]
+    assert call["parent_id"] == images["id"]
+    gets = _children(lab.segments(ok), call["id"])
+    assert len(gets) == 2  # the Dog API, then the image
+    assert {g["namespace"] for g in gets} == {"remote"}
+    assert {_method(g) for g in gets} == {"GET"}
+    save = docs["save_dog_to_s3"]
+    assert save["annotations"]["bucket"] == bucket
+    [put] = _children(lab.segments(ok), save["id"])
+    assert (put["name"], put["namespace"]) == ("S3", "aws")
+    assert put["aws"]["operation"] == "PutObject"
     assert set(images["annotations"]) >= {"breed", "image_bytes", "cold_start"}
 
     lab.client("lambda").update_function_configuration(
@@ -70,9 +80,21 @@ def test_the_lab_traced_with_opentelemetry(lab: Lab, otel_zip: bytes, tmp_path: 
     )
     broken = requests.get(url, timeout=30)
     assert broken.status_code == 502
-    save = _by_name(lab.segments(broken))["save_dog_to_s3"]
+    segments = lab.segments(broken)
+    save = _by_name(segments)["save_dog_to_s3"]
     assert save["fault"] is True
     assert save["cause"]["exceptions"][0]["type"].endswith("NoSuchBucket")
+    [put] = _children(segments, save["id"])
+    assert put["aws"]["operation"] == "PutObject" and put["http"]["response"]["status"] == 404
+    assert put["error"] is True  # a 4xx, as the X-Ray SDK marks it
+
+
+def _children(segments: list[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
+    return [doc for doc in segments if doc.get("parent_id") == parent]
+
+
+def _method(doc: dict[str, Any]) -> str:
+    return str(doc.get("http", {}).get("request", {}).get("method"))
 
 
 def _function_name(url: str) -> str:

@@ -1,8 +1,9 @@
 """The payload's handler tests run in one child pytest process, never in the test process.
 
 Loading `lambda_payload` patches `requests` and botocore process-wide (aws-xray-sdk's
-`patch(("botocore", "requests"))`), which would leak into every later test. So the tests
-that load the handler (those using the `make_lab` or `lambda_mode` fixtures) are run
+`patch(("botocore", "requests"))`, or OpenTelemetry's instrumentations), which would leak
+into every later test. So the tests that load the handler or its tracing (those using
+the `make_lab`, `lambda_mode` or `otel_payload` fixtures) are run
 together, once per test file (pytest-xdist gives a file to one worker), by
 `sys.executable -m pytest <their ids>`; the child writes its
 test reports as JSON lines (pytest's own serialisation, as pytest-xdist does) and the
@@ -25,10 +26,13 @@ import pytest
 HERE = Path(__file__).parent
 CHILD_ENV = "DOGXRAY_TESTS_PAYLOAD_CHILD"  # set in the child: run the tests, write reports
 REPORTS_ENV = "DOGXRAY_TESTS_PAYLOAD_REPORTS"  # the JSON-lines file the child writes
-HANDLER_FIXTURES = frozenset({"make_lab", "lambda_mode"})  # they load the handler
+# They load the handler, or the OpenTelemetry tracing that instruments the same clients.
+HANDLER_FIXTURES = frozenset({"make_lab", "lambda_mode", "otel_payload"})
 CHILD_TIMEOUT_S = 240  # the child's whole run (its tests have their own timeouts too)
-# What aws-xray-sdk wraps when it patches requests and botocore.
+# What aws-xray-sdk wraps when it patches requests and botocore (and, `Session.send` and
+# `_make_api_call`, what OpenTelemetry's instrumentations wrap).
 PATCH_TARGETS = (
+    ("requests", "Session.send"),
     ("requests", "Session.request"),
     ("requests", "Session.prepare_request"),
     ("botocore.client", "BaseClient._make_api_call"),
@@ -60,8 +64,8 @@ def needs_child(item: pytest.Item) -> bool:
     return in_here and bool(HANDLER_FIXTURES.intersection(getattr(item, "fixturenames", ())))
 
 
-def xray_patches() -> list[str]:
-    """What aws-xray-sdk has patched in this process ([] when nothing)."""
+def client_patches() -> list[str]:
+    """What aws-xray-sdk or OpenTelemetry has patched in this process ([] when nothing)."""
     import importlib
 
     found = []
@@ -71,7 +75,8 @@ def xray_patches() -> list[str]:
         for part in classes:
             owner = getattr(owner, part)
         member = vars(owner).get(name)  # the class's own entry, not a bound method
-        if type(member).__name__ == "FunctionWrapper":  # what wrapt installs
+        wrapped = type(member).__name__ == "FunctionWrapper"  # what wrapt installs
+        if wrapped or getattr(member, "opentelemetry_instrumentation_requests_applied", False):
             found.append(f"{module_name}.{qualname}")
     patcher = sys.modules.get("aws_xray_sdk.core.patcher")
     found += [f"aws_xray_sdk patched {m}" for m in sorted(getattr(patcher, "_PATCHED_MODULES", ()))]

@@ -133,7 +133,8 @@ def lambda_mode(
 def load_handler(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """Import lambda_function under a fresh name so its module-level clients are new."""
     monkeypatch.syspath_prepend(str(PAYLOAD_DIR))
-    monkeypatch.delitem(sys.modules, "xray_tracing", raising=False)
+    for tracer in ("xray_tracing", "otel_tracing"):
+        monkeypatch.delitem(sys.modules, tracer, raising=False)
     monkeypatch.delitem(sys.modules, "tracing", raising=False)  # picks the tracer at import
     monkeypatch.delitem(sys.modules, "injection", raising=False)  # reads its env at import
     name = f"lambda_function_{uuid.uuid4().hex}"

@@ -18,8 +18,8 @@ def test_the_handler_tests_ran_in_a_child_and_patched_nothing_here(
     request: pytest.FixtureRequest,
 ) -> None:
     assert not child.in_child()
-    assert child.xray_patches() == []
-    assert "xray_tracing" not in sys.modules
+    assert child.client_patches() == []
+    assert "xray_tracing" not in sys.modules and "otel_tracing" not in sys.modules
     assert not [m for m in sys.modules if m.startswith("lambda_function")]
     handler_tests = [i.nodeid for i in request.session.items if child.needs_child(i)]
     if not handler_tests:
@@ -34,13 +34,13 @@ def test_the_handler_tests_ran_in_a_child_and_patched_nothing_here(
 
 
 def test_the_check_sees_the_sdks_patch() -> None:
-    """`xray_patches` is not blind: a process that loads the payload's tracing is patched."""
+    """`client_patches` is not blind: a process that loads the payload's tracing is patched."""
     code = (
         "import json\n"
-        "from tests.payload.child import xray_patches\n"
-        "before = xray_patches()\n"
+        "from tests.payload.child import client_patches\n"
+        "before = client_patches()\n"
         "import xray_tracing  # the payload's module that patches\n"
-        "print(json.dumps([before, xray_patches()]))\n"
+        "print(json.dumps([before, client_patches()]))\n"
     )
     path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])  # as Lambda's
     result = subprocess.run(
@@ -60,5 +60,33 @@ def test_the_check_sees_the_sdks_patch() -> None:
             "botocore.endpoint.Endpoint.prepare_request",
             "aws_xray_sdk patched botocore",
             "aws_xray_sdk patched requests",
+        ],
+    ]
+
+
+def test_the_check_sees_opentelemetrys_instrumentation() -> None:
+    """... and one that loads the OpenTelemetry tracing is patched too."""
+    code = (
+        "import json\n"
+        "from tests.payload.child import client_patches\n"
+        "before = client_patches()\n"
+        "import otel_tracing  # instruments requests and botocore\n"
+        "print(json.dumps([before, client_patches()]))\n"
+    )
+    path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        [],
+        [
+            "requests.Session.send",
+            "botocore.client.BaseClient._make_api_call",
+            "botocore.endpoint.Endpoint.prepare_request",
         ],
     ]
