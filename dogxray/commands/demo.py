@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dogxray.cli import registrar, settings
-from dogxray.core.config import Settings
+from dogxray.core.config import DEFAULT_TRACER, Settings, Tracer
 from dogxray.core.errors import DogxrayError
 
 if TYPE_CHECKING:
@@ -60,6 +60,11 @@ def demo(
     triage: bool = typer.Option(
         False, "--triage", help="also the triage lab: inject, load, analyze, metrics, off"
     ),
+    tracer: Tracer = typer.Option(
+        DEFAULT_TRACER,
+        "--tracer",
+        help="xray (the X-Ray SDK, as the console lab) or otel (OpenTelemetry)",
+    ),
 ) -> None:
     """The whole lab end to end, narrated, verifying every stage. Except with --local, it
     runs under a new lab of its own (dog-photo-demo-<random>), or the --lab given, and
@@ -81,7 +86,9 @@ def demo(
         confirm_demo(demo_settings, plan)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop and clean up as on Ctrl-C
     try:
-        report = lab_demo.run(demo_settings, local=local, triage=triage, reporter=show.REPORTER)
+        report = lab_demo.run(
+            demo_settings, local=local, triage=triage, tracer=tracer, reporter=show.REPORTER
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     show.summary(report)

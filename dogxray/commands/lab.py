@@ -14,7 +14,7 @@ import typer
 from dogxray import render
 from dogxray.cli import OUTPUT_OPTION, Output, connect, registrar, settings
 from dogxray.core import runtimes
-from dogxray.core.config import BROKEN_BUCKET
+from dogxray.core.config import BROKEN_BUCKET, Tracer
 from dogxray.core.errors import DogxrayError
 from dogxray.lab import validate
 from dogxray.lab.models import PolicyMode, SetupOptions
@@ -38,6 +38,12 @@ POLICY_OPTION = typer.Option(
 RUNTIME_OPTION = typer.Option(None, "--runtime", help=runtimes.help_text())
 ARCH_OPTION = typer.Option(None, "--arch", help="x86_64 (default) or arm64")
 MEMORY_OPTION = typer.Option(None, "--memory", help="MB, 128-10240 (default 128)")
+TRACER_OPTION = typer.Option(
+    None,
+    "--tracer",
+    help="what traces the function's work: xray (the X-Ray SDK, as the console lab; "
+    "default) or otel (OpenTelemetry); a change redeploys the function",
+)
 FROM_ENV_OPTION = typer.Option(
     False, "--from-env", help="package from this environment's installed packages (offline)"
 )
@@ -94,10 +100,19 @@ def deploy_function(
     runtime: str | None = RUNTIME_OPTION,
     arch: str | None = ARCH_OPTION,
     memory: int | None = MEMORY_OPTION,
+    tracer: Tracer | None = TRACER_OPTION,
     from_env: bool = FROM_ENV_OPTION,
 ) -> None:
     """Stage 3: create the function, or upload its code if the package changed."""
-    options = _checked(SetupOptions(runtime=runtime, arch=arch, memory=memory, from_env=from_env))
+    options = _checked(
+        SetupOptions(
+            runtime=runtime,
+            arch=arch,
+            memory=memory,
+            tracer=tracer.value if tracer else None,
+            from_env=from_env,
+        )
+    )
     from dogxray.lab import service
 
     doc = service.deploy_function(connect(ctx), options, reporter=show.REPORTER)
@@ -146,6 +161,7 @@ def setup(
     arch: str | None = ARCH_OPTION,
     memory: int | None = MEMORY_OPTION,
     timeout: int | None = typer.Option(None, "--timeout", help="seconds, 1-900 (default 15)"),
+    tracer: Tracer | None = TRACER_OPTION,
     from_env: bool = FROM_ENV_OPTION,
 ) -> None:
     """Stages 1-3 in order, idempotent: bucket, role, function, URL; prints the URL."""
@@ -157,6 +173,7 @@ def setup(
             arch=arch,
             memory=memory,
             timeout=timeout,
+            tracer=tracer.value if tracer else None,
             from_env=from_env,
         )
     )

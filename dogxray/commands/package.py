@@ -8,7 +8,7 @@ import typer
 
 from dogxray.cli import registrar
 from dogxray.core import runtimes
-from dogxray.core.config import DEFAULT_ARCH, DEFAULT_RUNTIME
+from dogxray.core.config import DEFAULT_ARCH, DEFAULT_RUNTIME, DEFAULT_TRACER, Tracer
 from dogxray.render import package as show
 
 app = typer.Typer()
@@ -23,6 +23,9 @@ def package(
     ),
     runtime: str = typer.Option(DEFAULT_RUNTIME, "--runtime", help=runtimes.help_text()),
     arch: str = typer.Option(DEFAULT_ARCH, "--arch", help="x86_64 or arm64"),
+    tracer: Tracer = typer.Option(
+        DEFAULT_TRACER, "--tracer", help="xray (the X-Ray SDK) or otel (OpenTelemetry)"
+    ),
     from_env: bool = typer.Option(
         False, "--from-env", help="offline: bundle this environment's installed packages"
     ),
@@ -48,6 +51,7 @@ def package(
         runtime=runtime,
         arch=arch,
         local_interpreter=from_env,
+        tracer=tracer.value,
         output=output,
         progress=show.step,
     )

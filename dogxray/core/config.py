@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 from dogxray.core.errors import DogxrayError
 from dogxray.core.runtimes import DEFAULT_RUNTIME as DEFAULT_RUNTIME  # re-exported
@@ -128,6 +129,31 @@ HANDLER = "lambda_function.lambda_handler"
 DOG_API_URL = "https://dog.ceo/api/breeds/image/random"
 BROKEN_BUCKET = "aws-bucket"  # exists, belongs to someone else: PutObject is denied
 
+
+class Tracer(str, Enum):
+    """What traces the function's own work: the AWS X-Ray SDK (the console lab's) or
+    OpenTelemetry; the deployment zip carries that tracer only."""
+
+    xray = "xray"
+    otel = "otel"
+
+    @property
+    def described(self) -> str:
+        return "the X-Ray SDK" if self is Tracer.xray else "OpenTelemetry"
+
+
+DEFAULT_TRACER = Tracer.xray
+# The function's variable naming its tracer (lambda_payload/tracing.py reads it); set for
+# OpenTelemetry only, so an X-Ray lab's environment is the console lab's.
+ENV_TRACER = "DOGXRAY_TRACER"
+
+
+def tracer_of(env: Mapping[str, str]) -> Tracer:
+    """The tracer a function's variables select, by the payload's rule (`otel`; anything
+    else is the X-Ray SDK)."""
+    return Tracer.otel if env.get(ENV_TRACER) == Tracer.otel.value else Tracer.xray
+
+
 # The emulator's account concurrency limit (AWS: 1,000 per region). Every execution
 # environment is a Python subprocess (~40-70 MB, ~0.3 s of CPU to start); on a 2-core
 # machine more than ~10 only queue for the CPU and swap, while 10 is enough to show
@@ -185,6 +211,16 @@ _ROLE_MAX = 64  # IAM
 def _short_hash(text: str) -> str:
     """Stable across runs and machines (unlike hash()): tells truncated names apart."""
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def validate_tracer(tracer: str) -> Tracer:
+    try:
+        return Tracer(tracer)
+    except ValueError:
+        raise DogxrayError.usage(
+            f"unknown tracer {tracer!r}",
+            hint="use xray (the X-Ray SDK, as the console lab) or otel (OpenTelemetry)",
+        ) from None
 
 
 def validate_arch(arch: str) -> str:

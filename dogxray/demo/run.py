@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from dogxray.core.config import BROKEN_BUCKET, Settings
+from dogxray.core.config import BROKEN_BUCKET, DEFAULT_TRACER, Settings, Tracer
 from dogxray.core.errors import DogxrayError
 from dogxray.demo.stages import (
     CLOCK_SKEW_S,
@@ -47,6 +47,7 @@ def run(
     *,
     local: bool,
     triage: bool = False,
+    tracer: Tracer = DEFAULT_TRACER,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], float] = time.time,
@@ -66,7 +67,14 @@ def run(
             check_new_lab(aws)  # before anything is created: no cleanup stage either
         show.note(f"demo of the lab {demo_settings.lab!r} in {aws.backend}")
         runner = LabDemo(
-            aws, demo_settings, report, sleep=sleep, clock=clock, now=now, reporter=show
+            aws,
+            demo_settings,
+            report,
+            sleep=sleep,
+            clock=clock,
+            now=now,
+            reporter=show,
+            tracer=tracer,
         )
         try:
             runner.stage("1-3", "Build the lab", runner.build)
@@ -101,11 +109,22 @@ class LabDemo(StageRunner):
             "Create function (Python), paste the code, Configuration > Function URL (NONE), "
             "Environment variables > BUCKET_NAME, Monitoring > X-Ray active tracing."
         )
-        result = service.setup(self.aws, SetupOptions(), reporter=self.show.lab)
+        if self.tracer is Tracer.otel:
+            self.show.narrate(
+                "Here the function traces its own work with OpenTelemetry instead of the "
+                "X-Ray SDK: its spans go to Lambda's X-Ray daemon, as AWS's ADOT sends them."
+            )
+        result = service.setup(
+            self.aws, SetupOptions(tracer=self.tracer.value), reporter=self.show.lab
+        )
         self.url, self.bucket = result.function_url or "", result.bucket
         self.say(stage, f"bucket {self.bucket}")
         self.say(stage, f"role {result.role_arn}")
-        self.say(stage, f"function {result.function_arn} (tracing Active, timeout 15 s)")
+        self.say(
+            stage,
+            f"function {result.function_arn} (tracing Active, timeout 15 s, traced with "
+            f"{self.tracer.described})",
+        )
         self.say(stage, f"Function URL {self.url}")
 
     def test_ok(self, stage: Stage) -> None:

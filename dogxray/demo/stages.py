@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dogxray.core.config import Settings
+from dogxray.core.config import DEFAULT_TRACER, Settings, Tracer
 from dogxray.core.errors import DogxrayError
 from dogxray.lab.progress import SILENT, Reporter
 
@@ -122,8 +122,10 @@ class StageRunner:
         clock: Callable[[], float],
         now: Callable[[], float] = time.time,
         reporter: DemoReporter | None = None,
+        tracer: Tracer = DEFAULT_TRACER,
     ) -> None:
         self.show = reporter or SilentDemo()
+        self.tracer = tracer  # what the function's code traces with
         self.aws = aws
         self.settings = settings
         self.report = report

@@ -1,10 +1,11 @@
 """The lab's desired state: options, else what the lab recorded, else the lab's defaults.
 
-The options a user gives (runtime, architecture, memory, timeout, tracing, URL) become the
-lab: they are recorded on the function's `dogxray:settings` tag, so `status` does not call
-them drift and a plain `setup` keeps them; a change made outside dogxray (the console) is
-drift and `setup` restores the recorded value. Stage commands (configure, deploy-function)
-change only the settings they are given. Extra environment variables are kept.
+The options a user gives (runtime, architecture, memory, timeout, tracing, URL, tracer)
+become the lab: they are recorded on the function's `dogxray:settings` tag, so `status`
+does not call them drift and a plain `setup` keeps them; a change made outside dogxray
+(the console) is drift and `setup` restores the recorded value. Stage commands (configure,
+deploy-function) change only the settings they are given. Extra environment variables
+are kept.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from dogxray.core.config import (
     DEFAULT_MEMORY_MB,
     DEFAULT_RUNTIME,
     DEFAULT_TIMEOUT_S,
+    DEFAULT_TRACER,
     ENV_BUCKET_NAME,
+    ENV_TRACER,
     HANDLER,
     TAG_BUCKET,
     TAG_CREATED,
@@ -26,8 +29,11 @@ from dogxray.core.config import (
     TAG_REGION,
     TAG_SETTINGS,
     Settings,
+    Tracer,
     default_bucket_name,
+    tracer_of,
     validate_arch,
+    validate_tracer,
 )
 from dogxray.core.runtimes import validate as validate_runtime
 from dogxray.lab import policies, validate
@@ -64,6 +70,8 @@ def check_options(o: SetupOptions) -> SetupOptions:
         validate.memory(o.memory)
     if o.timeout is not None:
         validate.timeout(o.timeout)
+    if o.tracer is not None:
+        validate_tracer(o.tracer)
     return o
 
 
@@ -77,9 +85,10 @@ def _policy_mode(o: SetupOptions, observed: Observed, inline_name: str) -> Polic
     return PolicyMode.least_privilege
 
 
+TRACERS = frozenset(t.value for t in Tracer)
 # The recorded options, in the tag's order; the value is legal for Lambda tags
 # (letters, digits, spaces, `_ . : / = + - @`; at most 256 characters).
-SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url")
+SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url", "tracer")
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class LabValues:
     timeout: int = DEFAULT_TIMEOUT_S
     tracing: bool = True
     url: bool = True
+    tracer: str = DEFAULT_TRACER.value
 
 
 def format_settings(values: dict[str, Any]) -> str:
@@ -111,15 +121,15 @@ def parse_settings(tag: str | None) -> dict[str, Any]:
             found[key] = int(value)
         elif key in ("tracing", "url") and value in ("on", "off"):
             found[key] = value == "on"
-        elif key in ("runtime", "arch") and value:
+        elif (key in ("runtime", "arch") and value) or (key == "tracer" and value in TRACERS):
             found[key] = value
     return found
 
 
 def lab_values(o: SetupOptions, fn: ObservedFunction, *, keep_deployed: bool) -> LabValues:
     """Each setting: the option given, else the one recorded on the function, else (stage
-    commands; `setup` only for runtime, arch and memory) what is deployed, for a function
-    deployed before settings were recorded, else the lab's default."""
+    commands; `setup` only for runtime, arch, memory and tracer) what is deployed, for a
+    function deployed before settings were recorded, else the lab's default."""
     recorded = parse_settings(fn.tags.get(TAG_SETTINGS)) if fn.exists else {}
     deployed = {
         "runtime": fn.runtime,
@@ -128,9 +138,10 @@ def lab_values(o: SetupOptions, fn: ObservedFunction, *, keep_deployed: bool) ->
         "timeout": fn.timeout,
         "tracing": fn.tracing,
         "url": fn.url is not None,
+        "tracer": tracer_of(fn.env).value,
     }
     defaults = asdict(LabValues())
-    kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory"}
+    kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory", "tracer"}
     values: dict[str, Any] = {}
     for key in (f.name for f in fields(LabValues)):
         given, have = getattr(o, key), deployed[key] if fn.exists else None
@@ -167,6 +178,7 @@ def function_env(
     }
     for name in o.env_remove:
         env.pop(name, None)
+    env.pop(ENV_TRACER, None)  # function_spec sets it from the lab's tracer
     return env
 
 
@@ -201,6 +213,8 @@ def function_spec(
     role_arn: str,
     zip_bytes: bytes | None,
 ) -> FunctionSpec:
+    if values.tracer != DEFAULT_TRACER.value:
+        env = {**env, ENV_TRACER: values.tracer}
     return FunctionSpec(
         name=s.function_name,
         runtime=values.runtime,
@@ -209,6 +223,7 @@ def function_spec(
         timeout=values.timeout,
         memory=values.memory,
         tracing=values.tracing,
+        tracer=values.tracer,
         env=env,
         tags={TAG_LAB: s.lab, TAG_BUCKET: bucket, TAG_SETTINGS: format_settings(asdict(values))},
         role_arn=role_arn,

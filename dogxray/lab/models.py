@@ -120,6 +120,7 @@ class FunctionSpec:
     timeout: int
     memory: int
     tracing: bool
+    tracer: str  # what the zip carries (`Tracer`); OpenTelemetry's sets DOGXRAY_TRACER
     env: Mapping[str, str]
     tags: Mapping[str, str]
     role_arn: str
@@ -352,6 +353,7 @@ class SetupOptions:
     timeout: int | None = None
     tracing: bool | None = None
     url: bool | None = None
+    tracer: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     env_remove: frozenset[str] = frozenset()  # variables to drop (e.g. `inject --off`)
     from_env: bool = False

@@ -86,6 +86,8 @@ class LabStatus:
     function_env: dict[str, str] | None = field(default=None, repr=False)
     # where the account's spans go: XRay, CloudWatchLogs (Transaction Search), None unknown
     trace_destination: str | None = None
+    # what the deployed function traces with: xray or otel (`Tracer`); None: no function
+    tracer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +96,7 @@ class LabStatus:
             "resources": [r.to_json() for r in self.resources],
             "function_url": self.function_url,
             "trace_destination": self.trace_destination,
+            "tracer": self.tracer,
         }
 
 

@@ -8,17 +8,22 @@ its one plan: the bucket and the role at once, then the function once the zip is
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import Protocol
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import (
     BROKEN_BUCKET,
+    DEFAULT_TRACER,
     ENV_BUCKET_NAME,
+    ENV_TRACER,
     TAG_BUCKET,
     TAG_CREATED,
     TAG_LAB,
     Settings,
+    Tracer,
+    tracer_of,
 )
 from dogxray.core.errors import DogxrayError
 from dogxray.lab import injection, validate
@@ -46,7 +51,13 @@ from dogxray.lab.run import DisplayOnly, Run, run_phases, run_steps, split
 from dogxray.lab.status import status as status
 from dogxray.packaging.build import code_sha256
 
-ZipProvider = Callable[[str, str, bool], bytes]  # (runtime, arch, local_interpreter) -> zip
+
+class ZipProvider(Protocol):
+    """(runtime, arch, local_interpreter, tracer) -> the zip; tests inject small ones."""
+
+    def __call__(
+        self, runtime: str, arch: str, local_interpreter: bool, *, tracer: str
+    ) -> bytes: ...
 
 
 def nothing_deployed(settings: Settings) -> str:
@@ -54,7 +65,12 @@ def nothing_deployed(settings: Settings) -> str:
 
 
 def build_zip(
-    runtime: str, arch: str, local_interpreter: bool, *, reporter: Reporter = SILENT
+    runtime: str,
+    arch: str,
+    local_interpreter: bool,
+    *,
+    tracer: str = DEFAULT_TRACER.value,
+    reporter: Reporter = SILENT,
 ) -> bytes:
     """The real package (dogxray.packaging.build); tests inject a small hand-made zip instead."""
     from dogxray.packaging.build import build_for_backend
@@ -64,6 +80,7 @@ def build_zip(
         arch=arch,
         local_interpreter=local_interpreter,
         progress=reporter.progress,
+        tracer=tracer,
     )
     return bytes(result.zip_bytes)
 
@@ -107,11 +124,13 @@ def setup(
     _check_injection(infra, aws.settings)
     _refuse_conflicts(infra, observed)
     runs = executor or Executor(aws, reporter=reporter)
+    f = infra.function
+    _say_tracer_switch(f, observed.function, runs.reporter)
     local = o.from_env or aws.is_emulator
     zip_bytes = _zip_provider(zip_provider, runs.reporter)(
-        infra.function.runtime, infra.function.arch, local
+        f.runtime, f.arch, local, tracer=f.tracer
     )
-    desired = replace(infra, function=_with_zip(infra.function, zip_bytes))
+    desired = replace(infra, function=_with_zip(f, zip_bytes))
     phases = split(plan(desired, observed))
     done = run_phases(DisplayOnly() if dry_run else runs, phases)
     doc = _setup_doc(aws, desired, observed, done)
@@ -126,6 +145,18 @@ def _check_injection(d: Desired, settings: Settings) -> None:
     injection.fits(
         injection.check_env(dict(d.function.env), settings), d.function.timeout, settings
     )
+
+
+def _say_tracer_switch(f: FunctionSpec, fn: ObservedFunction, reporter: Reporter) -> None:
+    """One line when the deployed function is traced by the other tracer: its code and
+    its DOGXRAY_TRACER both change."""
+    deployed = tracer_of(fn.env)
+    if fn.exists and deployed.value != f.tracer:
+        reporter.progress(
+            f"the function is traced with {deployed.described}: redeploying it traced with "
+            f"{Tracer(f.tracer).described} (new code, {ENV_TRACER} "
+            f"{'set' if f.tracer != DEFAULT_TRACER.value else 'removed'})"
+        )
 
 
 def _with_zip(f: FunctionSpec, zip_bytes: bytes) -> FunctionSpec:
@@ -193,9 +224,10 @@ def stage(
         _check_injection(desired, aws.settings)
     _refuse_conflicts(desired, observed, wanted)
     runs = executor or Executor(aws, reporter=reporter)
-    if zip_provider is not None:  # for the runtime and arch the lab keeps
+    if zip_provider is not None:  # for the runtime, arch and tracer the lab keeps
         f = desired.function
-        zip_bytes = zip_provider(f.runtime, f.arch, o.from_env or aws.is_emulator)
+        _say_tracer_switch(f, observed.function, runs.reporter)
+        zip_bytes = zip_provider(f.runtime, f.arch, o.from_env or aws.is_emulator, tracer=f.tracer)
         desired = replace(desired, function=_with_zip(f, zip_bytes))
     done = run_steps(runs, plan(desired, observed, wanted))
     doc = _setup_doc(aws, desired, observed, done)

@@ -7,7 +7,7 @@ each repair `setup` would plan carries (`Step.changes`), per status row.
 from __future__ import annotations
 
 from dogxray.core.aws import Aws
-from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_CREATED
+from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_CREATED, tracer_of
 from dogxray.core.destination import account_destination
 from dogxray.lab import observe as obs
 from dogxray.lab.conflicts import conflicts
@@ -52,6 +52,7 @@ def status(aws: Aws) -> LabStatus:
         function_url=fn.url,
         function_env=dict(fn.env) if fn.exists else None,
         trace_destination=account_destination(aws),
+        tracer=tracer_of(fn.env).value if fn.exists else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from dogxray.core.config import ENV_BUCKET_NAME, INJECT_ENV, Settings
+from dogxray.core.config import ENV_BUCKET_NAME, ENV_TRACER, INJECT_ENV, Settings
 from dogxray.core.errors import DogxrayError
 from dogxray.lab import injection
 
@@ -98,6 +98,12 @@ def env_pairs(pairs: list[str], settings: Settings) -> dict[str, str]:
                 f"{ENV_BUCKET_NAME} is the lab's: it names the bucket the lab records",
                 hint="`dogxray setup --bucket NAME` uses another bucket; `dogxray break-bucket` "
                 "and `dogxray fix-bucket` switch it for the lab's stage 5",
+            )
+        if key == ENV_TRACER:
+            raise DogxrayError.usage(
+                f"{ENV_TRACER} is the lab's: it names the tracer the deployed code carries",
+                hint="`dogxray setup --tracer otel` (or xray) redeploys the function with that "
+                "tracer",
             )
         result[key] = value
     if result.keys() & set(INJECT_ENV):  # inject's rules, on what is given (before any call)

@@ -45,8 +45,7 @@ PAYLOAD_PACKAGE = "dogxray._payload"
 ZIP_NAME = "function.zip"
 REQUIREMENTS = "requirements.txt"
 # Each tracer's module of the payload; a zip carries its tracer's only (`tracing.py`
-# imports the one the function's DOGXRAY_TRACER names). The OpenTelemetry one is
-# groundwork (issue 17): no command builds it yet.
+# imports the one the function's DOGXRAY_TRACER names).
 TRACER_MODULES = {"xray": "xray_tracing.py", "otel": "otel_tracing.py"}
 REQUIREMENTS_OF = {"xray": REQUIREMENTS, "otel": "requirements-otel.txt"}
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024  # Lambda's limit for a direct (non-S3) upload
@@ -112,6 +111,7 @@ class PackageResult:
     runtime: str
     arch: str
     cached: bool
+    tracer: str = "xray"
 
 
 def code_sha256(zip_bytes: bytes) -> str:
@@ -386,6 +386,7 @@ def build_package(
         runtime=runtime,
         arch=arch,
         cached=cached,
+        tracer=tracer,
     )
 
 

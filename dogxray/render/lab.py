@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from dogxray import render
+from dogxray.core.config import Tracer
 
 if TYPE_CHECKING:
     from dogxray.lab.labs import AllLabsCleanup, LabList
@@ -97,6 +98,9 @@ def status(doc: LabStatus) -> None:
         "CloudWatchLogs": "CloudWatch Logs (Transaction Search)",
         None: "a destination that could not be read",
     }
+    if doc.tracer is not None:
+        described = Tracer(doc.tracer).described
+        render.data(f"  function traced with {described} (--tracer {doc.tracer})")
     render.data(f"  traces go to {where.get(doc.trace_destination, doc.trace_destination)}")
     if doc.function_url:
         function_url(doc.function_url)

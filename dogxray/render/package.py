@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dogxray import render
+from dogxray.core.config import Tracer
 
 if TYPE_CHECKING:
     from dogxray.packaging.build import PackageResult
@@ -23,6 +24,7 @@ def summary(result: PackageResult, *, to_stderr: bool = False) -> None:
     rows = [
         ("path", str(result.path or "(memory only)")),
         ("runtime", f"{result.runtime} ({result.arch})"),
+        ("tracer", f"{result.tracer} ({Tracer(result.tracer).described})"),
         ("files", str(result.files)),
         ("zipped bytes", str(result.zipped_bytes)),
         ("unzipped bytes", str(result.unzipped_bytes)),

@@ -118,11 +118,15 @@ def _subtree(node: Node) -> Any:
 
 
 def _calls(function: Node) -> Any:
-    """The function's outermost downstream calls (namespace aws or remote)."""
+    """The function's outermost downstream calls (namespace aws or remote). OpenTelemetry
+    records the handler's span as a segment of its own, named after the function (its
+    `service.name`), under Lambda's function segment: that is still the function's own
+    work, so its calls are the function's."""
     stack = list(reversed(function.children))
     while stack:
         node = stack.pop()
-        if node.inferred or node.is_segment:
+        own = node.is_segment and node.name == function.name and not node.origin
+        if node.inferred or (node.is_segment and not own):
             continue
         if node.namespace in AWS_NAMESPACES:
             yield node

@@ -372,7 +372,7 @@ def test_setup_dry_run_prints_the_plan_as_data(lab: Lab, monkeypatch: pytest.Mon
                         "dogxray:lab": "dog-photo",
                         "dogxray:bucket": BUCKET,
                         "dogxray:settings": "runtime=python3.13 arch=x86_64 memory=128 "
-                        "timeout=15 tracing=on url=on",
+                        "timeout=15 tracing=on url=on tracer=xray",
                     },
                 },
                 wait="function_active_v2",

@@ -90,7 +90,7 @@ def test_setup_creates_every_resource_exactly(lab: Lab) -> None:
         "dogxray:lab": "dog-photo",
         "dogxray:bucket": BUCKET,
         "dogxray:settings": "runtime=python3.13 arch=x86_64 memory=128 timeout=15 tracing=on "
-        "url=on",
+        "url=on tracer=xray",
     }
     assert "Concurrency" not in fn  # never reserved concurrency
 
@@ -433,7 +433,7 @@ def test_setup_builds_the_zip_once_for_the_kept_runtime(lab: Lab) -> None:
     run_setup(lab, runtime="python3.12", arch="arm64")
     builds: list[tuple[str, str, bool]] = []
 
-    def provider(runtime: str, arch: str, from_env: bool) -> bytes:
+    def provider(runtime: str, arch: str, from_env: bool, *, tracer: str) -> bytes:
         builds.append((runtime, arch, from_env))
         return make_zip()
 
@@ -447,7 +447,7 @@ def test_unfixable_conflict_fails_before_the_zip_is_built(lab: Lab) -> None:
     lab.faults.fail("s3", "HeadBucket", "403", "Forbidden", status=403)  # another account's
     builds: list[str] = []
 
-    def provider(runtime: str, arch: str, from_env: bool) -> bytes:
+    def provider(runtime: str, arch: str, from_env: bool, *, tracer: str) -> bytes:
         builds.append(runtime)
         return make_zip()
 

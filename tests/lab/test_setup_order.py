@@ -93,7 +93,7 @@ def test_failure_after_each_change_then_cleanup_leaves_nothing_tagged(
 
 
 def test_a_zip_that_cannot_be_built_changes_nothing(lab: Lab) -> None:
-    def no_zip(runtime: str, arch: str, local: bool) -> bytes:
+    def no_zip(runtime: str, arch: str, local: bool, **_: Any) -> bytes:
         raise DogxrayError("could not download the function's dependencies: injected")
 
     with pytest.raises(DogxrayError, match="injected"):

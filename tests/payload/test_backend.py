@@ -278,7 +278,7 @@ def test_a_plain_moto_server_is_not_the_emulator(moto_server: str) -> None:
     aws = Aws(Settings.from_options(lab="backend-moto", endpoint_url=moto_server))
     builds: list[tuple[str, str, bool]] = []
 
-    def provider(runtime: str, arch: str, local: bool) -> bytes:
+    def provider(runtime: str, arch: str, local: bool, *, tracer: str) -> bytes:
         builds.append((runtime, arch, local))
         raise DogxrayError("stop here: the zip comes before any change")
 

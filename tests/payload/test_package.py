@@ -195,6 +195,7 @@ def test_cli_package_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert result.stdout == (
         "path:           function.zip\n"
         "runtime:        python3.13 (x86_64)\n"
+        "tracer:         xray (the X-Ray SDK)\n"
         f"files:          {len(infos)}\n"
         f"zipped bytes:   {len(data)}\n"
         f"unzipped bytes: {sum(i.file_size for i in infos)}\n"
@@ -204,6 +205,19 @@ def test_cli_package_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     again = CliRunner().invoke(app, ["package", "--from-env", "--arch", "x86_64"])
     assert again.stdout.endswith("build:          built\n")  # offline builds are not cached
     assert (tmp_path / "function.zip").read_bytes() == data
+
+
+def test_cli_package_with_opentelemetry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["package", "--from-env", "--tracer", "otel", "--output", "otel.zip"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "tracer:         otel (OpenTelemetry)\n" in result.stdout
+    with zipfile.ZipFile(tmp_path / "otel.zip") as zf:
+        tops = {name.split("/")[0] for name in zf.namelist()}
+    assert {"otel_tracing.py", "tracing.py", "opentelemetry"} <= tops
+    assert not {"xray_tracing.py", "aws_xray_sdk", "boto3", "botocore"} & tops
 
 
 @pytest.mark.parametrize(

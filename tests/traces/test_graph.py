@@ -479,3 +479,35 @@ MERMAID = [
     "    classDef error stroke:#ff7f0e,stroke-width:3px",
     "    class n1,n2,n3 fault",
 ]
+
+
+def test_opentelemetrys_handler_segment_is_the_functions_own_work() -> None:
+    """OpenTelemetry's handler span is a segment named after the function, under Lambda's
+    function segment: the calls beneath it are the function's, as with the X-Ray SDK."""
+    t0, trace_id = 1_764_000_000.0, "1-69240000-0123456789abcdef01234567"
+
+    def doc(id_: str, name: str, parent: str | None, **more: Any) -> dict[str, Any]:
+        base = {"id": id_, "name": name, "trace_id": trace_id, "start_time": t0}
+        return {**base, "end_time": t0 + 0.2, **({"parent_id": parent} if parent else {}), **more}
+
+    docs = [
+        doc("a" * 16, "dog-photo-function", None, origin="AWS::Lambda"),
+        doc("b" * 16, "dog-photo-function", "a" * 16, origin="AWS::Lambda::Function"),
+        doc("c" * 16, "dog-photo-function", "b" * 16, fault=True),  # the handler span
+        doc("d" * 16, "save_dog_to_s3", "c" * 16, type="subsegment", fault=True),
+        doc(
+            "e" * 16,
+            "S3",
+            "d" * 16,
+            type="subsegment",
+            namespace="aws",
+            aws={"operation": "PutObject"},
+            error=True,
+            http={"response": {"status": 404}},
+        ),
+    ]
+    graph = Graph()
+    graph.add(build_trace(trace_id, docs))
+    [s3] = [key for key in graph.nodes if key[0] == "S3"]
+    assert graph.edges[(FUNCTION, s3)].counts()["error"] == 1
+    assert not [key for key in graph.nodes if key[0] == "save_dog_to_s3"]
