@@ -286,7 +286,7 @@ class Spawner:
                     source = Path(found.origin)
                     source = source.parent if found.submodule_search_locations else source
                     (folder / source.name).symlink_to(source)
-                for info in _dist_infos(LAMBDA_RUNTIME_PACKAGES):
+                for info in dist_infos(LAMBDA_RUNTIME_PACKAGES):
                     (folder / info.name).symlink_to(info)
         return folder
 
@@ -305,7 +305,7 @@ class Spawner:
         return code_dir
 
 
-def _dist_infos(names: Iterable[str]) -> Iterator[Path]:
+def dist_infos(names: Iterable[str]) -> Iterator[Path]:
     """The installed metadata folders of these distributions (those this interpreter has)."""
     for name in names:
         try:

@@ -169,7 +169,7 @@ def test_changed_code_is_uploaded_only_when_the_sha_differs(lab: Lab) -> None:
     doc = service.setup(
         lab.aws,
         SetupOptions(),
-        zip_provider=lambda *_: make_zip("def lambda_handler(e, c):\n    return 2\n"),
+        zip_provider=lambda *_, **__: make_zip("def lambda_handler(e, c):\n    return 2\n"),
         executor=lab.executor,
     ).to_json()
     assert doc["changed"] == ["function-code"]

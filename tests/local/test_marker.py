@@ -29,7 +29,7 @@ def test_setup_on_the_emulator_builds_for_the_local_interpreter(emulator: Emulat
     assert aws.is_emulator
     builds: list[bool] = []
 
-    def provider(runtime: str, arch: str, local: bool) -> bytes:
+    def provider(runtime: str, arch: str, local: bool, *, tracer: str) -> bytes:
         builds.append(local)
         raise DogxrayError("stop here")
 

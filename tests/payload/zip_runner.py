@@ -30,7 +30,8 @@ def run_zip(
 ) -> dict[str, Any]:
     """Unpack, run `count` invocations in a fresh `python -S`, return the runner's JSON."""
     # What the Lambda Python runtime has (imported here: the `-S` child has no dogxray).
-    from dogxray.core.config import RUNTIME_MODULES
+    from dogxray.core.config import LAMBDA_RUNTIME_PACKAGES, RUNTIME_MODULES
+    from dogxray.local.environment import dist_infos
 
     task_root, runtime, touch = workdir / "task", workdir / "runtime", workdir / "touch"
     for path in (task_root, runtime, touch):
@@ -45,6 +46,9 @@ def run_zip(
         link = runtime / source.name
         if not link.exists():
             link.symlink_to(source)
+    for info in dist_infos(LAMBDA_RUNTIME_PACKAGES):  # as in /var/runtime
+        if not (runtime / info.name).exists():
+            (runtime / info.name).symlink_to(info)
     full_env = {
         **env,
         "PYTHONPATH": f"{task_root}{os.pathsep}{runtime}",
@@ -66,23 +70,24 @@ def run_zip(
 
 def main(count: int) -> None:
     started = time.perf_counter()
-    import aws_xray_sdk.core as xray
-
     task_root = os.environ.pop("RUNNER_TASK_ROOT", "")
     if task_root:
+        os.environ["LAMBDA_TASK_ROOT"] = task_root
+    if task_root and os.environ.get("DOGXRAY_TRACER") != "otel":  # the X-Ray SDK's zip
+        import aws_xray_sdk.core as xray
         from aws_xray_sdk.core import lambda_launcher
 
         touch_dir = os.environ.pop("RUNNER_TOUCH_DIR")
         lambda_launcher.TOUCH_FILE_DIR = touch_dir + "/"
         lambda_launcher.TOUCH_FILE_PATH = os.path.join(touch_dir, "initialized")
-        os.environ["LAMBDA_TASK_ROOT"] = task_root
         xray.xray_recorder.__init__()  # type: ignore[misc]
 
     import lambda_function
 
     init_ms = (time.perf_counter() - started) * 1000
     invocations = [_invoke(lambda_function, n) for n in range(count)]
-    modules = {name: sys.modules[name].__file__ for name in ("requests", "aws_xray_sdk", "boto3")}
+    loaded = ("requests", "aws_xray_sdk", "opentelemetry.sdk", "boto3")
+    modules = {name: sys.modules[name].__file__ for name in loaded if name in sys.modules}
     print(json.dumps({"init_ms": init_ms, "modules": modules, "invocations": invocations}))
 
 
