@@ -36,9 +36,7 @@ from dogxray.packaging.build import PackageResult, build_package  # noqa: E402
 
 
 def _size(label: str, result: PackageResult) -> str:
-    return (
-        f"{label:34} {result.zipped_bytes:>11,} {result.unzipped_bytes:>12,} {result.files:>6}"
-    )
+    return f"{label:34} {result.zipped_bytes:>11,} {result.unzipped_bytes:>12,} {result.files:>6}"
 
 
 def _zips(work: Path) -> dict[Tracer, PackageResult]:
@@ -46,9 +44,7 @@ def _zips(work: Path) -> dict[Tracer, PackageResult]:
     print(f"{'zip':34} {'zipped B':>11} {'unzipped B':>12} {'files':>6}")
     built = {}
     for tracer in Tracer:
-        built[tracer] = build_package(
-            from_env=True, tracer=tracer.value, cache_dir=work / "cache"
-        )
+        built[tracer] = build_package(from_env=True, tracer=tracer.value, cache_dir=work / "cache")
         print(_size(f"{tracer.value}, offline (this env)", built[tracer]))
     os.environ["PIP_CACHE_DIR"] = str(work / "pip-cache")
     for tracer in Tracer:
