@@ -5,7 +5,10 @@ Compares this checkout (plain `pip install .`, which runs every command) with an
 revision (default: the last one before the install work), both plain and with the
 `[local]` extra it needed for the emulator. Needs the package index (or a warm pip cache).
 
-    python bench/install.py [--before REV] [--now-only]
+    python bench/install.py [--before REV] [--now-only | --plain-before]
+
+`--plain-before` compares the plain installs only (no `[local]` row), e.g. before and
+after the OpenTelemetry packages: `--before 7fe8ce6^ --plain-before`.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", default="89e40c3", help="the earlier revision")
     parser.add_argument("--now-only", action="store_true", help="only this checkout's row")
+    parser.add_argument(
+        "--plain-before", action="store_true", help="the earlier plain install, not [local]"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dogxray-bench-install-") as tmp:
         work = Path(tmp)
@@ -70,14 +76,15 @@ def main() -> None:
             ["git", "-C", str(REPO), "archive", args.before], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-        cases = (
-            []
-            if args.now_only
-            else [
+        if args.now_only:
+            cases = []
+        elif args.plain_before:
+            cases = [(f"before ({args.before}), plain `pip install .`", str(old))]
+        else:
+            cases = [
                 (f"before ({args.before}), plain: no emulator, no setup", str(old)),
                 (f"before ({args.before}) with [local]", f"{old}[local]"),
             ]
-        )
         cases.append(("now, plain `pip install .`: every command", str(REPO)))
         print(f"{'install':58} {'MB':>7} {'dists':>6} {'pip s':>6} {'--help ms':>10}")
         for i, (label, spec) in enumerate(cases):

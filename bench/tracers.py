@@ -11,6 +11,11 @@ PutObject against a moto server). Rounds alternate the tracers; medians and rang
 
     .venv/bin/python bench/tracers.py [--rounds 5] [--requests 200]
 
+The offline zips carry pure Python only (protobuf's Python fallback, wrapt without its C
+extension). The pip zips for Lambda carry the native ones; they are built for python3.13
+and cannot run here, so the runs also use pip zips built for this interpreter's version
+(python3.11 on the bench machine), the closest to what Lambda runs.
+
 Installed size before and after: `python bench/install.py --before 7fe8ce6^ ...`.
 """
 
@@ -36,25 +41,36 @@ from dogxray.packaging.build import PackageResult, build_package  # noqa: E402
 
 
 def _size(label: str, result: PackageResult) -> str:
-    return f"{label:34} {result.zipped_bytes:>11,} {result.unzipped_bytes:>12,} {result.files:>6}"
+    return f"{label:38} {result.zipped_bytes:>11,} {result.unzipped_bytes:>12,} {result.files:>6}"
 
 
-def _zips(work: Path) -> dict[Tracer, PackageResult]:
-    """Each tracer's offline zip (the one measured), and the pip builds' sizes."""
-    print(f"{'zip':34} {'zipped B':>11} {'unzipped B':>12} {'files':>6}")
-    built = {}
+Build = tuple[str, Tracer, PackageResult]  # (label, tracer, zip)
+
+
+def _zips(work: Path) -> list[Build]:
+    """The zips run: each tracer's offline one, and its pip one for this interpreter's
+    Python (when the index answers); the python3.13 pip builds' sizes are printed too."""
+    print(f"{'zip':38} {'zipped B':>11} {'unzipped B':>12} {'files':>6}")
+    builds: list[Build] = []
     for tracer in Tracer:
-        built[tracer] = build_package(from_env=True, tracer=tracer.value, cache_dir=work / "cache")
-        print(_size(f"{tracer.value}, offline (this env)", built[tracer]))
+        result = build_package(from_env=True, tracer=tracer.value, cache_dir=work / "cache")
+        builds.append((f"{tracer.value} offline", tracer, result))
+        print(_size(f"{tracer.value}, offline (this env)", result))
     os.environ["PIP_CACHE_DIR"] = str(work / "pip-cache")
-    for tracer in Tracer:
-        try:
-            pip = build_package(tracer=tracer.value, cache_dir=work / "cache")
-        except DogxrayError as exc:
-            print(f"{tracer.value}, pip (python3.13 x86_64): skipped: {exc.what}")
-            continue
-        print(_size(f"{tracer.value}, pip (python3.13 x86_64)", pip))
-    return built
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for runtime in dict.fromkeys(("python3.13", here)):
+        for tracer in Tracer:
+            try:
+                result = build_package(
+                    runtime=runtime, tracer=tracer.value, cache_dir=work / "cache"
+                )
+            except DogxrayError as exc:
+                print(f"{tracer.value}, pip ({runtime} x86_64): skipped: {exc.what}")
+                continue
+            print(_size(f"{tracer.value}, pip ({runtime} x86_64)", result))
+            if runtime == here:
+                builds.append((f"{tracer.value} pip {runtime}", tracer, result))
+    return builds
 
 
 def _overheads(report: dict) -> tuple[list[float], list[float]]:
@@ -71,7 +87,7 @@ def _overheads(report: dict) -> tuple[list[float], list[float]]:
 
 
 def _row(label: str, values: list[float]) -> str:
-    return f"{label:34} {pct(values, 50):9.2f} {min(values):9.2f} {max(values):9.2f}"
+    return f"{label:38} {pct(values, 50):9.2f} {min(values):9.2f} {max(values):9.2f}"
 
 
 def main() -> None:
@@ -80,12 +96,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    cold: dict[Tracer, list[float]] = {t: [] for t in Tracer}
-    warm: dict[Tracer, list[float]] = {t: [] for t in Tracer}
-    extra: dict[Tracer, list[float]] = {t: [] for t in Tracer}
     with tempfile.TemporaryDirectory(prefix="dogxray-bench-tracers-") as tmp:
         work = Path(tmp)
-        zips = _zips(work)
+        builds = _zips(work)
+        cold: dict[str, list[float]] = {label: [] for label, _, _ in builds}
+        warm: dict[str, list[float]] = {label: [] for label, _, _ in builds}
+        extra: dict[str, list[float]] = {label: [] for label, _, _ in builds}
         with moto_server() as endpoint, dog_api() as api_url, xray_sink() as daemon:
             import boto3
 
@@ -100,34 +116,36 @@ def main() -> None:
                 "AWS_REGION": "us-east-1",
             }
             for n in range(args.rounds):
-                for tracer in Tracer if n % 2 == 0 else reversed(Tracer):
-                    run_env = {**env, "DOGXRAY_TRACER": tracer.value}
-                    path = zips[tracer].path
-                    assert path is not None
+                for label, tracer, result in builds if n % 2 == 0 else reversed(builds):
+                    assert result.path is not None
                     report = run_zip(
-                        path,
-                        work / f"{tracer.value}-{n}",
-                        run_env,
+                        result.path,
+                        work / f"{label.replace(' ', '-')}-{n}",
+                        {**env, "DOGXRAY_TRACER": tracer.value},
                         count=args.requests + 1,
                         timeout=600,
                     )
-                    cold[tracer].append(report["init_ms"])
+                    cold[label].append(report["init_ms"])
                     latency, overhead = _overheads(report)
-                    warm[tracer].append(pct(latency, 50))
-                    extra[tracer].append(pct(overhead, 50))
+                    warm[label].append(pct(latency, 50))
+                    extra[label].append(pct(overhead, 50))
     print(
         f"\n{args.rounds} rounds, {args.requests} warm requests each (every one sampled); "
         "per round: cold init once, medians of the warm requests"
     )
-    print(f"{'':34} {'median':>9} {'min':>9} {'max':>9}   (ms)")
-    for tracer in Tracer:
-        print(_row(f"{tracer.value} cold init", cold[tracer]))
-        print(_row(f"{tracer.value} warm request", warm[tracer]))
-        print(_row(f"{tracer.value} handler overhead", extra[tracer]))
-    ratio = pct(cold[Tracer.otel], 50) / pct(cold[Tracer.xray], 50)
-    print(f"cold init, otel / xray: {ratio:.2f}")
-    ratio = pct(extra[Tracer.otel], 50) / pct(extra[Tracer.xray], 50)
-    print(f"handler overhead, otel / xray: {ratio:.2f}")
+    print(f"{'':38} {'median':>9} {'min':>9} {'max':>9}   (ms)")
+    for label, _, _ in builds:
+        print(_row(f"{label} cold init", cold[label]))
+        print(_row(f"{label} warm request", warm[label]))
+        print(_row(f"{label} handler overhead", extra[label]))
+    for kind in sorted({label.split(" ", 1)[1] for label, _, _ in builds}):
+        xray, otel = f"xray {kind}", f"otel {kind}"
+        if xray in cold and otel in cold:
+            print(
+                f"{kind}: otel / xray cold init {pct(cold[otel], 50) / pct(cold[xray], 50):.2f}, "
+                f"warm request {pct(warm[otel], 50) / pct(warm[xray], 50):.2f}, "
+                f"warm request + {pct(warm[otel], 50) - pct(warm[xray], 50):.2f} ms"
+            )
 
 
 if __name__ == "__main__":

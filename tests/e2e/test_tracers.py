@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_cli import Cli
+from tests.e2e.e2e_cli import Cli, base_env
 
 pytestmark = pytest.mark.e2e
 
@@ -82,3 +82,12 @@ def test_setup_switches_an_xray_lab_to_opentelemetry(emulator_cli: Cli) -> None:
     assert json.loads(cli("test", "--output", "json").stdout)[0]["ok"]
     assert "redeploying" not in cli("setup").stderr  # kept: nothing to switch
     cli("cleanup", "--yes")
+
+
+@pytest.mark.slow
+def test_demo_local_with_opentelemetry(tmp_path: Path) -> None:
+    result = Cli(base_env(tmp_path))("demo", "--local", "--tracer", "otel")
+    assert "demo passed: every stage checked" in result.stdout
+    assert "traced with OpenTelemetry" in result.stderr
+    assert "root cause: save_dog_to_s3 raised botocore.errorfactory.NoSuchBucket" in (result.stderr)
+    assert "nothing is left under the lab's names and tags" in result.stderr
