@@ -12,6 +12,7 @@ from typing import Any
 from dogxray.core.errors import DogxrayError
 from dogxray.demo.stages import Stage, StageRunner
 from dogxray.monitor.invocations import SAMPLING, of_requests
+from dogxray.traces.rules import exception_class
 from dogxray.triage.results import Analysis
 
 LATENCY_MS = 3000  # longer than a cold start on a busy machine, short enough for a demo
@@ -113,7 +114,7 @@ class Triage:
         )
         if exc:
             self.runner.say(stage, f"{exc.count} failed with {exc.type} on {exc.node}")
-        if slow != "injected_fault" or not exc or exc.type != "InjectedFailure":
+        if not exc or slow != "injected_fault" or exception_class(exc.type) != "InjectedFailure":
             raise DogxrayError("analyze did not name the injected subsegment and exception")
 
     def metrics(self, stage: Stage) -> None:

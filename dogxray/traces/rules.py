@@ -69,3 +69,9 @@ def xray_trace_id(otel_id: str) -> str:
 def otel_trace_id(xray_id: str) -> str:
     """An X-Ray trace id as OpenTelemetry's 32 hex digits (the reverse of the above)."""
     return xray_id.replace("1-", "", 1).replace("-", "")
+
+
+def exception_class(type_name: str) -> str:
+    """The class an exception type names: the X-Ray SDK records the class's name
+    (`NoSuchBucket`), OpenTelemetry its module too (`botocore.errorfactory.NoSuchBucket`)."""
+    return type_name.rsplit(".", 1)[-1]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dogxray.traces.rules import exception_class
 from tests.e2e.e2e_cli import Cli, base_env
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def _exception_is_no_such_bucket(name: str) -> bool:
     """The X-Ray SDK names the class (`NoSuchBucket`); OpenTelemetry qualifies it with its
     module (`botocore.errorfactory.NoSuchBucket`), and X-Ray shows what it was sent."""
-    return name.rsplit(".", 1)[-1] == "NoSuchBucket"
+    return exception_class(name) == "NoSuchBucket"
 
 
 @pytest.mark.slow
@@ -85,9 +86,12 @@ def test_setup_switches_an_xray_lab_to_opentelemetry(emulator_cli: Cli) -> None:
 
 
 @pytest.mark.slow
-def test_demo_local_with_opentelemetry(tmp_path: Path) -> None:
-    result = Cli(base_env(tmp_path))("demo", "--local", "--tracer", "otel")
+def test_demo_local_triage_with_opentelemetry(tmp_path: Path) -> None:
+    """The lab and the triage lab (inject, load, analyze, metrics) read OpenTelemetry's
+    traces: analyze names the injected subsegment and exception."""
+    result = Cli(base_env(tmp_path))("demo", "--local", "--triage", "--tracer", "otel")
     assert "demo passed: every stage checked" in result.stdout
+    assert "failed with injection.InjectedFailure on injected_fault" in result.stderr
     assert "traced with OpenTelemetry" in result.stderr
     assert "root cause: save_dog_to_s3 raised botocore.errorfactory.NoSuchBucket" in (result.stderr)
     assert "nothing is left under the lab's names and tags" in result.stderr

@@ -96,3 +96,15 @@ def test_the_client_and_the_emulator_name_and_classify_a_call_alike(sub: dict[st
         bool(sub.get("throttle")),
         (sub.get("http") or {}).get("response", {}).get("status"),
     )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        ("NoSuchBucket", "NoSuchBucket"),  # the X-Ray SDK: the class's name
+        ("botocore.errorfactory.NoSuchBucket", "NoSuchBucket"),  # OpenTelemetry: module too
+        ("injection.InjectedFailure", "InjectedFailure"),
+    ],
+)
+def test_exception_class(recorded: str, expected: str) -> None:
+    assert rules.exception_class(recorded) == expected
