@@ -42,6 +42,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if child.in_child() or not child.needs_child(item):
         return None
     child.run_in_child(item)
+    # What pytest's own protocol does after a test: tear down the collectors (modules,
+    # packages) set up for earlier tests that the next one does not need. Without it a
+    # module fixture set up for the test before this one would outlive its module.
+    item.session._setupstate.teardown_exact(nextitem)
     return True
 
 
