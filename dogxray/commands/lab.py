@@ -134,18 +134,42 @@ def configure(
         None, "--url/--no-url", help="public Function URL, auth NONE (lab: on)"
     ),
     env: list[str] = typer.Option([], "--env", help="extra KEY=VALUE (repeatable)"),
+    reserved: int | None = typer.Option(
+        None,
+        "--reserved-concurrency",
+        help="executions reserved for the function; Lambda throttles beyond them (0 stops it)",
+    ),
+    unreserved: bool = typer.Option(
+        False, "--no-reserved-concurrency", help="remove the reservation (the lab's default)"
+    ),
 ) -> None:
-    """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout. Changes only
-    what is given; the rest stays as the lab recorded it."""
+    """Stage 3: Function URL (auth NONE), BUCKET_NAME, active tracing, timeout, reserved
+    concurrency. Changes only what is given; the rest stays as the lab recorded it."""
+    if reserved is not None and unreserved:
+        raise DogxrayError.usage(
+            "--reserved-concurrency and --no-reserved-concurrency contradict each other",
+            hint="give one of them",
+        )
     options = _checked(
         SetupOptions(
-            timeout=timeout, tracing=tracing, url=url, env=validate.env_pairs(env, settings(ctx))
+            timeout=timeout,
+            tracing=tracing,
+            url=url,
+            env=validate.env_pairs(env, settings(ctx)),
+            reserved=reserved,
+            unreserved=unreserved,
         )
     )
     from dogxray.lab import service
 
     doc = service.configure(connect(ctx), options, reporter=show.REPORTER)
     show.stage_result(doc.changed, done="function configured", unchanged="already configured")
+    if reserved == 0:
+        show.message(
+            "reserved concurrency 0: the function is stopped, every invocation is throttled",
+            f"`{render.command('configure --no-reserved-concurrency')}` (or a higher number) "
+            "starts it again",
+        )
     if doc.function_url:
         show.function_url(doc.function_url)
 

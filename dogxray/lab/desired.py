@@ -1,11 +1,11 @@
 """The lab's desired state: options, else what the lab recorded, else the lab's defaults.
 
-The options a user gives (runtime, architecture, memory, timeout, tracing, URL, tracer)
-become the lab: they are recorded on the function's `dogxray:settings` tag, so `status`
-does not call them drift and a plain `setup` keeps them; a change made outside dogxray
-(the console) is drift and `setup` restores the recorded value. Stage commands (configure,
-deploy-function) change only the settings they are given. Extra environment variables
-are kept.
+The options a user gives (runtime, architecture, memory, timeout, tracing, URL, tracer,
+reserved concurrency) become the lab: they are recorded on the function's
+`dogxray:settings` tag, so `status` does not call them drift and a plain `setup` keeps
+them; a change made outside dogxray (the console) is drift and `setup` restores the
+recorded value. Stage commands (configure, deploy-function) change only the settings
+they are given. Extra environment variables are kept.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def check_options(o: SetupOptions) -> SetupOptions:
         validate.timeout(o.timeout)
     if o.tracer is not None:
         validate_tracer(o.tracer)
+    if o.reserved is not None:
+        validate.reserved_concurrency(o.reserved)
     return o
 
 
@@ -88,7 +90,7 @@ def _policy_mode(o: SetupOptions, observed: Observed, inline_name: str) -> Polic
 TRACERS = frozenset(t.value for t in Tracer)
 # The recorded options, in the tag's order; the value is legal for Lambda tags
 # (letters, digits, spaces, `_ . : / = + - @`; at most 256 characters).
-SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url", "tracer")
+SETTING_KEYS = ("runtime", "arch", "memory", "timeout", "tracing", "url", "tracer", "reserved")
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,13 @@ class LabValues:
     tracing: bool = True
     url: bool = True
     tracer: str = DEFAULT_TRACER.value
+    reserved: int | None = None  # reserved concurrency; None: none reserved
 
 
 def format_settings(values: dict[str, Any]) -> str:
     def text(v: Any) -> str:
+        if v is None:
+            return "none"
         return ("on" if v else "off") if isinstance(v, bool) else str(v)
 
     return " ".join(f"{k}={text(values[k])}" for k in SETTING_KEYS)
@@ -123,13 +128,16 @@ def parse_settings(tag: str | None) -> dict[str, Any]:
             found[key] = value == "on"
         elif (key in ("runtime", "arch") and value) or (key == "tracer" and value in TRACERS):
             found[key] = value
+        elif key == "reserved" and (value.isdigit() or value == "none"):
+            found[key] = int(value) if value.isdigit() else None
     return found
 
 
 def lab_values(o: SetupOptions, fn: ObservedFunction, *, keep_deployed: bool) -> LabValues:
     """Each setting: the option given, else the one recorded on the function, else (stage
-    commands; `setup` only for runtime, arch, memory and tracer) what is deployed, for a
-    function deployed before settings were recorded, else the lab's default."""
+    commands; `setup` only for runtime, arch, memory, tracer and reserved concurrency) what
+    is deployed, for a function deployed before settings were recorded, else the lab's
+    default. `unreserved` gives "no reserved concurrency" as an option."""
     recorded = parse_settings(fn.tags.get(TAG_SETTINGS)) if fn.exists else {}
     deployed = {
         "runtime": fn.runtime,
@@ -139,13 +147,16 @@ def lab_values(o: SetupOptions, fn: ObservedFunction, *, keep_deployed: bool) ->
         "tracing": fn.tracing,
         "url": fn.url is not None,
         "tracer": tracer_of(fn.env).value,
+        "reserved": fn.reserved,
     }
     defaults = asdict(LabValues())
-    kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory", "tracer"}
+    kept = set(defaults) if keep_deployed else {"runtime", "arch", "memory", "tracer", "reserved"}
     values: dict[str, Any] = {}
     for key in (f.name for f in fields(LabValues)):
         given, have = getattr(o, key), deployed[key] if fn.exists else None
-        if given is not None:
+        if key == "reserved" and o.unreserved:
+            values[key] = None
+        elif given is not None:
             values[key] = given
         elif key in recorded:
             values[key] = recorded[key]
@@ -224,6 +235,7 @@ def function_spec(
         memory=values.memory,
         tracing=values.tracing,
         tracer=values.tracer,
+        reserved=values.reserved,
         env=env,
         tags={TAG_LAB: s.lab, TAG_BUCKET: bucket, TAG_SETTINGS: format_settings(asdict(values))},
         role_arn=role_arn,

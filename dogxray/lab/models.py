@@ -126,6 +126,7 @@ class FunctionSpec:
     role_arn: str
     code_sha256: str | None  # None: keep the deployed code (configure, break/fix)
     zip_bytes: bytes = field(default=b"", repr=False)
+    reserved: int | None = None  # reserved concurrency; None: the account's unreserved pool
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ class ObservedFunction:
     url: str | None = None
     url_auth_type: str | None = None
     permissions: tuple[Permission, ...] = ()
+    reserved: int | None = None  # GetFunction's Concurrency.ReservedConcurrentExecutions
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,8 @@ class SetupOptions:
     tracing: bool | None = None
     url: bool | None = None
     tracer: str | None = None
+    reserved: int | None = None  # reserved concurrency to set
+    unreserved: bool = False  # remove the reserved concurrency
     env: Mapping[str, str] = field(default_factory=dict)
     env_remove: frozenset[str] = frozenset()  # variables to drop (e.g. `inject --off`)
     from_env: bool = False

@@ -16,8 +16,10 @@ from dogxray.core.config import (
     TAG_BUCKET,
     TAG_CREATED,
     TAG_LAB,
+    TAG_SETTINGS,
     default_bucket_name,
 )
+from dogxray.lab.desired import parse_settings
 from dogxray.lab.models import (
     BucketUser,
     Observed,
@@ -154,7 +156,19 @@ def function(aws: Aws, name: str) -> ObservedFunction:
         url=url.get("FunctionUrl"),
         url_auth_type=url.get("AuthType"),
         permissions=parse_permissions(policy.get("Policy")),
+        reserved=_reserved(lam, name, found),
     )
+
+
+def _reserved(lam: Any, name: str, found: dict[str, Any]) -> int | None:
+    """The reserved concurrency GetFunction reports (`Concurrency`). moto leaves a
+    reservation of 0 out of it, so when the lab recorded 0 and GetFunction shows none,
+    GetFunctionConcurrency answers (on AWS it agrees with GetFunction)."""
+    count = (found.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    recorded = parse_settings((found.get("Tags") or {}).get(TAG_SETTINGS)).get("reserved")
+    if count is None and recorded == 0:
+        count = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+    return count
 
 
 def log_group(aws: Aws, name: str) -> ObservedLogGroup:

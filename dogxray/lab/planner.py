@@ -23,6 +23,7 @@ from dogxray.lab.conflicts import (
 from dogxray.lab.models import (
     Action,
     Desired,
+    FunctionSpec,
     Observed,
     Output,
     PolicyMode,
@@ -246,6 +247,39 @@ def _kv(tags: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
 
 
+def concurrency_steps(f: FunctionSpec, have: int | None) -> list[Step]:
+    """The function's reserved concurrency: reserve (PutFunctionConcurrency) or release
+    (DeleteFunctionConcurrency) when it differs from what is deployed."""
+    want = f.reserved
+    if want == have:
+        return []
+    params: dict[str, Any]
+    if want is None:
+        operation, params = "DeleteFunctionConcurrency", {"FunctionName": f.name}
+        message = f"remove the reserved concurrency ({have}) of {f.name}"
+    else:
+        operation = "PutFunctionConcurrency"
+        params = {"FunctionName": f.name, "ReservedConcurrentExecutions": want}
+        stopped = " (0: every invocation is throttled)" if want == 0 else ""
+        message = f"reserve {want} concurrent executions for {f.name}{stopped}"
+    return [
+        Step(
+            name="function-configuration",
+            message=message,
+            action=Action.update,
+            resource=Resource("function", f.name),
+            operation=operation,
+            params=params,
+            function_name=f.name,
+            changes=(f"reserved concurrency is {_reserved(have)}, expected {_reserved(want)}",),
+        )
+    ]
+
+
+def _reserved(count: int | None) -> str:
+    return "none" if count is None else str(count)
+
+
 def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step]:
     f, of = d.function, o.function
     config = {
@@ -278,7 +312,8 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
                 wait=Wait.function_active,
                 function_name=f.name,
                 produces=Output.function_arn,
-            )
+            ),
+            *concurrency_steps(f, None),
         ]
     if function_conflict(d, o):
         return []
@@ -315,6 +350,8 @@ def function_steps(d: Desired, o: Observed, wanted: frozenset[str]) -> list[Step
                 changes=tuple(f"{k} is {a}, expected {b}" for k, a, b in diff),
             )
         )
+    if "config" in wanted:
+        steps += concurrency_steps(f, of.reserved)
     tags = {k: v for k, v in f.tags.items() if of.tags.get(k) != v}
     if ("config" in wanted or "function" in wanted) and tags:
         steps.append(

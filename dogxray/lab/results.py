@@ -88,6 +88,7 @@ class LabStatus:
     trace_destination: str | None = None
     # what the deployed function traces with: xray or otel (`Tracer`); None: no function
     tracer: str | None = None
+    reserved_concurrency: int | None = None  # None: none reserved (or no function)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +98,7 @@ class LabStatus:
             "function_url": self.function_url,
             "trace_destination": self.trace_destination,
             "tracer": self.tracer,
+            "reserved_concurrency": self.reserved_concurrency,
         }
 
 

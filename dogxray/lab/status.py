@@ -53,6 +53,7 @@ def status(aws: Aws) -> LabStatus:
         function_env=dict(fn.env) if fn.exists else None,
         trace_destination=account_destination(aws),
         tracer=tracer_of(fn.env).value if fn.exists else None,
+        reserved_concurrency=fn.reserved,
     )
 
 

@@ -70,6 +70,18 @@ def memory(mb: int) -> int:
     return mb
 
 
+def reserved_concurrency(count: int) -> int:
+    """0 or more; Lambda checks the upper bound against the account's limit (it keeps at
+    least 100 executions unreserved)."""
+    if count < 0:
+        raise DogxrayError.usage(
+            f"reserved concurrency {count} is negative",
+            hint="give 0 or more (0 stops the function), or --no-reserved-concurrency to "
+            "remove the reservation",
+        )
+    return count
+
+
 def env_pairs(pairs: list[str], settings: Settings) -> dict[str, str]:
     """`--env KEY=VALUE` options -> a dict; names follow Lambda's rules, and the lab's
     own BUCKET_NAME is refused (the lab sets it from the bucket it records, so a value

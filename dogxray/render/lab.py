@@ -101,6 +101,12 @@ def status(doc: LabStatus) -> None:
     if doc.tracer is not None:
         described = Tracer(doc.tracer).described
         render.data(f"  function traced with {described} (--tracer {doc.tracer})")
+    reserved = doc.reserved_concurrency
+    if reserved is not None:
+        stopped = (
+            " (the function is stopped: every invocation is throttled)" if not reserved else ""
+        )
+        render.data(f"  reserved concurrency {reserved}{stopped}")
     render.data(f"  traces go to {where.get(doc.trace_destination, doc.trace_destination)}")
     if doc.function_url:
         function_url(doc.function_url)

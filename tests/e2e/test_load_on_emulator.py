@@ -29,3 +29,30 @@ def test_load_through_the_function_url(emulator_cli: Cli) -> None:
         assert lines[3].startswith("cold starts: ")
     finally:
         cli("--lab", "loadlab", "cleanup", "--yes")
+
+
+@pytest.mark.slow
+def test_reserved_concurrency_throttles_and_is_removed(emulator_cli: Cli) -> None:
+    """The Monitor lab's concurrency step: reserve 1, load at 4, see 429s; remove it."""
+
+    def cli(*args: str):  # type: ignore[no-untyped-def]
+        return emulator_cli("--lab", "reservedlab", *args)
+
+    cli("setup")
+    try:
+        cli("configure", "--reserved-concurrency", "1")
+        status = cli("status")
+        assert "  reserved concurrency 1\n" in status.stdout
+        doc = emulator_cli.json(
+            "--lab", "reservedlab", "load", "--requests", "16", "--concurrency", "4"
+        )
+        assert doc["status"]["429"] > 0, doc["status"]
+        assert doc["status"]["2xx"] + doc["status"]["429"] == 16
+        cli("configure", "--no-reserved-concurrency")
+        assert "reserved concurrency" not in cli("status").stdout
+        doc = emulator_cli.json(
+            "--lab", "reservedlab", "load", "--requests", "8", "--concurrency", "4"
+        )
+        assert doc["status"]["429"] == 0 and doc["status"]["2xx"] == 8
+    finally:
+        cli("cleanup", "--yes")

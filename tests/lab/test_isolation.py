@@ -218,9 +218,9 @@ def test_setup_options_become_the_lab(lab: Lab) -> None:
     assert_intact(lab)
     tags = lab.client("lambda").get_function(FunctionName=FUNCTION)["Tags"]
     recorded = tags["dogxray:settings"]
-    assert (
-        recorded
-        == "runtime=python3.12 arch=arm64 memory=256 timeout=30 tracing=on url=on tracer=xray"
+    assert recorded == (
+        "runtime=python3.12 arch=arm64 memory=256 timeout=30 tracing=on url=on tracer=xray "
+        "reserved=none"
     )
     assert re.fullmatch(r"[A-Za-z0-9 _.:/=+\-@]{0,256}", recorded)  # legal for Lambda tags
     lab.calls.clear()

@@ -71,6 +71,9 @@ def planner_steps() -> Iterator[Step]:
     attached = replace(o.role, inline={}, attached=console.role.managed_arns)
     yield from plan(d, replace(o, role=attached))
     yield from plan(desired(url=False), o)
+    reserve = replace(d, function=replace(d.function, reserved=3))
+    yield from plan(reserve, o)  # PutFunctionConcurrency
+    yield from plan(d, replace(o, function=replace(fn, reserved=3)))  # DeleteFunctionConcurrency
 
 
 def cleanup_steps() -> list[Step]:
@@ -126,7 +129,7 @@ def test_every_operation_is_dispatched_and_its_params_validate() -> None:
         report = validator.validate(dict(st.params), shape)
         assert not report.has_errors(), f"{st.message}: {report.generate_report()}"
     assert walked == operations_in_source(clients)  # the walk reaches every operation
-    assert len(walked) == 23
+    assert len(walked) == 25
     assert {st.action for st in steps} == set(Action)
 
 
@@ -372,7 +375,7 @@ def test_setup_dry_run_prints_the_plan_as_data(lab: Lab, monkeypatch: pytest.Mon
                         "dogxray:lab": "dog-photo",
                         "dogxray:bucket": BUCKET,
                         "dogxray:settings": "runtime=python3.13 arch=x86_64 memory=128 "
-                        "timeout=15 tracing=on url=on tracer=xray",
+                        "timeout=15 tracing=on url=on tracer=xray reserved=none",
                     },
                 },
                 wait="function_active_v2",

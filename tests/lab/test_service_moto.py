@@ -90,7 +90,7 @@ def test_setup_creates_every_resource_exactly(lab: Lab) -> None:
         "dogxray:lab": "dog-photo",
         "dogxray:bucket": BUCKET,
         "dogxray:settings": "runtime=python3.13 arch=x86_64 memory=128 timeout=15 tracing=on "
-        "url=on tracer=xray",
+        "url=on tracer=xray reserved=none",
     }
     assert "Concurrency" not in fn  # never reserved concurrency
 
