@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from dogxray import render
 from dogxray.cli import hoist_global_options, main_options, usage_error
 from dogxray.commands import (
+    alarm,
     analyze,
     demo,
     inject,
@@ -55,6 +56,7 @@ HELP_ORDER = (
     "load",
     "analyze",
     "metrics",
+    "alarm",
     "local",
     "demo",
     "package",
@@ -121,6 +123,7 @@ app = typer.Typer(
 )
 app.callback()(main_options)
 for module in (
+    alarm,
     analyze,
     demo,
     inject,

@@ -1,12 +1,13 @@
 """Remove the lab in a safe order, then prove nothing is left.
 
 Resources are found by their derived names and the `dogxray:lab` tag, so cleanup works
-after an interrupted setup (no function, or no role) too. Order: Function URL, function,
-log group, role (inline + attached policies first), buckets dogxray created (every object
-version and delete marker first). Each is deleted only when it carries this lab's tag (a
-log group also when it has no tag at all and this lab's function exists: Lambda creates it
-untagged on the first invocation). A bucket dogxray did not create for this lab, or that
-another function of the region still writes to, is kept with a note that says why.
+after an interrupted setup (no function, or no role) too. Order: the `alarm` command's
+alarm and SNS topic, Function URL, function, log group, role (inline + attached policies
+first), buckets dogxray created (every object version and delete marker first). Each is
+deleted only when it carries this lab's tag (a log group also when it has no tag at all
+and this lab's function exists: Lambda creates it untagged on the first invocation). A
+bucket dogxray did not create for this lab, or that another function of the region still
+writes to, is kept with a note that says why.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dogxray.lab.models import (
 )
 from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import CleanupResult, Kept
+from dogxray.monitor import alarm
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0
@@ -88,6 +90,7 @@ class Survey:
     log_group: ObservedLogGroup
     buckets: tuple[ObservedBucket, ...] = ()
     users: Mapping[str, list[BucketUser]] = field(default_factory=dict)
+    alarm: alarm.Observed | None = None  # the `alarm` command's alarm and topic
 
 
 Planned = tuple[list[Step], list[Kept]]  # deletion steps, and what is deliberately kept
@@ -97,7 +100,7 @@ def plan_cleanup(seen: Survey, settings: Settings, region: str) -> Planned:
     """Pure: the deletion steps in a safe order (Function URL, function, log group, role,
     buckets), and what is deliberately kept (why, and how to remove it with `settings`'
     global options)."""
-    steps: list[Step] = []
+    steps: list[Step] = alarm.off_steps(settings, seen.alarm) if seen.alarm else []
     kept: list[Kept] = []
     for kind_steps, kind_kept in (
         _function_plan(seen, settings),
@@ -261,11 +264,12 @@ def survey(aws: Aws) -> Survey:
     """One read of everything cleanup may delete: by name, in parallel, then the buckets
     the lab's tags name and their other writers."""
     s = aws.settings
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         fn_f = pool.submit(obs.function, aws, s.function_name)
         role_f = pool.submit(obs.role, aws, s.role_name(aws.region))
         logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
         scan_f = pool.submit(obs.lab_buckets, aws)
+        alarm_f = pool.submit(alarm.observe, aws)
         fn, role = fn_f.result(), role_f.result()
         names = list(scan_f.result())
     for tags in (fn.tags, role.tags):
@@ -273,7 +277,7 @@ def survey(aws: Aws) -> Survey:
             names.append(tags[TAG_BUCKET])
     buckets = tuple(obs.bucket(aws, n) for n in names)
     users = obs.bucket_users(aws, [b.name for b in buckets if b.exists and b.ours])
-    return Survey(fn, role, logs_f.result(), buckets, users)
+    return Survey(fn, role, logs_f.result(), buckets, users, alarm_f.result())
 
 
 def _plan(aws: Aws) -> Planned:
@@ -294,7 +298,7 @@ def cleanup(
 ) -> CleanupResult:
     """Delete what this lab created; `remaining` lists what still exists afterwards, and
     `plan` the steps as data (`Step.to_json`)."""
-    for service in ("s3", "iam", "lambda", "logs", "sts"):
+    for service in ("s3", "iam", "lambda", "logs", "sts", "cloudwatch", "sns"):
         aws.client(service)
     steps, kept = _plan(aws)
     notes = [k.note for k in kept]

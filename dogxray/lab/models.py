@@ -222,10 +222,14 @@ SERVICE_OF_KIND = {
     "log-group": "logs",
     "function": "lambda",
     "function-url": "lambda",
+    "alarm": "cloudwatch",  # `alarm` (dogxray.monitor.alarm)
+    "topic": "sns",
 }
 # How `Resource.__str__` names each kind ("the Function URL of dog-photo-function").
 _NOUN = {
     "function-url": "the Function URL of",
+    "topic": "SNS topic",
+    "subscription": "email subscription",
     "log-group": "log group",
     "inline-policy": "inline policy",
     "managed-policy": "managed policy",

@@ -4,7 +4,10 @@ document (key order included), so the commands print them and tests compare them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dogxray.monitor.alarm import AlarmResult
 
 
 @dataclass
@@ -89,6 +92,7 @@ class LabStatus:
     # what the deployed function traces with: xray or otel (`Tracer`); None: no function
     tracer: str | None = None
     reserved_concurrency: int | None = None  # None: none reserved (or no function)
+    alarm: AlarmResult | None = None  # the `alarm` command's alarm, when there is one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,7 +103,15 @@ class LabStatus:
             "trace_destination": self.trace_destination,
             "tracer": self.tracer,
             "reserved_concurrency": self.reserved_concurrency,
+            "alarm": _alarm_json(self.alarm),
         }
+
+
+def _alarm_json(doc: AlarmResult | None) -> dict[str, Any] | None:
+    if doc is None:
+        return None
+    full = doc.to_json()
+    return {key: full[key] for key in ("alarm", "state", "reason", "threshold", "topic_arn")}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dogxray.lab.desired import desired_for
 from dogxray.lab.models import Desired, Observed, SetupOptions
 from dogxray.lab.planner import plan
 from dogxray.lab.results import LabStatus, ResourceStatus
+from dogxray.monitor.alarm import AlarmResult
 
 
 def status(aws: Aws) -> LabStatus:
@@ -54,7 +55,19 @@ def status(aws: Aws) -> LabStatus:
         trace_destination=account_destination(aws),
         tracer=tracer_of(fn.env).value if fn.exists else None,
         reserved_concurrency=fn.reserved,
+        alarm=_alarm(aws),
     )
+
+
+def _alarm(aws: Aws) -> AlarmResult | None:
+    """The lab's alarm (`alarm`), if any; one the identity may not read is left out."""
+    from dogxray.core.aws import ClientError
+    from dogxray.monitor import alarm
+
+    try:
+        return alarm.current(aws)
+    except ClientError:
+        return None
 
 
 def _drift(d: Desired, observed: Observed) -> dict[str, list[str]]:

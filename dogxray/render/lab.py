@@ -107,6 +107,10 @@ def status(doc: LabStatus) -> None:
             " (the function is stopped: every invocation is throttled)" if not reserved else ""
         )
         render.data(f"  reserved concurrency {reserved}{stopped}")
+    if doc.alarm is not None:
+        from dogxray.render import alarm
+
+        alarm.status_line(doc.alarm)
     render.data(f"  traces go to {where.get(doc.trace_destination, doc.trace_destination)}")
     if doc.function_url:
         function_url(doc.function_url)

@@ -47,7 +47,7 @@ def test_cleanup_status_and_bucket_switch_documents() -> None:
     assert json.dumps(status.to_json()) == (
         '{"lab": "dog-photo", "region": "eu-west-1", "resources": [{"kind": "bucket", '
         '"name": "b", "exists": false, "drift": []}], "function_url": null, '
-        '"trace_destination": null, "tracer": null, "reserved_concurrency": null}'
+        '"trace_destination": null, "tracer": null, "reserved_concurrency": null, "alarm": null}'
     )
     switch = BucketSwitch("f", "x", "b", True, "m", None)
     assert json.dumps(switch.to_json()) == (
