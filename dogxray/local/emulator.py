@@ -116,6 +116,7 @@ class Emulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on stderr
 
         from dogxray.local import patches
+        from dogxray.local.alarms import Evaluator, parse_interval
         from dogxray.local.dog_api import DogApi
         from dogxray.local.front import Front
         from dogxray.local.gateway import Gateway
@@ -144,7 +145,11 @@ class Emulator:
             destination="CloudWatchLogs" if self.transaction_search else "XRay",
             percent=self.indexed_percent,
         )
-        self.state = State(concurrency=self.concurrency, gateway_base=gateway.url, search=account)
+        alarms = Evaluator(parse_interval())  # wall-clock time, as CloudWatch's datapoints
+        self._parts.append(alarms.start())
+        self.state = State(
+            concurrency=self.concurrency, gateway_base=gateway.url, search=account, alarms=alarms
+        )
         self._sink = SpanWriter(account)
         SINKS.append(self._sink)
         moto = WsgiServer(Front(moto_app(), self.state), self.port).start()

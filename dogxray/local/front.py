@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dogxray.core.config import EMULATOR_MARKER_PATH
-from dogxray.local import account_settings, lambda_api, marker, xray_service
+from dogxray.local import account_settings, alarms, lambda_api, marker, xray_service
 from dogxray.local import transaction_search as search
 from dogxray.local.wsgi import Reply, Request, State, WsgiApp
 
@@ -43,6 +43,7 @@ ROUTES: tuple[tuple[str, str, re.Pattern[str], Handler], ...] = tuple(
         ("xray", "POST", "/ListRetrievedTraces", search.list_retrieved),
         ("xray", "POST", "/GetRetrievedTracesGraph", search.retrieved_graph),
         ("xray", "POST", "/CancelTraceRetrieval", search.cancel_retrieval),
+        ("monitoring", "POST", "", alarms.cloudwatch_api),  # JSON protocol: X-Amz-Target
     )
 )
 

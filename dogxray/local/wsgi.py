@@ -36,6 +36,7 @@ class State:
     runtime: Any = None  # dogxray.local.runtime.Runtime once started (None: moto's Invoke)
     graph: bool = True  # answer GetServiceGraph/GetTraceGraph (False: moto's empty graph)
     search: Any = None  # the account's trace settings (local/transaction_search.Account)
+    alarms: Any = None  # the CloudWatch alarm evaluator (local/alarms.Evaluator)
 
 
 @dataclass

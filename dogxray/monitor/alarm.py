@@ -325,6 +325,9 @@ class AlarmResult:
     changed: list[str]  # the steps' messages (run, or planned with --dry-run)
     dry_run: bool = False
     plan: list[dict[str, Any]] = field(default_factory=list)
+    # DescribeAlarmHistory, newest first: (when, StateUpdate | Action, summary); None: the
+    # endpoint keeps no history (plain moto)
+    history: list[tuple[str, str, str]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         doc = {
@@ -339,6 +342,9 @@ class AlarmResult:
             "topic_arn": self.topic_arn,
             "subscriptions": [{"email": e, "status": s} for e, s in self.subscriptions.items()],
             "changed": self.changed,
+            "history": None
+            if self.history is None
+            else [{"time": t, "type": k, "summary": m} for t, k, m in self.history],
         }
         if self.dry_run:
             doc.update(dry_run=True, plan=self.plan)
@@ -372,7 +378,27 @@ def result_of(aws: Aws, seen: Observed, changed: list[str]) -> AlarmResult:
         topic_arn=seen.topic.arn if notifies else None,
         subscriptions=subs if notifies else {},
         changed=changed,
+        history=_history(aws) if a.exists else [],
     )
+
+
+HISTORY_SHOWN = 6
+
+
+def _history(aws: Aws) -> list[tuple[str, str, str]] | None:
+    """The alarm's latest state changes and notifications (DescribeAlarmHistory)."""
+    try:
+        found = aws.client("cloudwatch").describe_alarm_history(
+            AlarmName=alarm_name(aws.settings),
+            MaxRecords=HISTORY_SHOWN,
+            ScanBy="TimestampDescending",
+        )
+    except (ClientError, NotImplementedError):  # moto keeps no alarm history
+        return None
+    return [
+        (str(item["Timestamp"]), item["HistoryItemType"], item["HistorySummary"])
+        for item in found.get("AlarmHistoryItems", [])
+    ]
 
 
 def apply(

@@ -43,6 +43,10 @@ def result(doc: AlarmResult, *, off: bool = False) -> None:
         render.data(f"  {email}: {status}", hang="    ")
         if status != "confirmed":
             render.progress(f"confirm the subscription: open the link AWS emailed to {email}")
+    if doc.history:
+        render.data("  history (newest first):")
+        for when, kind, summary in doc.history:
+            render.data(f"    {when[:19]}  {kind:<11}  {summary}", hang="      ")
     if not doc.changed:
         render.progress("the alarm was already so: nothing changed")
 
