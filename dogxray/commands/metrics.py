@@ -26,7 +26,9 @@ def metrics(
 
     parse_since(since, limit=CLOUDWATCH_METRICS)
     service.parse_period(period)
-    doc = service.metrics(connect(ctx), settings(ctx).function_name, since=since, period=period)
+    doc = service.metrics(
+        connect(ctx), settings(ctx).function_name, since=since, period=period, alarm=True
+    )
     if output is Output.json:
         render.json_doc(doc.to_json())
     else:

@@ -453,3 +453,38 @@ def current(aws: Aws) -> AlarmResult | None:
     if not seen.alarm.exists or seen.alarm.tags.get(TAG_LAB) != aws.settings.lab:
         return None
     return result_of(aws, seen, [])
+
+
+@dataclass(frozen=True)
+class AlarmLine:
+    """What `metrics` draws: the lab's alarm's threshold, period and state."""
+
+    name: str
+    threshold: float
+    period_s: int
+    state: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "alarm": self.name,
+            "threshold": self.threshold,
+            "period_s": self.period_s,
+            "state": self.state,
+        }
+
+
+def line(aws: Aws) -> AlarmLine | None:
+    """The lab's alarm for `metrics` (one or two reads); None when there is none of this
+    lab's, or the identity may not read alarms."""
+    try:
+        seen = _observe_alarm(aws)
+    except ClientError:
+        return None
+    if not seen.exists or seen.tags.get(TAG_LAB) != aws.settings.lab:
+        return None
+    return AlarmLine(
+        name=alarm_name(aws.settings),
+        threshold=float(seen.params.get("Threshold") or 0),
+        period_s=int(seen.params.get("Period") or 60),
+        state=seen.state,
+    )

@@ -29,6 +29,19 @@ def sparkline(points: list[float | None], width: int) -> str:
     )
 
 
+def threshold_marks(points: list[float | None], threshold: float, width: int) -> str:
+    """Under the Errors sparkline, column for column: `!` where a period reached the
+    alarm's threshold, `_` where it stayed below, a space where there was no data."""
+    if width < 1 or not points:
+        return ""
+    step = max(1, -(-len(points) // width))
+    marks = []
+    for i in range(0, len(points), step):
+        chunk = [p for p in points[i : i + step] if p is not None]
+        marks.append(" " if not chunk else "!" if max(chunk) >= threshold else "_")
+    return "".join(marks)
+
+
 def _num(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
@@ -60,6 +73,10 @@ def monitor(doc: Metrics) -> None:
             f"max {_num(doc.concurrent_executions.max)}",
         ),
     ]
+    if doc.alarm is not None:  # the alarm's threshold, under the Errors it watches
+        a = doc.alarm
+        figures = f"{a.state or '?'} ({a.name})"
+        rows.insert(2, (f"  alarm >= {_num(a.threshold)}", doc.errors.points, figures))
     limit = width() or out.width
     longest = max(len(figures) for _, _, figures in rows)
     # the sparklines get what the labels and the longest figures leave (at least 10
@@ -73,7 +90,10 @@ def monitor(doc: Metrics) -> None:
     for line in pack(header, limit, sep=" "):
         out.print(line, markup=False)
     for label, points, figures in rows:
-        line = sparkline(points, spark)
+        if doc.alarm is not None and label.startswith("  alarm >= "):
+            line = threshold_marks(points, doc.alarm.threshold, spark)
+        else:
+            line = sparkline(points, spark)
         text = f"{label:<{LABEL}}{line:<{min(spark, len(line))}}  {figures}"
         if len(text) > limit:
             text = f"{label:<{LABEL}}{line}"
