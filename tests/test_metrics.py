@@ -229,6 +229,7 @@ def test_the_alarm_threshold_is_drawn_under_errors(monkeypatch: pytest.MonkeyPat
         "threshold": 2.0,
         "period_s": 60,
         "state": "ALARM",
+        "reason": None,
     }
 
 

@@ -53,8 +53,8 @@ def run(
     now: Callable[[], float] = time.time,
     reporter: DemoReporter | None = None,
 ) -> DemoReport:
-    """Run stages 1-6 (with `triage`, the triage lab's 7a-7e before the cleanup); always
-    attempt cleanup once something was created."""
+    """Run stages 1-6 (with `triage`, the triage and Monitor labs' 7a-7g before the
+    cleanup); always attempt cleanup once something was created."""
     from dogxray.core.aws import Aws
 
     show = reporter or SilentDemo()

@@ -1,8 +1,11 @@
-"""`dogxray demo --triage`: the X-Ray triage lab after the main lab's stages.
+"""`dogxray demo --triage`: the X-Ray triage lab after the main lab's stages, with the
+Monitor lab's alarm.
 
-Inject a hang and failures, put the function under load, let `analyze` name the cause,
-read the metrics, turn the injection off. Every stage is verified like the main lab's;
-the demo's cleanup removes everything, so it always ends with no injection.
+Create an alarm on the function's Errors, inject a hang and failures, put the function
+under load, let `analyze` name the cause, read the metrics and see the alarm fire, turn
+the injection off and see the alarm clear. Every stage is verified like the main lab's;
+the demo's cleanup removes everything (the alarm too), so it always ends with no
+injection.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ CONCURRENCY = 5
 RATE = 2.0
 METRICS_WAIT_S = 180  # Lambda publishes metrics a minute or two late on AWS
 METRICS_POLL_S = 15
+# The alarm judges whole minutes: it fires once the failures' minute is evaluated and
+# clears once a minute without them is (on AWS the metrics also come a minute or two late).
+ALARM_WAIT_S = {True: 100, False: 360}  # by "is the emulator"
+CLEARING_REQUESTS = 5
 
 
 class Triage:
@@ -36,12 +43,29 @@ class Triage:
 
     def stages(self) -> list[tuple[str, str, Any]]:
         return [
-            ("7a", "Inject a hang and failures", self.inject),
-            ("7b", "Put the function under load", self.load),
-            ("7c", "Let the traces find the cause", self.analyze),
-            ("7d", "Read the metrics", self.metrics),
-            ("7e", "Turn the injection off", self.off),
+            ("7a", "Alarm on the function's errors", self.alarm_on),
+            ("7b", "Inject a hang and failures", self.inject),
+            ("7c", "Put the function under load", self.load),
+            ("7d", "Let the traces find the cause", self.analyze),
+            ("7e", "Read the metrics, see the alarm fire", self.metrics),
+            ("7f", "Turn the injection off", self.off),
+            ("7g", "See the alarm clear", self.alarm_clears),
         ]
+
+    def alarm_on(self, stage: Stage) -> None:
+        from dogxray.monitor import alarm
+
+        self.runner.show.narrate(
+            "Monitor lab: CloudWatch > Alarms > Create alarm > Lambda > By function name > "
+            "Errors, Sum, 1 minute, greater than or equal to 1."
+        )
+        doc = alarm.apply(self.runner.aws, alarm.AlarmOptions(), reporter=self.runner.show.lab)
+        self.runner.say(stage, f"alarm {doc.name}: Errors Sum >= 1 per minute, state {doc.state}")
+        if doc.state == "ALARM":  # stage 5's failure is in this minute: it counts too
+            self.runner.say(stage, "stage 5's failure already fired it; a minute without errors")
+            self.runner.say(stage, "brings it back to OK before the injection starts")
+            line = self._alarm_in("OK", "a minute without errors")
+            self.runner.say(stage, f"alarm {line.name}: OK")
 
     def inject(self, stage: Stage) -> None:
         from dogxray.lab import injection
@@ -138,6 +162,8 @@ class Triage:
         )
         if not doc.errors.total:
             raise DogxrayError("the Errors metric does not show the injected failures")
+        line = self._alarm_in("ALARM", "the alarm to fire")
+        self.runner.say(stage, f"alarm {line.name}: ALARM: {line.reason}")
 
     def off(self, stage: Stage) -> None:
         from dogxray.triage import inject
@@ -150,3 +176,41 @@ class Triage:
         if not result.ok:
             raise DogxrayError(result.failure or "the function still fails without injection")
         self.runner.say(stage, f"injection off; the Function URL answers HTTP {result.status}")
+
+    def alarm_clears(self, stage: Stage) -> None:
+        from dogxray.monitor import alarm
+        from dogxray.triage import load
+
+        self.runner.show.narrate(
+            "Monitor lab: send a few good requests; the alarm returns to OK once CloudWatch "
+            "evaluates a minute without errors (its History tab lists each change)."
+        )
+        self.runner.space_requests()
+        try:
+            doc = load.load(self.runner.aws, requests_count=CLEARING_REQUESTS, concurrency=1)
+        finally:
+            self.runner.requests_ended()
+        if doc.status["2xx"] != CLEARING_REQUESTS:
+            raise DogxrayError(f"expected {CLEARING_REQUESTS} good requests: {doc.status}")
+        line = self._alarm_in("OK", "the alarm to clear (the failures' minute must pass)")
+        self.runner.say(stage, f"alarm {line.name}: OK: {line.reason}")
+        changes = [
+            s for _, kind, s in alarm.history(self.runner.aws) or [] if kind == "StateUpdate"
+        ]
+        if changes:
+            self.runner.say(stage, "history, oldest first: " + "; ".join(reversed(changes[:3])))
+            if "Alarm updated from ALARM to OK" not in changes:
+                raise DogxrayError("the alarm history does not record its return to OK")
+
+    def _alarm_in(self, state: str, what: str) -> Any:
+        """The lab's alarm once it is in `state` (waited for: whole minutes)."""
+        from dogxray.monitor import alarm
+
+        def ready() -> alarm.AlarmLine | None:
+            line = alarm.line(self.runner.aws)
+            return line if line is not None and line.state == state else None
+
+        found = self.runner.wait_until(ready, what, ALARM_WAIT_S[self.runner.aws.is_local])
+        if found is None:
+            raise DogxrayError(f"the alarm did not reach {state} in time")
+        return found

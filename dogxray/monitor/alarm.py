@@ -378,14 +378,14 @@ def result_of(aws: Aws, seen: Observed, changed: list[str]) -> AlarmResult:
         topic_arn=seen.topic.arn if notifies else None,
         subscriptions=subs if notifies else {},
         changed=changed,
-        history=_history(aws) if a.exists else [],
+        history=history(aws) if a.exists else [],
     )
 
 
 HISTORY_SHOWN = 6
 
 
-def _history(aws: Aws) -> list[tuple[str, str, str]] | None:
+def history(aws: Aws) -> list[tuple[str, str, str]] | None:
     """The alarm's latest state changes and notifications (DescribeAlarmHistory)."""
     try:
         found = aws.client("cloudwatch").describe_alarm_history(
@@ -463,6 +463,7 @@ class AlarmLine:
     threshold: float
     period_s: int
     state: str | None
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -470,6 +471,7 @@ class AlarmLine:
             "threshold": self.threshold,
             "period_s": self.period_s,
             "state": self.state,
+            "reason": self.reason,
         }
 
 
@@ -487,4 +489,5 @@ def line(aws: Aws) -> AlarmLine | None:
         threshold=float(seen.params.get("Threshold") or 0),
         period_s=int(seen.params.get("Period") or 60),
         state=seen.state,
+        reason=seen.reason,
     )

@@ -145,7 +145,14 @@ def test_browser_renders_the_dog(emulator_cli: Cli, tmp_path: Path) -> None:
 def test_demo_local_triage_names_the_injected_cause(tmp_path: Path) -> None:
     result = Cli(base_env(tmp_path))("demo", "--local", "--triage")
     assert "demo passed: every stage checked" in result.stdout
-    for stage in ("7a", "7b", "7c", "7d", "7e", "6"):
+    for stage in ("7a", "7b", "7c", "7d", "7e", "7f", "7g", "6"):
         assert f"Stage {stage}:" in result.stderr
     assert "failed with InjectedFailure on injected_fault" in result.stderr
     assert "injection off; the Function URL answers HTTP 200" in result.stderr
+    # the Monitor lab's alarm: fired by the injected failures, cleared by a quiet minute
+    assert "alarm dog-photo-function-errors: ALARM: Threshold Crossed: 1 out of the last" in (
+        result.stderr
+    )
+    assert "alarm dog-photo-function-errors: OK: Threshold Crossed:" in result.stderr
+    assert "Alarm updated from OK to ALARM; Alarm updated from ALARM to OK" in result.stderr
+    assert "deleted: alarm dog-photo-function-errors" in result.stderr
