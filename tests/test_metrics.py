@@ -197,9 +197,7 @@ def test_text_output(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_alarm_threshold_is_drawn_under_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
-
-    from dogxray.monitor.alarm import AlarmLine
+    from dogxray.lab.alarm import AlarmLine
 
     buffer = io.StringIO()
     monkeypatch.setattr(show, "out", Console(file=buffer, width=80, no_color=True))
@@ -214,17 +212,16 @@ def test_the_alarm_threshold_is_drawn_under_errors(monkeypatch: pytest.MonkeyPat
         throttles=Series([None, None, None, None], total=0.0),
         duration_ms=Durations(None, None, None, None, None, [], [], []),
         concurrent_executions=Series([1.0, 1.0, 1.0, 1.0], max=1.0),
-        alarm=AlarmLine("dog-photo-function-errors", 2.0, 60, "ALARM"),
     )
-    show.monitor(doc)
+    line = AlarmLine("dog-photo-function-errors", 2.0, 60, "ALARM")
+    show.monitor(doc, alarm=line)
     lines = buffer.getvalue().splitlines()
     assert lines[2:4] == [
         "Errors                ▁█ ▃  total 4",
         "  alarm >= 2          _! _  ALARM (dog-photo-function-errors)",
     ]
     assert show.threshold_marks([0.0, 3.0, None, 1.0], 2.0, 2) == "!_"  # merged: max
-    assert replace(doc, alarm=None).to_json()["alarm"] is None
-    assert doc.to_json()["alarm"] == {
+    assert line.to_json() == {
         "alarm": "dog-photo-function-errors",
         "threshold": 2.0,
         "period_s": 60,

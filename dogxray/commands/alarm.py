@@ -31,7 +31,7 @@ def alarm(
 ) -> None:
     """An alarm on the function's AWS/Lambda Errors: Sum >= threshold per period (missing
     data: not breaching), named from the lab and tagged; --email adds an SNS topic."""
-    from dogxray.monitor import alarm as service
+    from dogxray.lab import alarm as service
     from dogxray.monitor.metrics import parse_period
     from dogxray.render import alarm as show
     from dogxray.render import lab as lab_show

@@ -21,15 +21,16 @@ def metrics(
     """Invocations, Errors, Throttles, Duration (avg, p50, p99) and ConcurrentExecutions
     of the lab's function, as sparklines (CloudWatch AWS/Lambda metrics)."""
     from dogxray.core.window import CLOUDWATCH_METRICS, parse_since
+    from dogxray.lab import alarm
     from dogxray.monitor import metrics as service
     from dogxray.render import metrics as show
 
     parse_since(since, limit=CLOUDWATCH_METRICS)
     service.parse_period(period)
-    doc = service.metrics(
-        connect(ctx), settings(ctx).function_name, since=since, period=period, alarm=True
-    )
+    aws = connect(ctx)
+    doc = service.metrics(aws, settings(ctx).function_name, since=since, period=period)
+    line = alarm.line(aws)  # the lab's alarm, drawn with the Errors it watches
     if output is Output.json:
-        render.json_doc(doc.to_json())
+        render.json_doc({**doc.to_json(), "alarm": line.to_json() if line else None})
     else:
-        show.monitor(doc)
+        show.monitor(doc, alarm=line)

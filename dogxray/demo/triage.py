@@ -53,7 +53,7 @@ class Triage:
         ]
 
     def alarm_on(self, stage: Stage) -> None:
-        from dogxray.monitor import alarm
+        from dogxray.lab import alarm
 
         self.runner.show.narrate(
             "Monitor lab: CloudWatch > Alarms > Create alarm > Lambda > By function name > "
@@ -178,7 +178,7 @@ class Triage:
         self.runner.say(stage, f"injection off; the Function URL answers HTTP {result.status}")
 
     def alarm_clears(self, stage: Stage) -> None:
-        from dogxray.monitor import alarm
+        from dogxray.lab import alarm
         from dogxray.triage import load
 
         self.runner.show.narrate(
@@ -204,7 +204,7 @@ class Triage:
 
     def _alarm_in(self, state: str, what: str) -> Any:
         """The lab's alarm once it is in `state` (waited for: whole minutes)."""
-        from dogxray.monitor import alarm
+        from dogxray.lab import alarm
 
         def ready() -> alarm.AlarmLine | None:
             line = alarm.line(self.runner.aws)

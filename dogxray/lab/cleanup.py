@@ -19,6 +19,7 @@ from typing import Any
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, Settings
+from dogxray.lab import alarm
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -33,7 +34,6 @@ from dogxray.lab.models import (
 )
 from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import CleanupResult, Kept
-from dogxray.monitor import alarm
 
 VERIFY_RETRIES = 3
 VERIFY_INTERVAL_S = 2.0

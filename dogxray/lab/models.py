@@ -222,7 +222,7 @@ SERVICE_OF_KIND = {
     "log-group": "logs",
     "function": "lambda",
     "function-url": "lambda",
-    "alarm": "cloudwatch",  # `alarm` (dogxray.monitor.alarm)
+    "alarm": "cloudwatch",  # `alarm` (dogxray.lab.alarm)
     "topic": "sns",
 }
 # How `Resource.__str__` names each kind ("the Function URL of dog-photo-function").

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dogxray.monitor.alarm import AlarmResult
+    from dogxray.lab.alarm import AlarmResult
 
 
 @dataclass

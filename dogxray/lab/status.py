@@ -10,12 +10,12 @@ from dogxray.core.aws import Aws
 from dogxray.core.config import ENV_BUCKET_NAME, TAG_BUCKET, TAG_CREATED, tracer_of
 from dogxray.core.destination import account_destination
 from dogxray.lab import observe as obs
+from dogxray.lab.alarm import AlarmResult
 from dogxray.lab.conflicts import conflicts
 from dogxray.lab.desired import desired_for
 from dogxray.lab.models import Desired, Observed, SetupOptions
 from dogxray.lab.planner import plan
 from dogxray.lab.results import LabStatus, ResourceStatus
-from dogxray.monitor.alarm import AlarmResult
 
 
 def status(aws: Aws) -> LabStatus:
@@ -62,7 +62,7 @@ def status(aws: Aws) -> LabStatus:
 def _alarm(aws: Aws) -> AlarmResult | None:
     """The lab's alarm (`alarm`), if any; one the identity may not read is left out."""
     from dogxray.core.aws import ClientError
-    from dogxray.monitor import alarm
+    from dogxray.lab import alarm
 
     try:
         return alarm.current(aws)

@@ -19,8 +19,6 @@ from typing import Any
 from dogxray.core.aws import Aws, ClientError
 from dogxray.core.errors import DogxrayError
 from dogxray.core.window import CLOUDWATCH_METRICS, iso, parse_duration, parse_since
-from dogxray.monitor.alarm import AlarmLine
-from dogxray.monitor.alarm import line as alarm_line
 
 NAMESPACE = "AWS/Lambda"
 MIN_PERIOD_S = 60  # Lambda's metrics are standard resolution: periods are whole minutes
@@ -71,7 +69,6 @@ class Metrics:
     throttles: Series
     duration_ms: Durations
     concurrent_executions: Series
-    alarm: AlarmLine | None = None  # the lab's `alarm`, drawn on the Errors row
 
     def to_json(self) -> dict[str, Any]:
         def counted(series: Series) -> dict[str, Any]:
@@ -90,7 +87,6 @@ class Metrics:
                 "max": self.concurrent_executions.max,
                 "points": self.concurrent_executions.points,
             },
-            "alarm": self.alarm.to_json() if self.alarm else None,
         }
 
 
@@ -193,11 +189,8 @@ def _series(results: list[dict[str, Any]]) -> dict[str, dict[datetime, float]]:
     return series
 
 
-def metrics(
-    aws: Aws, function: str, *, since: str = "1h", period: str = "1m", alarm: bool = False
-) -> Metrics:
-    """The function's metrics over the window, one point per period; with `alarm`, the
-    lab's alarm (`dogxray alarm`) too."""
+def metrics(aws: Aws, function: str, *, since: str = "1h", period: str = "1m") -> Metrics:
+    """The function's metrics over the window, one point per period."""
     start, end = parse_since(since, limit=CLOUDWATCH_METRICS)
     seconds = parse_period(period)
     if (end - start).total_seconds() / seconds > MAX_POINTS:
@@ -275,5 +268,4 @@ def metrics(
             p99_points=column("duration_p99"),
         ),
         concurrent_executions=Series(column("concurrency"), max=worst("concurrency")),
-        alarm=alarm_line(aws) if alarm else None,
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from dogxray import render
 
 if TYPE_CHECKING:
-    from dogxray.monitor.alarm import AlarmResult
+    from dogxray.lab.alarm import AlarmResult
 
 
 def describe(doc: AlarmResult) -> str:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dogxray.monitor.metrics import Durations, Metrics
 from dogxray.render import command, err, out, pack, progress, width
+
+if TYPE_CHECKING:
+    from dogxray.lab.alarm import AlarmLine
 
 BARS = "▁▂▃▄▅▆▇█"
 LABEL = 22
@@ -60,7 +65,8 @@ def _duration(d: Durations) -> str:
     return f"{figures} p50 - p99 -"
 
 
-def monitor(doc: Metrics) -> None:
+def monitor(doc: Metrics, alarm: AlarmLine | None = None) -> None:
+    """The sparklines; `alarm` (the lab's) adds its threshold under Errors."""
     d = doc.duration_ms
     rows = [
         ("Invocations", doc.invocations.points, f"total {_num(doc.invocations.total)}"),
@@ -73,8 +79,8 @@ def monitor(doc: Metrics) -> None:
             f"max {_num(doc.concurrent_executions.max)}",
         ),
     ]
-    if doc.alarm is not None:  # the alarm's threshold, under the Errors it watches
-        a = doc.alarm
+    if alarm is not None:  # the alarm's threshold, under the Errors it watches
+        a = alarm
         figures = f"{a.state or '?'} ({a.name})"
         rows.insert(2, (f"  alarm >= {_num(a.threshold)}", doc.errors.points, figures))
     limit = width() or out.width
@@ -90,8 +96,8 @@ def monitor(doc: Metrics) -> None:
     for line in pack(header, limit, sep=" "):
         out.print(line, markup=False)
     for label, points, figures in rows:
-        if doc.alarm is not None and label.startswith("  alarm >= "):
-            line = threshold_marks(points, doc.alarm.threshold, spark)
+        if alarm is not None and label.startswith("  alarm >= "):
+            line = threshold_marks(points, alarm.threshold, spark)
         else:
             line = sparkline(points, spark)
         text = f"{label:<{LABEL}}{line:<{min(spark, len(line))}}  {figures}"

@@ -10,9 +10,8 @@ from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.core.errors import DogxrayError
-from dogxray.lab import cleanup, service
+from dogxray.lab import alarm, cleanup, service
 from dogxray.lab.models import SetupOptions
-from dogxray.monitor import alarm
 
 from .conftest import Lab, tiny_zip
 
