@@ -151,3 +151,58 @@ def test_bad_alarm_input_exits_2_before_any_call(args: list[str], message: str) 
     assert result.stdout == "" and "Traceback" not in result.output
     assert result.stderr.startswith(message), result.stderr
     assert "hint: " in result.stderr
+
+
+def test_the_alarm_command_prints_the_alarm(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dogxray.lab.service.build_zip", tiny_zip)
+    runner = CliRunner()
+    assert runner.invoke(app, ["setup"]).exit_code == 0
+    dry = runner.invoke(app, ["alarm", "--email", "me@example.com", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout == (
+        f"  - create SNS topic {TOPIC} (dry run)\n"
+        f"  - subscribe me@example.com to {TOPIC} (AWS emails a confirmation link) (dry run)\n"
+        f"  - create alarm {NAME}: Errors Sum >= 1 in 1 of 1 period(s) of 60 s (dry run)\n"
+    )
+    assert _alarms(lab) == {}
+    done = runner.invoke(app, ["alarm", "--email", "me@example.com"])
+    assert done.exit_code == 0, done.output
+    assert done.stdout == (
+        f"alarm {NAME}: Errors Sum >= 1 in 1 of 1 period(s) of 60 s (missing data: not "
+        "breaching)\n"
+        "  state: OK (Unchecked: Initial alarm creation)\n"
+        f"  notifies arn:aws:sns:us-east-1:123456789012:{TOPIC}\n"
+        "  me@example.com: confirmed\n"
+    )
+    assert f"- create alarm {NAME}" in done.stderr
+    status = runner.invoke(app, ["status"]).stdout
+    assert f"  alarm {NAME}: OK (Unchecked: Initial alarm creation)\n" in status
+    off = runner.invoke(app, ["alarm", "--off"])
+    assert off.stdout == f"alarm {NAME} and its topic removed\n"
+    assert runner.invoke(app, ["alarm", "--off"]).stdout == "no alarm of this lab\n"
+
+
+def test_an_unconfirmed_email_subscription_is_pending() -> None:
+    """SNS lists an unconfirmed subscription as `PendingConfirmation`; one asked for with
+    ReturnSubscriptionArn has an ARN and `PendingConfirmation=true` (botocore's Stubber:
+    moto confirms email subscriptions at once)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    sns = boto3.client("sns", region_name="us-east-1")
+    arn = f"arn:aws:sns:us-east-1:123456789012:{TOPIC}:0d8a1c5e-1111-2222-3333-444455556666"
+    with Stubber(sns) as stub:
+        stub.add_response(
+            "get_subscription_attributes",
+            {"Attributes": {"PendingConfirmation": "true"}},
+            {"SubscriptionArn": arn},
+        )
+        stub.add_response(
+            "get_subscription_attributes",
+            {"Attributes": {"PendingConfirmation": "false"}},
+            {"SubscriptionArn": arn},
+        )
+        aws = type("FakeAws", (), {"client": lambda self, service: sns})()
+        assert alarm._subscription_status(aws, "PendingConfirmation") == "pending confirmation"
+        assert alarm._subscription_status(aws, arn) == "pending confirmation"
+        assert alarm._subscription_status(aws, arn) == "confirmed"
