@@ -410,7 +410,7 @@ def apply(
     reporter: Reporter = SILENT,
 ) -> AlarmResult:
     """Create or update the alarm (and topic, subscription) as `options` ask."""
-    from dogxray.lab.service import deployed
+    from dogxray.lab.observe import deployed
 
     o = options.check()
     deployed(aws)  # the lab's function must exist: the alarm watches it

@@ -17,11 +17,14 @@ from dogxray.core.config import (
     TAG_CREATED,
     TAG_LAB,
     TAG_SETTINGS,
+    Settings,
     default_bucket_name,
 )
+from dogxray.core.errors import DogxrayError
 from dogxray.lab.desired import parse_settings
 from dogxray.lab.models import (
     BucketUser,
+    Deployed,
     Observed,
     ObservedBucket,
     ObservedFunction,
@@ -250,3 +253,31 @@ def observe(aws: Aws, bucket_name: str | None) -> tuple[Observed, str]:
         name = bucket_name or resolve_bucket(aws, fn, rl)
         bk = bucket(aws, name)
         return Observed(bucket=bk, role=rl, function=fn, log_group=logs_f.result()), name
+
+
+def nothing_deployed(settings: Settings) -> str:
+    return f"nothing deployed; run `{settings.command('setup')}` first"
+
+
+def deployed(aws: Aws) -> Deployed:
+    """The deployed function, its URL and the lab's real bucket (from its tags)."""
+    return deployed_of(aws, function(aws, aws.settings.function_name))
+
+
+def deployed_of(aws: Aws, fn: ObservedFunction) -> Deployed:
+    """`deployed` from a function already observed."""
+    if not fn.exists or fn.tags.get(TAG_LAB) != aws.settings.lab:
+        raise DogxrayError(
+            nothing_deployed(aws.settings),
+            where=f"lab {aws.settings.lab} in {aws.region}",
+            hint=f"`{aws.settings.command('setup')}` builds the lab (or pass the right "
+            "--lab / --region)",
+        )
+    real = fn.tags.get(TAG_BUCKET) or fn.env.get(ENV_BUCKET_NAME) or ""
+    return Deployed(
+        function_name=aws.settings.function_name,
+        function_arn=str(fn.arn),
+        function_url=fn.url,
+        bucket=real,
+        env_bucket=fn.env.get(ENV_BUCKET_NAME),
+    )

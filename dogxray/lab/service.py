@@ -18,9 +18,7 @@ from dogxray.core.config import (
     DEFAULT_TRACER,
     ENV_BUCKET_NAME,
     ENV_TRACER,
-    TAG_BUCKET,
     TAG_CREATED,
-    TAG_LAB,
     Settings,
     Tracer,
     tracer_of,
@@ -32,7 +30,6 @@ from dogxray.lab.conflicts import ALL_PARTS, conflicts
 from dogxray.lab.desired import check_options, desired_for, partition
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
-    Deployed,
     Desired,
     FunctionSpec,
     Observed,
@@ -40,6 +37,9 @@ from dogxray.lab.models import (
     PolicyMode,
     SetupOptions,
 )
+from dogxray.lab.observe import deployed as deployed
+from dogxray.lab.observe import deployed_of as deployed_of
+from dogxray.lab.observe import nothing_deployed as nothing_deployed
 from dogxray.lab.planner import STEP_NAMES, plan
 from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.results import (
@@ -58,10 +58,6 @@ class ZipProvider(Protocol):
     def __call__(
         self, runtime: str, arch: str, local_interpreter: bool, *, tracer: str
     ) -> bytes: ...
-
-
-def nothing_deployed(settings: Settings) -> str:
-    return f"nothing deployed; run `{settings.command('setup')}` first"
 
 
 def build_zip(
@@ -235,30 +231,6 @@ def stage(
         observed.bucket.tags.get(TAG_CREATED) != "true"
     )
     return doc
-
-
-def deployed(aws: Aws) -> Deployed:
-    """The deployed function, its URL and the lab's real bucket (from its tags)."""
-    return deployed_of(aws, obs.function(aws, aws.settings.function_name))
-
-
-def deployed_of(aws: Aws, fn: ObservedFunction) -> Deployed:
-    """`deployed` from a function already observed."""
-    if not fn.exists or fn.tags.get(TAG_LAB) != aws.settings.lab:
-        raise DogxrayError(
-            nothing_deployed(aws.settings),
-            where=f"lab {aws.settings.lab} in {aws.region}",
-            hint=f"`{aws.settings.command('setup')}` builds the lab (or pass the right "
-            "--lab / --region)",
-        )
-    real = fn.tags.get(TAG_BUCKET) or fn.env.get(ENV_BUCKET_NAME) or ""
-    return Deployed(
-        function_name=aws.settings.function_name,
-        function_arn=str(fn.arn),
-        function_url=fn.url,
-        bucket=real,
-        env_bucket=fn.env.get(ENV_BUCKET_NAME),
-    )
 
 
 def break_bucket(
