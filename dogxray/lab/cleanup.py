@@ -19,7 +19,7 @@ from typing import Any
 
 from dogxray.core.aws import Aws
 from dogxray.core.config import TAG_BUCKET, TAG_CREATED, TAG_LAB, Settings
-from dogxray.lab import alarm
+from dogxray.lab import alarm_plan
 from dogxray.lab import observe as obs
 from dogxray.lab.executor import Executor
 from dogxray.lab.models import (
@@ -90,7 +90,7 @@ class Survey:
     log_group: ObservedLogGroup
     buckets: tuple[ObservedBucket, ...] = ()
     users: Mapping[str, list[BucketUser]] = field(default_factory=dict)
-    alarm: alarm.Observed | None = None  # the `alarm` command's alarm and topic
+    alarm: alarm_plan.Observed | None = None  # the `alarm` command's alarm and topic
 
 
 Planned = tuple[list[Step], list[Kept]]  # deletion steps, and what is deliberately kept
@@ -100,7 +100,7 @@ def plan_cleanup(seen: Survey, settings: Settings, region: str) -> Planned:
     """Pure: the deletion steps in a safe order (Function URL, function, log group, role,
     buckets), and what is deliberately kept (why, and how to remove it with `settings`'
     global options)."""
-    steps: list[Step] = alarm.off_steps(settings, seen.alarm) if seen.alarm else []
+    steps: list[Step] = alarm_plan.off_steps(settings, seen.alarm) if seen.alarm else []
     kept: list[Kept] = []
     for kind_steps, kind_kept in (
         _function_plan(seen, settings),
@@ -269,7 +269,7 @@ def survey(aws: Aws) -> Survey:
         role_f = pool.submit(obs.role, aws, s.role_name(aws.region))
         logs_f = pool.submit(obs.log_group, aws, s.log_group_name)
         scan_f = pool.submit(obs.lab_buckets, aws)
-        alarm_f = pool.submit(alarm.observe, aws)
+        alarm_f = pool.submit(alarm_plan.observe, aws)
         fn, role = fn_f.result(), role_f.result()
         names = list(scan_f.result())
     for tags in (fn.tags, role.tags):

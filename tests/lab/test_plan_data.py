@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from dogxray.app import app
 from dogxray.core.config import Settings
-from dogxray.lab import cleanup, executor, planner, policies, url_plan
+from dogxray.lab import alarm_plan, cleanup, executor, planner, policies, url_plan
 from dogxray.lab.cleanup import Survey, plan_cleanup
 from dogxray.lab.executor import COMPOSITES, UnknownOperation, method_of
 from dogxray.lab.models import (
@@ -88,18 +88,33 @@ def cleanup_steps() -> list[Step]:
     return steps
 
 
+def alarm_steps() -> list[Step]:
+    """The `alarm` command's steps: everything made (with an email), then removed."""
+    from dogxray.lab import alarm_plan as ap
+
+    s = Settings.from_options()
+    arn = "arn:aws:sns:us-east-1:123456789012:dog-photo-function-alarms"
+    nothing = ap.Observed(ap.ObservedAlarm(exists=False), ap.ObservedTopic(False, arn))
+    made = ap.plan(s, ap.AlarmOptions(email="me@example.com"), nothing)
+    ours = {"dogxray:lab": "dog-photo"}
+    seen = ap.Observed(
+        ap.ObservedAlarm(exists=True, tags=ours), ap.ObservedTopic(True, arn, tags=ours)
+    )
+    return [*made, *ap.off_steps(s, seen)]
+
+
 def every_step() -> list[Step]:
-    return [*planner_steps(), *cleanup_steps()]
+    return [*planner_steps(), *cleanup_steps(), *alarm_steps()]
 
 
 def operations_in_source(clients: dict[str, Any]) -> set[str]:
-    """Every string in planner.py, url_plan.py and cleanup.py that names an operation of a
-    service the lab uses: the walk above must reach each of them."""
+    """Every string in planner.py, url_plan.py, cleanup.py and alarm_plan.py that names an
+    operation of a service the lab uses: the walk above must reach each of them."""
     known: set[str] = set()
     for client in clients.values():
         known |= set(client.meta.service_model.operation_names)
     found: set[str] = set()
-    for module in (planner, url_plan, cleanup):
+    for module in (planner, url_plan, cleanup, alarm_plan):
         tree = ast.parse(Path(str(module.__file__)).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value in known:
@@ -111,7 +126,7 @@ def test_every_operation_is_dispatched_and_its_params_validate() -> None:
     steps = list(every_step())
     clients = {
         s: shared_session().client(s, region_name="us-east-1")
-        for s in {"s3", "iam", "logs", "lambda"}
+        for s in {"s3", "iam", "logs", "lambda", "cloudwatch", "sns"}
     }
     validator = ParamValidator()
     walked: set[str] = set()
@@ -129,7 +144,7 @@ def test_every_operation_is_dispatched_and_its_params_validate() -> None:
         report = validator.validate(dict(st.params), shape)
         assert not report.has_errors(), f"{st.message}: {report.generate_report()}"
     assert walked == operations_in_source(clients)  # the walk reaches every operation
-    assert len(walked) == 25
+    assert len(walked) == 30
     assert {st.action for st in steps} == set(Action)
 
 
