@@ -3,7 +3,8 @@
 moto documents its server as `DomainDispatcherApplication(create_backend_app)` behind
 werkzeug (what `moto_server` and `ThreadedMotoServer` run). Serving that application
 ourselves lets the emulator put its front (`local/front.py`) in front of it as plain
-WSGI, and answer keep-alive clients without the ~40 ms Nagle/delayed-ACK stall, without
+WSGI, and keep a client's connection open between calls (HTTP/1.1; werkzeug's default
+is HTTP/1.0, one connection per call) without the ~40 ms Nagle/delayed-ACK stall, without
 touching moto's server objects. `loopback_moto_server()` is plain moto: the "any other
 endpoint" of the tests and benches (callers set dummy credentials themselves).
 """
@@ -40,6 +41,7 @@ class WsgiServer:
 
         class Handler(base):  # type: ignore[valid-type,misc]
             disable_nagle_algorithm = True  # headers and body are separate writes
+            protocol_version = "HTTP/1.1"  # keep-alive: a client's calls share a connection
 
         self._server = make_server(HOST, port, app, threaded=True, request_handler=Handler)
         self._thread = threading.Thread(

@@ -72,7 +72,7 @@ def parse_bounds(environ: Mapping[str, str] | None = None) -> Bounds:
 def prune_traces(backend: Any, keep: int) -> list[str]:
     """Drop the oldest traces (by arrival of their first document) of one moto X-Ray
     back end beyond `keep`; returns the dropped trace ids."""
-    from dogxray.local import xray_service
+    from dogxray.local import trace_summaries, xray_service
     from dogxray.local.xray_daemon import SEGMENTS_LOCK
 
     collection = backend._segment_collection
@@ -87,6 +87,7 @@ def prune_traces(backend: Any, keep: int) -> list[str]:
         collection._traces = kept
     dropped = ids[:excess]
     xray_service.forget(backend, dropped)
+    trace_summaries.forget(backend, dropped)
     return dropped
 
 

@@ -179,15 +179,27 @@ def update_indexing_rule(state: State, req: Request) -> Reply:
 
 
 def summaries(state: State, req: Request) -> Reply:
-    """GetTraceSummaries (POST /TraceSummaries): only the indexed traces."""
-    reply = req.forward()
-    doc = reply.document()
-    if not _of(state).on or not reply.ok or not isinstance(doc, dict):
-        return reply
-    doc["TraceSummaries"] = [
-        s for s in doc.get("TraceSummaries", []) if _of(state).indexed(str(s.get("Id")))
-    ]
-    return reply.with_document(doc)
+    """GetTraceSummaries (POST /TraceSummaries): X-Ray's summaries and filter expressions
+    (`local/trace_summaries.py`); on a Transaction Search account only the indexed traces."""
+    from dogxray.local import trace_summaries, xray_service
+
+    if not state.graph:  # moto's own answer (the emulator's graph switched off)
+        return req.forward()
+
+    def answer(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            doc = trace_summaries.get_trace_summaries(backend, params)
+        except trace_summaries.InvalidFilter as exc:
+            raise xray_service.Invalid(f"Invalid filter expression: {exc}") from None
+        except (KeyError, TypeError, ValueError):
+            raise xray_service.Invalid("StartTime and EndTime are required") from None
+        if _of(state).on:
+            doc["TraceSummaries"] = [
+                s for s in doc["TraceSummaries"] if _of(state).indexed(str(s.get("Id")))
+            ]
+        return doc
+
+    return xray_service.answer(req, answer)
 
 
 def batch_get_traces(state: State, req: Request) -> Reply:
@@ -258,10 +270,10 @@ def _retrieval(account: Account, params: dict[str, Any]) -> Retrieval | None:
 def _retrieved(req: Request, found: Retrieval) -> dict[str, list[dict[str, Any]]]:
     """The documents (with X-Ray's inferred segments) of the retrieval's traces that
     started within its time range."""
-    from dogxray.local.xray_service import _backend, _documents, inferred_segments
+    from dogxray.local.xray_service import _backend, documents, inferred_segments
 
     result: dict[str, list[dict[str, Any]]] = {}
-    for trace_id, raw in _documents(_backend(req), found.trace_ids).items():
+    for trace_id, raw in documents(_backend(req), found.trace_ids).items():
         docs = [json.loads(d) for d in raw]
         begin = min((float(d.get("start_time") or 0) for d in docs), default=0.0)
         if found.start <= begin <= found.end:

@@ -256,28 +256,32 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
 # ---- the graph ----------------------------------------------------------------------
 
 
-def _documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
+def documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
     """The raw documents of the traces X-Ray holds among `trace_ids` (BatchGetTraces)."""
     found = backend.get_trace_ids(trace_ids)["Traces"] if trace_ids else []
     return {t["Id"]: [s["Document"] for s in t["Segments"]] for t in found}
 
 
+def moto_time(epoch: float) -> Any:
+    """An epoch time as moto's X-Ray dates segments (a naive local datetime)."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(min(max(epoch, 0.0), 32503680000.0))
+
+
 def _in_window(backend: Any, start: float, end: float) -> list[str]:
     """The traces that may have a call in [start, end] (GetTraceSummaries over the window
     widened by Lambda's longest run, so a trace that began before it is not missed)."""
-    from datetime import datetime
-
-    def when(epoch: float) -> datetime:  # as moto dates segments
-        return datetime.fromtimestamp(min(max(epoch, 0.0), 32503680000.0))
-
-    found = backend.get_trace_summary(when(start - LONGEST_S), when(end + LONGEST_S), None)
+    found = backend.get_trace_summary(
+        moto_time(start - LONGEST_S), moto_time(end + LONGEST_S), None
+    )
     return [s["Id"] for s in found["TraceSummaries"]]
 
 
 def _calls(backend: Any, trace_ids: list[str]) -> list[Call]:
     """The calls of the traces, each parsed once until another of its documents arrives."""
     result: list[Call] = []
-    for trace_id, raw in _documents(backend, trace_ids).items():
+    for trace_id, raw in documents(backend, trace_ids).items():
         key = (id(backend), trace_id)
         with _lock:
             cached = _cache.get(key)
@@ -403,7 +407,7 @@ def _backend(req: Request) -> Any:
     return xray_backends[scope[0]][scope[1]]
 
 
-def _answer(req: Request, answer: Any) -> Reply:
+def answer(req: Request, answer: Any) -> Reply:
     """`answer(backend, params)` as the JSON reply; X-Ray's error for a bad request."""
     params = req.document()
     try:
@@ -416,12 +420,12 @@ def _answer(req: Request, answer: Any) -> Reply:
 
 def service_graph_api(state: State, req: Request) -> Reply:
     """GetServiceGraph (POST /ServiceGraph)."""
-    return _answer(req, get_service_graph) if state.graph else req.forward()
+    return answer(req, get_service_graph) if state.graph else req.forward()
 
 
 def trace_graph_api(state: State, req: Request) -> Reply:
     """GetTraceGraph (POST /TraceGraph)."""
-    return _answer(req, get_trace_graph) if state.graph else req.forward()
+    return answer(req, get_trace_graph) if state.graph else req.forward()
 
 
 def batch_get_traces_api(state: State, req: Request) -> Reply:

@@ -354,11 +354,12 @@ def _stats_lines(
 def fetch_progress() -> Iterator[Callable[[int, int], None]]:
     """A progress callback for the fetcher: a live bar on a terminal, else one line."""
     state: dict[str, Any] = {"bar": None, "task": None, "said": False}
+    terminal = render.err.is_terminal  # asked once, not on every batch
 
     def update(done: int, total: int) -> None:
         if total <= PROGRESS_MIN:
             return
-        if not render.err.is_terminal:
+        if not terminal:
             if not state["said"]:
                 render.progress(f"fetching {total} traces from X-Ray ...")
                 state["said"] = True
