@@ -88,6 +88,25 @@ def xray_sink() -> Iterator[str]:
         sock.close()
 
 
+@contextmanager
+def stand_ins(base_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """What the handler calls, on loopback: a moto server with the bucket, the Dog API,
+    a UDP sink as the X-Ray daemon; yields the function's environment for them."""
+    with moto_server() as endpoint, dog_api() as api_url, xray_sink() as daemon:
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-dogs")
+        yield {
+            **base_env,
+            "AWS_ENDPOINT_URL": endpoint,
+            "BUCKET_NAME": "bench-dogs",
+            "DOG_API_URL": api_url,
+            "AWS_XRAY_DAEMON_ADDRESS": daemon,
+            "AWS_LAMBDA_FUNCTION_NAME": "dog-photo-function",
+            "AWS_REGION": "us-east-1",
+        }
+
+
 def pct(values: list[float], q: float) -> float:
     """The project's one percentile (nearest rank), as `traces --stats` computes it."""
     return float(percentile(sorted(values), q) or 0.0)
@@ -117,17 +136,7 @@ def main() -> None:
             sizes("python3.13 x86_64, pip", build_package(cache_dir=work / "cache"))
         except DogxrayError as exc:
             print(f"zip (python3.13 x86_64, pip): skipped: {exc.what}")
-        with moto_server() as endpoint, dog_api() as api_url, xray_sink() as daemon:
-            import boto3
-
-            boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-dogs")
-            env = {
-                **base_env,
-                "AWS_ENDPOINT_URL": endpoint,
-                "BUCKET_NAME": "bench-dogs",
-                "DOG_API_URL": api_url,
-                "AWS_XRAY_DAEMON_ADDRESS": daemon,
-            }
+        with stand_ins(base_env) as env:
             cold = [
                 run_zip(env_zip.path, work / f"cold{i}", env, count=0)["init_ms"]
                 for i in range(args.cold_runs)

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests" / "payload")]
 
-from common import dummy_env, moto_server  # noqa: E402
-from payload import dog_api, pct, xray_sink  # noqa: E402
+from common import dummy_env  # noqa: E402
+from payload import pct, stand_ins  # noqa: E402
 from zip_runner import run_zip  # noqa: E402
 
 from dogxray.core.config import Tracer  # noqa: E402
@@ -102,19 +102,7 @@ def main() -> None:
         cold: dict[str, list[float]] = {label: [] for label, _, _ in builds}
         warm: dict[str, list[float]] = {label: [] for label, _, _ in builds}
         extra: dict[str, list[float]] = {label: [] for label, _, _ in builds}
-        with moto_server() as endpoint, dog_api() as api_url, xray_sink() as daemon:
-            import boto3
-
-            boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="bench-dogs")
-            env = {
-                **dummy_env(),
-                "AWS_ENDPOINT_URL": endpoint,
-                "BUCKET_NAME": "bench-dogs",
-                "DOG_API_URL": api_url,
-                "AWS_XRAY_DAEMON_ADDRESS": daemon,
-                "AWS_LAMBDA_FUNCTION_NAME": "dog-photo-function",
-                "AWS_REGION": "us-east-1",
-            }
+        with stand_ins(dummy_env()) as env:
             for n in range(args.rounds):
                 for label, tracer, result in builds if n % 2 == 0 else reversed(builds):
                     assert result.path is not None

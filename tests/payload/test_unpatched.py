@@ -33,16 +33,17 @@ def test_the_handler_tests_ran_in_a_child_and_patched_nothing_here(
     assert sorted(ran) == sorted(expected), [run.output[-2000:] for run in runs.values()]
 
 
-def test_the_check_sees_the_sdks_patch() -> None:
-    """`client_patches` is not blind: a process that loads the payload's tracing is patched."""
+def _patches_on_import(module: str) -> list[list[str]]:
+    """`client_patches()` in a fresh process before and after it imports `module` from the
+    payload (with the payload on the path, as Lambda's)."""
     code = (
         "import json\n"
         "from tests.payload.child import client_patches\n"
         "before = client_patches()\n"
-        "import xray_tracing  # the payload's module that patches\n"
+        f"import {module}\n"
         "print(json.dumps([before, client_patches()]))\n"
     )
-    path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])  # as Lambda's
+    path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])
     result = subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, "PYTHONPATH": path},
@@ -51,7 +52,13 @@ def test_the_check_sees_the_sdks_patch() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [
+    found: list[list[str]] = json.loads(result.stdout)
+    return found
+
+
+def test_the_check_sees_the_sdks_patch() -> None:
+    """`client_patches` is not blind: a process that loads the payload's tracing is patched."""
+    assert _patches_on_import("xray_tracing") == [
         [],
         [
             "requests.Session.request",
@@ -66,23 +73,7 @@ def test_the_check_sees_the_sdks_patch() -> None:
 
 def test_the_check_sees_opentelemetrys_instrumentation() -> None:
     """... and one that loads the OpenTelemetry tracing is patched too."""
-    code = (
-        "import json\n"
-        "from tests.payload.child import client_patches\n"
-        "before = client_patches()\n"
-        "import otel_tracing  # instruments requests and botocore\n"
-        "print(json.dumps([before, client_patches()]))\n"
-    )
-    path = os.pathsep.join([str(PAYLOAD_DIR.parent), str(PAYLOAD_DIR)])
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [
+    assert _patches_on_import("otel_tracing") == [
         [],
         [
             "requests.Session.send",
