@@ -22,6 +22,7 @@ from dogxray.lab.alarm_plan import (
     refuse_foreign,
 )
 from dogxray.lab.executor import Executor
+from dogxray.lab.models import Step
 from dogxray.lab.progress import SILENT, Reporter
 from dogxray.lab.run import DisplayOnly, run_steps
 
@@ -81,10 +82,16 @@ def _subscription_status(aws: Aws, arn: str) -> str:
     return PENDING if pending else "confirmed"
 
 
-def result_of(aws: Aws, seen: Observed, changed: list[str]) -> AlarmResult:
+def result_of(aws: Aws, seen: Observed, changed: list[str], *, detail: bool = True) -> AlarmResult:
+    """The alarm as `seen`; without `detail` (for `status`, which shows neither) the
+    subscriptions' states and the history are not read."""
     a, p = seen.alarm, seen.alarm.params
     notifies = a.exists and seen.topic.arn in (p.get("AlarmActions") or [])
-    subs = {e: _subscription_status(aws, arn) for e, arn in seen.topic.subscriptions.items()}
+    subs = (
+        {e: _subscription_status(aws, arn) for e, arn in seen.topic.subscriptions.items()}
+        if notifies and detail
+        else {}
+    )
     threshold = p.get("Threshold")
     return AlarmResult(
         name=alarm_name(aws.settings),
@@ -96,9 +103,9 @@ def result_of(aws: Aws, seen: Observed, changed: list[str]) -> AlarmResult:
         evaluation_periods=p.get("EvaluationPeriods"),
         datapoints=p.get("DatapointsToAlarm") or p.get("EvaluationPeriods"),
         topic_arn=seen.topic.arn if notifies else None,
-        subscriptions=subs if notifies else {},
+        subscriptions=subs,
         changed=changed,
-        history=history(aws) if a.exists else [],
+        history=history(aws) if a.exists and detail else [],
     )
 
 
@@ -136,15 +143,7 @@ def apply(
     deployed(aws)  # the lab's function must exist: the alarm watches it
     seen = observe(aws)
     refuse_foreign(seen, aws.settings)
-    steps = plan(aws.settings, o, seen)
-    runner = DisplayOnly() if dry_run else executor or Executor(aws, reporter=reporter)
-    done = run_steps(runner, steps)
-    messages = [st.message for st in done.steps]
-    if dry_run:
-        result = result_of(aws, seen, messages)
-        result.dry_run, result.plan = True, [st.to_json() for st in steps]
-        return result
-    return result_of(aws, observe(aws), messages)
+    return _run(aws, seen, plan(aws.settings, o, seen), dry_run, executor, reporter)
 
 
 def off(
@@ -157,7 +156,19 @@ def off(
     """Remove the lab's alarm and topic (`alarm --off`); a foreign one is left alone."""
     seen = observe(aws)
     refuse_foreign(seen, aws.settings)
-    steps = off_steps(aws.settings, seen)
+    return _run(aws, seen, off_steps(aws.settings, seen), dry_run, executor, reporter)
+
+
+def _run(
+    aws: Aws,
+    seen: Observed,
+    steps: list[Step],
+    dry_run: bool,
+    executor: Executor | None,
+    reporter: Reporter,
+) -> AlarmResult:
+    """Run the steps (or, with `dry_run`, list them) and report the alarm as it then
+    stands: observed again after a real run, as observed before a dry one."""
     runner = DisplayOnly() if dry_run else executor or Executor(aws, reporter=reporter)
     done = run_steps(runner, steps)
     messages = [st.message for st in done.steps]
@@ -172,7 +183,7 @@ def current(aws: Aws) -> AlarmResult | None:
     seen = observe(aws)
     if not seen.alarm.exists or seen.alarm.tags.get(TAG_LAB) != aws.settings.lab:
         return None
-    return result_of(aws, seen, [])
+    return result_of(aws, seen, [], detail=False)
 
 
 @dataclass(frozen=True)

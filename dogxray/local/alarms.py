@@ -89,7 +89,9 @@ def evaluate(alarm: Any, values: dict[float, list[float]], now: float, was: str)
     start (epoch seconds) in its evaluation range."""
     period, n = int(alarm.period), int(alarm.evaluation_periods)
     needed = int(alarm.datapoints_to_alarm or n)
-    words, compare = _OPERATORS.get(alarm.comparison_operator, _OPERATORS[_default_op()])
+    words, compare = _OPERATORS.get(
+        alarm.comparison_operator, _OPERATORS["GreaterThanOrEqualToThreshold"]
+    )
     stat = _STATISTICS.get(alarm.statistic or "Sum", sum)
     threshold = float(alarm.threshold)
     latest = now - now % period
@@ -143,10 +145,6 @@ def evaluate(alarm: Any, values: dict[float, list[float]], now: float, was: str)
         "transition).",
         data,
     )
-
-
-def _default_op() -> str:
-    return "GreaterThanOrEqualToThreshold"
 
 
 @dataclass
