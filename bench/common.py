@@ -35,15 +35,25 @@ def moto_server() -> Iterator[str]:
         yield url
 
 
-def aws_cli() -> list[str]:
-    """The `aws` command from a bench-only venv (created once in the temp dir)."""
-    home = Path(tempfile.gettempdir()) / "dogxray-bench-awscli"
-    exe = home / "bin" / "aws"
+def _bench_tool(package: str, command: str) -> list[str]:
+    """`command` of `package` from a bench-only venv (created once in the temp dir)."""
+    home = Path(tempfile.gettempdir()) / f"dogxray-bench-{package}"
+    exe = home / "bin" / command
     if not exe.exists():
-        print("installing the AWS CLI (awscli) into a bench venv ...", file=sys.stderr)
+        print(f"installing {package} into a bench venv ...", file=sys.stderr)
         venv.create(home, with_pip=True)
-        subprocess.run([str(home / "bin" / "pip"), "install", "-q", "awscli"], check=True)
+        subprocess.run([str(home / "bin" / "pip"), "install", "-q", package], check=True)
     return [str(exe)]
+
+
+def aws_cli() -> list[str]:
+    """The `aws` command (awscli) from a bench-only venv."""
+    return _bench_tool("awscli", "aws")
+
+
+def sam_cli() -> list[str]:
+    """The `sam` command (aws-sam-cli) from a bench-only venv."""
+    return _bench_tool("aws-sam-cli", "sam")
 
 
 def run_aws_cli(args: list[str], endpoint: str) -> subprocess.CompletedProcess[str]:

@@ -42,18 +42,20 @@ def kinds() -> list[dict]:
     return [ok, ok_separate] * 3 + [fault, fault, denied, denied_separate]
 
 
-def populate(endpoint: str) -> None:
+def populate(endpoint: str, lab: int = LAB_TRACES, others: int = OTHER_TRACES) -> None:
+    """`lab` lab traces and `others` of another function (every 21st), evenly over the
+    last 9 minutes."""
     import boto3
 
     client = boto3.client("xray", endpoint_url=endpoint, region_name="us-east-1")
     mix, other = kinds(), load("other_service")
     start = time.time() - 540
     docs: list[str] = []
-    total = LAB_TRACES + OTHER_TRACES
+    total = lab + others
     for serial in range(1, total + 1):
-        recording = other if serial % 21 == 0 and serial // 21 <= OTHER_TRACES else None
+        recording = other if serial % 21 == 0 and serial // 21 <= others else None
         recording = recording or mix[serial % len(mix)]
-        _, trace_docs = rebase(recording, start=start + serial * 0.45, serial=serial)
+        _, trace_docs = rebase(recording, start=start + serial * 472.5 / total, serial=serial)
         docs.extend(trace_docs)
         if len(docs) >= 400 or serial == total:
             client.put_trace_segments(TraceSegmentDocuments=docs)

@@ -29,9 +29,16 @@ def traces(
     max_duration: str = typer.Option(
         None, "--max-duration", help="only traces faster than this, e.g. 3s"
     ),
+    subsegments: bool = typer.Option(
+        None,
+        "--subsegments/--no-subsegments",
+        help="also each trace's call_dog_api and save_dog_to_s3 times (reads the traces' "
+        "documents; the default with --output json, whose shape has them)",
+        show_default=False,
+    ),
     output: Output = OUTPUT_OPTION,
 ) -> None:
-    """Recent traces of this lab's function, with timings and root causes."""
+    """Recent traces of this lab's function, with durations and root causes."""
     parse_since(since)  # bad input -> exit 2 before any AWS call
     duration = response_time(min_duration, max_duration)
     if limit < 1:
@@ -39,6 +46,11 @@ def traces(
     if stats and errors:
         raise DogxrayError.usage(
             "--stats and --errors do not combine", hint="--stats already counts faults and errors"
+        )
+    if stats and subsegments is not None:
+        raise DogxrayError.usage(
+            "--stats and --subsegments/--no-subsegments do not combine",
+            hint="--stats already gives each subsegment's percentiles",
         )
     from dogxray.traces import service
     from dogxray.traces.analysis import TraceStats
@@ -64,6 +76,7 @@ def traces(
                 progress=progress,
                 warn=render.progress,
                 duration=duration,
+                subsegments=output is Output.json if subsegments is None else subsegments,
             )
     if output is Output.json:
         render.json_with_note(result.to_json())

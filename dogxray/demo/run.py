@@ -155,7 +155,12 @@ class LabDemo(StageRunner):
 
         def done() -> list[dict[str, Any]] | None:
             found = traces.list_traces(
-                self.aws, self.settings, since=since, errors_only=errors_only, warn=self.show.note
+                self.aws,
+                self.settings,
+                since=since,
+                errors_only=errors_only,
+                warn=self.show.note,
+                subsegments=True,
             ).to_json()["traces"]
             return [t for t in found if ready(t)] or None
 

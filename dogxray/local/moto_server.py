@@ -11,6 +11,7 @@ endpoint" of the tests and benches (callers set dummy credentials themselves).
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,11 +22,39 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def moto_app() -> WsgiApp:
-    """moto's own WSGI application (every service, dispatched by host and path)."""
+    """moto's own WSGI application (every service, dispatched by host and path), with
+    each host's backend looked up once: moto's dispatcher lists its own package
+    directory (a listdir and ~200 isdir calls) for every request, under the lock all
+    requests share, which made that lookup most of a BatchGetTraces' time in moto."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    class Dispatcher(DomainDispatcherApplication):
+        known: dict[str | None, Any]
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            # called under moto's dispatcher lock; a host's backend never changes
+            if not hasattr(self, "known"):
+                self.known = {}
+            if host not in self.known:
+                self.known[host] = super().get_backend_for_host(host)
+            return self.known[host]
+
+    app: WsgiApp = Dispatcher(create_backend_app)
     return app
+
+
+class _Answered:
+    """A connection's read side once its request is read: reads nothing (werkzeug's
+    discard of leftovers) until the next request begins."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
 
 
 class WsgiServer:
@@ -40,8 +69,39 @@ class WsgiServer:
         base = getattr(werkzeug_app, "MotoRequestHandler", WSGIRequestHandler)
 
         class Handler(base):  # type: ignore[valid-type,misc]
+            """Keep-alive (HTTP/1.1): werkzeug answers every request with `Connection:
+            close` and then discards whatever else the socket holds, because it cannot
+            tell a request body the application left unread from the next request. Here
+            a request with a Content-Length has its body read before the application
+            runs, so anything after it is the client's next request: the connection
+            stays open and werkzeug's discard reads nothing. A chunked body keeps
+            werkzeug's close."""
+
             disable_nagle_algorithm = True  # headers and body are separate writes
-            protocol_version = "HTTP/1.1"  # keep-alive: a client's calls share a connection
+            protocol_version = "HTTP/1.1"
+            keep = False
+
+            def handle_one_request(self) -> None:
+                reads: Any = getattr(self, "rfile")  # noqa: B009 -- typed by werkzeug only at run time
+                if isinstance(reads, _Answered):
+                    self.rfile = reads.raw  # the next request line
+                self.keep = False
+                super().handle_one_request()
+
+            def make_environ(self) -> dict[str, Any]:
+                environ: dict[str, Any] = super().make_environ()
+                if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's way
+                    return environ
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                reads: Any = self.rfile
+                environ["wsgi.input"] = io.BytesIO(reads.read(length) if length else b"")
+                self.rfile, self.keep = _Answered(reads), True
+                return environ
+
+            def send_header(self, keyword: str, value: str) -> None:
+                if self.keep and keyword.lower() == "connection" and value == "close":
+                    return
+                super().send_header(keyword, value)
 
         self._server = make_server(HOST, port, app, threaded=True, request_handler=Handler)
         self._thread = threading.Thread(

@@ -29,6 +29,7 @@ PATCHED: tuple[tuple[str, str], ...] = (  # replaced while an emulator runs
 )
 USED: tuple[tuple[str, str], ...] = (  # served, called or read
     ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication"),
+    ("moto.moto_server.werkzeug_app", "DomainDispatcherApplication.get_backend_for_host"),
     ("moto.moto_server.werkzeug_app", "create_backend_app"),
     ("moto.iam.models", "get_account_id_from"),
     ("moto.core.models", "DEFAULT_ACCOUNT_ID"),
@@ -38,7 +39,6 @@ USED: tuple[tuple[str, str], ...] = (  # served, called or read
     ("moto.xray.models", "xray_backends"),
     ("moto.xray.models", "XRayBackend.process_segment"),
     ("moto.xray.models", "XRayBackend.get_trace_summary"),
-    ("moto.xray.models", "XRayBackend.get_trace_ids"),
     ("moto.cloudwatch.models", "cloudwatch_backends"),
     ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_data"),
     ("moto.logs.models", "logs_backends"),

@@ -148,9 +148,17 @@ def _root_causes(
 ) -> list[dict[str, Any]]:
     """One root cause per deepest failing entity (none of its children fails the same way):
     the path of entity names from its service's segment down to it, the exceptions on the
-    last one."""
-    failing = {str(d.get("id")) for d, _, _ in nodes if d.get(flag)}
+    last one. An inferred segment is no entity of its own: the remote subsegment it was
+    inferred from carries the failure and the exceptions."""
+    failing = {str(d.get("id")) for d, _, _ in nodes if d.get(flag) and not d.get("inferred")}
     parents = {parent for d, parent, _ in nodes if str(d.get("id")) in failing}
+    recorded = {  # exception id -> exception, for a cause that is only an id
+        str(e.get("id")): e
+        for d, _, _ in nodes
+        if isinstance(d.get("cause"), dict)
+        for e in d["cause"].get("exceptions") or []
+        if isinstance(e, dict) and e.get("id")
+    }
     causes = []
     for doc, _, _ in nodes:
         node_id = str(doc.get("id"))
@@ -165,16 +173,16 @@ def _root_causes(
                 break
             current = parent
         path.reverse()
-        exceptions = [
-            {"Name": str(e.get("type")), "Message": str(e.get("message", ""))}
-            for e in (doc.get("cause") or {}).get("exceptions") or []
-            if isinstance(e, dict)
-        ]
-        if exceptions:
-            path[-1]["Exceptions"] = exceptions
-            path[-1]["Remote"] = any(
-                e.get("remote") for e in (doc.get("cause") or {}).get("exceptions") or []
-            )
+        cause = doc.get("cause")  # or the id of an exception recorded on a child
+        if isinstance(cause, str):
+            raised = [recorded[cause]] if cause in recorded else []
+        else:
+            raised = [e for e in (cause or {}).get("exceptions") or [] if isinstance(e, dict)]
+        if raised:
+            path[-1]["Exceptions"] = [
+                {"Name": str(e.get("type")), "Message": str(e.get("message", ""))} for e in raised
+            ]
+            path[-1]["Remote"] = any(e.get("remote") for e in raised)
         service = owner(node_id) or doc
         causes.append(
             {

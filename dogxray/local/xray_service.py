@@ -19,10 +19,12 @@ was sent).
   else ok; `TotalResponseTime` and histograms in seconds (`[{Value, Count}]`, millisecond
   bins). `ReferenceId`s are stable for the life of the emulator.
 
-They are answered in front of moto (`local/front.py`): the traces are read through the
-X-Ray backend's public calls (`get_trace_summary`, `get_trace_ids`: what
-GetTraceSummaries and BatchGetTraces use), each trace parsed once until another of its
-documents arrives.
+They are answered in front of moto (`local/front.py`): the window's traces through the
+X-Ray backend's public `get_trace_summary`, their documents straight from its trace
+store (the field retention prunes; moto's `get_trace_ids` copies the store's keys and
+searches that list for each id, quadratic over a full store), each trace parsed once
+until another of its documents arrives. BatchGetTraces is answered the same way, with
+X-Ray's inferred segments added.
 """
 
 from __future__ import annotations
@@ -256,10 +258,33 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
 # ---- the graph ----------------------------------------------------------------------
 
 
+def _stored(backend: Any, trace_ids: list[str]) -> list[dict[str, Any]]:
+    """moto's stored traces among `trace_ids`, in order (a dict lookup each)."""
+    store = backend._segment_collection._traces  # a defaultdict: `in` adds nothing
+    return [store[t] for t in dict.fromkeys(trace_ids) if t in store]
+
+
 def documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
     """The raw documents of the traces X-Ray holds among `trace_ids` (BatchGetTraces)."""
-    found = backend.get_trace_ids(trace_ids)["Traces"] if trace_ids else []
-    return {t["Id"]: [s["Document"] for s in t["Segments"]] for t in found}
+    return {t["trace_id"]: [s.raw for s in t["segments"]] for t in _stored(backend, trace_ids)}
+
+
+def batch_get_traces(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """BatchGetTraces: each trace's stored documents plus X-Ray's inferred segments;
+    the ids X-Ray does not hold as `UnprocessedTraceIds`."""
+    ids = params.get("TraceIds")
+    if not isinstance(ids, list) or not all(isinstance(t, str) for t in ids):
+        raise Invalid("TraceIds must be a list of trace ids")
+    traces = []
+    for trace in _stored(backend, ids):
+        segments = [{"Id": s.id, "Document": s.raw} for s in trace["segments"]]
+        parsed = [json.loads(s.raw) for s in trace["segments"]]
+        for inferred in inferred_segments(trace["trace_id"], parsed):
+            segments.append({"Id": inferred["id"], "Document": json.dumps(inferred)})
+        span = (trace["end_date"] - trace["start_date"]).total_seconds()
+        traces.append({"Id": trace["trace_id"], "Duration": round(span, 3), "Segments": segments})
+    found = {t["Id"] for t in traces}
+    return {"Traces": traces, "UnprocessedTraceIds": [t for t in ids if t not in found]}
 
 
 def moto_time(epoch: float) -> Any:
@@ -429,16 +454,8 @@ def trace_graph_api(state: State, req: Request) -> Reply:
 
 
 def batch_get_traces_api(state: State, req: Request) -> Reply:
-    """BatchGetTraces (POST /Traces): moto's answer plus the inferred segments."""
-    reply = req.forward()
-    doc = reply.document()
-    if not reply.ok or not isinstance(doc, dict):
-        return reply
-    for trace in doc.get("Traces", []):
-        documents = [json.loads(s["Document"]) for s in trace["Segments"]]
-        for inferred in inferred_segments(trace["Id"], documents):
-            trace["Segments"].append({"Id": inferred["id"], "Document": json.dumps(inferred)})
-    return reply.with_document(doc)
+    """BatchGetTraces (POST /Traces)."""
+    return answer(req, batch_get_traces)
 
 
 def get_service_graph(backend: Any, params: dict[str, Any]) -> dict[str, Any]:

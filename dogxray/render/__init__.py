@@ -149,6 +149,13 @@ def data(text: str, *, hang: str | None = None) -> None:
         out.print(line, markup=False)
 
 
+def data_lines(lines: list[str]) -> None:
+    """Lines of data on stdout, printed verbatim in one write (a listing of 1,000 rows
+    printed a line at a time spent most of its time in the console)."""
+    if lines:
+        out.print("\n".join(lines), markup=False)
+
+
 def progress(text: str, *, hang: str | None = None) -> None:
     """A progress line on stderr, printed verbatim (with `hang`: wrapped, as `data`)."""
     for line in [text] if hang is None else fit(text, hang):

@@ -60,10 +60,6 @@ def _row_flags(row: TraceRow) -> str:
     return _flags(row.fault, row.error, row.throttle, partial=row.partial)
 
 
-def _sub_ms(row: TraceRow, name: str) -> float | None:
-    return row.timings[name][0] if name in row.timings else None
-
-
 def _cause(cause: dict[str, Any] | None) -> str:
     return "" if not cause else f"{cause['segment']}: {cause['exception']}"
 
@@ -77,31 +73,38 @@ def table(result: TraceList) -> None:
         header, lines = _full_table(rows)
         fixed = len(header) - len("ROOT CAUSE")
         if limit is None or max(len(line) for line in [header, *lines]) <= limit:
-            for line in [header, *lines]:
-                render.data(line)
+            render.data_lines([header, *lines])
         elif limit >= fixed + 12:
-            for line in [header, *lines]:
-                render.data(render.cut(line, limit))
+            render.data_lines([render.cut(line, limit) for line in [header, *lines]])
         else:
-            for line in _compact_table(rows, limit):
-                render.data(line)
+            render.data_lines(_compact_table(rows, limit))
     render.note(result.note)
 
 
+def _with_steps(rows: list[TraceRow]) -> bool:
+    """Whether the subsegment columns show: some row was built from its documents."""
+    return any(row.timings is not None for row in rows)
+
+
 def _full_table(rows: list[TraceRow]) -> tuple[str, list[str]]:
+    dog_api, s3 = ROW_SUBSEGMENTS
+    steps = _with_steps(rows)
     header = (
         f"{'TIME (UTC)':<19}  {'TRACE ID':<35}  {'STATUS':>6}  {'DURATION':>11}  "
-        f"{'call_dog_api':>12}  {'save_dog_to_s3':>14}  {'FLAGS':<11}  ROOT CAUSE"
+        + (f"{dog_api:>12}  {s3:>14}  " if steps else "")
+        + f"{'FLAGS':<11}  ROOT CAUSE"
     )
     lines = []
-    dog_api, s3 = ROW_SUBSEGMENTS
     for row in rows:
         status = "-" if row.status is None else str(row.status)
+        timings = (
+            f"{render.duration(row.timing(dog_api)):>12}  {render.duration(row.timing(s3)):>14}  "
+            if steps
+            else ""
+        )
         lines.append(
             f"{iso(row.start)[:19].replace('T', ' '):<19}  {row.id:<35}  {status:>6}  "
-            f"{render.duration(row.duration_ms):>11}  "
-            f"{render.duration(_sub_ms(row, dog_api)):>12}  "
-            f"{render.duration(_sub_ms(row, s3)):>14}  {_row_flags(row):<11}  "
+            f"{render.duration(row.duration_ms):>11}  {timings}{_row_flags(row):<11}  "
             f"{_cause(row.root_cause)}".rstrip()
         )
     return header, lines
@@ -116,6 +119,7 @@ def _compact_table(rows: list[TraceRow], limit: int) -> list[str]:
     flags and root cause on one line if they fit, else on a second, indented line.
     Narrower than the five columns, the subsegment times move to the second line too."""
     dog_api, s3 = ROW_SUBSEGMENTS
+    steps = _with_steps(rows)
     cells = []
     for row in rows:
         cells.append(
@@ -124,8 +128,8 @@ def _compact_table(rows: list[TraceRow], limit: int) -> list[str]:
                 row.id,
                 "-" if row.status is None else str(row.status),
                 _num(row.duration_ms),
-                _num(_sub_ms(row, dog_api)),
-                _num(_sub_ms(row, s3)),
+                _num(row.timing(dog_api)),
+                _num(row.timing(s3)),
             ]
         )
     titles = ["TIME UTC", "TRACE ID", "HTTP", "TOTAL ms", "DOG API", "S3 SAVE"]
@@ -138,19 +142,19 @@ def _compact_table(rows: list[TraceRow], limit: int) -> list[str]:
             for i, v in enumerate(values[:count])
         )
 
-    count, gap = 6, "  "
+    count, gap = (6, "  ") if steps else (4, "  ")
     if len(line(titles, count, gap)) > limit:
         count, gap = 4, " "  # subsegment times join the second line
     tails = []
     for row, cell in zip(rows, cells, strict=True):
         extra = []
-        if count == 4:
+        if count == 4 and steps:
             extra.append(f"api {cell[4]}  s3 {cell[5]}")
         extra += [x for x in (_row_flags(row), _cause(row.root_cause)) if x]
         tails.append("  ".join(extra))
     first = [line(c, count, gap) for c in cells]
     flags = max(len(_row_flags(row)) for row in rows)
-    one_line = count == 6 and all(
+    one_line = (count == 6 or not steps) and all(
         len(f) + 2 + flags + 2 + len(_cause(r.root_cause)) <= limit
         for f, r in zip(first, rows, strict=True)
     )

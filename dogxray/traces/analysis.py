@@ -37,14 +37,21 @@ class TraceRow:
     throttle: bool
     root_cause: dict[str, Any] | None
     partial: bool = False
-    timings: dict[str, tuple[float, bool]] = field(default_factory=dict)  # name -> (ms, fault)
+    # name -> (ms, fault); None: built from the trace's summary, its documents not fetched
+    timings: dict[str, tuple[float, bool]] | None = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         return self.fault or self.error or self.throttle
 
+    def timing(self, name: str) -> float | None:
+        """A lab subsegment's time in ms (None: not reached, or documents not read)."""
+        found = (self.timings or {}).get(name)
+        return None if found is None else found[0]
+
     def to_json(self) -> dict[str, Any]:
-        """The SPEC `traces --output json` entry (`partial: true` added only when so)."""
+        """The SPEC `traces --output json` entry (`partial: true` added only when so;
+        `subsegments` only when the trace's documents were read)."""
         doc: dict[str, Any] = {
             "id": self.id,
             "start": iso(self.start),
@@ -53,12 +60,10 @@ class TraceRow:
             "fault": self.fault,
             "error": self.error,
             "throttle": self.throttle,
-            "subsegments": {
-                name: (self.timings[name][0] if name in self.timings else None)
-                for name in ROW_SUBSEGMENTS
-            },
-            "root_cause": self.root_cause,
         }
+        if self.timings is not None:
+            doc["subsegments"] = {name: self.timing(name) for name in ROW_SUBSEGMENTS}
+        doc["root_cause"] = self.root_cause
         if self.partial:
             doc["partial"] = True
         return doc
@@ -225,7 +230,7 @@ def stats(rows: list[TraceRow], window: tuple[Any, Any]) -> TraceStats:
     """Counts and per-subsegment percentiles over `rows`."""
     subsegments: dict[str, SubsegmentStats] = {}
     for name in LAB_SUBSEGMENTS:
-        seen = [row.timings[name] for row in rows if name in row.timings]
+        seen = [row.timings[name] for row in rows if row.timings and name in row.timings]
         values = sorted(value for value, _ in seen)
         faults = sum(1 for _, faulted in seen if faulted)
         subsegments[name] = SubsegmentStats(

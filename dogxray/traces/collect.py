@@ -47,11 +47,13 @@ class Collected:
         *,
         warn: Warn | None = None,
         duration: Range = (None, None),
+        failed: bool = False,
     ) -> None:
         self.fetcher = Fetcher(aws, progress=progress, warn=warn)
         self.function = settings.function_name
         self.window = window
         self.duration = duration  # response time in seconds (above, below)
+        self.failed = failed  # only traces with a fault, error or throttle
         self.skipped = 0
 
     @property
@@ -70,7 +72,9 @@ class Collected:
         self.fetcher.check_destination()
         seen: set[str] = set()
         start, end = self.window
-        for found in self.fetcher.summaries(start, end, self.function, self.duration):
+        for found in self.fetcher.summaries(
+            start, end, self.function, self.duration, failed=self.failed
+        ):
             if newest_first:
                 found = sorted(found, key=lambda s: (s.latest_start, s.start, s.id), reverse=True)
             candidates = {
@@ -79,9 +83,10 @@ class Collected:
                 if s.id not in seen and s.in_scope is not False and (want is None or want(s))
             }
             seen.update(candidates)
-            yield candidates, self._trees(candidates)
+            yield candidates, self.trees(candidates)
 
-    def _trees(self, candidates: dict[str, Summary]) -> Iterator[Fetched]:
+    def trees(self, candidates: dict[str, Summary]) -> Iterator[Fetched]:
+        """The candidates' trees (fetched in parallel batches), as they arrive."""
         for trace_id, docs in self.fetcher.documents(list(candidates)):
             summary = candidates[trace_id]
             if docs is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from dogxray.core.aws import Aws, ClientError, error_code
@@ -21,7 +20,7 @@ from dogxray.traces.analysis import TraceRow, TraceStats, analyse, root_cause, s
 from dogxray.traces.collect import Collected, Fetched, Range
 from dogxray.traces.fetch import Fetcher, Progress, Summary, Warn
 from dogxray.traces.graph import histogram
-from dogxray.traces.model import Trace, node_json
+from dogxray.traces.model import Trace, build_trace, node_json
 
 
 @dataclass
@@ -83,13 +82,23 @@ def list_traces(
     progress: Progress | None = None,
     warn: Warn | None = None,
     duration: Range = (None, None),
+    subsegments: bool = False,
 ) -> TraceList:
     """The newest `limit` traces of the lab's function (SPEC `traces` shape); with
-    `duration` (seconds above, below), only traces within that response time."""
+    `duration` (seconds above, below), only traces within that response time.
+
+    Rows come from the trace summaries where they say enough (X-Ray's do); documents
+    are fetched only for the rest and, with `subsegments` (the lab subsegments' times),
+    for the rows returned."""
     window = parse_since(since)
     if limit < 1:
         raise DogxrayError.usage(f"--limit must be at least 1, not {limit}", hint="e.g. --limit 50")
-    rows, skipped = _rows(aws, settings, window, limit, errors_only, progress, warn, duration)
+    collected = Collected(
+        aws, settings, window, progress, warn=warn, duration=duration, failed=errors_only
+    )
+    rows, skipped = _rows(collected, limit, errors_only, from_summaries=True)
+    if subsegments:
+        rows = _with_documents(collected, rows)
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
     result = TraceList(rows)
     if not rows:
@@ -111,7 +120,8 @@ def trace_stats(
     """Counts and per-subsegment percentiles over the window (SPEC `--stats` shape),
     plus `histogram`: the traces' response times in equal-width bins."""
     window = parse_since(since)
-    rows, skipped = _rows(aws, settings, window, None, False, progress, warn, duration)
+    collected = Collected(aws, settings, window, progress, warn=warn, duration=duration)
+    rows, skipped = _rows(collected, None, False)
     result = stats(rows, window)
     result.histogram = histogram([row.duration_ms for row in rows])
     if not rows:
@@ -130,28 +140,37 @@ def trace_detail(aws: Aws, trace_id: str, *, warn: Warn | None = None) -> TraceD
 
 
 def _rows(
-    aws: Aws,
-    settings: Settings,
-    window: tuple[datetime, datetime],
+    collected: Collected,
     limit: int | None,
     errors_only: bool,
-    progress: Progress | None,
-    warn: Warn | None = None,
-    duration: Range = (None, None),
+    *,
+    from_summaries: bool = False,
 ) -> tuple[list[TraceRow], int]:
-    """Analysed rows of in-scope traces, newest first; with `limit`, the `limit` newest.
-    Also the number of traces X-Ray would not return (their rows are kept, marked
-    partial, when the summary proves they are ours).
+    """Rows of in-scope traces, newest first; with `limit`, the `limit` newest. Also the
+    number of traces X-Ray would not return (their rows are kept, marked partial, when
+    the summary proves they are ours). `from_summaries`: a summary that gives a row is
+    not fetched (the listing); otherwise every row is analysed from its documents.
 
     Candidates are fetched newest first by their summary's start time, so a limit saves
     work: fetching stops once the next candidate cannot be newer than the `limit`-th
     newest row (a summary without StartTime, as moto's, only knows the id's whole
     second, so traces of that second are all fetched before the cut)."""
-    collected = Collected(aws, settings, window, progress, warn=warn, duration=duration)
     rows: list[TraceRow] = []
     skipped = 0
     want = (lambda s: s.may_have_failed) if errors_only else None
+    duration = collected.duration
     for candidates, fetched in collected.chunks(want=want, newest_first=True):
+        if from_summaries:  # `fetched` is lazy: nothing was fetched yet
+            for summary in candidates.values():
+                row = summary.row
+                if row is not None and (row.failed or not errors_only):
+                    rows += [row] if within(row.duration_ms, duration) else []
+            candidates = {
+                i: s
+                for i, s in candidates.items()
+                if s.row is None and (limit is None or not _enough(rows, limit, s))
+            }
+            fetched = collected.trees(candidates)
         pending = list(candidates)  # newest first; results may come in any order
         received: set[str] = set()
         for one in fetched:
@@ -174,6 +193,21 @@ def _rows(
             break  # older chunks hold only older traces
     rows.sort(key=lambda r: (r.start, r.id), reverse=True)
     return (rows if limit is None else rows[:limit]), skipped
+
+
+def _with_documents(collected: Collected, rows: list[TraceRow]) -> list[TraceRow]:
+    """`rows` with those built from summaries analysed from their documents (fetched in
+    parallel batches) for the subsegments' times; a trace X-Ray would not return keeps
+    its summary's row."""
+    wanted = [row.id for row in rows if row.timings is None]
+    analysed: dict[str, TraceRow] = {}
+    for trace_id, docs in collected.fetcher.documents(wanted):
+        if docs:
+            analysed[trace_id] = analyse(build_trace(trace_id, docs))
+    for row in rows:
+        if row.id in analysed:
+            analysed[row.id].partial = analysed[row.id].partial or row.partial
+    return [analysed.get(row.id, row) for row in rows]
 
 
 def within(duration_ms: float, bounds: Range) -> bool:

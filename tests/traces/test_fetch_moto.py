@@ -133,13 +133,15 @@ def test_trace_detail_and_unknown_id(aws_mock: Aws) -> None:
     assert info.value.exit_code == 1 and "not found" in info.value.what
 
 
-def test_moto_server_separate_documents_no_filter_no_destination_call(moto_server: str) -> None:
+def test_moto_server_refuses_the_filter_once_no_destination_call(moto_server: str) -> None:
+    """Plain moto: the filter is refused once (no retries), then scoped client-side from
+    the documents, since moto's summaries give no row (no StartTime, no ServiceIds)."""
     requests.post(moto_server + "/moto-api/reset", timeout=10)
     aws = Aws(Settings.from_options(region="us-east-1", endpoint_url=moto_server))
     ids = put(aws, ["fault_separate", "other_service", "success_embedded"])
     calls = record_calls(aws)
     result = service.list_traces(aws, aws.settings, since="10m", errors_only=True).to_json()
-    assert calls == ["GetTraceSummaries", "BatchGetTraces"]  # local: scoped client-side
+    assert calls == ["GetTraceSummaries", "GetTraceSummaries", "BatchGetTraces"]
     assert [t["id"] for t in result["traces"]] == [ids[0]]
     assert result["traces"][0]["root_cause"]["segment"] == "save_dog_to_s3"
     everything = service.list_traces(aws, aws.settings, since="10m").to_json()
