@@ -265,6 +265,10 @@ def test_empty_listing_explains_why(aws_mock: Any) -> None:
         (["traces", "--since", "yesterday"], "invalid --since 'yesterday'"),
         (["traces", "--limit", "0"], "--limit must be at least 1, not 0"),
         (["traces", "--stats", "--errors"], "--stats and --errors do not combine"),
+        (
+            ["traces", "--stats", "--subsegments"],
+            "--stats and --subsegments/--no-subsegments do not combine",
+        ),
         (["trace", "1-abc"], "invalid trace id '1-abc'"),
     ],
 )
@@ -311,6 +315,24 @@ def test_table_text_exact(
     monkeypatch.setenv("COLUMNS", "200")  # the full layout (narrower: test_widths.py)
     show.table(TraceList(_rows()))
     assert capsys.readouterr().out == RECORDED_TABLE
+
+
+SUMMARY_TABLE = """\
+TIME (UTC)           TRACE ID                             STATUS     DURATION  FLAGS        ROOT CAUSE
+2025-11-24 16:02:00  1-69248103-0000000000005a17c0de0003     502     820.0 ms  FAULT,ERROR  save_dog_to_s3: AccessDenied
+2025-11-24 16:00:00  1-69248101-0000000000005a17c0de0001     200   1,160.0 ms
+"""  # noqa: E501
+
+
+def test_table_from_summaries_has_no_subsegment_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    rows = [r for r in _rows() if r.id.endswith(("3", "1"))]
+    for row in rows:
+        row.timings = None  # as built from a summary
+    show.table(TraceList(rows))
+    assert capsys.readouterr().out == SUMMARY_TABLE
 
 
 def test_waterfall_text_exact_local_has_no_link(
