@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import venv
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,3 +67,23 @@ def run_aws_cli(args: list[str], endpoint: str) -> subprocess.CompletedProcess[s
         text=True,
         env=dummy_env(),
     )
+
+
+def run_dogxray(endpoint: str, env: dict[str, str], *args: str) -> tuple[float, Counter[str], str]:
+    """One `dogxray --debug ...` run as a subprocess: wall time, its API calls by
+    operation (from the `[api]` lines; threads may share a line), stdout."""
+    began = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "dogxray", "--endpoint-url", endpoint, "--debug", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    wall = time.perf_counter() - began
+    if proc.returncode != 0:
+        raise SystemExit(f"dogxray {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    calls: Counter[str] = Counter()
+    for line in proc.stderr.splitlines():
+        for part in line.split("[api] ")[1:]:
+            calls[part.split()[0]] += 1
+    return wall, calls, proc.stdout

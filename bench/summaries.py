@@ -38,31 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "traces"))
 
-from common import dummy_env, moto_server, sam_cli  # noqa: E402
+from common import dummy_env, moto_server, run_dogxray, sam_cli  # noqa: E402
 from traces import LAB_TRACES, OTHER_TRACES, populate  # noqa: E402
 
 from dogxray.local import Emulator  # noqa: E402
 
 Result = tuple[float, Counter[str], str]
-
-
-def dogxray(endpoint: str, env: dict[str, str], *args: str) -> Result:
-    """Wall time, API calls by operation, stdout of one `dogxray --debug ...` run."""
-    began = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "dogxray", "--endpoint-url", endpoint, "--debug", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    wall = time.perf_counter() - began
-    if proc.returncode != 0:
-        raise SystemExit(f"dogxray {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
-    calls: Counter[str] = Counter()
-    for line in proc.stderr.splitlines():
-        for part in line.split("[api] ")[1:]:
-            calls[part.split()[0]] += 1
-    return wall, calls, proc.stdout
 
 
 def sam(endpoint: str, env: dict[str, str]) -> tuple[float, int]:
@@ -110,7 +91,7 @@ def listing_vs_sam(endpoint: str, env: dict[str, str], rounds: int, with_sam: bo
     mine: list[float] = []
     theirs: list[float] = []
     for _ in range(rounds):  # alternating, so drift hits both alike
-        wall, calls, out = dogxray(endpoint, env, "traces", "--since", "30m", "--limit", "1000")
+        wall, calls, out = run_dogxray(endpoint, env, "traces", "--since", "30m", "--limit", "1000")
         mine.append(wall)
         if with_sam:
             wall, printed = sam(endpoint, env)
@@ -129,7 +110,7 @@ def listing_vs_sam(endpoint: str, env: dict[str, str], rounds: int, with_sam: bo
             f"ratio dogxray / sam (medians): {ratio:.3f} "
             f"[target < 0.25: {'met' if ratio < 0.25 else 'MISSED'}]"
         )
-    _, calls, _ = dogxray(endpoint, env, "traces", "--limit", "20")
+    _, calls, _ = run_dogxray(endpoint, env, "traces", "--limit", "20")
     total = sum(calls.values())
     print(
         f"dogxray traces --limit 20: {calls_text(calls)} "
@@ -148,7 +129,7 @@ def documents_at(endpoint: str, env: dict[str, str], rounds: int, label: str) ->
         for name, args in commands.items():
             walls = []
             for _ in range(rounds):
-                wall, calls, _ = dogxray(endpoint, env, *args)
+                wall, calls, _ = run_dogxray(endpoint, env, *args)
                 walls.append(wall)
             target = ""
             if name == "traces --stats" and "5,000" in label:
@@ -167,7 +148,7 @@ def moto_fallback(env: dict[str, str], rounds: int) -> None:
         ):
             walls = []
             for _ in range(rounds):
-                wall, calls, _ = dogxray(endpoint, env, *args)
+                wall, calls, _ = run_dogxray(endpoint, env, *args)
                 walls.append(wall)
             print(f"plain moto dogxray {' '.join(args)}: {spread(walls)}; {calls_text(calls)}")
 
@@ -189,7 +170,7 @@ def phase(name: str, rounds: int, with_sam: bool) -> None:
                 f"emulator: put {LAB_TRACES} lab traces + {OTHER_TRACES} others in "
                 f"{time.perf_counter() - began:.1f} s"
             )
-            dogxray(emulator.endpoint_url, env, "traces", "--limit", "1")  # warm caches
+            run_dogxray(emulator.endpoint_url, env, "traces", "--limit", "1")  # warm caches
             if with_sam:
                 sam(emulator.endpoint_url, env)
             listing_vs_sam(emulator.endpoint_url, env, rounds, with_sam)

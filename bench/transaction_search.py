@@ -17,9 +17,7 @@ import argparse
 import json
 import logging
 import statistics
-import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,29 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "traces"))
 
-from common import dummy_env  # noqa: E402
+from common import dummy_env, run_dogxray  # noqa: E402
 from traces import LAB_TRACES, OTHER_TRACES, populate  # noqa: E402
 
 from dogxray.local import Emulator  # noqa: E402
 
 
 def run(endpoint: str, env: dict[str, str]) -> tuple[float, Counter[str], dict]:
-    args = ["--endpoint-url", endpoint, "--debug", "traces", "--stats", "--since", "10m"]
-    began = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "dogxray", *args, "-o", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    wall = time.perf_counter() - began
-    if proc.returncode != 0:
-        raise SystemExit(f"dogxray failed ({proc.returncode}):\n{proc.stderr}")
-    calls: Counter[str] = Counter()
-    for line in proc.stderr.splitlines():
-        for part in line.split("[api] ")[1:]:
-            calls[part.split()[0]] += 1
-    return wall, calls, json.loads(proc.stdout)
+    args = ("traces", "--stats", "--since", "10m", "-o", "json")
+    wall, calls, out = run_dogxray(endpoint, env, *args)
+    return wall, calls, json.loads(out)
 
 
 def one_round(search: bool, env: dict[str, str]) -> tuple[float, Counter[str], dict]:
