@@ -29,12 +29,12 @@ def moto_app() -> WsgiApp:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     class Dispatcher(DomainDispatcherApplication):
-        known: dict[str | None, Any]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.known: dict[str | None, Any] = {}
 
         def get_backend_for_host(self, host: str | None) -> Any:
             # called under moto's dispatcher lock; a host's backend never changes
-            if not hasattr(self, "known"):
-                self.known = {}
             if host not in self.known:
                 self.known[host] = super().get_backend_for_host(host)
             return self.known[host]

@@ -145,8 +145,7 @@ def labelled(label: str, value: str, indent: str = "  ") -> list[str]:
 def data(text: str, *, hang: str | None = None) -> None:
     """A line of data on stdout, printed verbatim; with `hang`, wrapped between words
     to the console width, the continuation lines indented by `hang`."""
-    for line in [text] if hang is None else fit(text, hang):
-        out.print(line, markup=False)
+    data_lines([text] if hang is None else fit(text, hang))
 
 
 def data_lines(lines: list[str]) -> None:

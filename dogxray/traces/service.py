@@ -163,8 +163,10 @@ def _rows(
         if from_summaries:  # `fetched` is lazy: nothing was fetched yet
             for summary in candidates.values():
                 row = summary.row
-                if row is not None and (row.failed or not errors_only):
-                    rows += [row] if within(row.duration_ms, duration) else []
+                if row is None or (errors_only and not row.failed):
+                    continue
+                if within(row.duration_ms, duration):
+                    rows.append(row)
             candidates = {
                 i: s
                 for i, s in candidates.items()
