@@ -269,6 +269,20 @@ def documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
     return {t["trace_id"]: [s.raw for s in t["segments"]] for t in _stored(backend, trace_ids)}
 
 
+def _duration(documents: list[dict[str, Any]]) -> float | None:
+    """`Trace.Duration`: seconds from the root segment's start to the last end."""
+    starts = [float(d["start_time"]) for d in documents if d.get("start_time") is not None]
+    roots = [
+        float(d["start_time"])
+        for d in documents
+        if not d.get("parent_id") and d.get("start_time") is not None
+    ]
+    ends = [float(d["end_time"]) for d in documents if d.get("end_time") is not None]
+    if not starts or not ends:
+        return None
+    return round(max(ends) - min(roots or starts), 3)
+
+
 def batch_get_traces(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     """BatchGetTraces: each trace's stored documents plus X-Ray's inferred segments;
     the ids X-Ray does not hold as `UnprocessedTraceIds`."""
@@ -281,8 +295,9 @@ def batch_get_traces(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
         parsed = [json.loads(s.raw) for s in trace["segments"]]
         for inferred in inferred_segments(trace["trace_id"], parsed):
             segments.append({"Id": inferred["id"], "Document": json.dumps(inferred)})
-        span = (trace["end_date"] - trace["start_date"]).total_seconds()
-        traces.append({"Id": trace["trace_id"], "Duration": round(span, 3), "Segments": segments})
+        traces.append(
+            {"Id": trace["trace_id"], "Duration": _duration(parsed), "Segments": segments}
+        )
     found = {t["Id"] for t in traces}
     return {"Traces": traces, "UnprocessedTraceIds": [t for t in ids if t not in found]}
 
