@@ -69,15 +69,20 @@ def run_aws_cli(args: list[str], endpoint: str) -> subprocess.CompletedProcess[s
     )
 
 
-def run_dogxray(endpoint: str, env: dict[str, str], *args: str) -> tuple[float, Counter[str], str]:
+def run_dogxray(
+    endpoint: str, env: dict[str, str], *args: str, source: Path | None = None
+) -> tuple[float, Counter[str], str]:
     """One `dogxray --debug ...` run as a subprocess: wall time, its API calls by
-    operation (from the `[api]` lines; threads may share a line), stdout."""
+    operation (from the `[api]` lines; threads may share a line), stdout. `source`: a
+    checkout whose `dogxray` package runs instead (`python -m` imports from its
+    working directory first), on this environment's dependencies."""
     began = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "dogxray", "--endpoint-url", endpoint, "--debug", *args],
         capture_output=True,
         text=True,
         env=env,
+        cwd=source,
     )
     wall = time.perf_counter() - began
     if proc.returncode != 0:
@@ -87,3 +92,14 @@ def run_dogxray(endpoint: str, env: dict[str, str], *args: str) -> tuple[float, 
         for part in line.split("[api] ")[1:]:
             calls[part.split()[0]] += 1
     return wall, calls, proc.stdout
+
+
+def export_revision(revision: str, where: Path) -> Path:
+    """The repository's tree at `revision` (git archive) in `where`; returns `where`."""
+    where.mkdir(parents=True, exist_ok=True)
+    repo = Path(__file__).resolve().parent.parent
+    tree = subprocess.run(
+        ["git", "-C", str(repo), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=tree, check=True)
+    return where

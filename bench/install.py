@@ -22,6 +22,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import export_revision  # noqa: E402
+
 BASE = {"pip", "setuptools", "wheel"}
 
 
@@ -70,12 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dogxray-bench-install-") as tmp:
         work = Path(tmp)
-        old = work / "before-src"
-        old.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", args.before], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        old = export_revision(args.before, work / "before-src")
         if args.now_only:
             cases = []
         elif args.plain_before:

@@ -16,7 +16,10 @@ ranges.
      `report --output FILE`.
   4. A moto server with the 1,000 + 50: `traces --limit 1000`, `--limit 20`, `--stats`.
 
-Run: .venv-test/bin/python bench/summaries.py [--rounds 5] [--no-sam]
+`--before REV` runs dogxray at revision REV too (its tree exported with git archive, on
+this environment's dependencies), alternating with the current code in every round.
+
+Run: .venv-test/bin/python bench/summaries.py [--rounds 5] [--no-sam] [--before REV]
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests" / "traces"))
 
-from common import dummy_env, moto_server, run_dogxray, sam_cli  # noqa: E402
+from common import dummy_env, export_revision, moto_server, run_dogxray, sam_cli  # noqa: E402
 from traces import LAB_TRACES, OTHER_TRACES, populate  # noqa: E402
 
 from dogxray.local import Emulator  # noqa: E402
@@ -87,29 +90,44 @@ def calls_text(calls: Counter[str]) -> str:
     return f"{sum(calls.values())} API calls ({', '.join(f'{n} {k}' for k, n in calls.items())})"
 
 
-def listing_vs_sam(endpoint: str, env: dict[str, str], rounds: int, with_sam: bool) -> None:
-    mine: list[float] = []
+def versions(before: Path | None) -> dict[str, Path | None]:
+    """The dogxray runs to compare: now, and the --before revision's tree when given."""
+    return {"now": None} | ({"before": before} if before else {})
+
+
+def listing_vs_sam(
+    endpoint: str, env: dict[str, str], rounds: int, with_sam: bool, before: Path | None
+) -> None:
+    mine: dict[str, list[float]] = {label: [] for label in versions(before)}
     theirs: list[float] = []
-    for _ in range(rounds):  # alternating, so drift hits both alike
-        wall, calls, out = run_dogxray(endpoint, env, "traces", "--since", "30m", "--limit", "1000")
-        mine.append(wall)
+    for _ in range(rounds):  # alternating, so drift hits all alike
+        for label, source in versions(before).items():
+            wall, calls, out = run_dogxray(
+                endpoint, env, "traces", "--since", "30m", "--limit", "1000", source=source
+            )
+            mine[label].append(wall)
+            if label == "now":
+                now_calls, now_out = calls, out
         if with_sam:
             wall, printed = sam(endpoint, env)
             theirs.append(wall)
-    rows = sum(1 for line in out.splitlines() if line[:2] == "20")
-    print(
-        f"dogxray traces --since 30m --limit 1000: {spread(mine)}; {rows} rows; {calls_text(calls)}"
-    )
+    rows = sum(1 for line in now_out.splitlines() if line[:2] == "20")
+    for label, walls in mine.items():
+        print(
+            f"dogxray traces --since 30m --limit 1000 ({label}): {spread(walls)}; "
+            + (f"{rows} rows; {calls_text(now_calls)}" if label == "now" else "")
+        )
     if with_sam:
         print(
             f"sam traces --start-time <30 min ago>:     {spread(theirs)}; {printed} traces "
             f"printed; {sam_calls(endpoint)} API calls (derived)"
         )
-        ratio = statistics.median(mine) / statistics.median(theirs)
-        print(
-            f"ratio dogxray / sam (medians): {ratio:.3f} "
-            f"[target < 0.25: {'met' if ratio < 0.25 else 'MISSED'}]"
-        )
+        for label, walls in mine.items():
+            ratio = statistics.median(walls) / statistics.median(theirs)
+            print(
+                f"ratio dogxray ({label}) / sam (medians): {ratio:.3f} "
+                f"[target < 0.25: {'met' if ratio < 0.25 else 'MISSED'}]"
+            )
     _, calls, _ = run_dogxray(endpoint, env, "traces", "--limit", "20")
     total = sum(calls.values())
     print(
@@ -118,7 +136,34 @@ def listing_vs_sam(endpoint: str, env: dict[str, str], rounds: int, with_sam: bo
     )
 
 
-def documents_at(endpoint: str, env: dict[str, str], rounds: int, label: str) -> None:
+def compare(
+    endpoint: str,
+    env: dict[str, str],
+    rounds: int,
+    before: Path | None,
+    label: str,
+    commands: dict[str, tuple[str, ...]],
+    target_s: dict[str, float] | None = None,
+) -> None:
+    """Each command `rounds` times, now and --before alternating; medians and ranges."""
+    for name, args in commands.items():
+        walls: dict[str, list[float]] = {version: [] for version in versions(before)}
+        for _ in range(rounds):
+            for version, source in versions(before).items():
+                wall, calls, _ = run_dogxray(endpoint, env, *args, source=source)
+                walls[version].append(wall)
+                if version == "now":
+                    now_calls = calls
+        for version, times in walls.items():
+            target = ""
+            if version == "now" and name in (target_s or {}):
+                met = statistics.median(times) < (target_s or {})[name]
+                target = f" [target < {(target_s or {})[name]:g} s: {'met' if met else 'MISSED'}]"
+            detail = f"; {calls_text(now_calls)}" if version == "now" else ""
+            print(f"{label} dogxray {name} ({version}): {spread(times)}{detail}{target}")
+
+
+def documents_at(endpoint: str, env: dict[str, str], rounds: int, before: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         page = str(Path(tmp) / "report.html")
         commands = {
@@ -126,37 +171,27 @@ def documents_at(endpoint: str, env: dict[str, str], rounds: int, label: str) ->
             "analyze": ("analyze", "--since", "30m"),
             "report": ("report", "--since", "30m", "--output", page),
         }
-        for name, args in commands.items():
-            walls = []
-            for _ in range(rounds):
-                wall, calls, _ = run_dogxray(endpoint, env, *args)
-                walls.append(wall)
-            target = ""
-            if name == "traces --stats" and "5,000" in label:
-                met = statistics.median(walls) < 5
-                target = f" [target < 5 s: {'met' if met else 'MISSED'}]"
-            print(f"{label} dogxray {name}: {spread(walls)}; {calls_text(calls)}{target}")
+        compare(endpoint, env, rounds, before, "5,000 traces:", commands, {"traces --stats": 5})
 
 
-def moto_fallback(env: dict[str, str], rounds: int) -> None:
+def moto_fallback(env: dict[str, str], rounds: int, before: Path | None) -> None:
     with moto_server() as endpoint:
         populate(endpoint)
-        for args in (
-            ("traces", "--since", "30m", "--limit", "1000"),
-            ("traces", "--limit", "20"),
-            ("traces", "--stats", "--since", "30m"),
-        ):
-            walls = []
-            for _ in range(rounds):
-                wall, calls, _ = run_dogxray(endpoint, env, *args)
-                walls.append(wall)
-            print(f"plain moto dogxray {' '.join(args)}: {spread(walls)}; {calls_text(calls)}")
+        commands = {
+            " ".join(args): args
+            for args in (
+                ("traces", "--since", "30m", "--limit", "1000"),
+                ("traces", "--limit", "20"),
+                ("traces", "--stats", "--since", "30m"),
+            )
+        }
+        compare(endpoint, env, rounds, before, "plain moto:", commands)
 
 
 PHASES = ("listing", "documents", "moto")
 
 
-def phase(name: str, rounds: int, with_sam: bool) -> None:
+def phase(name: str, rounds: int, with_sam: bool, before: Path | None) -> None:
     """One setup in a process of its own: the emulator and moto keep their state in
     module globals, so phases in one process would see each other's traces."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -170,10 +205,11 @@ def phase(name: str, rounds: int, with_sam: bool) -> None:
                 f"emulator: put {LAB_TRACES} lab traces + {OTHER_TRACES} others in "
                 f"{time.perf_counter() - began:.1f} s"
             )
-            run_dogxray(emulator.endpoint_url, env, "traces", "--limit", "1")  # warm caches
+            for source in versions(before).values():  # warm caches
+                run_dogxray(emulator.endpoint_url, env, "traces", "--limit", "1", source=source)
             if with_sam:
                 sam(emulator.endpoint_url, env)
-            listing_vs_sam(emulator.endpoint_url, env, rounds, with_sam)
+            listing_vs_sam(emulator.endpoint_url, env, rounds, with_sam, before)
     elif name == "documents":
         with Emulator(port=0) as emulator:
             began = time.perf_counter()
@@ -182,33 +218,39 @@ def phase(name: str, rounds: int, with_sam: bool) -> None:
                 f"emulator: put {LAB_TRACES * 5} lab traces + {OTHER_TRACES * 5} others in "
                 f"{time.perf_counter() - began:.1f} s"
             )
-            documents_at(emulator.endpoint_url, env, rounds, "5,000 traces:")
+            documents_at(emulator.endpoint_url, env, rounds, before)
     else:
-        moto_fallback(env, rounds)
+        moto_fallback(env, rounds, before)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-sam", action="store_true")
+    parser.add_argument("--before", help="also run dogxray at this revision, alternating")
     parser.add_argument("--phase", choices=PHASES)
+    parser.add_argument("--before-tree", type=Path, help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.phase:
-        phase(opts.phase, opts.rounds, not opts.no_sam)
+        phase(opts.phase, opts.rounds, not opts.no_sam, opts.before_tree)
         return
     if not opts.no_sam:
         sam_cli()  # installed outside the measurement
     print(f"{os.cpu_count()} CPUs; {opts.rounds} rounds each")
-    with tempfile.TemporaryDirectory() as pycache:
+    with tempfile.TemporaryDirectory() as tmp:
         # Both tools run from byte-compiled modules, as after `pip install` (this
         # machine sets PYTHONDONTWRITEBYTECODE); the cache lives in a temporary directory.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = pycache
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         env["DOGXRAY_LOCAL_KEEP_TRACES"] = str((LAB_TRACES + OTHER_TRACES) * 5)
+        extra = ["--no-sam"] if opts.no_sam else []
+        if opts.before:
+            tree = export_revision(opts.before, Path(tmp) / "before")
+            print(f"before: {opts.before} ({tree})")
+            extra += ["--before-tree", str(tree)]
         for name in PHASES:
-            args = ["--phase", name, "--rounds", str(opts.rounds)]
-            args += ["--no-sam"] if opts.no_sam else []
-            subprocess.run([sys.executable, __file__, *args], env=env, check=True)
+            args = ["--phase", name, "--rounds", str(opts.rounds), *extra]
+            subprocess.run([sys.executable, __file__, *args], env=env, check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -1,77 +1,110 @@
 """The `dogxray` typer app: the global options from `dogxray.cli`, then every command
 module's commands, registered here at the package root (as hatch does) so that neither
-`cli` nor a command module imports the other's importer."""
+`cli` nor a command module imports the other's importer. A command's module is imported
+when the command runs or `--help` lists it (click's lazy group), not on every start."""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import typer
+import typer.main
+from typer._click.core import Command
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from dogxray import render
 from dogxray.cli import hoist_global_options, main_options, usage_error
-from dogxray.commands import (
-    alarm,
-    analyze,
-    demo,
-    inject,
-    lab,
-    labs,
-    load,
-    local,
-    logs,
-    map,
-    metrics,
-    package,
-    report,
-    test,
-    traces,
-)
+from dogxray.coercion import LeanOptions
 from dogxray.core.config import Settings
 from dogxray.core.errors import DogxrayError
 
-# `--help`'s order: the lab as it runs (stages 1-6), the triage lab, then the rest;
-# a command not named here comes last, in the order it was registered.
-HELP_ORDER = (
-    "create-bucket",  # stage 1
-    "create-role",  # stage 2
-    "deploy-function",  # stage 3
-    "configure",
-    "setup",  # stages 1-3
-    "status",
-    "test",  # stage 4
-    "break-bucket",  # stage 5
-    "traces",
-    "trace",
-    "map",
-    "logs",
-    "report",
-    "fix-bucket",
-    "cleanup",  # stage 6
-    "inject",  # triage
-    "load",
-    "analyze",
-    "metrics",
-    "alarm",
-    "local",
-    "demo",
-    "package",
-    "labs",
-)
+# Every command and the module of `dogxray.commands` that defines it, in `--help`'s
+# order: the lab as it runs (stages 1-6), the triage lab, then the rest.
+COMMANDS: dict[str, str] = {
+    "create-bucket": "lab",  # stage 1
+    "create-role": "lab",  # stage 2
+    "deploy-function": "lab",  # stage 3
+    "configure": "lab",
+    "setup": "lab",  # stages 1-3
+    "status": "lab",
+    "test": "test",  # stage 4
+    "break-bucket": "lab",  # stage 5
+    "traces": "traces",
+    "trace": "traces",
+    "map": "map",
+    "logs": "logs",
+    "report": "report",
+    "fix-bucket": "lab",
+    "cleanup": "lab",  # stage 6
+    "inject": "inject",  # triage
+    "load": "load",
+    "analyze": "analyze",
+    "metrics": "metrics",
+    "alarm": "alarm",
+    "local": "local",
+    "demo": "demo",
+    "package": "package",
+    "labs": "labs",
+}
 
 
-class DogxrayGroup(TyperGroup):
-    """The root command: global options accepted after the command name too, usage
-    errors printed as dogxray's `error:`/`hint:` lines (exit 2), and `--help` listing the
-    commands in the lab's order (`HELP_ORDER`)."""
+def module_commands(module: str, root: typer.Typer) -> dict[str, Command]:
+    """The click commands of one `dogxray.commands` module, built as typer builds a
+    module merged into `root` (`add_typer` without a name): `root`'s markup and
+    exception settings."""
+    holder = typer.Typer(
+        rich_markup_mode=root.rich_markup_mode,
+        pretty_exceptions_short=root.pretty_exceptions_short,
+        suggest_commands=root.suggest_commands,
+    )
+    holder.add_typer(importlib.import_module(f"dogxray.commands.{module}").app)
+    return dict(typer.main.get_group(holder).commands)
+
+
+class LazyCommands(MutableMapping[str, Command]):
+    """A group's `commands`: every name of `COMMANDS` is listed, and its module imported
+    on the first look-up of one of its commands (`in` and listing import nothing)."""
+
+    def __init__(self, loaded: dict[str, Command]) -> None:
+        self._loaded = loaded
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._loaded and name in COMMANDS:
+            self._loaded.update(module_commands(COMMANDS[name], app))
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS or name in self._loaded
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._loaded))
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+
+class DogxrayGroup(LeanOptions, TyperGroup):
+    """The root command: global options accepted after the command name too, option
+    values converted without pydantic where typer's result is the same (`LeanOptions`),
+    usage errors printed as dogxray's `error:`/`hint:` lines (exit 2), and `--help`
+    listing the commands in the lab's order (`COMMANDS`), each module imported on use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = LazyCommands(dict(self.commands))
 
     def list_commands(self, ctx: Any) -> list[str]:
-        rank = {name: i for i, name in enumerate(HELP_ORDER)}
-        return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
+        return list(self.commands)
 
     def main(  # type: ignore[override]
         self,
@@ -122,24 +155,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.callback()(main_options)
-for module in (
-    alarm,
-    analyze,
-    demo,
-    inject,
-    lab,
-    labs,
-    load,
-    local,
-    logs,
-    map,
-    metrics,
-    package,
-    report,
-    test,
-    traces,
-):
-    app.add_typer(module.app)
 
 
 def main() -> None:

@@ -19,8 +19,10 @@ import typer
 
 # typer 0.29 vendors click as `typer._click`: its exceptions are these, not click's.
 from typer._click.exceptions import UsageError
+from typer.core import TyperCommand
 
 from dogxray import __version__, render
+from dogxray.coercion import LeanOptions
 from dogxray.core.config import (
     DEFAULT_LAB,
     ENV_DEFAULT_REGION,
@@ -232,6 +234,10 @@ def run_handled(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise typer.Exit(error.exit_code) from None
 
 
+class DogxrayCommand(LeanOptions, TyperCommand):
+    """A command whose option values skip pydantic where typer's result is the same."""
+
+
 def registrar(app: typer.Typer) -> Callable[..., Callable[[F], F]]:
     """`command(name)`: `@app.command` with dogxray's error handling around the body, for
     a command module's own `typer.Typer` (merged into `dogxray.app.app`)."""
@@ -242,7 +248,7 @@ def registrar(app: typer.Typer) -> Callable[..., Callable[[F], F]]:
             def wrapper(*args: Any, **kw: Any) -> Any:
                 return run_handled(fn, *args, **kw)
 
-            app.command(name, **kwargs)(wrapper)
+            app.command(name, **{"cls": DogxrayCommand, **kwargs})(wrapper)
             return fn
 
         return decorate

@@ -18,7 +18,7 @@ from dogxray.app import app
 
 PACKAGE = Path(dogxray.__file__).parent
 # The command layer: may import render; everything else is service code.
-COMMAND_LAYER = {"app.py", "cli.py", "__main__.py"}
+COMMAND_LAYER = {"app.py", "cli.py", "coercion.py", "__main__.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -44,12 +44,13 @@ ALLOWED: dict[str, set[str]] = {
     "local": {"core", "traces.rules"},
     "demo": {"core", "packaging", "lab", "traces", "monitor", "triage", "local"},
     "render": {"core", "packaging", "lab", "traces", "monitor", "triage", "demo"},
-    "cli": {"core", "render"},
+    "coercion": set(),
+    "cli": {"core", "render", "coercion"},
     "commands": {
         *("core", "packaging", "lab", "traces", "monitor", "triage", "demo", "local"),
         *("render", "cli"),
     },
-    "app": {"core", "render", "cli", "commands"},
+    "app": {"core", "render", "cli", "commands", "coercion"},
     "__main__": {"app"},
 }
 
@@ -210,3 +211,15 @@ def test_debug_from_ctx_obj_shows_the_traceback(flags: list[str], traceback: boo
     assert result.exit_code == 1
     assert ("Traceback (most recent call last)" in result.stderr) is traceback
     assert result.stderr.splitlines()[-2].startswith("error: cannot reach the endpoint")
+
+
+def test_the_lazy_command_map_names_every_command_of_every_module() -> None:
+    """`dogxray.app.COMMANDS` (a command's module is imported when it runs) lists each
+    command of each `dogxray.commands` module, under the module that defines it."""
+    from dogxray.app import COMMANDS, module_commands
+
+    found = {}
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        if path.stem != "__init__":
+            found.update(dict.fromkeys(module_commands(path.stem, app), path.stem))
+    assert found == COMMANDS

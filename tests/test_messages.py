@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from dogxray.app import HELP_ORDER, app
+from dogxray.app import COMMANDS, app
 from dogxray.core import runtimes
 from dogxray.core.config import Settings
 from dogxray.lab.models import Deployed
@@ -91,7 +91,7 @@ def test_help_lists_the_commands_as_the_lab_runs() -> None:
     code, out, _ = invoke("--help", terminal_width=200)
     assert code == 0
     listed = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == [name for name in HELP_ORDER if name in listed]
+    assert listed == list(COMMANDS)
     assert listed[:7] == [
         "create-bucket",
         "create-role",

@@ -38,7 +38,6 @@ USED: tuple[tuple[str, str], ...] = (  # served, called or read
     ("moto.awslambda.models", "LambdaBackend.list_functions"),
     ("moto.xray.models", "xray_backends"),
     ("moto.xray.models", "XRayBackend.process_segment"),
-    ("moto.xray.models", "XRayBackend.get_trace_summary"),
     ("moto.cloudwatch.models", "cloudwatch_backends"),
     ("moto.cloudwatch.models", "CloudWatchBackend.put_metric_data"),
     ("moto.logs.models", "logs_backends"),
@@ -53,7 +52,13 @@ def _xray_storage() -> bool:
     from moto.xray.models import xray_backends
 
     backend = xray_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    return hasattr(getattr(backend, "_segment_collection", None), "_traces")
+    collection = getattr(backend, "_segment_collection", None)
+    new_trace = getattr(collection, "_new_trace_item", None)
+    return (
+        hasattr(collection, "_traces")
+        and callable(new_trace)
+        and {"finished", "start_date", "end_date", "segments"} <= set(new_trace())
+    )
 
 
 INSTANCE_CHECKS: tuple[tuple[str, Callable[[], bool]], ...] = (

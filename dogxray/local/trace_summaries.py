@@ -381,23 +381,22 @@ _cache_lock = threading.Lock()
 
 
 def get_trace_summaries(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """GetTraceSummaries over moto's X-Ray backend: the traces moto finds in the window,
+    """GetTraceSummaries over moto's X-Ray backend: the traces moto selects for the window,
     summarised from their documents (inferred segments included), those the filter
     expression keeps. Raises `InvalidFilter`."""
     from dogxray.local import xray_service
 
     predicate = parse(str(params["FilterExpression"])) if params.get("FilterExpression") else None
-    start, end = (xray_service.moto_time(float(params[k])) for k in ("StartTime", "EndTime"))
-    ids = [s["Id"] for s in backend.get_trace_summary(start, end, None)["TraceSummaries"]]
+    traces = xray_service.window(backend, float(params["StartTime"]), float(params["EndTime"]))
     found = []
-    for trace_id, raw in xray_service.documents(backend, ids).items():
+    for trace_id, segments in traces:
         key = (id(backend), trace_id)
         with _cache_lock:
             cached = _cache.get(key)
-        if cached is None or cached[0] != len(raw):
-            docs = [json.loads(doc) for doc in raw]
+        if cached is None or cached[0] != len(segments):
+            docs = [json.loads(segment.raw) for segment in segments]
             docs += xray_service.inferred_segments(trace_id, docs)
-            cached = (len(raw), summarize(trace_id, docs))
+            cached = (len(segments), summarize(trace_id, docs))
             with _cache_lock:
                 _cache[key] = cached
         if predicate is None or predicate(cached[1]):
@@ -406,7 +405,7 @@ def get_trace_summaries(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     return {
         "TraceSummaries": found,
         "ApproximateTime": float(params["EndTime"]),
-        "TracesProcessedCount": len(ids),
+        "TracesProcessedCount": len(traces),
     }
 
 

@@ -19,11 +19,12 @@ was sent).
   else ok; `TotalResponseTime` and histograms in seconds (`[{Value, Count}]`, millisecond
   bins). `ReferenceId`s are stable for the life of the emulator.
 
-They are answered in front of moto (`local/front.py`): the window's traces through the
-X-Ray backend's public `get_trace_summary`, their documents straight from its trace
-store (the field retention prunes; moto's `get_trace_ids` copies the store's keys and
-searches that list for each id, quadratic over a full store), each trace parsed once
-until another of its documents arrives. BatchGetTraces is answered the same way, with
+They are answered in front of moto (`local/front.py`): the window's traces and their
+documents straight from the X-Ray backend's trace store (the field retention prunes),
+selected as moto's GetTraceSummaries selects them (`window`), without its summaries
+or its `get_trace_ids` (which copies the store's keys and searches that list for each
+id, quadratic over a full store); each trace parsed once until another of its
+documents arrives. BatchGetTraces is answered the same way, with
 X-Ray's inferred segments added.
 """
 
@@ -309,13 +310,23 @@ def moto_time(epoch: float) -> Any:
     return datetime.fromtimestamp(min(max(epoch, 0.0), 32503680000.0))
 
 
+def window(backend: Any, start: float, end: float) -> list[tuple[str, list[Any]]]:
+    """The traces moto's GetTraceSummaries selects for [start, end] (finished, begun
+    after `start` and ended before `end`), with their stored segments; read from its
+    store, as moto's summaries (built for every trace of the window, then dropped) cost
+    most of a 1,000-trace GetTraceSummaries."""
+    low, high = moto_time(start), moto_time(end)
+    return [
+        (trace_id, trace["segments"])
+        for trace_id, trace in list(backend._segment_collection._traces.items())
+        if trace["finished"] and low < trace["start_date"] and trace["end_date"] < high
+    ]
+
+
 def _in_window(backend: Any, start: float, end: float) -> list[str]:
-    """The traces that may have a call in [start, end] (GetTraceSummaries over the window
-    widened by Lambda's longest run, so a trace that began before it is not missed)."""
-    found = backend.get_trace_summary(
-        moto_time(start - LONGEST_S), moto_time(end + LONGEST_S), None
-    )
-    return [s["Id"] for s in found["TraceSummaries"]]
+    """The traces that may have a call in [start, end] (the window widened by Lambda's
+    longest run, so a trace that began before it is not missed)."""
+    return [trace_id for trace_id, _ in window(backend, start - LONGEST_S, end + LONGEST_S)]
 
 
 def _calls(backend: Any, trace_ids: list[str]) -> list[Call]:

@@ -149,10 +149,13 @@ def data(text: str, *, hang: str | None = None) -> None:
 
 
 def data_lines(lines: list[str]) -> None:
-    """Lines of data on stdout, printed verbatim in one write (a listing of 1,000 rows
-    printed a line at a time spent most of its time in the console)."""
+    """Lines of data on stdout, verbatim, in one write: they carry no style, so rich's
+    renderer (it splits and measures every line: ~17 ms for 1,000 rows) has nothing to
+    add. `out.file` is stdout as of now (CliRunner swaps it)."""
     if lines:
-        out.print("\n".join(lines), markup=False)
+        stream = out.file
+        stream.write("\n".join(lines) + "\n")
+        stream.flush()
 
 
 def progress(text: str, *, hang: str | None = None) -> None:

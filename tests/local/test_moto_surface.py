@@ -49,7 +49,7 @@ def test_a_missing_instance_field_is_named(monkeypatch: pytest.MonkeyPatch) -> N
 _RUN_WITHOUT_A_PART = """
 import sys
 from moto.xray.models import XRayBackend
-del XRayBackend.get_trace_summary  # as if a moto release had renamed it
+del XRayBackend.process_segment  # as if a moto release had renamed it
 from dogxray.app import main
 sys.argv = ["dogxray", "demo", "--local", "--yes"]
 main()
@@ -72,7 +72,7 @@ def test_demo_local_on_a_moto_without_a_part_stops_before_patching(tmp_path: Pat
     assert "Traceback" not in done.stderr
     assert (
         f"error: the emulator cannot run on moto {version('moto')}: it lacks "
-        "moto.xray.models.XRayBackend.get_trace_summary"
+        "moto.xray.models.XRayBackend.process_segment"
     ) in done.stderr
     assert "hint: install a moto dogxray supports: pip install 'moto[s3,xray]>=5.2.2,<6'" in (
         done.stderr

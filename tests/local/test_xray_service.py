@@ -306,3 +306,40 @@ def test_trace_and_traces_with_inferred_segments(lab: Lab, run: dict[str, Any]) 
     by_id = {row["id"]: row for row in json.loads(listed.stdout)["traces"]}
     assert by_id[run["broken"]]["root_cause"]["segment"] == "save_dog_to_s3"
     assert by_id[run["broken"]]["status"] == 502 and by_id[run["ok"]]["root_cause"] is None
+
+
+def test_window_selects_the_traces_moto_selects() -> None:
+    """`window` reads moto's trace store instead of building moto's summaries: the same
+    traces (finished, begun after the start, ended before the end), with their segments."""
+    from moto.xray.models import XRayBackend
+
+    backend = XRayBackend("us-east-1", "123456789012")
+    now = time.time()
+
+    def put(trace: str, start: float, end: float | None) -> None:
+        doc: dict[str, Any] = {
+            "name": "fn",
+            "id": f"{abs(hash((trace, start))) % 16**16:016x}",
+            "trace_id": trace,
+            "start_time": start,
+        }
+        doc.update({"end_time": end} if end is not None else {"in_progress": True})
+        backend.process_segment(json.dumps(doc))
+
+    put("1-00000001-000000000000000000000001", now - 50, now - 49)  # inside
+    put("1-00000002-000000000000000000000002", now - 40, now - 39)  # inside, 2 segments
+    put("1-00000002-000000000000000000000002", now - 40, now - 38.5)
+    put("1-00000003-000000000000000000000003", now - 500, now - 499)  # began before
+    put("1-00000004-000000000000000000000004", now - 20, now + 100)  # ends after
+    put("1-00000005-000000000000000000000005", now - 30, None)  # in progress
+    start, end = now - 60, now
+    moto = backend.get_trace_summary(
+        xray_service.moto_time(start), xray_service.moto_time(end), None
+    )
+    found = xray_service.window(backend, start, end)
+    assert sorted(t for t, _ in found) == sorted(s["Id"] for s in moto["TraceSummaries"])
+    assert sorted(t for t, _ in found) == [
+        "1-00000001-000000000000000000000001",
+        "1-00000002-000000000000000000000002",
+    ]
+    assert {t: len(segments) for t, segments in found}["1-00000002-000000000000000000000002"] == 2
