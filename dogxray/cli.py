@@ -2,7 +2,7 @@
 
 The typer app that assembles the commands is `dogxray.app` (the package root registers
 the command modules, as hatch does); this module imports none of them, so there is no
-cli ⇄ commands cycle. Nothing here imports boto3, moto or the emulator, so `--help` and
+cli ⇄ commands cycle. Nothing here imports botocore, moto or the emulator, so `--help` and
 `--version` are instant; command bodies import what they need.
 """
 
@@ -176,7 +176,7 @@ def settings(ctx: typer.Context | None) -> Settings:
 
 
 def connect(ctx: typer.Context | None) -> Aws:
-    """A boto3 session for the running command (imports boto3 only now)."""
+    """The AWS session of the running command (imports botocore only now)."""
     from dogxray.core.aws import Aws
 
     return Aws(settings(ctx))

@@ -293,3 +293,23 @@ def test_logs_of_an_old_trace_do_not_say_wait_a_few_seconds() -> None:
         "no log lines of request r-1 yet (CloudWatch needs a few seconds); "
         f"re-run, or `dogxray logs --trace {new_id}`"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--profile", "nope", "status"], {}), (["status"], {"AWS_PROFILE": "nope"})],
+)
+def test_a_missing_profile_is_one_message_before_any_call(
+    tmp_path: Any, args: list[str], env: dict[str, str]
+) -> None:
+    """The session reads the profile when the command connects, typed or from the
+    environment: one usage error (exit 2), not a botocore error on the first call."""
+    config = tmp_path / "config"
+    config.write_text("[profile other]\nregion = eu-west-1\n")
+    env = {**env, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(config)}
+    code, out, err = invoke(*args, env=env)
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: AWS profile 'nope' not found\n"
+        "hint: check `aws configure list-profiles`, or drop --profile / AWS_PROFILE\n"
+    )

@@ -150,7 +150,7 @@ def test_the_default_budget_is_two_waits_of_10_s_per_command(
         raise bex.ReadTimeoutError(endpoint_url=request.url)
 
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=backoffs.append))
-    aws.session.events.register("before-send", hang)
+    aws.session.register("before-send", hang)
     lam, s3 = aws.client("lambda"), aws.client("s3")
     for call in (lam.list_functions, lam.list_functions, s3.list_buckets):
         with pytest.raises(bex.ReadTimeoutError) as caught:

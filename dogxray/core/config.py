@@ -1,7 +1,7 @@
 """Settings, names derived from the lab name, and every environment variable we read.
 
 Explicit options always win over environment variables (the Powertools rule); this
-module never imports boto3 so `--help` stays fast.
+module never imports botocore so `--help` stays fast.
 """
 
 from __future__ import annotations

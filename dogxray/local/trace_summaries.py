@@ -376,7 +376,29 @@ def _value(annotation: dict[str, Any]) -> Any:
 
 # ---- the API --------------------------------------------------------------------------
 
-_cache: dict[tuple[int, str], tuple[int, Summary]] = {}
+
+class Encoded(dict):  # type: ignore[type-arg]
+    """A cached summary with its JSON text, encoded once: a 1,000-trace answer is 1.4 MB
+    of JSON, and encoding it on every call was most of the call's time."""
+
+    text: str
+
+
+def _encoded(summary: Summary) -> Encoded:
+    done = Encoded(summary)
+    done.text = json.dumps(summary)
+    return done
+
+
+def encode(doc: dict[str, Any]) -> bytes:
+    """A GetTraceSummaries answer as JSON, each summary's cached text reused."""
+    texts = (s.text if isinstance(s, Encoded) else json.dumps(s) for s in doc["TraceSummaries"])
+    rest = json.dumps({k: v for k, v in doc.items() if k != "TraceSummaries"})
+    tail = "}" if rest == "{}" else ", " + rest[1:]
+    return ('{"TraceSummaries": [' + ", ".join(texts) + "]" + tail).encode()
+
+
+_cache: dict[tuple[int, str], tuple[int, Encoded]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -396,7 +418,7 @@ def get_trace_summaries(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
         if cached is None or cached[0] != len(segments):
             docs = [json.loads(segment.raw) for segment in segments]
             docs += xray_service.inferred_segments(trace_id, docs)
-            cached = (len(segments), summarize(trace_id, docs))
+            cached = (len(segments), _encoded(summarize(trace_id, docs)))
             with _cache_lock:
                 _cache[key] = cached
         if predicate is None or predicate(cached[1]):

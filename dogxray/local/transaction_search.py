@@ -199,7 +199,7 @@ def summaries(state: State, req: Request) -> Reply:
             ]
         return doc
 
-    return xray_service.answer(req, answer)
+    return xray_service.answer(req, answer, encode=trace_summaries.encode)
 
 
 def batch_get_traces(state: State, req: Request) -> Reply:

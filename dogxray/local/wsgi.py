@@ -48,8 +48,15 @@ class Reply:
     body: bytes = b""
 
     @classmethod
-    def json(cls, doc: Any, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> Reply:
-        body = json.dumps(doc).encode()
+    def json(
+        cls,
+        doc: Any,
+        status: int = 200,
+        headers: Iterable[tuple[str, str]] = (),
+        *,
+        encode: Callable[[Any], bytes] | None = None,
+    ) -> Reply:
+        body = json.dumps(doc).encode() if encode is None else encode(doc)
         return cls(status, [("Content-Type", "application/json"), *headers], body)
 
     @classmethod

@@ -35,6 +35,7 @@ import hashlib
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -458,13 +459,14 @@ def _backend(req: Request) -> Any:
     return xray_backends[scope[0]][scope[1]]
 
 
-def answer(req: Request, answer: Any) -> Reply:
-    """`answer(backend, params)` as the JSON reply; X-Ray's error for a bad request."""
+def answer(req: Request, answer: Any, encode: Callable[[Any], bytes] | None = None) -> Reply:
+    """`answer(backend, params)` as the JSON reply (`encode`: how, else `json.dumps`);
+    X-Ray's error for a bad request."""
     params = req.document()
     try:
         if not isinstance(params, dict):
             raise Invalid("the request body is not a JSON object")
-        return Reply.json(answer(_backend(req), params))
+        return Reply.json(answer(_backend(req), params), encode=encode)
     except Invalid as exc:
         return Reply.error(400, exc.kind, str(exc))
 

@@ -21,7 +21,7 @@ from dogxray import render
 from dogxray.core.window import iso
 from dogxray.traces.analysis import ROW_SUBSEGMENTS, SubsegmentStats, TraceRow, TraceStats
 
-if TYPE_CHECKING:  # the service module imports boto3; `--help` imports none of it
+if TYPE_CHECKING:  # the service module imports botocore; `--help` imports none of it
     from dogxray.traces.service import TraceDetail, TraceList
 
 BAR_WIDTH = 32

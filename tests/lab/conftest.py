@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import botocore.loaders
 import botocore.session
 import pytest
@@ -69,7 +68,7 @@ class Faults:
     plans: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.aws.session.events.register("before-call", self._before)
+        self.aws.session.register("before-call", self._before)
 
     def fail(
         self,
@@ -119,11 +118,11 @@ class Lab:
 _LOADER = botocore.loaders.create_loader()
 
 
-def shared_session() -> boto3.Session:
+def shared_session() -> botocore.session.Session:
     """A fresh session that shares parsed service models (client creation in ms)."""
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _LOADER)
-    return boto3.Session(botocore_session=core)
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
 
 
 def new_lab(region: str = "us-east-1", lab: str = "dog-photo") -> Lab:

@@ -229,7 +229,7 @@ def test_stage_commands(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> N
 def test_create_bucket_with_a_preexisting_bucket_says_it_is_kept(runner: CliRunner) -> None:
     from .conftest import shared_session
 
-    shared_session().client("s3", region_name="us-east-1").create_bucket(Bucket="my-dogs")
+    shared_session().create_client("s3", region_name="us-east-1").create_bucket(Bucket="my-dogs")
     code, out, err = invoke(runner, "create-bucket", "--bucket", "my-dogs")
     assert code == 0, err
     assert out == (

@@ -33,9 +33,9 @@ class StubAws:
 
     def __init__(self) -> None:
         self.settings = Settings()
-        self.lam = shared_session().client("lambda", region_name="us-east-1")
+        self.lam = shared_session().create_client("lambda", region_name="us-east-1")
         self.stub = Stubber(self.lam)
-        self.iam = shared_session().client("iam", region_name="us-east-1")
+        self.iam = shared_session().create_client("iam", region_name="us-east-1")
         self.iam_stub = Stubber(self.iam)
 
     def client(self, service: str) -> Any:
@@ -268,7 +268,7 @@ def test_botocore_without_invoked_via_function_url_is_explained(rig) -> None:  #
     its own parameter validation refuses the step (this client's model is trimmed; it is
     not stubbed: validation fails before any request)."""
     aws, executor, _, _ = rig
-    aws.lam = shared_session().client("lambda", region_name="us-east-1")
+    aws.lam = shared_session().create_client("lambda", region_name="us-east-1")
     shape = aws.lam.meta.service_model.operation_model("AddPermission").input_shape
     del shape.members["InvokedViaFunctionUrl"]
     step = Step(

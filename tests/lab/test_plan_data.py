@@ -125,7 +125,7 @@ def operations_in_source(clients: dict[str, Any]) -> set[str]:
 def test_every_operation_is_dispatched_and_its_params_validate() -> None:
     steps = list(every_step())
     clients = {
-        s: shared_session().client(s, region_name="us-east-1")
+        s: shared_session().create_client(s, region_name="us-east-1")
         for s in {"s3", "iam", "logs", "lambda", "cloudwatch", "sns"}
     }
     validator = ParamValidator()
@@ -177,9 +177,9 @@ def test_unknown_operation_is_a_programming_error(lab: Lab) -> None:
 
 
 def test_dispatch_uses_botocores_own_names() -> None:
-    lam = shared_session().client("lambda", region_name="us-east-1")
+    lam = shared_session().create_client("lambda", region_name="us-east-1")
     assert method_of(lam, "CreateFunctionUrlConfig") == lam.create_function_url_config
-    s3 = shared_session().client("s3", region_name="us-east-1")
+    s3 = shared_session().create_client("s3", region_name="us-east-1")
     assert method_of(s3, "PutBucketTagging") == s3.put_bucket_tagging
     with pytest.raises(UnknownOperation):
         method_of(s3, "put_bucket_tagging")  # python names are not operations

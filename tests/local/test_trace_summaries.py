@@ -5,6 +5,7 @@ InvalidRequestException, never ignored."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -168,3 +169,26 @@ def test_get_trace_summaries_on_the_emulator(lab: Lab) -> None:
     with pytest.raises(ClientError) as refused:
         xray.get_trace_summaries(**window, FilterExpression='edge("a", "b")')
     assert refused.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_the_answer_reuses_each_summarys_json() -> None:
+    """The encoded answer is the document's JSON: cached summaries contribute the text
+    they were encoded to once, a plain summary (or an empty list) is encoded as usual."""
+    one = ts._encoded({"Id": "1-a", "Duration": 0.5, "Http": {"HttpStatus": 502}})
+    one.text = json.dumps({**one, "Duration": 9.0})  # the text, not the dict, is written
+    doc = {
+        "TraceSummaries": [one, {"Id": "1-b", "HasFault": True}],
+        "ApproximateTime": 1.5,
+        "TracesProcessedCount": 2,
+    }
+    decoded = json.loads(ts.encode(doc))
+    assert decoded == {
+        "TraceSummaries": [
+            {"Id": "1-a", "Duration": 9.0, "Http": {"HttpStatus": 502}},
+            {"Id": "1-b", "HasFault": True},
+        ],
+        "ApproximateTime": 1.5,
+        "TracesProcessedCount": 2,
+    }
+    assert json.loads(ts.encode({"TraceSummaries": []})) == {"TraceSummaries": []}
+    assert one == {"Id": "1-a", "Duration": 0.5, "Http": {"HttpStatus": 502}}  # still a dict
