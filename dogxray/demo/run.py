@@ -271,8 +271,10 @@ class LabDemo(StageRunner):
 
 
 def _complete(trace: dict[str, Any]) -> bool:
-    """A successful request's trace once X-Ray has all of it (the S3 step included)."""
-    return trace["subsegments"].get("save_dog_to_s3") is not None and not trace.get("partial")
+    """A successful request's trace once X-Ray has all of it (the S3 step included; a
+    trace whose documents X-Ray did not return yet has no subsegments: not yet)."""
+    steps = trace["subsegments"] or {}
+    return steps.get("save_dog_to_s3") is not None and not trace.get("partial")
 
 
 def _explained_fault(trace: dict[str, Any]) -> bool:

@@ -51,7 +51,7 @@ class TraceRow:
 
     def to_json(self) -> dict[str, Any]:
         """The SPEC `traces --output json` entry (`partial: true` added only when so;
-        `subsegments` only when the trace's documents were read)."""
+        `subsegments` null when the trace's documents were not read)."""
         doc: dict[str, Any] = {
             "id": self.id,
             "start": iso(self.start),
@@ -61,8 +61,9 @@ class TraceRow:
             "error": self.error,
             "throttle": self.throttle,
         }
-        if self.timings is not None:
-            doc["subsegments"] = {name: self.timing(name) for name in ROW_SUBSEGMENTS}
+        doc["subsegments"] = (
+            None if self.timings is None else {name: self.timing(name) for name in ROW_SUBSEGMENTS}
+        )
         doc["root_cause"] = self.root_cause
         if self.partial:
             doc["partial"] = True

@@ -37,6 +37,7 @@ def row(
     fault: bool = False,
     cause: bool = False,
     partial: bool = False,
+    documents: bool = True,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": trace_id,
@@ -45,7 +46,7 @@ def row(
         "fault": fault,
         "error": False,
         "throttle": False,
-        "subsegments": {"call_dog_api": 410.0, "save_dog_to_s3": s3},
+        "subsegments": {"call_dog_api": 410.0, "save_dog_to_s3": s3} if documents else None,
         "root_cause": (
             {
                 "segment": "save_dog_to_s3",
@@ -127,6 +128,21 @@ def test_trace_stage_waits_for_this_requests_complete_trace(
     assert stage.evidence == ["trace 1-new: call_dog_api 410 ms, save_dog_to_s3 95 ms"]
     assert xray.calls == [iso(PROBED_AT - stages.CLOCK_SKEW_S)] * 3
     assert run.slept == [stages.TRACE_POLL_S] * 2
+
+
+def test_trace_stage_waits_while_xray_returns_a_listed_traces_documents_not_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The listing comes from the summaries; X-Ray may list a trace before BatchGetTraces
+    returns it: the row has no subsegments (null), and the stage polls again."""
+    summary_only = row("1-new", PROBED_AT + 0.2, documents=False)
+    complete = row("1-new", PROBED_AT + 0.2)
+    xray = FakeXRay([[summary_only], [complete]])
+    run = runner(monkeypatch, xray)
+    stage = stages.Stage("5a", "Read the traces")
+    run.traces_ok(stage)
+    assert stage.evidence == ["trace 1-new: call_dog_api 410 ms, save_dog_to_s3 95 ms"]
+    assert run.slept == [stages.TRACE_POLL_S]
 
 
 def test_fault_stage_skips_earlier_faults_and_waits_for_the_exception(
