@@ -146,6 +146,7 @@ def compare(
     target_s: dict[str, float] | None = None,
 ) -> None:
     """Each command `rounds` times, now and --before alternating; medians and ranges."""
+    targets = target_s or {}
     for name, args in commands.items():
         walls: dict[str, list[float]] = {version: [] for version in versions(before)}
         for _ in range(rounds):
@@ -156,9 +157,9 @@ def compare(
                     now_calls = calls
         for version, times in walls.items():
             target = ""
-            if version == "now" and name in (target_s or {}):
-                met = statistics.median(times) < (target_s or {})[name]
-                target = f" [target < {(target_s or {})[name]:g} s: {'met' if met else 'MISSED'}]"
+            if version == "now" and name in targets:
+                met = statistics.median(times) < targets[name]
+                target = f" [target < {targets[name]:g} s: {'met' if met else 'MISSED'}]"
             detail = f"; {calls_text(now_calls)}" if version == "now" else ""
             print(f"{label} dogxray {name} ({version}): {spread(times)}{detail}{target}")
 
