@@ -260,15 +260,16 @@ def inferred_segments(trace_id: str, documents: list[dict[str, Any]]) -> list[di
 # ---- the graph ----------------------------------------------------------------------
 
 
-def _stored(backend: Any, trace_ids: list[str]) -> list[dict[str, Any]]:
-    """moto's stored traces among `trace_ids`, in order (a dict lookup each)."""
+def _stored(backend: Any, trace_ids: list[str]) -> list[tuple[str, list[Any]]]:
+    """moto's stored traces among `trace_ids`, in order (a dict lookup each), with their
+    segments. Keyed by the id asked for: moto names a trace only once it is finished."""
     store = backend._segment_collection._traces  # a defaultdict: `in` adds nothing
-    return [store[t] for t in dict.fromkeys(trace_ids) if t in store]
+    return [(t, store[t]["segments"]) for t in dict.fromkeys(trace_ids) if t in store]
 
 
 def documents(backend: Any, trace_ids: list[str]) -> dict[str, list[str]]:
     """The raw documents of the traces X-Ray holds among `trace_ids` (BatchGetTraces)."""
-    return {t["trace_id"]: [s.raw for s in t["segments"]] for t in _stored(backend, trace_ids)}
+    return {t: [s.raw for s in segments] for t, segments in _stored(backend, trace_ids)}
 
 
 def _duration(documents: list[dict[str, Any]]) -> float | None:
@@ -292,14 +293,12 @@ def batch_get_traces(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(ids, list) or not all(isinstance(t, str) for t in ids):
         raise Invalid("TraceIds must be a list of trace ids")
     traces = []
-    for trace in _stored(backend, ids):
-        segments = [{"Id": s.id, "Document": s.raw} for s in trace["segments"]]
-        parsed = [json.loads(s.raw) for s in trace["segments"]]
-        for inferred in inferred_segments(trace["trace_id"], parsed):
+    for trace_id, stored in _stored(backend, ids):
+        segments = [{"Id": s.id, "Document": s.raw} for s in stored]
+        parsed = [json.loads(s.raw) for s in stored]
+        for inferred in inferred_segments(trace_id, parsed):
             segments.append({"Id": inferred["id"], "Document": json.dumps(inferred)})
-        traces.append(
-            {"Id": trace["trace_id"], "Duration": _duration(parsed), "Segments": segments}
-        )
+        traces.append({"Id": trace_id, "Duration": _duration(parsed), "Segments": segments})
     found = {t["Id"] for t in traces}
     return {"Traces": traces, "UnprocessedTraceIds": [t for t in ids if t not in found]}
 
@@ -324,21 +323,23 @@ def window(backend: Any, start: float, end: float) -> list[tuple[str, list[Any]]
     ]
 
 
-def _in_window(backend: Any, start: float, end: float) -> list[str]:
+def _in_window(backend: Any, start: float, end: float) -> list[tuple[str, list[Any]]]:
     """The traces that may have a call in [start, end] (the window widened by Lambda's
-    longest run, so a trace that began before it is not missed)."""
-    return [trace_id for trace_id, _ in window(backend, start - LONGEST_S, end + LONGEST_S)]
+    longest run, so a trace that began before it is not missed), with their segments."""
+    return window(backend, start - LONGEST_S, end + LONGEST_S)
 
 
-def _calls(backend: Any, trace_ids: list[str]) -> list[Call]:
-    """The calls of the traces, each parsed once until another of its documents arrives."""
+def _calls(backend: Any, traces: list[tuple[str, list[Any]]]) -> list[Call]:
+    """The calls of the traces, each parsed once until another of its documents arrives
+    (a cached trace's documents are not touched)."""
     result: list[Call] = []
-    for trace_id, raw in documents(backend, trace_ids).items():
+    for trace_id, segments in traces:
         key = (id(backend), trace_id)
         with _lock:
             cached = _cache.get(key)
-        if cached is None or cached[0] != len(raw):
-            cached = (len(raw), trace_calls(trace_id, [json.loads(doc) for doc in raw]))
+        if cached is None or cached[0] != len(segments):
+            docs = [json.loads(segment.raw) for segment in segments]
+            cached = (len(segments), trace_calls(trace_id, docs))
             with _lock:
                 _cache[key] = cached
         result.extend(cached[1])
@@ -505,7 +506,7 @@ def get_trace_graph(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     trace_ids = params.get("TraceIds")
     if not isinstance(trace_ids, list):
         raise Invalid("TraceIds is required")
-    calls = _calls(backend, [str(t) for t in dict.fromkeys(trace_ids)])
+    calls = _calls(backend, _stored(backend, [str(t) for t in trace_ids]))
     services, token = _page(service_graph(calls), params.get("NextToken"))
     result: dict[str, Any] = {"Services": services}
     if token:

@@ -48,7 +48,7 @@ def test_the_oldest_traces_go_beyond_the_bound() -> None:
     backend = XRayBackend(REGION, ACCOUNT)
     for n in range(15):
         backend.process_segment(_segment(n))
-    xray_service._calls(backend, [_trace_id(0)])  # cached
+    xray_service._calls(backend, xray_service._stored(backend, [_trace_id(0)]))  # cached
     dropped = retention.prune_traces(backend, 10)
     assert dropped == [_trace_id(n) for n in range(5)]
     assert list(backend._segment_collection._traces) == [_trace_id(n) for n in range(5, 15)]

@@ -343,3 +343,18 @@ def test_window_selects_the_traces_moto_selects() -> None:
         "1-00000002-000000000000000000000002",
     ]
     assert {t: len(segments) for t, segments in found}["1-00000002-000000000000000000000002"] == 2
+
+
+def test_a_trace_in_progress_is_returned_under_its_id() -> None:
+    """moto names a stored trace only once its last segment has ended; BatchGetTraces and
+    the trace graph key a trace by the id asked for (the API's `Trace.Id`), never null."""
+    from moto.xray.models import XRayBackend
+
+    backend = XRayBackend("us-east-1", "123456789012")
+    trace = "1-00000009-000000000000000000000009"
+    doc = {"name": "fn", "id": "a" * 16, "trace_id": trace, "start_time": time.time()}
+    backend.process_segment(json.dumps({**doc, "in_progress": True}))
+    answer = xray_service.batch_get_traces(backend, {"TraceIds": [trace]})
+    assert [t["Id"] for t in answer["Traces"]] == [trace]
+    assert answer["UnprocessedTraceIds"] == []
+    assert list(xray_service.documents(backend, [trace])) == [trace]
