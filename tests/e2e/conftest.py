@@ -3,6 +3,7 @@ in its own process (`dogxray local`) exactly as a user would start it."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.e2e_cli import Cli, base_env, free_port
+from tests.e2e.e2e_cli import Cli, base_env
 from tests.lines import LineReader
 
 
@@ -27,11 +28,12 @@ def transaction_search_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def local_cli(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[Cli]:
+    """`--port 0`: the emulator binds a free port itself and says which in its export
+    lines (a port picked here first could be taken by another worker before it binds)."""
     tmp = tmp_path_factory.mktemp("e2e")
     env = base_env(tmp)
-    port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dogxray", "local", "--port", str(port), *args],
+        [sys.executable, "-m", "dogxray", "local", "--port", "0", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -52,7 +54,7 @@ def local_cli(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[
         if line.startswith("export "):
             name, _, value = line.removeprefix("export ").strip().partition("=")
             exports[name] = value
-    assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
+    assert re.fullmatch(r"http://127\.0\.0\.1:[1-9][0-9]*", exports["AWS_ENDPOINT_URL"])
     try:
         yield Cli({**env, **exports})
     finally:
